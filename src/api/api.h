@@ -1,0 +1,105 @@
+/* api.h - handlers of the FastCGI API server, one file per resource. */
+#ifndef DANDI_API_H
+#define DANDI_API_H
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "router.h"
+#include "util.h"
+
+#define DANDI_SCHEMA_VERSION	"0.7.0"
+
+/* server.c */
+struct server;
+struct server	*server_new(const struct config *, char *err, size_t errlen);
+void		 server_free(struct server *);
+void		 server_handle(struct server *, struct request *);
+struct db	*server_db(struct server *);
+/* Weak ETag of the body; answers 304 when If-None-Match matches. */
+void		 server_etag(struct request *);
+
+/* routes.c */
+extern const struct route	api_routes[];
+extern const size_t		api_nroutes;
+
+/* auth.c: resolves req->user from the Authorization header. Returns 0, or
+ * -1 with a 401 response set. */
+int	auth_request(struct request *);
+extern const struct db_stmt	auth_stmts[];
+extern const size_t		auth_nstmts;
+
+/* perm.c: the permission rules, in one place. Each returns 0 when allowed,
+ * else -1 with the response already set. */
+int	perm_require_approved(struct request *);	/* unsafe methods */
+int	perm_require_auth(struct request *);
+bool	perm_is_owner(struct request *, const char *dandiset_id);
+/* Read access to a dandiset with the given embargo status. */
+int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *embargo_status);
+
+/* pagination.c */
+struct page {
+	int64_t	page;
+	int64_t	size;
+	int64_t	offset;
+};
+/* Parses page/page_size (DRF rules). -1 with 404 set on an invalid page. */
+int	page_parse(struct request *, struct page *);
+/* Writes {"count","next","previous","results"} from rows whose column col
+ * holds a JSON object each; total is the full count (-1 = null). */
+int	page_respond(struct request *, const struct page *, PGresult *, int col,
+	    int64_t total, bool has_next);
+
+/* metadata.c: server-computed version metadata. */
+struct version_ctx {
+	int64_t		 dandiset_id;
+	const char	*version;		/* "draft" or 0.YYMMDD.HHMM */
+	const char	*name;
+	const char	*created_iso;		/* dandiset created, Python isoformat */
+	const char	*embargo_status;
+	const char	*embargo_end;		/* YYYY-MM-DD or NULL */
+	const char	*doi;			/* or NULL */
+};
+void	metadata_strip_version(struct json_object *md);
+void	metadata_populate_version(const struct config *, const struct version_ctx *,
+	    struct json_object *md);
+
+/* Resource handlers. */
+int	info_get(struct request *);
+int	robots_get(struct request *);
+int	root_get(struct request *);
+
+extern const struct db_stmt	dandisets_stmts[];
+extern const size_t		dandisets_nstmts;
+int	dandisets_list(struct request *);
+int	dandisets_create(struct request *);
+int	dandisets_get(struct request *);
+int	dandisets_delete(struct request *);
+int	dandisets_star(struct request *);
+int	dandisets_unstar(struct request *);
+
+extern const struct db_stmt	versions_stmts[];
+extern const size_t		versions_nstmts;
+int	versions_list(struct request *);
+int	versions_get(struct request *);
+int	versions_info(struct request *);
+int	versions_update(struct request *);
+
+extern const struct db_stmt	owners_stmts[];
+extern const size_t		owners_nstmts;
+int	owners_get(struct request *);
+int	owners_put(struct request *);
+
+/* audit.c: writes one audit record inside the caller's transaction. */
+extern const struct db_stmt	audit_stmts[];
+extern const size_t		audit_nstmts;
+int	audit_write(struct request *, const char *dandiset_id, const char *record_type,
+	    struct json_object *details);	/* takes ownership of details */
+
+/* Loads a dandiset row for a detail route and applies the embargo rule.
+ * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
+const char *dandiset_visible(struct request *, const char *dandiset_id);
+
+#endif

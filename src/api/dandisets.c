@@ -1,0 +1,528 @@
+/*
+ * dandisets.c - /api/dandisets/: list with filters, create, detail, delete,
+ * and stars. Responses are assembled by SQL functions from sql/ so list and
+ * detail share one definition of each JSON shape.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+
+const struct db_stmt dandisets_stmts[] = {
+	{ "dandiset_list",
+	  /* $1 uid $2 superuser $3 embargoed $4 user=me $5 starred $6 draft
+	   * $7 empty $8 search words $9 ordering $10 limit $11 offset */
+	  "WITH sel AS ("
+	  " SELECT d.id, d.created, lv.name AS lv_name, lv.modified AS lv_modified,"
+	  "  (SELECT t.bytes FROM dandi_version_totals(lv.id) t) AS lv_size,"
+	  "  (SELECT count(*) FROM dandiset_stars s WHERE s.dandiset_id = d.id) AS stars,"
+	  "  st.created AS starred_at"
+	  " FROM dandisets d"
+	  " LEFT JOIN LATERAL (SELECT v.id, v.name, v.modified FROM versions v"
+	  "   WHERE v.dandiset_id = d.id ORDER BY v.created DESC, v.id DESC LIMIT 1) lv ON true"
+	  " LEFT JOIN dandiset_stars st ON st.dandiset_id = d.id AND st.user_id = $1::bigint"
+	  " WHERE (d.embargo_status = 'OPEN' OR ($3::bool AND ($2::bool OR EXISTS ("
+	  "   SELECT 1 FROM dandiset_owners o WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))))"
+	  "  AND (NOT $4::bool OR EXISTS (SELECT 1 FROM dandiset_owners o"
+	  "   WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  "  AND (NOT $5::bool OR st.user_id IS NOT NULL)"
+	  "  AND ($6::bool OR (SELECT count(*) FROM versions v WHERE v.dandiset_id = d.id) > 1)"
+	  "  AND ($7::bool OR (SELECT t.files FROM dandi_version_totals(lv.id) t) > 0)"
+	  "  AND NOT EXISTS (SELECT 1 FROM unnest($8::text[]) w WHERE NOT EXISTS ("
+	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id"
+	  "   AND strpos(lower(unaccent(v.metadata::text)), lower(unaccent(w))) > 0))"
+	  "), page AS ("
+	  " SELECT sel.id, count(*) OVER () AS total,"
+	  "  row_number() OVER (ORDER BY"
+	  "   CASE WHEN $9 = 'id' THEN sel.id END,"
+	  "   CASE WHEN $9 = '-id' THEN sel.id END DESC,"
+	  "   CASE WHEN $9 = 'name' THEN sel.lv_name END,"
+	  "   CASE WHEN $9 = '-name' THEN sel.lv_name END DESC,"
+	  "   CASE WHEN $9 = 'modified' THEN sel.lv_modified END,"
+	  "   CASE WHEN $9 = '-modified' THEN sel.lv_modified END DESC,"
+	  "   CASE WHEN $9 = 'size' THEN sel.lv_size END,"
+	  "   CASE WHEN $9 = '-size' THEN sel.lv_size END DESC,"
+	  "   CASE WHEN $9 = 'stars' THEN sel.stars END,"
+	  "   CASE WHEN $9 = '-stars' THEN sel.stars END DESC,"
+	  "   CASE WHEN $9 = 'starred' THEN sel.starred_at END DESC,"
+	  "   sel.created, sel.id) AS rn"
+	  " FROM sel"
+	  ")"
+	  " SELECT dandi_dandiset_json(d, $1::bigint, 'list'), p.total"
+	  " FROM page p JOIN dandisets d ON d.id = p.id"
+	  " ORDER BY p.rn LIMIT $10::bigint OFFSET $11::bigint" },
+	{ "dandiset_detail",
+	  "SELECT d.embargo_status, dandi_dandiset_json(d, $2::bigint, 'detail')"
+	  " FROM dandisets d WHERE d.id = $1::bigint" },
+	{ "dandiset_embargo_status",
+	  "SELECT embargo_status FROM dandisets WHERE id = $1::bigint" },
+	{ "dandiset_lock",
+	  "SELECT embargo_status,"
+	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.version <> 'draft'),"
+	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.status = 'Publishing')"
+	  " FROM dandisets d WHERE id = $1::bigint FOR UPDATE" },
+	{ "dandiset_next_id", "SELECT dandi_next_dandiset_id()" },
+	{ "dandiset_insert",
+	  "INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
+	  " VALUES ($1::bigint, $2, $3::date)"
+	  " RETURNING dandi_pyiso(created)" },
+	{ "dandiset_add_owner",
+	  "INSERT INTO dandiset_owners (dandiset_id, user_id) VALUES ($1::bigint, $2::bigint)" },
+	{ "version_insert_draft",
+	  "INSERT INTO versions (dandiset_id, name, metadata, version, status)"
+	  " VALUES ($1::bigint, $2, $3::jsonb, 'draft', 'Pending')" },
+	{ "dandiset_delete", "DELETE FROM dandisets WHERE id = $1::bigint" },
+	{ "owner_check",
+	  "SELECT 1 FROM dandiset_owners WHERE dandiset_id = $1::bigint AND user_id = $2::bigint" },
+	{ "star_add",
+	  "WITH ins AS (INSERT INTO dandiset_stars (user_id, dandiset_id)"
+	  " VALUES ($2::bigint, $1::bigint) ON CONFLICT DO NOTHING RETURNING 1)"
+	  " SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
+	  " + (SELECT count(*) FROM ins)" },
+	{ "star_remove",
+	  "WITH del AS (DELETE FROM dandiset_stars WHERE user_id = $2::bigint"
+	  " AND dandiset_id = $1::bigint RETURNING 1)"
+	  " SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
+	  " - (SELECT count(*) FROM del)" },
+};
+const size_t dandisets_nstmts = sizeof(dandisets_stmts) / sizeof(dandisets_stmts[0]);
+
+static const char *orderings[] = {
+	"id", "-id", "name", "-name", "modified", "-modified", "size", "-size",
+	"stars", "-stars",
+};
+
+/* A boolean query parameter; -1 with a 400 set when malformed. */
+static int
+query_bool(struct request *req, const char *key, bool def, bool *out)
+{
+	const char *v = query_get(req, key);
+
+	*out = def;
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (!parse_bool(v, out))
+		return resp_field_error(req, key, "Must be a valid boolean."), -1;
+	return 0;
+}
+
+/* Splits the search text into words; quoted phrases stay whole. NUL bytes
+ * are already impossible (the query decoder stops at them). */
+static const char *
+search_array(struct request *req, const char *q)
+{
+	struct buf	 b;
+	char		*out;
+	bool		 any = false;
+
+	buf_init(&b);
+	buf_puts(&b, "{");
+	while (q != NULL && *q) {
+		const char *start, *end;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\0')
+			break;
+		if (*q == '"' && strchr(q + 1, '"') != NULL) {
+			start = q + 1;
+			end = strchr(start, '"');
+			q = end + 1;
+		} else {
+			start = q;
+			while (*q && !isspace((unsigned char)*q))
+				q++;
+			end = q;
+		}
+		if (end == start)
+			continue;
+		/* Array literal element: double-quote and escape " and \. */
+		buf_puts(&b, any ? ",\"" : "\"");
+		for (const char *c = start; c < end; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_append(&b, "\\", 1);
+			buf_append(&b, c, 1);
+		}
+		buf_append(&b, "\"", 1);
+		any = true;
+	}
+	buf_puts(&b, "}");
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+int
+dandisets_list(struct request *req)
+{
+	struct page	 pg;
+	bool		 draft, empty, embargoed, starred;
+	const char	*user = query_get(req, "user"), *ordering = query_get(req, "ordering");
+	const char	*order = "";
+
+	if (page_parse(req, &pg) != 0 ||
+	    query_bool(req, "draft", true, &draft) != 0 ||
+	    query_bool(req, "empty", true, &empty) != 0 ||
+	    query_bool(req, "embargoed", false, &embargoed) != 0 ||
+	    query_bool(req, "starred", false, &starred) != 0)
+		return 0;
+	if (user != NULL && *user && strcmp(user, "me") != 0)
+		return resp_field_error(req, "user", "Select a valid choice. That choice is not one of the available choices.");
+	if (embargoed && req->user == NULL)
+		return resp_string(req, 401, "Authentication credentials must be provided when attempting to access embargoed dandisets");
+	if (starred && req->user == NULL)
+		return resp_string(req, 401, "Must be authenticated to filter by starred dandisets.");
+	/* DRF's OrderingFilter ignores unknown fields; first valid one wins. */
+	if (ordering != NULL) {
+		char *list = arena_strdup(&req->arena, ordering), *tok, *save = NULL;
+		for (tok = strtok_r(list, ",", &save); tok && !*order; tok = strtok_r(NULL, ",", &save))
+			for (size_t i = 0; i < sizeof(orderings) / sizeof(char *); i++)
+				if (strcmp(tok, orderings[i]) == 0)
+					order = orderings[i];
+	}
+	if (*order == '\0' && starred)
+		order = "starred";
+
+	char limit[24], offset[24];
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	bool me = user != NULL && strcmp(user, "me") == 0;
+	const char *params[11] = {
+		req->user_id_str,
+		req->user && req->user->is_superuser ? "t" : "f",
+		embargoed ? "t" : "f",
+		me ? "t" : "f",
+		starred ? "t" : "f",
+		draft ? "t" : "f",
+		empty ? "t" : "f",
+		search_array(req, query_get(req, "search")),
+		order, limit, offset,
+	};
+	if (me && req->user == NULL)
+		params[0] = "0";	/* anonymous "me" owns nothing: empty list */
+	PGresult *r = req_query(req, "dandiset_list", 11, params);
+	if (r == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	else if (pg.page > 1)
+		return resp_detail(req, 404, "Invalid page.");
+	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+}
+
+const char *
+dandiset_visible(struct request *req, const char *id)
+{
+	const char	*params[1] = { id };
+	PGresult	*r = req_query(req, "dandiset_embargo_status", 1, params);
+
+	if (r == NULL)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return NULL;
+	}
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	if (perm_read_dandiset(req, id, status) != 0)
+		return NULL;
+	return status;
+}
+
+int
+dandisets_get(struct request *req)
+{
+	const char	*params[2] = { req->params[0], req->user_id_str };
+	PGresult	*r = req_query(req, "dandiset_detail", 2, params);
+
+	if (r == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	if (perm_read_dandiset(req, req->params[0], PQgetvalue(r, 0, 0)) != 0)
+		return 0;
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, 1));
+}
+
+/* Responds with the detail object of a dandiset (after create). */
+static int
+respond_detail(struct request *req, const char *id)
+{
+	const char	*params[2] = { id, req->user_id_str };
+	PGresult	*r = req_query(req, "dandiset_detail", 2, params);
+
+	if (r == NULL)
+		return 0;
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, 1));
+}
+
+struct create_args {
+	const char		*name;
+	struct json_object	*metadata;
+	bool			 embargo;
+	const char		*funding_source;
+	const char		*award_number;
+	char			 end_date[11];
+	int64_t			 explicit_id;	/* -1 when auto */
+};
+
+static void
+date_plus_days(char out[11], int days)
+{
+	time_t t = time(NULL) + (time_t)days * 86400;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Body and query validation for POST /api/dandisets/. */
+static int
+create_parse(struct request *req, struct create_args *a)
+{
+	struct json_object *body, *name, *md, *ident;
+
+	if ((body = req_json_body(req)) == NULL)
+		return -1;
+	if (!json_object_is_type(body, json_type_object))
+		return resp_field_error(req, "non_field_errors",
+		    "Invalid data. Expected a dictionary, but got list."), -1;
+	if (!json_object_object_get_ex(body, "name", &name) || name == NULL)
+		return resp_field_error(req, "name", json_object_object_get_ex(body, "name", NULL) ?
+		    "This field may not be null." : "This field is required."), -1;
+	if (!json_object_is_type(name, json_type_string))
+		return resp_field_error(req, "name", "Not a valid string."), -1;
+	a->name = json_object_get_string(name);
+	if (*a->name == '\0')
+		return resp_field_error(req, "name", "This field may not be blank."), -1;
+	if (json_object_get_string_len(name) > 300)
+		return resp_field_error(req, "name", "Ensure this field has no more than 300 characters."), -1;
+	if (!json_object_object_get_ex(body, "metadata", &md) || md == NULL)
+		return resp_field_error(req, "metadata", "This field is required."), -1;
+	if (!json_object_is_type(md, json_type_object))
+		return resp_field_error(req, "metadata", arena_printf(&req->arena,
+		    "Expected a dictionary of items but got type \"%s\".",
+		    json_type_to_name(json_object_get_type(md)))), -1;
+	a->metadata = md;
+
+	if (query_bool(req, "embargo", false, &a->embargo) != 0)
+		return -1;
+	a->funding_source = query_get(req, "funding_source");
+	a->award_number = query_get(req, "award_number");
+	if (a->funding_source != NULL && *a->funding_source == '\0')
+		a->funding_source = NULL;
+	if (a->award_number != NULL && *a->award_number == '\0')
+		a->award_number = NULL;
+	date_plus_days(a->end_date, 730);
+	if (a->embargo) {
+		const char *end = query_get(req, "embargo_end_date");
+		char max[11];
+		struct tm tm;
+
+		if (a->funding_source != NULL && a->award_number == NULL)
+			return resp_field_error(req, "non_field_errors", "Award number is required when funding source is set"), -1;
+		if (a->award_number != NULL && a->funding_source == NULL)
+			return resp_field_error(req, "non_field_errors", "Funding source is required when award number is set"), -1;
+		if (end != NULL && *end) {
+			memset(&tm, 0, sizeof(tm));
+			const char *rest = strptime(end, "%Y-%m-%d", &tm);
+			if (strlen(end) != 10 || rest == NULL || *rest != '\0')
+				return resp_field_error(req, "embargo_end_date",
+				    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."), -1;
+			snprintf(a->end_date, sizeof(a->end_date), "%s", end);
+		}
+		date_plus_days(max, a->funding_source != NULL ? 5 * 365 : 2 * 365);
+		if (strcmp(a->end_date, max) > 0)
+			return resp_field_error(req, "non_field_errors", "Invalid embargo end date"), -1;
+	}
+
+	a->explicit_id = -1;
+	if (json_object_object_get_ex(md, "identifier", &ident) && ident != NULL) {
+		const char *s = json_object_get_string(ident), *colon = strchr(s, ':');
+		int64_t v;
+		if (colon != NULL)
+			s = colon + 1;
+		if (!parse_int64(s, &v) || v < 0 || v > 999999)
+			return resp_string(req, 400, "Invalid Identifier %s",
+			    json_object_get_string(ident)), -1;
+		if (!req->user->is_superuser)
+			return resp_string(req, 400, "Creating a dandiset for a given identifier is an admin only operation."), -1;
+		a->explicit_id = v;
+	}
+	return 0;
+}
+
+/* Default contributor: the creator as contact person. */
+static struct json_object *
+default_contributor(struct request *req)
+{
+	struct json_object *l = json_object_new_array(), *p = json_object_new_object();
+	const struct user *u = req->user;
+
+	json_object_object_add(p, "name", json_object_new_string(arena_printf(&req->arena,
+	    "%s, %s", u->last_name, u->first_name)));
+	json_object_object_add(p, "email", json_object_new_string(u->email));
+	struct json_object *roles = json_object_new_array();
+	json_object_array_add(roles, json_object_new_string("dcite:ContactPerson"));
+	json_object_object_add(p, "roleName", roles);
+	json_object_object_add(p, "schemaKey", json_object_new_string("Person"));
+	json_object_object_add(p, "affiliation", json_object_new_array());
+	json_object_object_add(p, "includeInCitation", json_object_new_boolean(1));
+	json_object_array_add(l, p);
+	return l;
+}
+
+/* Builds the draft metadata: defaults under the user's keys, embargo access
+ * and funder, then the computed fields. Returns a new object. */
+static struct json_object *
+create_metadata(struct request *req, const struct create_args *a, int64_t id,
+    const char *created_iso)
+{
+	struct json_object *md = NULL, *tmp;
+
+	json_object_deep_copy(a->metadata, &md, NULL);
+	metadata_strip_version(md);
+	if (!json_object_object_get_ex(md, "schemaKey", NULL))
+		json_object_object_add(md, "schemaKey", json_object_new_string("Dandiset"));
+	if (!json_object_object_get_ex(md, "schemaVersion", NULL))
+		json_object_object_add(md, "schemaVersion", json_object_new_string(DANDI_SCHEMA_VERSION));
+	if (!json_object_object_get_ex(md, "contributor", NULL))
+		json_object_object_add(md, "contributor", default_contributor(req));
+	if (a->embargo) {
+		struct json_object *acc = json_object_new_array(), *e = json_object_new_object();
+		json_object_object_add(e, "schemaKey", json_object_new_string("AccessRequirements"));
+		json_object_object_add(e, "status", json_object_new_string("dandi:EmbargoedAccess"));
+		json_object_object_add(e, "embargoedUntil", json_object_new_string(a->end_date));
+		json_object_array_add(acc, e);
+		json_object_object_add(md, "access", acc);
+		if (a->funding_source != NULL &&
+		    json_object_object_get_ex(md, "contributor", &tmp) &&
+		    json_object_is_type(tmp, json_type_array)) {
+			struct json_object *o = json_object_new_object(), *roles = json_object_new_array();
+			json_object_object_add(o, "name", json_object_new_string(a->funding_source));
+			json_object_object_add(o, "schemaKey", json_object_new_string("Organization"));
+			json_object_array_add(roles, json_object_new_string("dcite:Funder"));
+			json_object_object_add(o, "roleName", roles);
+			json_object_object_add(o, "includeInCitation", json_object_new_boolean(0));
+			if (a->award_number != NULL)
+				json_object_object_add(o, "awardNumber", json_object_new_string(a->award_number));
+			json_object_array_add(tmp, o);
+		}
+	}
+	struct version_ctx v = {
+		.dandiset_id = id, .version = "draft", .name = a->name,
+		.created_iso = created_iso,
+		.embargo_status = a->embargo ? "EMBARGOED" : "OPEN",
+		.embargo_end = a->embargo ? a->end_date : NULL,
+	};
+	metadata_populate_version(req->cfg, &v, md);
+	return md;
+}
+
+int
+dandisets_create(struct request *req)
+{
+	struct create_args	 a;
+	char			 idbuf[24];
+	PGresult		*r;
+	bool			 dup;
+
+	if (perm_require_approved(req) != 0 || create_parse(req, &a) != 0)
+		return 0;
+	if (req_begin(req) != 0)
+		return 0;
+	if (a.explicit_id >= 0)
+		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)a.explicit_id);
+	else {
+		if ((r = req_query(req, "dandiset_next_id", 0, NULL)) == NULL)
+			return 0;
+		snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+	}
+	const char *ins[3] = { idbuf, a.embargo ? "EMBARGOED" : "OPEN", a.embargo ? a.end_date : NULL };
+	if ((r = req_query_try(req, "dandiset_insert", 3, ins, &dup)) == NULL)
+		return 0;
+	if (dup)
+		return resp_string(req, 400, "Dandiset %06lld already exists", (long long)a.explicit_id);
+	const char *created_iso = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	int64_t id;
+	parse_int64(idbuf, &id);
+
+	struct json_object *md = create_metadata(req, &a, id, created_iso);
+	const char *mdtext = arena_strdup(&req->arena, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN));
+	const char *own[2] = { idbuf, req->user_id_str };
+	const char *ver[3] = { idbuf, a.name, mdtext };
+	if (req_query(req, "dandiset_add_owner", 2, own) == NULL ||
+	    req_query(req, "version_insert_draft", 3, ver) == NULL) {
+		json_object_put(md);
+		return 0;
+	}
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "metadata", md);
+	json_object_object_add(details, "embargoed", json_object_new_boolean(a.embargo));
+	if (audit_write(req, idbuf, "create_dandiset", details) != 0 || req_commit(req) != 0)
+		return 0;
+	return respond_detail(req, idbuf);
+}
+
+int
+dandisets_delete(struct request *req)
+{
+	const char	*id = req->params[0];
+	const char	*params[1] = { id };
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0)
+		return 0;
+	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	const char *status = PQgetvalue(r, 0, 0);
+	bool published = PQgetvalue(r, 0, 1)[0] == 't';
+	bool publishing = PQgetvalue(r, 0, 2)[0] == 't';
+	/* An embargoed dandiset is invisible to non-owners: 404, not 403. */
+	if (!perm_is_owner(req, id)) {
+		if (req->status != 0)
+			return 0;
+		if (strcmp(status, "OPEN") != 0)
+			return resp_detail(req, 404, "Not found.");
+		return resp_string(req, 403, "Cannot delete dandisets which you do not own.");
+	}
+	if (published)
+		return resp_string(req, 403, "Cannot delete dandisets with published versions.");
+	if (publishing)
+		return resp_string(req, 403, "Cannot delete dandisets that are currently being published.");
+	if (strcmp(status, "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (audit_write(req, id, "delete_dandiset", json_object_new_object()) != 0 ||
+	    req_query(req, "dandiset_delete", 1, params) == NULL || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 204);
+}
+
+static int
+star_change(struct request *req, const char *stmt)
+{
+	const char	*params[2] = { req->params[0], req->user_id_str };
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0 || dandiset_visible(req, req->params[0]) == NULL)
+		return 0;
+	if ((r = req_query(req, stmt, 2, params)) == NULL)
+		return 0;
+	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"count\":%s}",
+	    PQgetvalue(r, 0, 0)));
+}
+
+int
+dandisets_star(struct request *req)
+{
+	return star_change(req, "star_add");
+}
+
+int
+dandisets_unstar(struct request *req)
+{
+	return star_change(req, "star_remove");
+}

@@ -1,0 +1,103 @@
+/*
+ * info.c - /api/info/ (what the dandi CLI checks before anything else and
+ * what the web app boots from), the landing page and robots.txt.
+ */
+#include <string.h>
+
+#include "api.h"
+
+/* Schema versions accepted as input, as the original (dandischema 0.12). */
+static const char *allowed_schema_versions[] = {
+	"0.4.4", "0.5.1", "0.5.2", "0.6.0", "0.6.1", "0.6.2", "0.6.3", "0.6.4",
+	"0.6.5", "0.6.6", "0.6.7", "0.6.8", "0.6.9", "0.6.10", "0.7.0",
+};
+
+static struct json_object *
+str_or_null(const char *s)
+{
+	return s != NULL && *s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+url_obj(const char *url)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "url", json_object_new_string(url));
+	return o;
+}
+
+int
+info_get(struct request *req)
+{
+	const struct config	*c = req->cfg;
+	struct json_object	*o = json_object_new_object();
+	struct json_object	*ic = json_object_new_object();
+	struct json_object	*lic = json_object_new_array();
+	struct json_object	*allowed = json_object_new_array();
+	struct json_object	*svc = json_object_new_object();
+
+	json_object_object_add(ic, "instance_name", json_object_new_string(c->instance_name));
+	json_object_object_add(ic, "instance_identifier", str_or_null(c->instance_identifier));
+	json_object_object_add(ic, "instance_url", str_or_null(c->web_url));
+	json_object_object_add(ic, "doi_prefix", str_or_null(c->doi_prefix));
+	json_object_array_add(lic, json_object_new_string("spdx:CC0-1.0"));
+	json_object_array_add(lic, json_object_new_string("spdx:CC-BY-4.0"));
+	json_object_object_add(ic, "licenses", lic);
+	json_object_object_add(o, "instance_config", ic);
+
+	json_object_object_add(o, "schema_version", json_object_new_string(DANDI_SCHEMA_VERSION));
+	json_object_object_add(o, "schema_url", json_object_new_string(arena_printf(&req->arena,
+	    "%s/api/schemas/?model=Dandiset", c->api_url)));
+	for (size_t i = 0; i < sizeof(allowed_schema_versions) / sizeof(char *); i++)
+		json_object_array_add(allowed, json_object_new_string(allowed_schema_versions[i]));
+	json_object_object_add(o, "allowed_schema_versions", allowed);
+	json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+
+	json_object_object_add(svc, "api", url_obj(arena_printf(&req->arena, "%s/api", c->api_url)));
+	json_object_object_add(svc, "webui", url_obj(c->web_url));
+	json_object_object_add(svc, "jupyterhub", url_obj(c->jupyterhub_url));
+	json_object_object_add(o, "services", svc);
+
+	json_object_object_add(o, "cli-minimal-version", json_object_new_string("0.74.0"));
+	json_object_object_add(o, "cli-requires-python", json_object_new_string(">=3.10"));
+	json_object_object_add(o, "cli-bad-versions", json_object_new_array());
+	return resp_json(req, 200, o);
+}
+
+int
+robots_get(struct request *req)
+{
+	/* Crawlers may read dandiset pages and the first asset page only. */
+	static const char robots[] =
+	    "User-agent: Googlebot\n"
+	    "Allow: /api/dandisets/search\n"
+	    "Allow: /api/dandisets/*/\n"
+	    "Allow: /api/dandisets/?\n"
+	    "Allow: /api/info/\n"
+	    "Allow: /api/dandisets/*/versions/*/assets*page_size=1\n"
+	    "Disallow: /api/dandisets/*/versions/*/assets\n"
+	    "Disallow: /\n"
+	    "\n"
+	    "User-agent: *\n"
+	    "Disallow: /\n";
+
+	req->status = 200;
+	req->content_type_out = "text/plain; charset=utf-8";
+	buf_puts(&req->out, robots);
+	return 0;
+}
+
+int
+root_get(struct request *req)
+{
+	req->status = 200;
+	req->content_type_out = "text/html; charset=utf-8";
+	buf_printf(&req->out,
+	    "<!doctype html><html><head><title>DANDI Archive API</title></head>"
+	    "<body><h1>DANDI Archive API</h1><p>This is the API server. "
+	    "The archive is at <a href=\"%s\">%s</a>; the API root is "
+	    "<a href=\"/api/info/\">/api/info/</a>.</p></body></html>\n",
+	    req->cfg->web_url, req->cfg->web_url);
+	return 0;
+}

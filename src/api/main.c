@@ -1,0 +1,297 @@
+/*
+ * main.c - dandi-api: a pre-forking FastCGI server. The supervisor opens the
+ * unix socket, forks the workers and restarts any that die; each worker runs
+ * its own accept loop with its own database connection. Nothing is shared
+ * between workers, so more workers (or more machines) is all scaling takes.
+ */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+
+#define MAX_WORKERS 256
+
+static volatile sig_atomic_t	stopping;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static const char *
+reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 304: return "Not Modified";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 423: return "Locked";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return status >= 500 ? "Internal Server Error" : "Unknown";
+	}
+}
+
+static const char *
+param(FCGX_Request *rq, const char *name)
+{
+	return FCGX_GetParam(name, rq->envp);
+}
+
+/* Fills req from the FastCGI environment; answers errors itself. Returns 0
+ * when the request should be routed. */
+static int
+read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
+{
+	const char *m = param(rq, "REQUEST_METHOD");
+	const char *uri = param(rq, "REQUEST_URI");
+	const char *cl = param(rq, "CONTENT_LENGTH");
+	char *path, *q;
+	int64_t len = 0;
+
+	req->method = arena_strdup(&req->arena, m ? m : "GET");
+	req->head = strcmp(req->method, "HEAD") == 0;
+	req->uri = arena_strdup(&req->arena, uri ? uri : "/");
+	req->authorization = param(rq, "HTTP_AUTHORIZATION");
+	req->if_none_match = param(rq, "HTTP_IF_NONE_MATCH");
+	req->content_type = param(rq, "CONTENT_TYPE");
+	req->path = "/";
+
+	path = arena_strdup(&req->arena, req->uri);
+	if ((q = strchr(path, '?')) != NULL)
+		*q++ = '\0';
+	/* An encoded NUL would silently cut the path short: refuse it. */
+	if (strstr(path, "%00") != NULL || url_decode(path, false) != 0)
+		return resp_detail(req, 400, "Malformed request path."), -1;
+	req->path = path;
+	if (request_parse_query(req, q) != 0)
+		return resp_detail(req, 400, "Malformed query string."), -1;
+
+	if (cl != NULL && *cl != '\0' && (!parse_int64(cl, &len) || len < 0))
+		return resp_detail(req, 400, "Bad Content-Length."), -1;
+	if ((size_t)len > cfg->max_body)
+		return resp_detail(req, 413, "Request body too large."), -1;
+	char *body = arena_alloc(&req->arena, (size_t)len + 1);
+	int got = len > 0 ? FCGX_GetStr(body, (int)len, rq->in) : 0;
+	if (got != len)
+		return resp_detail(req, 400, "Incomplete request body."), -1;
+	body[len] = '\0';
+	req->body = body;
+	req->body_len = (size_t)len;
+	return 0;
+}
+
+static void
+write_response(FCGX_Request *rq, struct request *req)
+{
+	bool no_body = req->head || req->status == 204 || req->status == 304;
+
+	FCGX_FPrintF(rq->out, "Status: %d %s\r\n", req->status, reason(req->status));
+	if (req->content_type_out != NULL && req->status != 304)
+		FCGX_FPrintF(rq->out, "Content-Type: %s\r\n", req->content_type_out);
+	if (req->status != 204 && req->status != 304)
+		FCGX_FPrintF(rq->out, "Content-Length: %zu\r\n", req->out.len);
+	FCGX_FPrintF(rq->out, "Vary: Accept, Authorization\r\n");
+	for (int i = 0; i < req->nhdr; i++)
+		FCGX_FPrintF(rq->out, "%s: %s\r\n", req->hdr_name[i], req->hdr_value[i]);
+	FCGX_PutS("\r\n", rq->out);
+	if (!no_body && req->out.len > 0)
+		FCGX_PutStr(req->out.data, (int)req->out.len, rq->out);
+}
+
+static double
+now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+worker_main(int sock, const struct config *cfg)
+{
+	FCGX_Request	 rq;
+	char		 err[256];
+	struct server	*srv = server_new(cfg, err, sizeof(err));
+
+	if (srv == NULL) {
+		log_error("worker start failed: %s", err);
+		return 1;
+	}
+	/* Connect eagerly so the first request does not pay for it; a
+	 * database that is down now is retried per request. */
+	(void)db_ensure(server_db(srv));
+	FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR);
+	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
+		struct request req;
+		double t0 = now_seconds();
+
+		request_init(&req, cfg, server_db(srv));
+		if (read_request(&rq, &req, cfg) == 0)
+			server_handle(srv, &req);
+		write_response(&rq, &req);
+		log_access(req.method, req.uri, req.status, (long long)req.out.len,
+		    now_seconds() - t0, req.user ? req.user->username : NULL);
+		request_finish(&req);
+		FCGX_Finish_r(&rq);
+	}
+	server_free(srv);
+	return 0;
+}
+
+static pid_t
+spawn_worker(int sock, const struct config *cfg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_term };
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		_exit(worker_main(sock, cfg));
+	}
+	if (pid < 0)
+		log_error("fork: %s", strerror(errno));
+	return pid;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: dandi-api [-c config] [-s socket] [-n workers] [-p pidfile]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	 cfg;
+	const char	*cfgpath = DANDI_CONFIG_DEFAULT, *sockpath = NULL, *pidfile = NULL;
+	int		 explicit_cfg = 0, workers = -1, ch;
+	char		 err[512];
+	pid_t		 pids[MAX_WORKERS] = { 0 };
+
+	while ((ch = getopt(argc, argv, "c:s:n:p:h")) != -1) {
+		switch (ch) {
+		case 'c': cfgpath = optarg; explicit_cfg = 1; break;
+		case 's': sockpath = optarg; break;
+		case 'n': workers = atoi(optarg); break;
+		case 'p': pidfile = optarg; break;
+		default: usage();
+		}
+	}
+	if (config_load(&cfg, cfgpath, explicit_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
+	if (sockpath != NULL) {
+		free(cfg.socket);
+		cfg.socket = xstrdup(sockpath);
+	}
+	if (workers > 0)
+		cfg.workers = workers;
+	if (cfg.workers < 1 || cfg.workers > MAX_WORKERS) {
+		fprintf(stderr, "dandi-api: workers must be 1..%d\n", MAX_WORKERS);
+		return 1;
+	}
+	log_open(cfg.log_file, "dandi-api", log_level_parse(cfg.log_level));
+
+	/* Fail at start, not per request, on a bad route table. */
+	struct router *check = router_new(api_routes, api_nroutes, err, sizeof(err));
+	if (check == NULL) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
+	router_free(check);
+
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "dandi-api: FCGX_Init failed\n");
+		return 1;
+	}
+	unlink(cfg.socket);
+	int sock = FCGX_OpenSocket(cfg.socket, 256);
+	if (sock < 0) {
+		fprintf(stderr, "dandi-api: cannot listen on %s: %s\n", cfg.socket, strerror(errno));
+		return 1;
+	}
+	/* nginx workers run as another user; the socket's directory limits access. */
+	chmod(cfg.socket, 0666);
+	if (pidfile != NULL) {
+		FILE *f = fopen(pidfile, "w");
+		if (f != NULL) {
+			fprintf(f, "%ld\n", (long)getpid());
+			fclose(f);
+		}
+	}
+
+	struct sigaction sa = { .sa_handler = on_term };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	for (int i = 0; i < cfg.workers; i++)
+		pids[i] = spawn_worker(sock, &cfg);
+	log_info("listening on %s with %d workers", cfg.socket, cfg.workers);
+
+	time_t last_spawn = 0;
+	while (!stopping) {
+		int status;
+		pid_t pid = waitpid(-1, &status, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < cfg.workers; i++) {
+			if (pids[i] != pid)
+				continue;
+			log_warn("worker %ld exited (status %d); restarting", (long)pid, status);
+			/* A worker that dies at once every time must not spin. */
+			if (time(NULL) == last_spawn)
+				sleep(1);
+			last_spawn = time(NULL);
+			pids[i] = stopping ? 0 : spawn_worker(sock, &cfg);
+		}
+	}
+
+	for (int i = 0; i < cfg.workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	/* Idle workers block in accept(); SIGTERM interrupts it. */
+	for (int i = 0; i < cfg.workers; i++)
+		if (pids[i] > 0)
+			waitpid(pids[i], NULL, 0);
+	unlink(cfg.socket);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	log_info("stopped");
+	config_free(&cfg);
+	return 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * owners.c - /api/dandisets/{id}/users/: who owns a dandiset, and replacing
+ * the owner set. A dandiset always keeps at least one owner.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+#define OWNER_JSON \
+	"json_build_object('username', coalesce(u.github_login, u.username)," \
+	" 'name', CASE WHEN u.github_login IS NOT NULL" \
+	"  THEN nullif(btrim(u.first_name || ' ' || u.last_name), '')" \
+	"  ELSE u.first_name || ' ' || u.last_name END," \
+	" 'email', CASE WHEN $2::bool THEN u.email END)"
+
+const struct db_stmt owners_stmts[] = {
+	{ "owners_list",
+	  "SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	  " FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
+	  " WHERE o.dandiset_id = $1::bigint" },
+	{ "owners_diff",
+	  /* owners removed and added by the new set $2, as audit JSON */
+	  "SELECT"
+	  " (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	  "  FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
+	  "  WHERE o.dandiset_id = $1::bigint AND NOT (u.id = ANY($3::bigint[]))),"
+	  " (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	  "  FROM users u WHERE u.id = ANY($3::bigint[]) AND NOT EXISTS ("
+	  "   SELECT 1 FROM dandiset_owners o WHERE o.dandiset_id = $1::bigint AND o.user_id = u.id))" },
+	{ "owners_remove",
+	  "DELETE FROM dandiset_owners WHERE dandiset_id = $1::bigint"
+	  " AND NOT (user_id = ANY($2::bigint[]))" },
+	{ "owners_add",
+	  "INSERT INTO dandiset_owners (dandiset_id, user_id)"
+	  " SELECT $1::bigint, unnest($2::bigint[]) ON CONFLICT DO NOTHING" },
+	{ "user_by_login",
+	  "SELECT id FROM users WHERE username = $1 OR github_login = $1"
+	  " ORDER BY (github_login = $1) DESC NULLS LAST LIMIT 1" },
+};
+const size_t owners_nstmts = sizeof(owners_stmts) / sizeof(owners_stmts[0]);
+
+static int
+owners_respond(struct request *req, const char *id)
+{
+	const char	*params[2] = { id, req->user != NULL ? "t" : "f" };
+	PGresult	*r = req_query(req, "owners_list", 2, params);
+
+	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+}
+
+int
+owners_get(struct request *req)
+{
+	if (dandiset_visible(req, req->params[0]) == NULL)
+		return 0;
+	return owners_respond(req, req->params[0]);
+}
+
+/* Resolves the body's usernames to a Postgres bigint[] literal of user ids.
+ * Returns NULL with the 400 set on any bad item. */
+static const char *
+owners_parse(struct request *req)
+{
+	struct json_object	*body = req_json_body(req), *name;
+	struct buf		 ids;
+	const char		*out;
+
+	if (body == NULL)
+		return NULL;
+	if (!json_object_is_type(body, json_type_array)) {
+		resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Expected a list of items but got type \"%s\".",
+		    json_object_is_type(body, json_type_object) ? "dict" :
+		    json_type_to_name(json_object_get_type(body))));
+		return NULL;
+	}
+	if (json_object_array_length(body) == 0) {
+		resp_list_error(req, 400, "Cannot remove all draft owners");
+		return NULL;
+	}
+	buf_init(&ids);
+	buf_puts(&ids, "{");
+	for (size_t i = 0; i < json_object_array_length(body); i++) {
+		struct json_object *item = json_object_array_get_idx(body, i);
+		if (!json_object_is_type(item, json_type_object) ||
+		    !json_object_object_get_ex(item, "username", &name) ||
+		    !json_object_is_type(name, json_type_string)) {
+			resp_raw_json(req, 400, "[{\"username\":[\"This field is required.\"]}]");
+			buf_free(&ids);
+			return NULL;
+		}
+		const char *params[1] = { json_object_get_string(name) };
+		PGresult *r = req_query(req, "user_by_login", 1, params);
+		if (r == NULL) {
+			buf_free(&ids);
+			return NULL;
+		}
+		if (PQntuples(r) == 0) {
+			resp_list_error(req, 400, arena_printf(&req->arena, "User %s not found", params[0]));
+			buf_free(&ids);
+			return NULL;
+		}
+		buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(r, 0, 0));
+	}
+	buf_puts(&ids, "}");
+	out = arena_strdup(&req->arena, ids.data);
+	buf_free(&ids);
+	return out;
+}
+
+int
+owners_put(struct request *req)
+{
+	const char	*id = req->params[0], *status, *ids;
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0)
+		return 0;
+	if ((status = dandiset_visible(req, id)) == NULL)
+		return 0;
+	if (!perm_is_owner(req, id))
+		return req->status ? 0 : resp_string(req, 403, "Action not allowed");
+	if (strcmp(status, "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if ((ids = owners_parse(req)) == NULL)
+		return 0;
+
+	const char *diff[3] = { id, "t", ids };
+	if ((r = req_query(req, "owners_diff", 3, diff)) == NULL)
+		return 0;
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "removed_owners", json_tokener_parse(PQgetvalue(r, 0, 0)));
+	json_object_object_add(details, "added_owners", json_tokener_parse(PQgetvalue(r, 0, 1)));
+	const char *set[2] = { id, ids };
+	if (req_query(req, "owners_remove", 2, set) == NULL ||
+	    req_query(req, "owners_add", 2, set) == NULL) {
+		json_object_put(details);
+		return 0;
+	}
+	if (audit_write(req, id, "change_owners", details) != 0 || req_commit(req) != 0)
+		return 0;
+	return owners_respond(req, id);
+}

@@ -1,0 +1,31 @@
+/*
+ * routes.c - the whole API surface in one table. Patterns are anchored by
+ * the router, which also makes the trailing slash optional. Order matters
+ * only where two patterns could match the same path.
+ */
+#include "api.h"
+
+#define DANDISET	"/api/dandisets/(\\d{6})"
+#define VERSION_RE	"(draft|0\\.\\d{6}\\.\\d{4})"
+
+const struct route api_routes[] = {
+	{ "GET",    "/",					root_get },
+	{ "GET",    "/robots.txt",				robots_get },
+	{ "GET",    "/api/info/",				info_get },
+	{ "GET",    "/server-info",				info_get },
+
+	{ "GET",    "/api/dandisets/",				dandisets_list },
+	{ "POST",   "/api/dandisets/",				dandisets_create },
+	{ "GET",    DANDISET "/",				dandisets_get },
+	{ "DELETE", DANDISET "/",				dandisets_delete },
+	{ "POST",   DANDISET "/star/",				dandisets_star },
+	{ "DELETE", DANDISET "/star/",				dandisets_unstar },
+	{ "GET",    DANDISET "/users/",				owners_get },
+	{ "PUT",    DANDISET "/users/",				owners_put },
+
+	{ "GET",    DANDISET "/versions/",			versions_list },
+	{ "GET",    DANDISET "/versions/" VERSION_RE "/",		versions_get },
+	{ "PUT",    DANDISET "/versions/" VERSION_RE "/",		versions_update },
+	{ "GET",    DANDISET "/versions/" VERSION_RE "/info/",	versions_info },
+};
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -1,0 +1,145 @@
+/*
+ * server.c - one request from start to end: authenticate, route, run the
+ * handler, add the ETag. The FastCGI loop (main.c) only moves bytes.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "api.h"
+
+struct server {
+	const struct config	*cfg;
+	struct db		 db;
+	struct router		*router;
+	struct db_stmt		*stmts;
+};
+
+/* Every statement of every resource, prepared on each new connection. */
+static struct db_stmt *
+collect_stmts(size_t *n)
+{
+	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
+		{ auth_stmts, &auth_nstmts },
+		{ dandisets_stmts, &dandisets_nstmts },
+		{ versions_stmts, &versions_nstmts },
+		{ owners_stmts, &owners_nstmts },
+		{ audit_stmts, &audit_nstmts },
+	};
+	size_t total = 0, k = 0;
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		total += *sets[i].n;
+	struct db_stmt *all = xcalloc(total, sizeof(*all));
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
+		for (size_t j = 0; j < *sets[i].n; j++)
+			all[k++] = sets[i].s[j];
+	*n = total;
+	return all;
+}
+
+struct server *
+server_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct server *s = xcalloc(1, sizeof(*s));
+	size_t n;
+
+	s->cfg = cfg;
+	s->router = router_new(api_routes, api_nroutes, err, errlen);
+	if (s->router == NULL) {
+		free(s);
+		return NULL;
+	}
+	s->stmts = collect_stmts(&n);
+	db_init(&s->db, cfg->db, s->stmts, n);
+	return s;
+}
+
+void
+server_free(struct server *s)
+{
+	if (s == NULL)
+		return;
+	db_close(&s->db);
+	router_free(s->router);
+	free(s->stmts);
+	free(s);
+}
+
+struct db *
+server_db(struct server *s)
+{
+	return &s->db;
+}
+
+/* True when the If-None-Match list names etag (weak comparison). */
+static bool
+etag_listed(const char *list, const char *etag)
+{
+	const char *p = list;
+
+	while (p != NULL && *p) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		const char *tag = etag + 2;	/* ours is W/"..." */
+		size_t n = strlen(tag);
+		if (strncmp(p, tag, n) == 0 && (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+void
+server_etag(struct request *req)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen = 0;
+	char		hex[2 * EVP_MAX_MD_SIZE + 1];
+
+	if (req->status != 200 || req->out.len == 0)
+		return;
+	if (EVP_Digest(req->out.data, req->out.len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return;
+	hex_encode(md, 16, hex);
+	char *etag = arena_printf(&req->arena, "W/\"%s\"", hex);
+	resp_header(req, "ETag", etag);
+	if (req->if_none_match != NULL && etag_listed(req->if_none_match, etag)) {
+		req->status = 304;
+		req->out.len = 0;
+	}
+}
+
+void
+server_handle(struct server *s, struct request *req)
+{
+	const struct route	*route = NULL;
+	char			 allow[64];
+
+	if (auth_request(req) != 0)
+		goto done;
+	switch (router_match(s->router, req, &route, allow, sizeof(allow))) {
+	case ROUTE_NOT_FOUND:
+		resp_detail(req, 404, "Not found.");
+		break;
+	case ROUTE_BAD_METHOD:
+		resp_header(req, "Allow", allow);
+		resp_detail(req, 405, "Method \"%s\" not allowed.", req->method);
+		break;
+	case ROUTE_FOUND:
+		route->handler(req);
+		if (req->status == 0)
+			resp_detail(req, 500, "Internal server error.");
+		break;
+	}
+done:
+	db_rollback(&s->db);	/* a handler that failed mid-transaction */
+	if (strcmp(req->method, "GET") == 0 || req->head)
+		server_etag(req);
+}

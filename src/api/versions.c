@@ -1,0 +1,197 @@
+/*
+ * versions.c - /api/dandisets/{id}/versions/...: list, raw metadata, info,
+ * and the draft metadata update. Invalid metadata is stored (and later
+ * marked Invalid by validation), never refused for schema reasons.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt versions_stmts[] = {
+	{ "version_list",
+	  "SELECT dandi_version_json(v, $2::bigint), count(*) OVER ()"
+	  " FROM versions v WHERE v.dandiset_id = $1::bigint"
+	  " ORDER BY CASE WHEN $3 = '-created' THEN v.created END DESC, v.created, v.id"
+	  " LIMIT $4::bigint OFFSET $5::bigint" },
+	{ "version_metadata",
+	  "SELECT v.metadata FROM versions v"
+	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	{ "version_info",
+	  "SELECT dandi_version_info_json(v, $3::bigint) FROM versions v"
+	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	{ "version_lock",
+	  "SELECT v.id, v.name, v.metadata, d.embargo_status, d.embargo_end_date::text,"
+	  " dandi_pyiso(d.created), v.doi"
+	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	  " WHERE d.id = $1::bigint AND v.version = $2 FOR UPDATE OF v, d" },
+	{ "version_update",
+	  "UPDATE versions SET name = $2, metadata = $3::jsonb, status = 'Pending',"
+	  " modified = now() WHERE id = $1::bigint" },
+};
+const size_t versions_nstmts = sizeof(versions_stmts) / sizeof(versions_stmts[0]);
+
+int
+versions_list(struct request *req)
+{
+	struct page	 pg;
+	const char	*order = query_get(req, "order");
+	char		 limit[24], offset[24];
+
+	if (page_parse(req, &pg) != 0 || dandiset_visible(req, req->params[0]) == NULL)
+		return 0;
+	if (order != NULL && *order && strcmp(order, "created") != 0 && strcmp(order, "-created") != 0)
+		return resp_field_error(req, "order", arena_printf(&req->arena,
+		    "Select a valid choice. %s is not one of the available choices.", order));
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *params[5] = { req->params[0], req->user_id_str, order ? order : "", limit, offset };
+	PGresult *r = req_query(req, "version_list", 5, params);
+	if (r == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+}
+
+/* Runs a per-version statement after the embargo check; 404 if missing. */
+static PGresult *
+version_row(struct request *req, const char *stmt)
+{
+	const char	*params[3] = { req->params[0], req->params[1], req->user_id_str };
+	PGresult	*r;
+
+	if (dandiset_visible(req, req->params[0]) == NULL)
+		return NULL;
+	if ((r = req_query(req, stmt, strcmp(stmt, "version_info") == 0 ? 3 : 2, params)) == NULL)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return NULL;
+	}
+	return r;
+}
+
+int
+versions_get(struct request *req)
+{
+	PGresult *r = version_row(req, "version_metadata");
+
+	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+}
+
+int
+versions_info(struct request *req)
+{
+	PGresult *r = version_row(req, "version_info");
+
+	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+}
+
+/* Validates {"name": str, "metadata": {}}; NULL with 400 set otherwise. */
+static struct json_object *
+update_body(struct request *req, const char **name)
+{
+	struct json_object *body, *n, *md;
+
+	if ((body = req_json_body(req)) == NULL)
+		return NULL;
+	if (!json_object_is_type(body, json_type_object)) {
+		resp_field_error(req, "non_field_errors", "Invalid data. Expected a dictionary, but got list.");
+		return NULL;
+	}
+	if (!json_object_object_get_ex(body, "name", &n) || n == NULL) {
+		resp_field_error(req, "name", "This field is required.");
+		return NULL;
+	}
+	if (!json_object_is_type(n, json_type_string) || json_object_get_string_len(n) == 0) {
+		resp_field_error(req, "name", json_object_is_type(n, json_type_string) ?
+		    "This field may not be blank." : "Not a valid string.");
+		return NULL;
+	}
+	if (json_object_get_string_len(n) > 300) {
+		resp_field_error(req, "name", "Ensure this field has no more than 300 characters.");
+		return NULL;
+	}
+	if (!json_object_object_get_ex(body, "metadata", &md) || md == NULL) {
+		resp_field_error(req, "metadata", "This field is required.");
+		return NULL;
+	}
+	if (!json_object_is_type(md, json_type_object)) {
+		resp_field_error(req, "metadata", arena_printf(&req->arena,
+		    "Expected a dictionary of items but got type \"%s\".",
+		    json_type_to_name(json_object_get_type(md))));
+		return NULL;
+	}
+	*name = json_object_get_string(n);
+	return md;
+}
+
+static void
+json_put_cb(void *o)
+{
+	json_object_put(o);
+}
+
+int
+versions_update(struct request *req)
+{
+	const char		*id = req->params[0], *version = req->params[1], *name;
+	const char		*params[2] = { id, version };
+	struct json_object	*md, *newmd = NULL, *oldmd;
+	PGresult		*r;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	if (req_begin(req) != 0)
+		return 0;
+	if (dandiset_visible(req, id) == NULL)
+		return 0;
+	if (!perm_is_owner(req, id))
+		return req->status ? 0 : resp_empty(req, 403);
+	if ((r = req_query(req, "version_lock", 2, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	if (strcmp(version, "draft") != 0)
+		return resp_string(req, 405, "Only draft versions can be modified.");
+	if (strcmp(PQgetvalue(r, 0, 3), "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if ((md = update_body(req, &name)) == NULL)
+		return 0;
+
+	json_object_deep_copy(md, &newmd, NULL);
+	arena_defer(&req->arena, json_put_cb, newmd);
+	oldmd = json_tokener_parse(PQgetvalue(r, 0, 2));
+	arena_defer(&req->arena, json_put_cb, oldmd);
+	metadata_strip_version(newmd);
+	metadata_strip_version(oldmd);
+	if (strcmp(name, PQgetvalue(r, 0, 1)) == 0 && json_object_equal(newmd, oldmd)) {
+		/* Nothing changed: no save, status and modified stay. */
+		db_rollback(req->db);
+		return versions_info(req);
+	}
+
+	int64_t did;
+	parse_int64(id, &did);
+	struct version_ctx v = {
+		.dandiset_id = did, .version = "draft", .name = name,
+		.created_iso = PQgetvalue(r, 0, 5),
+		.embargo_status = PQgetvalue(r, 0, 3),
+		.embargo_end = PQgetisnull(r, 0, 4) ? NULL : PQgetvalue(r, 0, 4),
+		.doi = PQgetisnull(r, 0, 6) ? NULL : PQgetvalue(r, 0, 6),
+	};
+	if (!json_object_object_get_ex(newmd, "schemaVersion", NULL))
+		json_object_object_add(newmd, "schemaVersion", json_object_new_string(DANDI_SCHEMA_VERSION));
+	metadata_populate_version(req->cfg, &v, newmd);
+	const char *text = json_object_to_json_string_ext(newmd, JSON_C_TO_STRING_PLAIN);
+	const char *upd[3] = { PQgetvalue(r, 0, 0), name, text };
+	if (req_query(req, "version_update", 3, upd) == NULL)
+		return 0;
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "metadata", json_object_get(newmd));
+	if (audit_write(req, id, "update_metadata", details) != 0 || req_commit(req) != 0)
+		return 0;
+	return versions_info(req);
+}

@@ -1,0 +1,180 @@
+/*
+ * config.c - `key = value` lines, '#' comments. Every key can be overridden
+ * by the environment variable DANDI_<KEY>, which is how systemd units, the
+ * dev stack and the tests configure the programs without editing files.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "util.h"
+
+enum ckind { C_STR, C_INT, C_SIZE };
+
+struct ckey {
+	const char	*name;
+	enum ckind	 kind;
+	size_t		 off;
+	const char	*def;
+};
+
+#define S(f, d)	{ #f, C_STR, offsetof(struct config, f), d }
+static const struct ckey keys[] = {
+	S(db, "dbname=dandi"),
+	S(socket, "/run/dandi/api.sock"),
+	{ "workers", C_INT, offsetof(struct config, workers), "4" },
+	S(api_url, "http://127.0.0.1:8080"),
+	S(web_url, "http://127.0.0.1:8080"),
+	S(jupyterhub_url, "https://hub.dandiarchive.org"),
+	S(instance_name, "DANDI"),
+	S(instance_identifier, ""),
+	S(doi_prefix, ""),
+	S(sql_dir, DANDI_SQL_DIR_DEFAULT),
+	S(log_file, ""),
+	S(log_level, "info"),
+	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },
+	S(s3_endpoint, ""),
+	S(s3_region, "us-east-1"),
+	S(s3_bucket, "dandi"),
+	S(s3_access_key, ""),
+	S(s3_secret_key, ""),
+};
+#undef S
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static int
+config_set(struct config *c, const struct ckey *k, const char *v)
+{
+	char		*end;
+	long long	 n;
+
+	switch (k->kind) {
+	case C_STR: {
+		char **p = (char **)((char *)c + k->off);
+		free(*p);
+		*p = xstrdup(v);
+		return 0;
+	}
+	case C_INT:
+	case C_SIZE:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || *end || n < 0 || (k->kind == C_INT && n > 1 << 20))
+			return -1;
+		if (k->kind == C_INT)
+			*(int *)((char *)c + k->off) = (int)n;
+		else
+			*(size_t *)((char *)c + k->off) = (size_t)n;
+		return 0;
+	}
+	return -1;
+}
+
+static const struct ckey *
+config_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+config_read_file(struct config *c, FILE *f, const char *path, char *err, size_t errlen)
+{
+	char	line[4096];
+	int	lineno = 0;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *s = trim(line), *eq, *k, *v;
+		const struct ckey *key;
+
+		lineno++;
+		if (*s == '\0' || *s == '#')
+			continue;
+		if ((eq = strchr(s, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: expected key = value", path, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		if ((key = config_key(k)) == NULL) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, k);
+			return -1;
+		}
+		if (config_set(c, key, v) != 0) {
+			snprintf(err, errlen, "%s:%d: bad value for '%s'", path, lineno, k);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+config_load(struct config *c, const char *path, int explicit_path, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < NKEYS; i++)
+		config_set(c, &keys[i], keys[i].def);
+
+	if (path != NULL) {
+		FILE *f = fopen(path, "r");
+		if (f == NULL && explicit_path) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		if (f != NULL) {
+			int rc = config_read_file(c, f, path, err, errlen);
+			fclose(f);
+			if (rc != 0)
+				return -1;
+		}
+	}
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		char env[64], *v;
+		size_t j;
+
+		snprintf(env, sizeof(env), "DANDI_%s", keys[i].name);
+		for (j = 6; env[j]; j++)
+			env[j] = (char)toupper((unsigned char)env[j]);
+		if ((v = getenv(env)) != NULL && config_set(c, &keys[i], v) != 0) {
+			snprintf(err, errlen, "bad value in %s", env);
+			return -1;
+		}
+	}
+	/* URLs are joined with "/api/...": a trailing slash would double it. */
+	for (size_t i = 0; i < 2; i++) {
+		char *u = i == 0 ? c->api_url : c->web_url;
+		size_t n = strlen(u);
+		while (n > 0 && u[n - 1] == '/')
+			u[--n] = '\0';
+	}
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].kind == C_STR)
+			free(*(char **)((char *)c + keys[i].off));
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,35 @@
+/* config.h - the one configuration struct, from a file and DANDI_* env vars. */
+#ifndef DANDI_CONFIG_H
+#define DANDI_CONFIG_H
+
+#include <stddef.h>
+
+struct config {
+	char	*db;			/* libpq conninfo */
+	char	*socket;		/* FastCGI unix socket */
+	int	 workers;
+	char	*api_url;		/* origin of the API, no /api suffix */
+	char	*web_url;		/* web app origin */
+	char	*jupyterhub_url;
+	char	*instance_name;		/* DANDI */
+	char	*instance_identifier;	/* RRID:... or empty */
+	char	*doi_prefix;		/* 10.xxxx or empty */
+	char	*sql_dir;
+	char	*log_file;
+	char	*log_level;
+	size_t	 max_body;		/* bytes */
+	char	*s3_endpoint;
+	char	*s3_region;
+	char	*s3_bucket;
+	char	*s3_access_key;
+	char	*s3_secret_key;
+};
+
+/* Loads defaults, then path (may be NULL; missing file is an error only when
+ * the path was given explicitly), then environment. Returns 0 or -1 with a
+ * message in err. */
+int	config_load(struct config *, const char *path, int explicit_path,
+	    char *err, size_t errlen);
+void	config_free(struct config *);
+
+#endif

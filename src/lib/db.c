@@ -1,0 +1,204 @@
+/*
+ * db.c - the libpq connection of a process. Statements are prepared once per
+ * connection from a static table, so request code only ever names them and
+ * never pastes values into SQL. A broken connection (server restart) is
+ * detected on use and replaced on the next request.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+void
+db_init(struct db *db, const char *conninfo, const struct db_stmt *stmts, size_t n)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo = xstrdup(conninfo);
+	db->stmts = stmts;
+	db->nstmts = n;
+	db->prepared = xcalloc(n ? n : 1, sizeof(bool));
+}
+
+void
+db_close(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	free(db->conninfo);
+	free(db->prepared);
+	memset(db, 0, sizeof(*db));
+}
+
+static void
+db_drop(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_tx = false;
+	memset(db->prepared, 0, db->nstmts * sizeof(bool));
+}
+
+enum db_status
+db_ensure(struct db *db)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return DB_OK;
+	db_drop(db);
+	db->conn = PQconnectdb(db->conninfo);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("database connection failed: %s", PQerrorMessage(db->conn));
+		db_drop(db);
+		return DB_UNAVAILABLE;
+	}
+	return DB_OK;
+}
+
+/* Classifies a finished result; records SQLSTATE and constraint. */
+static enum db_status
+db_classify(struct db *db, PGresult *r)
+{
+	ExecStatusType st = PQresultStatus(r);
+	const char *code, *cons;
+
+	db->sqlstate[0] = '\0';
+	db->constraint[0] = '\0';
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return DB_OK;
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return DB_UNAVAILABLE;
+	code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+	if (code != NULL)
+		snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", code);
+	if (cons != NULL)
+		snprintf(db->constraint, sizeof(db->constraint), "%s", cons);
+	/* 08xxx connection exceptions, 57P0x admin shutdown/crash. */
+	if (code != NULL && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0))
+		return DB_UNAVAILABLE;
+	if (code != NULL && strncmp(code, "23", 2) == 0)
+		return DB_CONSTRAINT;
+	log_error("sql error %s: %s", code ? code : "?", PQresultErrorMessage(r));
+	return DB_ERROR;
+}
+
+
+/* Prepares statement `name` on this connection if it is not yet. */
+static enum db_status
+db_prepare(struct db *db, const char *name)
+{
+	for (size_t i = 0; i < db->nstmts; i++) {
+		if (strcmp(db->stmts[i].name, name) != 0)
+			continue;
+		if (db->prepared[i])
+			return DB_OK;
+		PGresult *r = PQprepare(db->conn, name, db->stmts[i].sql, 0, NULL);
+		enum db_status s = db_classify(db, r);
+		if (s != DB_OK)
+			log_error("prepare %s failed: %s", name, PQresultErrorMessage(r));
+		PQclear(r);
+		db->prepared[i] = (s == DB_OK);
+		return s == DB_CONSTRAINT ? DB_ERROR : s;
+	}
+	log_error("unknown statement %s", name);
+	return DB_ERROR;
+}
+
+enum db_status
+db_exec(struct db *db, PGresult **out, const char *name, int n, const char *const *params)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bool was_tx = db->in_tx;
+		enum db_status s;
+
+		*out = NULL;
+		if ((s = db_ensure(db)) != DB_OK)
+			return s;
+		if ((s = db_prepare(db, name)) == DB_ERROR)
+			return s;
+		if (s == DB_UNAVAILABLE) {
+			db_drop(db);
+			if (was_tx)
+				return s;
+			continue;
+		}
+		PGresult *r = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		s = db_classify(db, r);
+		if (s != DB_UNAVAILABLE) {
+			*out = r;
+			return s;
+		}
+		PQclear(r);
+		db_drop(db);
+		/* Inside a transaction the earlier statements are lost: fail. */
+		if (was_tx)
+			return DB_UNAVAILABLE;
+	}
+	return DB_UNAVAILABLE;
+}
+
+static enum db_status
+db_simple(struct db *db, const char *sql)
+{
+	PGresult *r;
+	enum db_status s;
+
+	if ((s = db_ensure(db)) != DB_OK)
+		return s;
+	r = PQexec(db->conn, sql);
+	s = db_classify(db, r);
+	PQclear(r);
+	if (s == DB_UNAVAILABLE)
+		db_drop(db);
+	return s;
+}
+
+enum db_status
+db_begin(struct db *db)
+{
+	enum db_status s = db_simple(db, "BEGIN");
+
+	if (s == DB_UNAVAILABLE)	/* a stale connection: one fresh try */
+		s = db_simple(db, "BEGIN");
+	if (s == DB_OK)
+		db->in_tx = true;
+	return s;
+}
+
+enum db_status
+db_commit(struct db *db)
+{
+	enum db_status s = db_simple(db, "COMMIT");
+
+	db->in_tx = false;
+	return s;
+}
+
+void
+db_rollback(struct db *db)
+{
+	if (db->in_tx && db->conn != NULL)
+		(void)db_simple(db, "ROLLBACK");
+	db->in_tx = false;
+}
+
+enum db_status
+db_command(struct db *db, const char *sql, char *err, size_t errlen)
+{
+	PGresult *r;
+	enum db_status s;
+
+	if ((s = db_ensure(db)) != DB_OK) {
+		snprintf(err, errlen, "cannot connect to the database");
+		return s;
+	}
+	r = PQexec(db->conn, sql);
+	s = db_classify(db, r);
+	if (s != DB_OK)
+		snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+	PQclear(r);
+	return s;
+}

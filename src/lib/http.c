@@ -1,0 +1,348 @@
+/*
+ * http.c - request parsing helpers and the only place that writes error
+ * bodies. Error shapes follow the original API: {"detail": ...} for
+ * framework errors, bare JSON strings for service errors, and field dicts
+ * or lists for validation errors.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+
+void
+request_init(struct request *req, const struct config *cfg, struct db *db)
+{
+	memset(req, 0, sizeof(*req));
+	arena_init(&req->arena);
+	buf_init(&req->out);
+	req->cfg = cfg;
+	req->db = db;
+	req->status = 0;
+}
+
+void
+request_finish(struct request *req)
+{
+	if (req->db != NULL)
+		db_rollback(req->db);	/* no-op unless a handler bailed out */
+	arena_reset(&req->arena);
+	buf_free(&req->out);
+}
+
+int
+request_parse_query(struct request *req, const char *qs)
+{
+	size_t	 n = 1;
+	char	*copy, *p, *amp;
+
+	req->nquery = 0;
+	if (qs == NULL || *qs == '\0')
+		return 0;
+	for (const char *c = qs; *c; c++)
+		if (*c == '&')
+			n++;
+	req->query = arena_alloc(&req->arena, n * sizeof(*req->query));
+	copy = arena_strdup(&req->arena, qs);
+	for (p = copy; p != NULL; p = amp) {
+		char *eq;
+
+		if ((amp = strchr(p, '&')) != NULL)
+			*amp++ = '\0';
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) != NULL)
+			*eq++ = '\0';
+		else
+			eq = p + strlen(p);
+		if (url_decode(p, true) != 0 || url_decode(eq, true) != 0)
+			return -1;
+		req->query[req->nquery].key = p;
+		req->query[req->nquery].value = eq;
+		req->nquery++;
+	}
+	return 0;
+}
+
+const char *
+query_get(const struct request *req, const char *key)
+{
+	/* Last occurrence wins, as Django's QueryDict.get does. */
+	for (size_t i = req->nquery; i-- > 0;)
+		if (strcmp(req->query[i].key, key) == 0)
+			return req->query[i].value;
+	return NULL;
+}
+
+void
+resp_header(struct request *req, const char *name, const char *value)
+{
+	if (req->nhdr >= RESP_MAX_HEADERS)
+		return;
+	req->hdr_name[req->nhdr] = arena_strdup(&req->arena, name);
+	req->hdr_value[req->nhdr] = arena_strdup(&req->arena, value);
+	req->nhdr++;
+}
+
+int
+resp_raw_json(struct request *req, int status, const char *text)
+{
+	req->status = status;
+	req->content_type_out = "application/json";
+	req->out.len = 0;
+	buf_puts(&req->out, text);
+	return 0;
+}
+
+int
+resp_json(struct request *req, int status, struct json_object *o)
+{
+	resp_raw_json(req, status, json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return 0;
+}
+
+static int
+resp_vwrap(struct request *req, int status, const char *key, const char *fmt, va_list ap)
+{
+	char *msg = arena_vprintf(&req->arena, fmt, ap);
+	struct json_object *s = json_object_new_string(msg);
+
+	if (key == NULL)
+		return resp_json(req, status, s);
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, key, s);
+	return resp_json(req, status, o);
+}
+
+int
+resp_detail(struct request *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	resp_vwrap(req, status, "detail", fmt, ap);
+	va_end(ap);
+	if (status == 401)
+		resp_header(req, "WWW-Authenticate", "Bearer realm=\"api\"");
+	return 0;
+}
+
+int
+resp_string(struct request *req, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	resp_vwrap(req, status, NULL, fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+int
+resp_field_error(struct request *req, const char *field, const char *msg)
+{
+	struct json_object *o = json_object_new_object(), *l = json_object_new_array();
+
+	json_object_array_add(l, json_object_new_string(msg));
+	json_object_object_add(o, field, l);
+	return resp_json(req, 400, o);
+}
+
+int
+resp_list_error(struct request *req, int status, const char *msg)
+{
+	struct json_object *l = json_object_new_array();
+
+	json_object_array_add(l, json_object_new_string(msg));
+	return resp_json(req, status, l);
+}
+
+int
+resp_empty(struct request *req, int status)
+{
+	req->status = status;
+	req->content_type_out = NULL;
+	req->out.len = 0;
+	return 0;
+}
+
+static void
+pqclear_cb(void *r)
+{
+	PQclear(r);
+}
+
+static void
+jsonput_cb(void *o)
+{
+	json_object_put(o);
+}
+
+static PGresult *
+req_query_impl(struct request *req, const char *stmt, int n, const char *const *params,
+    bool *constraint_hit)
+{
+	PGresult *r = NULL;
+	enum db_status s = db_exec(req->db, &r, stmt, n, params);
+
+	if (r != NULL)
+		arena_defer(&req->arena, pqclear_cb, r);
+	if (constraint_hit != NULL)
+		*constraint_hit = (s == DB_CONSTRAINT);
+	switch (s) {
+	case DB_OK:
+		return r;
+	case DB_CONSTRAINT:
+		if (constraint_hit != NULL)
+			return r;
+		log_error("%s: constraint %s violated", stmt, req->db->constraint);
+		resp_detail(req, 500, "Internal server error.");
+		return NULL;
+	case DB_UNAVAILABLE:
+		resp_detail(req, 503, "The database is unavailable; try again shortly.");
+		return NULL;
+	case DB_ERROR:
+	default:
+		resp_detail(req, 500, "Internal server error.");
+		return NULL;
+	}
+}
+
+PGresult *
+req_query(struct request *req, const char *stmt, int n, const char *const *params)
+{
+	return req_query_impl(req, stmt, n, params, NULL);
+}
+
+PGresult *
+req_query_try(struct request *req, const char *stmt, int n, const char *const *params,
+    bool *constraint_hit)
+{
+	return req_query_impl(req, stmt, n, params, constraint_hit);
+}
+
+int
+req_begin(struct request *req)
+{
+	enum db_status s = db_begin(req->db);
+
+	if (s == DB_OK)
+		return 0;
+	if (s == DB_UNAVAILABLE)
+		resp_detail(req, 503, "The database is unavailable; try again shortly.");
+	else
+		resp_detail(req, 500, "Internal server error.");
+	return -1;
+}
+
+int
+req_commit(struct request *req)
+{
+	enum db_status s = db_commit(req->db);
+
+	if (s == DB_OK)
+		return 0;
+	if (s == DB_UNAVAILABLE)
+		resp_detail(req, 503, "The database is unavailable; try again shortly.");
+	else
+		resp_detail(req, 500, "Internal server error.");
+	return -1;
+}
+
+/* Percent-encodes a query component (RFC 3986 unreserved kept). */
+static void
+buf_qencode(struct buf *b, const char *s)
+{
+	static const char hx[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
+			buf_append(b, (const char *)&c, 1);
+		} else {
+			char e[3] = { '%', hx[c >> 4], hx[c & 15] };
+			buf_append(b, e, 3);
+		}
+	}
+}
+
+char *
+req_page_url(struct request *req, int64_t page)
+{
+	struct buf	b;
+	bool		first = true, placed = false;
+	char		num[32];
+	char		*out;
+
+	buf_init(&b);
+	buf_puts(&b, req->cfg->api_url);
+	/* The path is already decoded; re-encode everything but '/'. */
+	for (const char *p = req->path; *p; p++) {
+		if (*p == '/')
+			buf_append(&b, "/", 1);
+		else {
+			char one[2] = { *p, 0 };
+			buf_qencode(&b, one);
+		}
+	}
+	snprintf(num, sizeof(num), "%lld", (long long)page);
+	for (size_t i = 0; i < req->nquery; i++) {
+		bool is_page = strcmp(req->query[i].key, "page") == 0;
+		if (is_page && (placed || page == 0))
+			continue;
+		buf_append(&b, first ? "?" : "&", 1);
+		first = false;
+		buf_qencode(&b, req->query[i].key);
+		buf_append(&b, "=", 1);
+		if (is_page) {
+			buf_puts(&b, num);
+			placed = true;
+		} else
+			buf_qencode(&b, req->query[i].value);
+	}
+	if (!placed && page != 0) {
+		buf_append(&b, first ? "?" : "&", 1);
+		buf_puts(&b, "page=");
+		buf_puts(&b, num);
+	}
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+struct json_object *
+req_json_body(struct request *req)
+{
+	struct json_tokener	*tok;
+	struct json_object	*o;
+
+	if (req->body == NULL || req->body_len == 0) {
+		resp_detail(req, 400, "JSON parse error - Expecting value: line 1 column 1 (char 0)");
+		return NULL;
+	}
+	tok = json_tokener_new();
+	o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+	size_t used = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	/* Trailing garbage after a complete value is a parse error too. */
+	while (jerr == json_tokener_success && used < req->body_len &&
+	    strchr(" \t\r\n", req->body[used]) != NULL)
+		used++;
+	if (jerr != json_tokener_success || o == NULL || used != req->body_len) {
+		json_object_put(o);
+		resp_detail(req, 400, "JSON parse error - %s",
+		    jerr != json_tokener_success ? json_tokener_error_desc(jerr) :
+		    "unexpected data after the JSON value");
+		return NULL;
+	}
+	arena_defer(&req->arena, jsonput_cb, o);
+	return o;
+}

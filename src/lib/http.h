@@ -1,0 +1,102 @@
+/* http.h - the request a handler sees and the response it fills in. */
+#ifndef DANDI_HTTP_H
+#define DANDI_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "arena.h"
+#include "util.h"
+
+struct config;
+struct db;
+
+#define ROUTE_MAX_PARAMS	4
+#define RESP_MAX_HEADERS	8
+
+struct user {
+	int64_t		 id;
+	const char	*username;	/* as shown: GitHub login or username */
+	const char	*email;
+	const char	*first_name;
+	const char	*last_name;
+	bool		 is_superuser;
+	const char	*status;	/* INCOMPLETE|PENDING|APPROVED|REJECTED */
+};
+
+struct query_param {
+	const char	*key;
+	const char	*value;
+};
+
+struct request {
+	struct arena		 arena;
+	const struct config	*cfg;
+	struct db		*db;
+
+	const char		*method;	/* HEAD is answered as GET */
+	bool			 head;
+	const char		*uri;		/* raw, with query */
+	const char		*path;		/* decoded, without query */
+	struct query_param	*query;
+	size_t			 nquery;
+	const char		*authorization;
+	const char		*if_none_match;
+	const char		*content_type;
+	const char		*body;		/* NUL-terminated */
+	size_t			 body_len;
+
+	const char		*params[ROUTE_MAX_PARAMS];	/* route captures */
+	struct user		*user;		/* NULL when anonymous */
+	const char		*user_id_str;	/* user->id as text, for SQL */
+
+	/* response */
+	int			 status;
+	const char		*content_type_out;
+	struct buf		 out;
+	const char		*hdr_name[RESP_MAX_HEADERS];
+	const char		*hdr_value[RESP_MAX_HEADERS];
+	int			 nhdr;
+};
+
+void	 request_init(struct request *, const struct config *, struct db *);
+void	 request_finish(struct request *);	/* frees the arena and body */
+/* Splits "a=1&b=2" into decoded pairs. -1 on a malformed escape. */
+int	 request_parse_query(struct request *, const char *qs);
+const char *query_get(const struct request *, const char *key);
+
+/* Responses. Each returns 0 so handlers can `return resp_...(req, ...)`. */
+int	 resp_json(struct request *, int status, struct json_object *);	/* takes ownership */
+int	 resp_raw_json(struct request *, int status, const char *json_text);
+int	 resp_detail(struct request *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));	/* {"detail": "..."} */
+int	 resp_string(struct request *, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));	/* bare JSON string */
+int	 resp_field_error(struct request *, const char *field, const char *msg);	/* 400 {"f": ["m"]} */
+int	 resp_list_error(struct request *, int status, const char *msg);	/* ["m"] */
+int	 resp_empty(struct request *, int status);
+void	 resp_header(struct request *, const char *name, const char *value);
+
+/* Database helpers bound to the request: failures become 503/500 responses
+ * and results are freed with the request. */
+PGresult *req_query(struct request *, const char *stmt, int n, const char *const *params);
+/* Like req_query, but a constraint violation is returned to the caller
+ * (status in *constraint_hit) instead of answered with 500. */
+PGresult *req_query_try(struct request *, const char *stmt, int n, const char *const *params,
+	    bool *constraint_hit);
+int	 req_begin(struct request *);	/* 0 ok, -1 response set */
+int	 req_commit(struct request *);
+
+/* Absolute URL of this request's path with query param `page` set to page
+ * (0 removes it), other params kept in order. */
+char	*req_page_url(struct request *, int64_t page);
+
+/* Parse the body as JSON; on failure answers 400 and returns NULL. The
+ * object is released with the request. */
+struct json_object *req_json_body(struct request *);
+
+#endif

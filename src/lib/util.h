@@ -1,0 +1,36 @@
+/* util.h - allocation that never returns NULL, strings, random ids, time. */
+#ifndef DANDI_UTIL_H
+#define DANDI_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+void	 fatal(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* Growable byte buffer (heap); used for response bodies. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *);
+void	 buf_append(struct buf *, const char *, size_t);
+void	 buf_puts(struct buf *, const char *);
+void	 buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
+void	 buf_free(struct buf *);
+
+int	 random_bytes(void *, size_t);		/* 0 ok, -1 failure */
+void	 hex_encode(const unsigned char *, size_t, char *out);	/* out: 2n+1 */
+int	 uuid4(char out[37]);
+bool	 is_uuid(const char *);
+bool	 parse_int64(const char *, int64_t *);	/* whole string, base 10 */
+bool	 parse_bool(const char *, bool *);	/* DRF BooleanField spellings */
+int	 url_decode(char *s, bool plus_is_space);	/* in place; -1 on bad % */
+bool	 ct_streq(const char *, const char *);	/* constant-time for equal lengths */
+
+#endif

@@ -1,0 +1,72 @@
+/* Unit tests of the router: anchoring, optional slash, captures, 405. */
+#include <stdlib.h>
+
+#include "http.h"
+#include "router.h"
+#include "tap.h"
+
+static int h_list(struct request *r) { (void)r; return 1; }
+static int h_get(struct request *r) { (void)r; return 2; }
+static int h_put(struct request *r) { (void)r; return 3; }
+
+static const struct route routes[] = {
+	{ "GET", "/api/dandisets/", h_list },
+	{ "GET", "/api/dandisets/(\\d{6})/", h_get },
+	{ "PUT", "/api/dandisets/(\\d{6})/versions/(draft|0\\.\\d{6}\\.\\d{4})/", h_put },
+};
+
+static enum route_result
+try(struct router *r, const char *method, const char *path, const struct route **rt,
+    struct request *req, char *allow)
+{
+	req->method = method;
+	req->path = path;
+	return router_match(r, req, rt, allow, 64);
+}
+
+int
+main(void)
+{
+	char			 err[256], allow[64];
+	struct router		*r = router_new(routes, 3, err, sizeof(err));
+	const struct route	*rt = NULL;
+	struct request		 req;
+
+	ok(r != NULL, "router compiles the table");
+	request_init(&req, NULL, NULL);
+
+	ok(try(r, "GET", "/api/dandisets/", &rt, &req, allow) == ROUTE_FOUND && rt->handler == h_list,
+	    "list with slash");
+	ok(try(r, "GET", "/api/dandisets", &rt, &req, allow) == ROUTE_FOUND && rt->handler == h_list,
+	    "list without slash");
+	ok(try(r, "HEAD", "/api/dandisets/", &rt, &req, allow) == ROUTE_FOUND, "HEAD answers as GET");
+	ok(try(r, "GET", "/api/dandisets/000123/", &rt, &req, allow) == ROUTE_FOUND &&
+	    rt->handler == h_get, "detail matches");
+	is_str(req.params[0], "000123", "detail captures the id");
+	ok(try(r, "GET", "/api/dandisets/123/", &rt, &req, allow) == ROUTE_NOT_FOUND,
+	    "non 6-digit id is 404");
+	ok(try(r, "GET", "/api/dandisets/0001234/", &rt, &req, allow) == ROUTE_NOT_FOUND,
+	    "7 digits is 404");
+	ok(try(r, "GET", "/x/api/dandisets/", &rt, &req, allow) == ROUTE_NOT_FOUND,
+	    "patterns are anchored at the start");
+	ok(try(r, "GET", "/api/dandisets//", &rt, &req, allow) == ROUTE_NOT_FOUND,
+	    "only one optional slash");
+	ok(try(r, "DELETE", "/api/dandisets/000001/", &rt, &req, allow) == ROUTE_BAD_METHOD,
+	    "known path, other method: 405");
+	is_str(allow, "GET", "Allow lists the methods");
+	ok(try(r, "PUT", "/api/dandisets/000001/versions/0.231201.1200/", &rt, &req, allow) ==
+	    ROUTE_FOUND, "published version pattern");
+	is_str(req.params[1], "0.231201.1200", "version captured");
+	ok(try(r, "PUT", "/api/dandisets/000001/versions/1.0/", &rt, &req, allow) ==
+	    ROUTE_NOT_FOUND, "bad version string is 404");
+	ok(try(r, "GET", "/api/dandisets/\xff\xfe/", &rt, &req, allow) == ROUTE_NOT_FOUND,
+	    "invalid UTF-8 does not match");
+
+	request_finish(&req);
+	router_free(r);
+
+	static const struct route bad[] = { { "GET", "/api/(unclosed/", h_list } };
+	ok(router_new(bad, 1, err, sizeof(err)) == NULL, "a bad pattern is refused");
+	ok(strstr(err, "unclosed") != NULL, "with a message naming it");
+	return done_testing();
+}

@@ -1,0 +1,63 @@
+/* Unit tests of util.c and arena.c. */
+#include <stdlib.h>
+
+#include "arena.h"
+#include "util.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	char		 s[64], id[37];
+	int64_t		 v;
+	bool		 b;
+	struct arena	 a;
+
+	snprintf(s, sizeof(s), "a%%20b+c%%2Fd");
+	ok(url_decode(s, true) == 0, "url_decode accepts valid escapes");
+	is_str(s, "a b c/d", "url_decode decodes %XX and + in queries");
+	snprintf(s, sizeof(s), "a+b");
+	url_decode(s, false);
+	is_str(s, "a+b", "url_decode keeps + in paths");
+	snprintf(s, sizeof(s), "bad%%zz");
+	ok(url_decode(s, true) == -1, "url_decode rejects a bad escape");
+	snprintf(s, sizeof(s), "bad%%4");
+	ok(url_decode(s, true) == -1, "url_decode rejects a truncated escape");
+
+	ok(parse_int64("000123", &v) && v == 123, "parse_int64 zero padded");
+	ok(!parse_int64("12a", &v), "parse_int64 rejects trailing junk");
+	ok(!parse_int64("", &v), "parse_int64 rejects empty");
+	ok(!parse_int64(" 1", &v), "parse_int64 rejects leading space");
+	ok(!parse_int64("99999999999999999999", &v), "parse_int64 rejects overflow");
+
+	ok(parse_bool("TRUE", &b) && b, "parse_bool TRUE");
+	ok(parse_bool("off", &b) && !b, "parse_bool off");
+	ok(!parse_bool("maybe", &b), "parse_bool rejects maybe");
+
+	ok(uuid4(id) == 0 && is_uuid(id), "uuid4 produces a uuid");
+	ok(id[14] == '4' && strchr("89ab", id[19]) != NULL, "uuid4 has version and variant bits");
+	ok(!is_uuid("not-a-uuid"), "is_uuid rejects junk");
+	ok(!is_uuid("0123456789abcdef0123456789abcdef0123"), "is_uuid wants dashes");
+
+	ok(ct_streq("abc", "abc") && !ct_streq("abc", "abd") && !ct_streq("abc", "ab"),
+	    "ct_streq compares");
+
+	arena_init(&a);
+	char *p = arena_printf(&a, "%s-%d", "x", 42);
+	is_str(p, "x-42", "arena_printf formats");
+	char *big = arena_alloc(&a, 100000);
+	big[99999] = 1;
+	char *after = arena_strdup(&a, "still fine");
+	is_str(after, "still fine", "arena keeps working after a big allocation");
+	ok(a.total >= 100000, "arena counts bytes");
+	arena_reset(&a);
+	ok(a.head == NULL && a.total == 0, "arena_reset frees everything");
+
+	struct buf bf;
+	buf_init(&bf);
+	for (int i = 0; i < 1000; i++)
+		buf_printf(&bf, "%d,", i);
+	ok(bf.len == 3890, "buf grows (len %zu)", bf.len);
+	buf_free(&bf);
+	return done_testing();
+}
