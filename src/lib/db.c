@@ -42,6 +42,15 @@ db_drop(struct db *db)
 	memset(db->prepared, 0, db->nstmts * sizeof(bool));
 }
 
+/* Server NOTICEs ("relation already exists, skipping") go to the debug log
+ * instead of libpq's default of stderr. */
+static void
+db_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("postgres: %s", msg);
+}
+
 enum db_status
 db_ensure(struct db *db)
 {
@@ -54,6 +63,7 @@ db_ensure(struct db *db)
 		db_drop(db);
 		return DB_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	return DB_OK;
 }
 
