@@ -86,6 +86,7 @@ int	versions_list(struct request *);
 int	versions_get(struct request *);
 int	versions_info(struct request *);
 int	versions_update(struct request *);
+int	versions_delete(struct request *);
 
 extern const struct db_stmt	owners_stmts[];
 extern const size_t		owners_nstmts;

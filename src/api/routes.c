@@ -26,6 +26,7 @@ const struct route api_routes[] = {
 	{ "GET",    DANDISET "/versions/",			versions_list },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/",		versions_get },
 	{ "PUT",    DANDISET "/versions/" VERSION_RE "/",		versions_update },
+	{ "DELETE", DANDISET "/versions/" VERSION_RE "/",		versions_delete },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/info/",	versions_info },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

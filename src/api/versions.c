@@ -25,6 +25,8 @@ const struct db_stmt versions_stmts[] = {
 	  " dandi_pyiso(d.created), v.doi"
 	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	  " WHERE d.id = $1::bigint AND v.version = $2 FOR UPDATE OF v, d" },
+	{ "version_delete",
+	  "DELETE FROM versions WHERE dandiset_id = $1::bigint AND version = $2 RETURNING id" },
 	{ "version_update",
 	  "UPDATE versions SET name = $2, metadata = $3::jsonb, status = 'Pending',"
 	  " modified = now() WHERE id = $1::bigint" },
@@ -194,4 +196,29 @@ versions_update(struct request *req)
 	if (audit_write(req, id, "update_metadata", details) != 0 || req_commit(req) != 0)
 		return 0;
 	return versions_info(req);
+}
+
+/* Published versions are permanent for everyone but superusers; the draft
+ * is never deleted on its own (it goes with the dandiset). */
+int
+versions_delete(struct request *req)
+{
+	const char	*params[2] = { req->params[0], req->params[1] };
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0 || dandiset_visible(req, req->params[0]) == NULL)
+		return 0;
+	if (strcmp(req->params[1], "draft") == 0)
+		return resp_string(req, 403, "Cannot delete draft versions");
+	if (!req->user->is_superuser)
+		return resp_string(req, 403, "Cannot delete published versions");
+	if (req_begin(req) != 0 || (r = req_query(req, "version_delete", 2, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "version", json_object_new_string(req->params[1]));
+	if (audit_write(req, req->params[0], "delete_version", details) != 0 || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 204);
 }
