@@ -65,6 +65,14 @@ struct version_ctx {
 void	metadata_strip_version(struct json_object *md);
 void	metadata_populate_version(const struct config *, const struct version_ctx *,
 	    struct json_object *md);
+/* s itself when valid UTF-8, else a copy with U+FFFD for each bad byte. */
+const char *metadata_utf8_fix(struct request *, const char *s);
+/* Python's name for the type of a JSON value, for DRF-style messages. */
+const char *metadata_py_type(struct json_object *);
+/* Validates a {"name": str, "metadata": {}} body as DRF's serializer does,
+ * every field error at once. Returns the metadata (released with the
+ * request) and sets *name, or NULL with the 400 response set. */
+struct json_object *metadata_body_parse(struct request *, const char **name);
 
 /* Resource handlers. */
 int	info_get(struct request *);

@@ -196,7 +196,7 @@ dandisets_list(struct request *req)
 		starred ? "t" : "f",
 		draft ? "t" : "f",
 		empty ? "t" : "f",
-		search_array(req, query_get(req, "search")),
+		search_array(req, metadata_utf8_fix(req, query_get(req, "search"))),
 		order, limit, offset,
 	};
 	if (me && req->user == NULL)
@@ -281,35 +281,16 @@ date_plus_days(char out[11], int days)
 static int
 create_parse(struct request *req, struct create_args *a)
 {
-	struct json_object *body, *name, *md, *ident;
+	struct json_object *md, *ident;
 
-	if ((body = req_json_body(req)) == NULL)
+	if ((md = metadata_body_parse(req, &a->name)) == NULL)
 		return -1;
-	if (!json_object_is_type(body, json_type_object))
-		return resp_field_error(req, "non_field_errors",
-		    "Invalid data. Expected a dictionary, but got list."), -1;
-	if (!json_object_object_get_ex(body, "name", &name) || name == NULL)
-		return resp_field_error(req, "name", json_object_object_get_ex(body, "name", NULL) ?
-		    "This field may not be null." : "This field is required."), -1;
-	if (!json_object_is_type(name, json_type_string))
-		return resp_field_error(req, "name", "Not a valid string."), -1;
-	a->name = json_object_get_string(name);
-	if (*a->name == '\0')
-		return resp_field_error(req, "name", "This field may not be blank."), -1;
-	if (json_object_get_string_len(name) > 300)
-		return resp_field_error(req, "name", "Ensure this field has no more than 300 characters."), -1;
-	if (!json_object_object_get_ex(body, "metadata", &md) || md == NULL)
-		return resp_field_error(req, "metadata", "This field is required."), -1;
-	if (!json_object_is_type(md, json_type_object))
-		return resp_field_error(req, "metadata", arena_printf(&req->arena,
-		    "Expected a dictionary of items but got type \"%s\".",
-		    json_type_to_name(json_object_get_type(md)))), -1;
 	a->metadata = md;
 
 	if (query_bool(req, "embargo", false, &a->embargo) != 0)
 		return -1;
-	a->funding_source = query_get(req, "funding_source");
-	a->award_number = query_get(req, "award_number");
+	a->funding_source = metadata_utf8_fix(req, query_get(req, "funding_source"));
+	a->award_number = metadata_utf8_fix(req, query_get(req, "award_number"));
 	if (a->funding_source != NULL && *a->funding_source == '\0')
 		a->funding_source = NULL;
 	if (a->award_number != NULL && *a->award_number == '\0')
@@ -481,12 +462,10 @@ dandisets_delete(struct request *req)
 	const char *status = PQgetvalue(r, 0, 0);
 	bool published = PQgetvalue(r, 0, 1)[0] == 't';
 	bool publishing = PQgetvalue(r, 0, 2)[0] == 't';
-	/* An embargoed dandiset is invisible to non-owners: 404, not 403. */
+	/* The embargo rule (403 detail) comes before the service's message. */
 	if (!perm_is_owner(req, id)) {
-		if (req->status != 0)
+		if (req->status != 0 || perm_read_dandiset(req, id, status) != 0)
 			return 0;
-		if (strcmp(status, "OPEN") != 0)
-			return resp_detail(req, 404, "Not found.");
 		return resp_string(req, 403, "Cannot delete dandisets which you do not own.");
 	}
 	if (published)

@@ -115,7 +115,7 @@ write_response(FCGX_Request *rq, struct request *req)
 	if (req->content_type_out != NULL && req->status != 304)
 		FCGX_FPrintF(rq->out, "Content-Type: %s\r\n", req->content_type_out);
 	if (req->status != 204 && req->status != 304)
-		FCGX_FPrintF(rq->out, "Content-Length: %zu\r\n", req->out.len);
+		FCGX_FPrintF(rq->out, "Content-Length: %lu\r\n", (unsigned long)req->out.len);
 	FCGX_FPrintF(rq->out, "Vary: Accept, Authorization\r\n");
 	for (int i = 0; i < req->nhdr; i++)
 		FCGX_FPrintF(rq->out, "%s: %s\r\n", req->hdr_name[i], req->hdr_value[i]);

@@ -1,7 +1,8 @@
 /*
  * metadata.c - the version metadata fields the server owns. Clients may send
  * anything; on every save the computed keys are stripped and recomputed
- * from the database, so stored metadata is always self-consistent.
+ * from the database, so stored metadata is always self-consistent. Also
+ * the checks of the {"name", "metadata"} body that create and update share.
  */
 #include <stdio.h>
 #include <string.h>
@@ -154,4 +155,201 @@ metadata_populate_version(const struct config *cfg, const struct version_ctx *v,
 		snprintf(url, sizeof(url), "https://doi.org/%s", v->doi);
 	}
 	populate_citation(md, v->name, v->version, url);
+}
+
+/* Python's name for a JSON value's type: DRF error messages use it. */
+const char *
+metadata_py_type(struct json_object *o)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_null:	return "NoneType";
+	case json_type_boolean:	return "bool";
+	case json_type_double:	return "float";
+	case json_type_int:	return "int";
+	case json_type_object:	return "dict";
+	case json_type_array:	return "list";
+	case json_type_string:	return "str";
+	}
+	return "object";
+}
+
+/* Length of the UTF-8 sequence at p (avail bytes), or 0 when it is not
+ * one: overlong forms, surrogates and truncated sequences included. */
+static size_t
+utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned int c = *p, need, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3, cp = c & 0x07;
+	else
+		return 0;
+	if (avail <= need)
+		return 0;
+	for (unsigned int i = 1; i <= need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/* Characters in s[0..len) when it is valid UTF-8, else -1. json-c and the
+ * query decoder pass bytes through unchecked; PostgreSQL refuses them. */
+static long
+utf8_chars(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
+	long			 n = 0;
+
+	for (size_t k; p < end; p += k, n++)
+		if ((k = utf8_seq(p, (size_t)(end - p))) == 0)
+			return -1;
+	return n;
+}
+
+const char *
+metadata_utf8_fix(struct request *req, const char *s)
+{
+	struct buf	 b;
+	const char	*out;
+	size_t		 len;
+
+	if (s == NULL || utf8_chars(s, (len = strlen(s))) >= 0)
+		return s;
+	/* As Django decodes a query string: U+FFFD for each bad byte. */
+	buf_init(&b);
+	for (size_t i = 0, k; i < len; i += k ? k : 1) {
+		k = utf8_seq((const unsigned char *)s + i, len - i);
+		buf_append(&b, k ? s + i : "\xef\xbf\xbd", k ? k : 3);
+	}
+	buf_append(&b, "", 1);
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+/* Whether any string below o is not UTF-8 (bad) or holds a NUL (nul):
+ * PostgreSQL stores neither. */
+static void
+json_scan_text(struct json_object *o, bool *bad, bool *nul)
+{
+	switch (json_object_get_type(o)) {
+	case json_type_string: {
+		const char *s = json_object_get_string(o);
+		size_t len = (size_t)json_object_get_string_len(o);
+		if (utf8_chars(s, len) < 0)
+			*bad = true;
+		if (memchr(s, '\0', len) != NULL)
+			*nul = true;
+		break;
+	}
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			json_scan_text(json_object_array_get_idx(o, i), bad, nul);
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			if (utf8_chars(key, strlen(key)) < 0)
+				*bad = true;
+			json_scan_text(val, bad, nul);
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static const char *
+name_error(bool present, struct json_object *n)
+{
+	bool bad = false, nul = false;
+
+	if (!present)
+		return "This field is required.";
+	if (n == NULL)
+		return "This field may not be null.";
+	if (!json_object_is_type(n, json_type_string))
+		return "Not a valid string.";
+	json_scan_text(n, &bad, &nul);
+	if (nul)
+		return "Null characters are not allowed.";
+	if (json_object_get_string_len(n) == 0)
+		return "This field may not be blank.";
+	/* varchar(300) counts characters, as DRF's max_length does. */
+	if (utf8_chars(json_object_get_string(n), (size_t)json_object_get_string_len(n)) > 300)
+		return "Ensure this field has no more than 300 characters.";
+	return NULL;
+}
+
+static const char *
+metadata_error(struct request *req, bool present, struct json_object *md)
+{
+	bool bad = false, nul = false;
+
+	if (!present)
+		return "This field is required.";
+	if (md == NULL)
+		return "This field may not be null.";
+	if (!json_object_is_type(md, json_type_object))
+		return arena_printf(&req->arena, "Expected a dictionary of items but got type \"%s\".",
+		    metadata_py_type(md));
+	json_scan_text(md, &bad, &nul);
+	return nul ? "Null characters are not allowed." : NULL;
+}
+
+static void
+add_error(struct json_object *errs, const char *field, const char *msg)
+{
+	struct json_object *l;
+
+	if (msg == NULL)
+		return;
+	l = json_object_new_array();
+	json_object_array_add(l, json_object_new_string(msg));
+	json_object_object_add(errs, field, l);
+}
+
+struct json_object *
+metadata_body_parse(struct request *req, const char **name)
+{
+	struct json_object	*body, *n = NULL, *md = NULL, *errs;
+	bool			 bad = false, nul = false, has_n, has_md;
+
+	if ((body = req_json_body(req)) == NULL)
+		return NULL;
+	if (!json_object_is_type(body, json_type_object)) {
+		resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Invalid data. Expected a dictionary, but got %s.", metadata_py_type(body)));
+		return NULL;
+	}
+	/* Python refuses to decode such a body at all. */
+	json_scan_text(body, &bad, &nul);
+	if (bad) {
+		resp_detail(req, 400, "JSON parse error - invalid UTF-8 in a string");
+		return NULL;
+	}
+	/* Like a DRF serializer, report every field's error at once. */
+	errs = json_object_new_object();
+	has_n = json_object_object_get_ex(body, "name", &n);
+	has_md = json_object_object_get_ex(body, "metadata", &md);
+	add_error(errs, "name", name_error(has_n, n));
+	add_error(errs, "metadata", metadata_error(req, has_md, md));
+	if (json_object_object_length(errs) > 0) {
+		resp_json(req, 400, errs);
+		return NULL;
+	}
+	json_object_put(errs);
+	*name = json_object_get_string(n);
+	return md;
 }

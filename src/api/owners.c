@@ -70,9 +70,7 @@ owners_parse(struct request *req)
 		return NULL;
 	if (!json_object_is_type(body, json_type_array)) {
 		resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
-		    "Expected a list of items but got type \"%s\".",
-		    json_object_is_type(body, json_type_object) ? "dict" :
-		    json_type_to_name(json_object_get_type(body))));
+		    "Expected a list of items but got type \"%s\".", metadata_py_type(body)));
 		return NULL;
 	}
 	if (json_object_array_length(body) == 0) {

@@ -91,45 +91,6 @@ versions_info(struct request *req)
 	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
 }
 
-/* Validates {"name": str, "metadata": {}}; NULL with 400 set otherwise. */
-static struct json_object *
-update_body(struct request *req, const char **name)
-{
-	struct json_object *body, *n, *md;
-
-	if ((body = req_json_body(req)) == NULL)
-		return NULL;
-	if (!json_object_is_type(body, json_type_object)) {
-		resp_field_error(req, "non_field_errors", "Invalid data. Expected a dictionary, but got list.");
-		return NULL;
-	}
-	if (!json_object_object_get_ex(body, "name", &n) || n == NULL) {
-		resp_field_error(req, "name", "This field is required.");
-		return NULL;
-	}
-	if (!json_object_is_type(n, json_type_string) || json_object_get_string_len(n) == 0) {
-		resp_field_error(req, "name", json_object_is_type(n, json_type_string) ?
-		    "This field may not be blank." : "Not a valid string.");
-		return NULL;
-	}
-	if (json_object_get_string_len(n) > 300) {
-		resp_field_error(req, "name", "Ensure this field has no more than 300 characters.");
-		return NULL;
-	}
-	if (!json_object_object_get_ex(body, "metadata", &md) || md == NULL) {
-		resp_field_error(req, "metadata", "This field is required.");
-		return NULL;
-	}
-	if (!json_object_is_type(md, json_type_object)) {
-		resp_field_error(req, "metadata", arena_printf(&req->arena,
-		    "Expected a dictionary of items but got type \"%s\".",
-		    json_type_to_name(json_object_get_type(md))));
-		return NULL;
-	}
-	*name = json_object_get_string(n);
-	return md;
-}
-
 static void
 json_put_cb(void *o)
 {
@@ -160,7 +121,7 @@ versions_update(struct request *req)
 		return resp_string(req, 405, "Only draft versions can be modified.");
 	if (strcmp(PQgetvalue(r, 0, 3), "UNEMBARGOING") == 0)
 		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
-	if ((md = update_body(req, &name)) == NULL)
+	if ((md = metadata_body_parse(req, &name)) == NULL)
 		return 0;
 
 	json_object_deep_copy(md, &newmd, NULL);

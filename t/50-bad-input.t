@@ -1,0 +1,180 @@
+# Hostile and malformed input: broken JSON, wrong types, bad identifiers,
+# SQL metacharacters, unicode, oversized bodies, bad percent-encoding. After
+# every refusal the server must still answer and nothing may be half-written.
+use strict;
+use warnings;
+use utf8;
+use lib 't/lib', 't/inc';
+use Test::More;
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
+use JSON::PP;
+use DandiTest;
+
+my $MAX_BODY = 65536;
+my $t = DandiTest->new(s3 => 0, workers => 2, env => { DANDI_MAX_BODY => $MAX_BODY });
+
+my $alice = $t->user('alice', first => 'Alice', last => 'Smith', email => 'alice@example.org');
+
+sub one { my @r = $t->psql(@_); my $v = $r[0]; ref $v ? $v->[0] : $v }
+sub counts {
+	return one('SELECT ' . join(" || ',' || ", map { "(SELECT count(*) FROM $_)" }
+	    qw(dandisets versions dandiset_owners audit_records dandiset_stars)));
+}
+sub enc {
+	my ($s) = @_;
+	utf8::encode($s) if utf8::is_utf8($s);
+	$s =~ s/([^A-Za-z0-9\-._~])/sprintf('%%%02X', ord $1)/ge;
+	return $s;
+}
+# Runs one refused request and checks the aftermath.
+sub refused {
+	my ($name, $status, $check, @req) = @_;
+	my $before = counts();
+	my $r = $t->request(@req);
+	is($r->{status}, $status, "$name: $status");
+	like($r->{headers}{'content-type'} // '', qr{^application/json}, "$name: JSON body");
+	$check->($r, $name) if $check;
+	is($t->get('/api/info/')->{status}, 200, "$name: server still answers");
+	is(counts(), $before, "$name: nothing written");
+	return $r;
+}
+sub detail_like {
+	my ($re) = @_;
+	return sub { like(ref $_[0]{json} eq 'HASH' ? $_[0]{json}{detail} // '' : '', $re, "$_[1]: detail message") };
+}
+sub json_is {
+	my ($want) = @_;
+	return sub { is_deeply($_[0]{json}, $want, "$_[1]: error body") or diag($_[0]{body}) };
+}
+sub post_raw { ('POST', '/api/dandisets/', body => $_[0], token => $alice,
+    headers => { 'Content-Type' => 'application/json' }) }
+sub post_json { ('POST', '/api/dandisets/', json => $_[0], token => $alice) }
+
+my $id = $t->post('/api/dandisets/', { name => 'Target', metadata => {} }, token => $alice)->{json}{identifier};
+my $draft = "/api/dandisets/$id/versions/draft/";
+
+# --- broken JSON -------------------------------------------------------------
+
+refused('malformed JSON', 400, detail_like(qr/^JSON parse error/), post_raw('{"name": "x", "metadata": {'));
+refused('empty body', 400, detail_like(qr/^JSON parse error/), post_raw(''));
+refused('trailing garbage', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":"x","metadata":{}} junk'));
+refused('two documents', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":"x","metadata":{}}{}'));
+TODO: {
+	local $TODO = 'src/lib/http.c parses JSON leniently (json-c without JSON_TOKENER_STRICT)';
+	is($t->request(post_raw("{'name':'x','metadata':{}}"))->{status}, 400, 'single quotes are not JSON');
+	is($t->request(post_raw('{"name":"x","metadata":{},}'))->{status}, 400, 'trailing commas are not JSON');
+}
+refused('deep nesting', 400, undef, post_raw('{"name":"x","metadata":' . ('[' x 10000) . (']' x 10000) . '}'));
+refused('PUT malformed JSON', 400, detail_like(qr/^JSON parse error/), 'PUT', $draft, body => '{"name":',
+    token => $alice, headers => { 'Content-Type' => 'application/json' });
+refused('owners malformed JSON', 400, detail_like(qr/^JSON parse error/), 'PUT', "/api/dandisets/$id/users/",
+    body => '[{"username":', token => $alice, headers => { 'Content-Type' => 'application/json' });
+
+# --- wrong types --------------------------------------------------------------
+
+refused('body is a list', 400, json_is({ non_field_errors => ['Invalid data. Expected a dictionary, but got list.'] }),
+    post_json([ { name => 'x' } ]));
+refused('body is a string', 400, json_is({ non_field_errors => ['Invalid data. Expected a dictionary, but got str.'] }),
+    post_json('x'));
+refused('body is null', 400, undef, post_raw('null'));
+refused('empty object', 400, json_is({ name => ['This field is required.'], metadata => ['This field is required.'] }),
+    post_json({}));
+refused('name is a list', 400, json_is({ name => ['Not a valid string.'] }), post_json({ name => [], metadata => {} }));
+refused('name is an object', 400, json_is({ name => ['Not a valid string.'] }), post_json({ name => {}, metadata => {} }));
+refused('name is a boolean', 400, json_is({ name => ['Not a valid string.'] }),
+    post_json({ name => JSON::PP::true, metadata => {} }));
+refused('name is null', 400, json_is({ name => ['This field may not be null.'] }), post_json({ name => undef, metadata => {} }));
+refused('name is blank', 400, json_is({ name => ['This field may not be blank.'] }), post_json({ name => '', metadata => {} }));
+refused('metadata is null', 400, json_is({ metadata => ['This field may not be null.'] }),
+    post_json({ name => 'x', metadata => undef }));
+refused('metadata is a list', 400, json_is({ metadata => ['Expected a dictionary of items but got type "list".'] }),
+    post_json({ name => 'x', metadata => [] }));
+refused('metadata is a number', 400, json_is({ metadata => ['Expected a dictionary of items but got type "int".'] }),
+    post_json({ name => 'x', metadata => 5 }));
+refused('metadata is a string', 400, json_is({ metadata => ['Expected a dictionary of items but got type "str".'] }),
+    post_json({ name => 'x', metadata => 'x' }));
+refused('PUT name is null', 400, json_is({ name => ['This field may not be null.'] }),
+    'PUT', $draft, json => { name => undef, metadata => {} }, token => $alice);
+refused('PUT metadata is null', 400, json_is({ metadata => ['This field may not be null.'] }),
+    'PUT', $draft, json => { name => 'x', metadata => undef }, token => $alice);
+refused('owners item is a string', 400, json_is([ { username => ['This field is required.'] } ]),
+    'PUT', "/api/dandisets/$id/users/", json => ['alice'], token => $alice);
+refused('owners username is a number', 400, undef,
+    'PUT', "/api/dandisets/$id/users/", json => [ { username => 5 } ], token => $alice);
+refused('NUL in name', 400, json_is({ name => ['Null characters are not allowed.'] }),
+    post_json({ name => "a\x{0}b", metadata => {} }));
+refused('NUL in metadata', 400, undef, post_json({ name => 'x', metadata => { description => "a\x{0}b" } }));
+refused('invalid UTF-8 in the body', 400, undef, post_raw(qq({"name":"caf\xe9","metadata":{}})));
+
+# --- identifiers in paths --------------------------------------------------------
+
+for my $path ('/api/dandisets/abc/', '/api/dandisets/12345/', '/api/dandisets/1234567/',
+    '/api/dandisets/00000a/', '/api/dandisets/-00001/', '/api/dandisets/000001.0/',
+    '/api/dandisets/999998/', '/api/dandisets/000000/', "/api/dandisets/$id/versions/draftx/",
+    "/api/dandisets/$id/versions/0.1.2/", "/api/dandisets/$id/versions/0.999999.9999/",
+    "/api/dandisets/$id/versions/0.999999.9999/info/", '/api/dandisets/999998/versions/draft/',
+    '/api/dandisets/999998/users/', "/api/dandisets/%30%30%30%30%30%39/") {
+	refused("GET $path", 404, json_is({ detail => 'Not found.' }), 'GET', $path);
+}
+refused('DELETE unknown id', 404, undef, 'DELETE', '/api/dandisets/999998/', token => $alice);
+refused('PUT unknown version', 404, undef, 'PUT', "/api/dandisets/$id/versions/0.999999.9999/",
+    json => { name => 'x', metadata => {} }, token => $alice);
+refused('star unknown id', 404, undef, 'POST', '/api/dandisets/999998/star/', token => $alice);
+is($t->get('/api/dandisets/' . join('', map { sprintf '%%%02X', ord } split //, $id) . '/')->{status}, 200,
+    'percent-encoded digits are still the id');
+
+# --- SQL metacharacters and unicode are data ------------------------------------------
+
+for my $name ("Robert'); DROP TABLE dandisets;--", q{"quoted" \backslash\ $1 %s %n {a,b} NULL},
+    'Ünïcödé 数据 🧠 ñ', "tab\tnewline\nend", "' OR '1'='1", ('é' x 300), ('🧠' x 300)) {
+	my $label = length($name) > 40 ? substr($name, 0, 20) . '... (' . length($name) . ' chars)' : $name;
+	my $r = $t->post('/api/dandisets/', { name => $name, metadata => { description => $name } }, token => $alice);
+	is($r->{status}, 200, "create '$label'") or next;
+	my $did = $r->{json}{identifier};
+	is($r->{json}{draft_version}{name}, $name, "'$label': name returned verbatim");
+	my $md = $t->get("/api/dandisets/$did/versions/draft/")->{json};
+	is_deeply([ $md->{name}, $md->{description} ], [ $name, $name ], "'$label': metadata verbatim");
+	is($t->get("/api/dandisets/$did/")->{json}{draft_version}{name}, $name, "'$label': detail verbatim");
+}
+is(one("SELECT count(*) FROM pg_tables WHERE tablename = 'dandisets'"), 1, 'the dandisets table survived');
+refused('301 multibyte characters', 400, json_is({ name => ['Ensure this field has no more than 300 characters.'] }),
+    post_json({ name => 'é' x 301, metadata => {} }));
+
+for my $q ("Robert'); DROP", q{"quoted"}, '\\', '"', '{a,b}', 'NULL', "' OR '1'='1", '数据', '🧠',
+    'a"b c"d', '""', '" "', ',', '%', '_', "\t") {
+	my $r = $t->get('/api/dandisets/?search=' . enc($q));
+	is($r->{status}, 200, "search '$q': 200") or diag($r->{body});
+}
+my $r = $t->get('/api/dandisets/?search=' . enc("DROP TABLE dandisets"));
+is_deeply([ map { $_->{draft_version}{name} } @{ $r->{json}{results} || [] } ],
+    ["Robert'); DROP TABLE dandisets;--"], 'search finds the metacharacter name');
+$r = $t->get('/api/dandisets/?search=' . enc('数据'));
+is_deeply([ map { $_->{draft_version}{name} } @{ $r->{json}{results} || [] } ], ['Ünïcödé 数据 🧠 ñ'],
+    'search finds CJK text');
+$r = $t->get('/api/dandisets/?search=' . enc('ÜNÏCÖDÉ'));
+is(scalar @{ $r->{json}{results} || [] }, 1, 'search folds accents and case');
+$r = $t->get('/api/dandisets/?search=%FF%FE');
+is($r->{status}, 200, 'invalid UTF-8 in a search is no match, not an error');
+is($t->get('/api/dandisets/?ordering=' . enc("name; DROP TABLE dandisets"))->{status}, 200, 'ordering injection ignored');
+is($t->get('/api/dandisets/?page_size=' . enc("1; DROP"))->{status}, 200, 'page_size injection falls back');
+refused('page injection', 404, json_is({ detail => 'Invalid page.' }), 'GET', '/api/dandisets/?page=' . enc("1 OR 1=1"));
+
+# --- size limits and encodings ----------------------------------------------------
+
+my $big = '{"name":"big","metadata":{"description":"' . ('x' x ($MAX_BODY + 1)) . '"}}';
+refused('oversized body', 413, json_is({ detail => 'Request body too large.' }), post_raw($big));
+refused('oversized PUT', 413, undef, 'PUT', $draft, body => $big, token => $alice,
+    headers => { 'Content-Type' => 'application/json' });
+my $fits = '{"name":"fits","metadata":{"description":"' . ('x' x ($MAX_BODY - 100)) . '"}}';
+is($t->request(post_raw($fits))->{status}, 200, 'a body just under the limit is accepted');
+
+refused('bad escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%zz');
+refused('truncated escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%4');
+$r = $t->get('/api/dandisets/%zz/');
+ok($r->{status} == 400 || $r->{status} == 404, 'bad escape in the path is refused') or diag($r->{status});
+is($t->get('/api/info/')->{status}, 200, 'still answering after a bad path');
+$r = $t->get('/api/dandisets/%00/');
+ok($r->{status} == 400 || $r->{status} == 404, 'encoded NUL in the path is refused') or diag($r->{status});
+is($t->get('/api/info/')->{status}, 200, 'still answering after an encoded NUL');
+
+done_testing;
