@@ -101,7 +101,10 @@ log_access(const char *method, const char *uri, int status, long long bytes,
 	json_object_object_add(o, "uri", json_object_new_string(uri));
 	json_object_object_add(o, "status", json_object_new_int(status));
 	json_object_object_add(o, "bytes", json_object_new_int64(bytes));
-	json_object_object_add(o, "ms", json_object_new_double(seconds * 1000.0));
+	char ms[32];
+	/* Microsecond resolution is plenty; %.17g noise is not. */
+	snprintf(ms, sizeof(ms), "%.3f", seconds * 1000.0);
+	json_object_object_add(o, "ms", json_object_new_double_s(seconds * 1000.0, ms));
 	if (user != NULL)
 		json_object_object_add(o, "user", json_object_new_string(user));
 	log_emit(o);

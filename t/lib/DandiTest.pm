@@ -27,6 +27,7 @@ my $ROOT = abs_path(dirname(__FILE__) . '/../..');
 my $BUILD = $ENV{DANDI_BUILD_DIR} ? abs_path($ENV{DANDI_BUILD_DIR}) : $ROOT;
 my $JSON = JSON::PP->new->utf8->allow_nonref->canonical;
 my @LIVE;	# harnesses to tear down at exit
+my $VALGRIND_BAD = 0;
 
 sub root { $ROOT }
 sub build { $BUILD }
@@ -132,11 +133,14 @@ sub start_api {
 		%ENV = (%ENV, %{ $self->{env} });
 		open(STDOUT, '>>', "$self->{dir}/api.out");
 		open(STDERR, '>&', \*STDOUT);
-		exec("$BUILD/src/dandi-api", '-s', $self->{socket}, '-n', $self->{workers},
+		my @vg = $ENV{DANDI_VALGRIND} ? ('valgrind', '--quiet', '--trace-children=yes',
+		    '--leak-check=full', '--show-leak-kinds=definite,indirect', '--errors-for-leak-kinds=definite,indirect',
+		    "--log-file=$self->{dir}/valgrind.%p.log") : ();
+		exec(@vg, "$BUILD/src/dandi-api", '-s', $self->{socket}, '-n', $self->{workers},
 		    '-p', "$self->{dir}/run/api.pid") or POSIX::_exit(127);
 	}
 	$self->{api_pid} = $pid;
-	for (1 .. 200) {
+	for (1 .. ($ENV{DANDI_VALGRIND} ? 2000 : 200)) {
 		return if -S $self->{socket};
 		die "dandi-api exited: " . $self->_tail('api.out') if waitpid($pid, WNOHANG) == $pid;
 		sleep 0.025;
@@ -257,6 +261,7 @@ sub teardown {
 	eval { $self->_capture("$ROOT/contrib/dev/nginx-ctl", 'stop', "$self->{dir}/nginx") } if $self->{nginx};
 	eval { $self->stop_pg } if $self->{pg};
 	eval { $self->_capture("$ROOT/contrib/dev/s3-ctl", 'stop', "$self->{dir}/s3") } if $self->{s3};
+	$self->_valgrind_verdict if $ENV{DANDI_VALGRIND};
 	my $ok = Test::More->builder->is_passing;
 	if (!$ok || $ENV{DANDI_KEEP_TMP}) {
 		Test::More::diag("kept $self->{dir}; last lines of api.log:\n" . $self->_tail('api.log', 15)) unless $ok;
@@ -265,7 +270,29 @@ sub teardown {
 	}
 }
 
+# With DANDI_VALGRIND=1 the API runs under valgrind; any error or leak it
+# reports in a worker or the supervisor fails the test file.
+sub _valgrind_verdict {
+	my ($self) = @_;
+	my @bad;
+	for my $log (glob "$self->{dir}/valgrind.*.log") {
+		open(my $fh, '<', $log) or next;
+		my $text = do { local $/; <$fh> };
+		push @bad, "$log:\n$text" if $text =~ /\S/;
+	}
+	# Too late for a test (done_testing has run): fail the file's exit code.
+	if (@bad) {
+		Test::More::diag("valgrind found errors or leaks in dandi-api:\n" . join "\n", @bad);
+		$VALGRIND_BAD = 1;
+	}
+}
+
 sub DESTROY { $_[0]->teardown }
-END { local $?; $_->teardown for @LIVE; @LIVE = () }
+END {
+	my $rc = $?;
+	$_->teardown for @LIVE;
+	@LIVE = ();
+	$? = $rc || ($VALGRIND_BAD ? 1 : 0);
+}
 
 1;

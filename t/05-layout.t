@@ -1,0 +1,19 @@
+# The source tree is installable as it is: every migration ships with the
+# programs and the scripts the README names exist and are executable.
+use strict;
+use warnings;
+use Test::More;
+
+open(my $fh, '<', 'Makefile.am') or die "Makefile.am: $!";
+my $am = do { local $/; <$fh> };
+$am =~ s/\\\n/ /g;
+my ($listed) = $am =~ /^dist_sql_DATA\s*=\s*(.*)$/m;
+my %listed = map { $_ => 1 } split ' ', $listed // '';
+my @sql = sort glob 'sql/*.sql';
+ok(@sql >= 2, 'migrations exist');
+ok($listed{$_}, "$_ is installed (dist_sql_DATA)") for @sql;
+my @nums = map { m{sql/(\d+)_} ? $1 : 'bad' } @sql;
+is_deeply(\@nums, [ map { sprintf '%03d', $_ } 1 .. @sql ], 'migrations are numbered 001.. without gaps');
+ok(-x $_, "$_ is executable") for qw(contrib/dev/stack-up contrib/dev/stack-down contrib/dev/run-tests
+    contrib/dev/install-deps contrib/dev/pg-ctl contrib/dev/nginx-ctl contrib/dev/s3-ctl .ci/run);
+done_testing;
