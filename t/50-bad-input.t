@@ -59,11 +59,11 @@ refused('malformed JSON', 400, detail_like(qr/^JSON parse error/), post_raw('{"n
 refused('empty body', 400, detail_like(qr/^JSON parse error/), post_raw(''));
 refused('trailing garbage', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":"x","metadata":{}} junk'));
 refused('two documents', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":"x","metadata":{}}{}'));
-TODO: {
-	local $TODO = 'src/lib/http.c parses JSON leniently (json-c without JSON_TOKENER_STRICT)';
-	is($t->request(post_raw("{'name':'x','metadata':{}}"))->{status}, 400, 'single quotes are not JSON');
-	is($t->request(post_raw('{"name":"x","metadata":{},}'))->{status}, 400, 'trailing commas are not JSON');
-}
+refused('single quotes', 400, detail_like(qr/^JSON parse error/), post_raw("{'name':'x','metadata':{}}"));
+refused('trailing comma', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":"x","metadata":{},}'));
+refused('bare word', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":x,"metadata":{}}'));
+is($t->post('/api/dandisets/', { name => 'nested', metadata => { a => [ [ [ [ { b => [ 1, 2.5, -3e2, JSON::PP::true, undef ] } ] ] ] ] } },
+    token => $alice)->{status}, 200, 'nested metadata with every JSON type is accepted');
 refused('deep nesting', 400, undef, post_raw('{"name":"x","metadata":' . ('[' x 10000) . (']' x 10000) . '}'));
 refused('PUT malformed JSON', 400, detail_like(qr/^JSON parse error/), 'PUT', $draft, body => '{"name":',
     token => $alice, headers => { 'Content-Type' => 'application/json' });
@@ -167,6 +167,14 @@ refused('oversized PUT', 413, undef, 'PUT', $draft, body => $big, token => $alic
     headers => { 'Content-Type' => 'application/json' });
 my $fits = '{"name":"fits","metadata":{"description":"' . ('x' x ($MAX_BODY - 100)) . '"}}';
 is($t->request(post_raw($fits))->{status}, 200, 'a body just under the limit is accepted');
+
+# Refused by nginx before the API: still JSON.
+refused('body over the nginx limit', 413, json_is({ detail => 'Request body too large.' }),
+    post_raw('{"name":"x","metadata":{"d":"' . ('x' x (65 * 1024 * 1024)) . '"}}'));
+refused('oversized header', 431, json_is({ detail => 'Request header fields too large.' }),
+    'GET', '/api/dandisets/', headers => { 'X-Big' => 'x' x (70 * 1024) });
+refused('oversized URI', 414, json_is({ detail => 'Request URI too long.' }),
+    'GET', '/api/dandisets/?search=' . ('x' x (70 * 1024)));
 
 refused('bad escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%zz');
 refused('truncated escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%4');

@@ -327,7 +327,15 @@ req_json_body(struct request *req)
 		resp_detail(req, 400, "JSON parse error - Expecting value: line 1 column 1 (char 0)");
 		return NULL;
 	}
-	tok = json_tokener_new();
+	/* Strict: single quotes, trailing commas and bare words are not JSON
+	 * (Python's parser refuses them too). Depth 64 leaves room for any
+	 * real metadata and bounds the parser's recursion. */
+	tok = json_tokener_new_ex(64);
+	if (tok == NULL) {
+		resp_detail(req, 500, "Out of memory.");
+		return NULL;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t used = json_tokener_get_parse_end(tok);
