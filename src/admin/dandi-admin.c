@@ -6,11 +6,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "config.h"
 #include "db.h"
@@ -33,6 +33,9 @@ static const struct db_stmt admin_stmts[] = {
 	{ "token_insert",
 	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)" },
 	{ "token_delete", "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
+	{ "user_review",
+	  "UPDATE users SET status = $2, is_active = $3::boolean, rejection_reason = $4, modified = now()"
+	  " WHERE username = $1 RETURNING id" },
 };
 
 static struct db	db;
@@ -180,19 +183,6 @@ cmd_create_user(int argc, char **argv)
 	return 0;
 }
 
-static void
-new_key(char key[41], char hash[65])
-{
-	unsigned char	raw[20], md[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0;
-
-	if (random_bytes(raw, sizeof(raw)) != 0)
-		die("no randomness");
-	hex_encode(raw, sizeof(raw), key);
-	EVP_Digest(key, 40, md, &n, EVP_sha256(), NULL);
-	hex_encode(md, 32, hash);
-}
-
 static int
 cmd_token(int argc, char **argv, int rotate)
 {
@@ -230,10 +220,50 @@ cmd_token(int argc, char **argv, int rotate)
 	}
 	PQclear(r);
 	char key[41], hash[65];
-	new_key(key, hash);
+	if (api_key_new(key, hash) != 0)
+		die("no randomness");
 	const char *pi[3] = { key, hash, uid };
 	PQclear(q("token_insert", 3, pi));
 	printf("%s\n", key);
+	return 0;
+}
+
+/* approve-user / reject-user: the staff decision on a sign-up. Rejecting
+ * needs a reason (kept, at most 1000 characters) and deactivates the
+ * account, so its tokens stop working; approving reactivates it. */
+static int
+cmd_review_user(int argc, char **argv, int approve)
+{
+	const char *username = NULL, *reason = "";
+	static const struct option opts[] = {
+		{ "username", required_argument, NULL, 'u' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'u')
+			username = optarg;
+		else if (ch == 'r')
+			reason = optarg;
+		else
+			die("usage: %s --username U%s", argv[0], approve ? "" : " --reason TEXT");
+	}
+	if (username == NULL)
+		die("--username is required");
+	if (!approve && *reason == '\0')
+		die("reject-user: --reason is required");
+	if (strlen(reason) > 1000)
+		die("--reason: at most 1000 characters");
+	const char *p[4] = { username, approve ? "APPROVED" : "REJECTED", approve ? "t" : "f",
+	    approve ? "" : reason };
+	PGresult *r = q("user_review", 4, p);
+	if (PQntuples(r) == 0)
+		die("no user %s", username);
+	printf("user %s %s\n", username, approve ? "approved" : "rejected");
+	PQclear(r);
 	return 0;
 }
 
@@ -246,7 +276,10 @@ usage(void)
 	    "  create-user --username U [--email E] [--first F] [--last L]\n"
 	    "              [--status APPROVED|PENDING|INCOMPLETE|REJECTED] [--admin]\n"
 	    "  create-token --username U  print the user's API key (created if needed)\n"
-	    "  rotate-token --username U  replace the user's API key and print it\n");
+	    "  rotate-token --username U  replace the user's API key and print it\n"
+	    "  approve-user --username U  approve a sign-up (and reactivate the account)\n"
+	    "  reject-user --username U --reason TEXT\n"
+	    "                             reject a sign-up and deactivate the account\n");
 	exit(2);
 }
 
@@ -287,6 +320,10 @@ main(int argc, char **argv)
 		rc = cmd_token(argc - 1, argv + 1, 0);
 	else if (strcmp(cmd, "rotate-token") == 0)
 		rc = cmd_token(argc - 1, argv + 1, 1);
+	else if (strcmp(cmd, "approve-user") == 0)
+		rc = cmd_review_user(argc - 1, argv + 1, 1);
+	else if (strcmp(cmd, "reject-user") == 0)
+		rc = cmd_review_user(argc - 1, argv + 1, 0);
 	else
 		usage();
 	db_close(&db);

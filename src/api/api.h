@@ -35,6 +35,7 @@ extern const size_t		auth_nstmts;
  * else -1 with the response already set. */
 int	perm_require_approved(struct request *);	/* unsafe methods */
 int	perm_require_auth(struct request *);
+int	perm_require_staff(struct request *);	/* staff or superuser */
 bool	perm_is_owner(struct request *, const char *dandiset_id);
 /* Read access to a dandiset with the given embargo status. */
 int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *embargo_status);
@@ -106,6 +107,20 @@ extern const struct db_stmt	audit_stmts[];
 extern const size_t		audit_nstmts;
 int	audit_write(struct request *, const char *dandiset_id, const char *record_type,
 	    struct json_object *details);	/* takes ownership of details */
+
+extern const struct db_stmt	audit_read_stmts[];
+extern const size_t		audit_read_nstmts;
+int	audit_dandiset_list(struct request *);
+int	audit_asset_events(struct request *);
+
+/* users.c: /api/users/..., /api/auth/token/ */
+extern const struct db_stmt	users_stmts[];
+extern const size_t		users_nstmts;
+int	users_me(struct request *);
+int	users_search(struct request *);
+int	users_list(struct request *);
+int	auth_token_get(struct request *);
+int	auth_token_rotate(struct request *);
 
 /* Loads a dandiset row for a detail route and applies the embargo rule.
  * Returns the embargo status (arena string) or NULL with 404/401/403 set. */

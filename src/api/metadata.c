@@ -5,6 +5,7 @@
  * the checks of the {"name", "metadata"} body that create and update share.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -173,69 +174,16 @@ metadata_py_type(struct json_object *o)
 	return "object";
 }
 
-/* Length of the UTF-8 sequence at p (avail bytes), or 0 when it is not
- * one: overlong forms, surrogates and truncated sequences included. */
-static size_t
-utf8_seq(const unsigned char *p, size_t avail)
-{
-	unsigned int c = *p, need, cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 1, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 2, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 3, cp = c & 0x07;
-	else
-		return 0;
-	if (avail <= need)
-		return 0;
-	for (unsigned int i = 1; i <= need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need + 1;
-}
-
-/* Characters in s[0..len) when it is valid UTF-8, else -1. json-c and the
- * query decoder pass bytes through unchecked; PostgreSQL refuses them. */
-static long
-utf8_chars(const char *s, size_t len)
-{
-	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
-	long			 n = 0;
-
-	for (size_t k; p < end; p += k, n++)
-		if ((k = utf8_seq(p, (size_t)(end - p))) == 0)
-			return -1;
-	return n;
-}
-
 const char *
 metadata_utf8_fix(struct request *req, const char *s)
 {
-	struct buf	 b;
-	const char	*out;
-	size_t		 len;
+	char *fixed;
 
-	if (s == NULL || utf8_chars(s, (len = strlen(s))) >= 0)
+	if (s == NULL || (fixed = utf8_fix(s)) == NULL)
 		return s;
-	/* As Django decodes a query string: U+FFFD for each bad byte. */
-	buf_init(&b);
-	for (size_t i = 0, k; i < len; i += k ? k : 1) {
-		k = utf8_seq((const unsigned char *)s + i, len - i);
-		buf_append(&b, k ? s + i : "\xef\xbf\xbd", k ? k : 3);
-	}
-	buf_append(&b, "", 1);
-	out = arena_strdup(&req->arena, b.data);
-	buf_free(&b);
-	return out;
+	s = arena_strdup(&req->arena, fixed);
+	free(fixed);
+	return s;
 }
 
 /* Whether any string below o is not UTF-8 (bad) or holds a NUL (nul):

@@ -32,6 +32,25 @@ perm_require_approved(struct request *req)
 	return -1;
 }
 
+/* Django's IsAdminUser: staff or superuser. */
+int
+perm_require_staff(struct request *req)
+{
+	PGresult *r;
+
+	if (perm_require_auth(req) != 0)
+		return -1;
+	if (req->user->is_superuser)
+		return 0;
+	const char *params[1] = { req->user_id_str };
+	if ((r = req_query(req, "user_is_staff", 1, params)) == NULL)
+		return -1;
+	if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't')
+		return 0;
+	resp_detail(req, 403, "You do not have permission to perform this action.");
+	return -1;
+}
+
 bool
 perm_is_owner(struct request *req, const char *dandiset_id)
 {

@@ -14,6 +14,13 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/info/",				info_get },
 	{ "GET",    "/server-info",				info_get },
 
+	{ "GET",    "/api/users/me/",				users_me },
+	{ "GET",    "/api/users/search/",			users_search },
+	{ "GET",    "/api/users/",				users_list },
+	{ "GET",    "/api/auth/token/",				auth_token_get },
+	{ "POST",   "/api/auth/token/",				auth_token_rotate },
+	{ "GET",    "/api/audit/events/asset",			audit_asset_events },
+
 	{ "GET",    "/api/dandisets/",				dandisets_list },
 	{ "POST",   "/api/dandisets/",				dandisets_create },
 	{ "GET",    DANDISET "/",				dandisets_get },
@@ -22,6 +29,7 @@ const struct route api_routes[] = {
 	{ "DELETE", DANDISET "/star/",				dandisets_unstar },
 	{ "GET",    DANDISET "/users/",				owners_get },
 	{ "PUT",    DANDISET "/users/",				owners_put },
+	{ "GET",    DANDISET "/audit/",				audit_dandiset_list },
 
 	{ "GET",    DANDISET "/versions/",			versions_list },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/",		versions_get },

@@ -27,6 +27,8 @@ collect_stmts(size_t *n)
 		{ versions_stmts, &versions_nstmts },
 		{ owners_stmts, &owners_nstmts },
 		{ audit_stmts, &audit_nstmts },
+		{ audit_read_stmts, &audit_read_nstmts },
+		{ users_stmts, &users_nstmts },
 	};
 	size_t total = 0, k = 0;
 

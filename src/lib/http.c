@@ -34,6 +34,18 @@ request_finish(struct request *req)
 	buf_free(&req->out);
 }
 
+static const char *
+query_text(struct request *req, const char *s)
+{
+	char *fixed = utf8_fix(s);
+
+	if (fixed == NULL)
+		return s;
+	s = arena_strdup(&req->arena, fixed);
+	free(fixed);
+	return s;
+}
+
 int
 request_parse_query(struct request *req, const char *qs)
 {
@@ -61,8 +73,10 @@ request_parse_query(struct request *req, const char *qs)
 			eq = p + strlen(p);
 		if (url_decode(p, true) != 0 || url_decode(eq, true) != 0)
 			return -1;
-		req->query[req->nquery].key = p;
-		req->query[req->nquery].value = eq;
+		/* PostgreSQL refuses bytes that are not UTF-8; Django would
+		 * have replaced them, so do the same for every handler. */
+		req->query[req->nquery].key = query_text(req, p);
+		req->query[req->nquery].value = query_text(req, eq);
 		req->nquery++;
 	}
 	return 0;
@@ -274,11 +288,10 @@ buf_qencode(struct buf *b, const char *s)
 }
 
 char *
-req_page_url(struct request *req, int64_t page)
+req_url_with(struct request *req, const char *key, const char *value)
 {
 	struct buf	b;
 	bool		first = true, placed = false;
-	char		num[32];
 	char		*out;
 
 	buf_init(&b);
@@ -292,29 +305,38 @@ req_page_url(struct request *req, int64_t page)
 			buf_qencode(&b, one);
 		}
 	}
-	snprintf(num, sizeof(num), "%lld", (long long)page);
 	for (size_t i = 0; i < req->nquery; i++) {
-		bool is_page = strcmp(req->query[i].key, "page") == 0;
-		if (is_page && (placed || page == 0))
+		bool is_key = strcmp(req->query[i].key, key) == 0;
+		if (is_key && (placed || value == NULL))
 			continue;
 		buf_append(&b, first ? "?" : "&", 1);
 		first = false;
 		buf_qencode(&b, req->query[i].key);
 		buf_append(&b, "=", 1);
-		if (is_page) {
-			buf_puts(&b, num);
+		if (is_key) {
+			buf_qencode(&b, value);
 			placed = true;
 		} else
 			buf_qencode(&b, req->query[i].value);
 	}
-	if (!placed && page != 0) {
+	if (!placed && value != NULL) {
 		buf_append(&b, first ? "?" : "&", 1);
-		buf_puts(&b, "page=");
-		buf_puts(&b, num);
+		buf_qencode(&b, key);
+		buf_append(&b, "=", 1);
+		buf_qencode(&b, value);
 	}
 	out = arena_strdup(&req->arena, b.data);
 	buf_free(&b);
 	return out;
+}
+
+char *
+req_page_url(struct request *req, int64_t page)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%lld", (long long)page);
+	return req_url_with(req, "page", page == 0 ? NULL : num);
 }
 
 struct json_object *

@@ -94,6 +94,9 @@ int	 req_commit(struct request *);
 /* Absolute URL of this request's path with query param `page` set to page
  * (0 removes it), other params kept in order. */
 char	*req_page_url(struct request *, int64_t page);
+/* Absolute URL of this request with query param key set to value (NULL
+ * removes it), other params kept in order. */
+char	*req_url_with(struct request *, const char *key, const char *value);
 
 /* Parse the body as JSON; on failure answers 400 and returns NULL. The
  * object is released with the request. */

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "util.h"
@@ -251,4 +252,101 @@ ct_streq(const char *a, const char *b)
 	if (la != lb)
 		return false;
 	return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+char *
+str_trim(char *s)
+{
+	size_t n;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+void
+digest_sha256_hex(const void *p, size_t n, char out[65])
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	len = 0;
+
+	EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
+	hex_encode(md, 32, out);
+}
+
+int
+api_key_new(char key[41], char hash[65])
+{
+	unsigned char raw[20];
+
+	if (random_bytes(raw, sizeof(raw)) != 0)
+		return -1;
+	hex_encode(raw, sizeof(raw), key);
+	digest_sha256_hex(key, 40, hash);
+	return 0;
+}
+
+/* Length of the UTF-8 sequence at p (avail bytes), or 0 when it is not
+ * one: overlong forms, surrogates and truncated sequences included. */
+static size_t
+utf8_seq(const unsigned char *p, size_t avail)
+{
+	unsigned int c = *p, need, cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 1, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 2, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 3, cp = c & 0x07;
+	else
+		return 0;
+	if (avail <= need)
+		return 0;
+	for (unsigned int i = 1; i <= need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/* Characters in s[0..len) when it is valid UTF-8, else -1. json-c and the
+ * query decoder pass bytes through unchecked; PostgreSQL refuses them. */
+long
+utf8_chars(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s, *end = p + len;
+	long			 n = 0;
+
+	for (size_t k; p < end; p += k, n++)
+		if ((k = utf8_seq(p, (size_t)(end - p))) == 0)
+			return -1;
+	return n;
+}
+
+char *
+utf8_fix(const char *s)
+{
+	struct buf	b;
+	size_t		len = strlen(s);
+
+	if (utf8_chars(s, len) >= 0)
+		return NULL;
+	/* As Django decodes a query string: U+FFFD for each bad byte. */
+	buf_init(&b);
+	for (size_t i = 0, k; i < len; i += k ? k : 1) {
+		k = utf8_seq((const unsigned char *)s + i, len - i);
+		buf_append(&b, k ? s + i : "\xef\xbf\xbd", k ? k : 3);
+	}
+	buf_append(&b, "", 1);
+	return b.data;
 }

@@ -32,5 +32,16 @@ bool	 parse_int64(const char *, int64_t *);	/* whole string, base 10 */
 bool	 parse_bool(const char *, bool *);	/* DRF BooleanField spellings */
 int	 url_decode(char *s, bool plus_is_space);	/* in place; -1 on bad % */
 bool	 ct_streq(const char *, const char *);	/* constant-time for equal lengths */
+char	*str_trim(char *);			/* strips ASCII space at both ends, in place */
+void	 digest_sha256_hex(const void *, size_t, char out[65]);
+/* A new API key (40 hex digits, as DRF's authtoken) and its sha256, which
+ * is what the database is searched by. 0 ok, -1 without randomness. */
+int	 api_key_new(char key[41], char hash[65]);
+/* Characters in s[0..len) when it is valid UTF-8 (no overlongs, no
+ * surrogates), else -1. */
+long	 utf8_chars(const char *s, size_t len);
+/* NULL when s is valid UTF-8, else a malloc'd copy with U+FFFD for each
+ * bad byte. */
+char	*utf8_fix(const char *s);
 
 #endif

@@ -1,0 +1,186 @@
+/*
+ * users.c - who am I, finding people to add as owners, the admin's user
+ * list, and the CLI's API key (/api/auth/token/).
+ *
+ * A user is shown by their GitHub login when they have one (social login),
+ * else their username; the name is "first last" trimmed.
+ */
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt users_stmts[] = {
+	{ "users_search",
+	  "SELECT coalesce(github_login, username), btrim(first_name || ' ' || last_name),"
+	  " is_superuser, status FROM users"
+	  " WHERE is_active AND status = 'APPROVED' AND username <> 'AnonymousUser'"
+	  "   AND (strpos(lower(first_name), lower($1)) > 0 OR strpos(lower(last_name), lower($1)) > 0"
+	  "        OR strpos(lower(username), lower($1)) > 0"
+	  "        OR strpos(lower(coalesce(github_login, '')), lower($1)) > 0)"
+	  " ORDER BY date_joined, id LIMIT 10" },
+	{ "users_logins",
+	  "SELECT github_login FROM users WHERE github_login IS NOT NULL"
+	  " AND ($1::boolean IS NOT TRUE OR status = 'APPROVED') ORDER BY github_login" },
+	{ "user_is_staff",
+	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
+	{ "token_of_user",
+	  "SELECT key FROM api_tokens WHERE user_id = $1::bigint" },
+	{ "token_delete_user",
+	  "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
+	{ "token_create",
+	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
+	  " ON CONFLICT (user_id) DO NOTHING RETURNING key" },
+};
+const size_t users_nstmts = sizeof(users_stmts) / sizeof(users_stmts[0]);
+
+static struct json_object *
+user_json(const char *username, const char *name, bool admin, const char *status)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "username", json_object_new_string(username));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	json_object_object_add(o, "admin", json_object_new_boolean(admin));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	return o;
+}
+
+/* GET /api/users/me/: any signed-in user, approved or not. */
+int
+users_me(struct request *req)
+{
+	const struct user *u = req->user;
+	char *name;
+
+	if (perm_require_auth(req) != 0)
+		return 0;
+	name = arena_printf(&req->arena, "%s %s", u->first_name, u->last_name);
+	return resp_json(req, 200, user_json(u->username, str_trim(name), u->is_superuser, u->status));
+}
+
+/* Django's username rule (letters, digits and @.+-_): anything else finds
+ * nobody. Bytes above ASCII are let through as the letters of other
+ * scripts that Python's \w accepts. */
+static bool
+username_like(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (!(c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || strchr("@.+-_", c) != NULL))
+			return false;
+	}
+	return true;
+}
+
+/* GET /api/users/search/?username=: up to 10 approved users, oldest first;
+ * a query that is not a valid username gives [] rather than an error. */
+int
+users_search(struct request *req)
+{
+	const char	*q = query_get(req, "username");
+	struct json_object *list;
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	list = json_object_new_array();
+	if (q == NULL || strlen(q) > 150 || !username_like(q))
+		return resp_json(req, 200, list);
+	const char *params[1] = { q };
+	if ((r = req_query(req, "users_search", 1, params)) == NULL) {
+		json_object_put(list);
+		return 0;
+	}
+	for (int i = 0; i < PQntuples(r); i++)
+		json_object_array_add(list, user_json(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+		    PQgetvalue(r, i, 2)[0] == 't', PQgetvalue(r, i, 3)));
+	return resp_json(req, 200, list);
+}
+
+/* GET /api/users/?approved_only=: staff only; the GitHub logins. */
+int
+users_list(struct request *req)
+{
+	const char	*v = query_get(req, "approved_only");
+	bool		 approved = false;
+	PGresult	*r;
+
+	if (perm_require_staff(req) != 0)
+		return 0;
+	if (v != NULL && !parse_bool(v, &approved))
+		return resp_field_error(req, "approved_only", "Must be a valid boolean.");
+	const char *params[1] = { approved ? "t" : "f" };
+	if ((r = req_query(req, "users_logins", 1, params)) == NULL)
+		return 0;
+	struct json_object *list = json_object_new_array();
+	for (int i = 0; i < PQntuples(r); i++)
+		json_object_array_add(list, json_object_new_string(PQgetvalue(r, i, 0)));
+	return resp_json(req, 200, list);
+}
+
+/* Inserts a fresh key for the user; NULL with the response set on error. */
+static const char *
+token_create(struct request *req)
+{
+	char		 key[41], hash[65];
+	PGresult	*r;
+
+	if (api_key_new(key, hash) != 0) {
+		resp_detail(req, 500, "Could not generate a key.");
+		return NULL;
+	}
+	const char *params[3] = { key, hash, req->user_id_str };
+	if ((r = req_query(req, "token_create", 3, params)) == NULL)
+		return NULL;
+	if (PQntuples(r) == 1)
+		return arena_strdup(&req->arena, key);
+	/* A concurrent request made one first: that one is the key. */
+	const char *p1[1] = { req->user_id_str };
+	if ((r = req_query(req, "token_of_user", 1, p1)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		resp_detail(req, 500, "Could not store the key.");
+		return NULL;
+	}
+	return arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+}
+
+/* GET /api/auth/token/: the user's key as a JSON string. Every user has
+ * one in the original (made at sign-up); here it is made on first ask. */
+int
+auth_token_get(struct request *req)
+{
+	const char	*params[1];
+	const char	*key;
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	params[0] = req->user_id_str;
+	if ((r = req_query(req, "token_of_user", 1, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 1)
+		return resp_string(req, 200, "%s", PQgetvalue(r, 0, 0));
+	if ((key = token_create(req)) == NULL)
+		return 0;
+	return resp_string(req, 200, "%s", key);
+}
+
+/* POST /api/auth/token/: a new key; the old one stops working at once. */
+int
+auth_token_rotate(struct request *req)
+{
+	const char	*params[1];
+	const char	*key;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	params[0] = req->user_id_str;
+	if (req_begin(req) != 0 || req_query(req, "token_delete_user", 1, params) == NULL ||
+	    (key = token_create(req)) == NULL || req_commit(req) != 0)
+		return 0;
+	return resp_string(req, 200, "%s", key);
+}
