@@ -1,0 +1,99 @@
+# The authorization matrix: every route of src/api/routes.c, called by every
+# role (anonymous, unapproved, approved non-owner, owner, admin) on an open
+# and an embargoed dandiset, with the status the original archive answers.
+# A route missing from the matrix fails the test: it grows with the API.
+use strict;
+use warnings;
+use lib 't/lib', 't/inc';
+use Test::More;
+use DandiTest;
+
+my $t = DandiTest->new(s3 => 0, workers => 2);
+my %tok = (
+	anon => undef,
+	pending => $t->user('pending', status => 'PENDING'),
+	stranger => $t->user('stranger'),
+	owner => $t->user('owner', first => 'Olive', last => 'Owner'),
+	admin => $t->admin_token,
+);
+my @ROLES = qw(anon pending stranger owner admin);
+
+sub make {
+	my ($embargo) = @_;
+	my $r = $t->post('/api/dandisets/' . ($embargo ? '?embargo=true' : ''), { name => 'M', metadata => {} },
+	    token => $tok{owner});
+	die "create failed: $r->{body}" unless $r->{status} == 200;
+	return $r->{json}{identifier};
+}
+my %ds = (open => make(0), embargoed => make(1));
+
+my $md = { name => 'M', metadata => {} };
+my $owners = [ { username => 'owner' } ];
+# [ method, route, body, expected on the open dandiset, on the embargoed one
+#   (undef: the route has no dandiset), fresh dandiset per call? ]
+my @MATRIX = (
+	[ 'GET', '/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/robots.txt', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
+	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
+	[ 'GET', '/api/users/', undef, '401 403 403 403 200' ],
+	[ 'GET', '/api/auth/token/', undef, '401 403 200 200 200' ],
+	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200' ],
+	[ 'GET', '/api/audit/events/asset', undef, '401 403 403 403 200' ],
+	[ 'GET', '/api/dandisets/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/', undef, '401 403 403 204 204', '401 403 403 204 204', 'fresh' ],
+	[ 'POST', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/users/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/users/', $owners, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/audit/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/versions/{version}/', $md, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/', undef, '401 403 403 403 403', '401 403 403 403 403' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+);
+
+# Every route in the route table has a row.
+open(my $fh, '<', 'src/api/routes.c') or die "routes.c: $!";
+my %covered = map { ("$_->[0] $_->[1]" => 1) } @MATRIX;
+while (my $line = <$fh>) {
+	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+\s*\},/;
+	my ($m, $expr) = ($1, $2);
+	my $path = join '', map { $_ eq 'DANDISET' ? '/api/dandisets/{id}' : $_ eq 'VERSION_RE' ? '{version}' : $_ }
+	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
+	ok($covered{"$m $path"}, "route $m $path is in the matrix");
+}
+
+for my $row (@MATRIX) {
+	my ($m, $tpl, $body, $open, $emb, $fresh) = @$row;
+	for my $kind ('open', 'embargoed') {
+		my $want = $kind eq 'open' ? $open : $emb;
+		next unless defined $want;
+		my @want = split ' ', $want;
+		for my $i (0 .. $#ROLES) {
+			my $id = $fresh ? make($kind eq 'embargoed') : $ds{$kind};
+			(my $path = $tpl) =~ s/\{id\}/$id/;
+			$path =~ s/\{version\}/draft/;
+			my $r = $t->request($m, $path, (defined $body ? (json => $body) : ()), token => $tok{ $ROLES[$i] });
+			is($r->{status}, $want[$i], "$m $tpl ($kind): $ROLES[$i] -> $want[$i]")
+			    or diag($r->{body});
+			# Rotating the key retires the old one: carry on with the new.
+			$tok{ $ROLES[$i] } = $r->{json} if $m eq 'POST' && $tpl eq '/api/auth/token/' && $r->{status} == 200;
+		}
+		last unless $tpl =~ /\{id\}/;
+	}
+}
+
+# Unknown dandisets are 404 for everyone who gets past authentication.
+for my $role (qw(stranger owner admin)) {
+	is($t->get('/api/dandisets/999999/', token => $tok{$role})->{status}, 404, "unknown dandiset: $role 404");
+	is($t->put('/api/dandisets/999999/users/', $owners, token => $tok{$role})->{status}, 404,
+	    "unknown dandiset owners: $role 404");
+}
+
+done_testing;
