@@ -1,0 +1,104 @@
+/*
+ * s3.h - the archive's S3 client: AWS Signature Version 4 (presigned URLs
+ * for clients, signed server-side requests through libcurl). Plain S3 only,
+ * so the same code talks to AWS S3, Ceph radosgw and MinIO.
+ *
+ * Strings returned through char ** are malloc'd; the caller frees them.
+ * Calls return S3_OK, S3_NOT_FOUND (404 / NoSuchKey / NoSuchUpload) or
+ * S3_ERROR (anything else after retries; err says what, for the log).
+ */
+#ifndef DANDI_S3_H
+#define DANDI_S3_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+
+enum s3_status {
+	S3_OK = 0,
+	S3_NOT_FOUND = 1,
+	S3_ERROR = -1,
+};
+
+struct s3 {
+	char	*endpoint;	/* scheme://host[:port], no trailing slash */
+	char	*public_endpoint;	/* for presigned URLs handed to clients
+				 * (s3_public_endpoint; default endpoint) */
+	char	*region;
+	char	*bucket;
+	char	*access_key;
+	char	*secret_key;
+	bool	 path_style;	/* endpoint/bucket/key, else bucket.host/key */
+	long	 timeout_ms;	/* per attempt */
+	int	 retries;	/* extra attempts on 5xx and transport errors */
+	void	*curl;		/* reused handle (connection kept alive) */
+	char	 err[256];
+};
+
+/* From cfg->s3_* keys. path_style defaults to true unless the endpoint
+ * is AWS. Returns 0, or -1 when the configuration is incomplete. */
+int	s3_init(struct s3 *, const struct config *);
+void	s3_free(struct s3 *);
+
+/* One query parameter of a presigned URL or a request (not yet encoded). */
+struct s3_param {
+	const char	*key;
+	const char	*value;	/* NULL: a bare sub-resource such as "uploads" */
+};
+
+/* Presigned URL for method on key, valid for expires seconds from now
+ * (1..604800), with extra query parameters (e.g. partNumber and uploadId,
+ * response-content-disposition). Deterministic for a given now. */
+char	*s3_presign(const struct s3 *, const char *method, const char *key,
+	    const struct s3_param *params, size_t nparams, long expires, time_t now);
+
+/* The lower-level pieces, exposed for the unit tests (AWS test vectors). */
+void	 s3_signing_key(const char *secret, const char *date8, const char *region,
+	    const char *service, unsigned char out[32]);
+/* RFC 3986 encoding as SigV4 wants it ('/' kept when keep_slash). */
+char	*s3_uri_encode(const char *s, bool keep_slash);
+
+struct s3_object {
+	int64_t	 size;
+	char	*etag;		/* without the quotes */
+	char	*content_type;
+};
+void	s3_object_free(struct s3_object *);
+
+struct s3_part {
+	int	 number;
+	char	*etag;		/* without quotes */
+};
+
+int	s3_head(struct s3 *, const char *key, struct s3_object *out);
+/* Whole object or a byte range (first..last inclusive; last < 0: to end),
+ * streamed to sink (return 0 to go on, -1 to stop). */
+int	s3_get(struct s3 *, const char *key, int64_t first, int64_t last,
+	    int (*sink)(void *ctx, const char *data, size_t len), void *ctx);
+int	s3_put(struct s3 *, const char *key, const void *data, size_t len,
+	    const char *content_type, const char *tagging);
+int	s3_copy(struct s3 *, const char *src_key, const char *dst_key);
+int	s3_delete(struct s3 *, const char *key);
+/* Tagging is e.g. "embargoed=true" or NULL. */
+int	s3_create_multipart(struct s3 *, const char *key, const char *content_type,
+	    const char *tagging, char **upload_id);
+/* etag_out gets the object's ETag; when the server's reply has none
+ * (radosgw 16) it comes from a HEAD of the object. */
+int	s3_complete_multipart(struct s3 *, const char *key, const char *upload_id,
+	    const struct s3_part *parts, size_t nparts, char **etag_out);
+int	s3_abort_multipart(struct s3 *, const char *key, const char *upload_id);
+/* The CompleteMultipartUpload XML body for these parts (for clients that
+ * complete the upload themselves with a presigned POST). */
+char	*s3_complete_body(const struct s3_part *parts, size_t nparts);
+/* Sets or removes (tagging NULL) an object's tags. */
+int	s3_put_tagging(struct s3 *, const char *key, const char *tagging);
+
+/* ListObjectsV2 under prefix; cb gets each key, size and etag; return -1
+ * from cb to stop. Follows continuation tokens. */
+int	s3_list(struct s3 *, const char *prefix,
+	    int (*cb)(void *ctx, const char *key, int64_t size, const char *etag), void *ctx);
+
+#endif
