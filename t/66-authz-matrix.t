@@ -27,6 +27,20 @@ sub make {
 }
 my %ds = (open => make(0), embargoed => make(1));
 
+# A blob and an asset in each dandiset, for the asset routes.
+$t->psql("INSERT INTO blobs (blob_id, blob, etag, size) VALUES ('11111111-2222-4333-8444-555555555555',"
+    . " 'blobs/111/111/11111111-2222-4333-8444-555555555555', '0123456789abcdef0123456789abcdef-1', 10)");
+my $BLOB = '11111111-2222-4333-8444-555555555555';
+my $n = 0;
+sub new_asset_body { { blob_id => $BLOB, metadata => { path => 'f' . ++$n . '.nwb' } } }
+sub make_asset {
+	my ($id) = @_;
+	my $r = $t->post("/api/dandisets/$id/versions/draft/assets/", new_asset_body(), token => $tok{owner});
+	die "asset create failed: $r->{body}" unless $r->{status} == 200;
+	return $r->{json};
+}
+my %asset = map { ($_ => make_asset($ds{$_})) } keys %ds;
+
 my $md = { name => 'M', metadata => {} };
 my $owners = [ { username => 'owner' } ];
 # [ method, route, body, expected on the open dandiset, on the embargoed one
@@ -56,6 +70,21 @@ my @MATRIX = (
 	[ 'PUT', '/api/dandisets/{id}/versions/{version}/', $md, '401 403 403 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/', undef, '401 403 403 403 403', '401 403 403 403 403' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	[ 'POST', '/api/dandisets/{id}/versions/{version}/assets/', \&new_asset_body, '401 403 403 200 200',
+	    '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/paths/', undef, '200 200 200 200 200',
+	    '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '200 200 200 200 200',
+	    '401 403 403 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', 'same', '401 403 403 200 200',
+	    '401 403 403 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '401 403 403 204 204',
+	    '401 403 403 204 204', 'fresh_asset' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/info/', undef, '200 200 200 200 200',
+	    '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/validation/', undef, '200 200 200 200 200',
+	    '401 403 403 200 200' ],
 );
 
 # Every route in the route table has a row.
@@ -64,7 +93,9 @@ my %covered = map { ("$_->[0] $_->[1]" => 1) } @MATRIX;
 while (my $line = <$fh>) {
 	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+\s*\},/;
 	my ($m, $expr) = ($1, $2);
-	my $path = join '', map { $_ eq 'DANDISET' ? '/api/dandisets/{id}' : $_ eq 'VERSION_RE' ? '{version}' : $_ }
+	my %macro = (DANDISET => '/api/dandisets/{id}', VERSION_RE => '{version}', UUID_RE => '{asset}',
+	    ASSETS => '/api/dandisets/{id}/versions/{version}/assets');
+	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
 	ok($covered{"$m $path"}, "route $m $path is in the matrix");
 }
@@ -76,10 +107,14 @@ for my $row (@MATRIX) {
 		next unless defined $want;
 		my @want = split ' ', $want;
 		for my $i (0 .. $#ROLES) {
-			my $id = $fresh ? make($kind eq 'embargoed') : $ds{$kind};
+			my $id = $fresh && $fresh eq 'fresh' ? make($kind eq 'embargoed') : $ds{$kind};
+			my $a = $fresh && $fresh eq 'fresh_asset' ? make_asset($id) : $asset{$kind};
 			(my $path = $tpl) =~ s/\{id\}/$id/;
 			$path =~ s/\{version\}/draft/;
-			my $r = $t->request($m, $path, (defined $body ? (json => $body) : ()), token => $tok{ $ROLES[$i] });
+			$path =~ s/\{asset\}/$a->{asset_id}/;
+			my $data = ref $body eq 'CODE' ? $body->() : defined $body && $body eq 'same'
+			    ? { blob_id => $BLOB, metadata => { path => $a->{path} } } : $body;
+			my $r = $t->request($m, $path, (defined $data ? (json => $data) : ()), token => $tok{ $ROLES[$i] });
 			is($r->{status}, $want[$i], "$m $tpl ($kind): $ROLES[$i] -> $want[$i]")
 			    or diag($r->{body});
 			# Rotating the key retires the old one: carry on with the new.

@@ -52,6 +52,9 @@ int	page_parse(struct request *, struct page *);
  * holds a JSON object each; total is the full count (-1 = null). */
 int	page_respond(struct request *, const struct page *, PGresult *, int col,
 	    int64_t total, bool has_next);
+/* The same with only the first rows rows (a look-ahead row left out). */
+int	page_respond_rows(struct request *, const struct page *, PGresult *, int col,
+	    int rows, int64_t total, bool has_next);
 
 /* metadata.c: server-computed version metadata. */
 struct version_ctx {
@@ -74,6 +77,9 @@ const char *metadata_py_type(struct json_object *);
  * every field error at once. Returns the metadata (released with the
  * request) and sets *name, or NULL with the 400 response set. */
 struct json_object *metadata_body_parse(struct request *, const char **name);
+/* Sets *bad when a string or key below o is not UTF-8, *nul when a string
+ * holds a NUL: PostgreSQL stores neither. */
+void	json_scan_text(struct json_object *o, bool *bad, bool *nul);
 
 /* Resource handlers. */
 int	info_get(struct request *);
@@ -112,6 +118,23 @@ extern const struct db_stmt	audit_read_stmts[];
 extern const size_t		audit_read_nstmts;
 int	audit_dandiset_list(struct request *);
 int	audit_asset_events(struct request *);
+
+int	audit_write_raw(struct request *, const char *dandiset_id, const char *record_type,
+	    const char *details_json);
+
+/* assets.c: a version's files */
+extern const struct db_stmt	assets_stmts[];
+extern const size_t		assets_nstmts;
+const char *assets_s3_base(struct request *);
+const char *assets_path_error(const char *path);	/* NULL when valid */
+int	assets_list(struct request *);
+int	assets_paths(struct request *);
+int	assets_get(struct request *);
+int	assets_info(struct request *);
+int	assets_validation(struct request *);
+int	assets_create(struct request *);
+int	assets_update(struct request *);
+int	assets_delete(struct request *);
 
 /* users.c: /api/users/..., /api/auth/token/ */
 extern const struct db_stmt	users_stmts[];

@@ -19,8 +19,8 @@ const struct db_stmt audit_stmts[] = {
 const size_t audit_nstmts = sizeof(audit_stmts) / sizeof(audit_stmts[0]);
 
 int
-audit_write(struct request *req, const char *dandiset_id, const char *record_type,
-    struct json_object *details)
+audit_write_raw(struct request *req, const char *dandiset_id, const char *record_type,
+    const char *details_json)
 {
 	const struct user *u = req->user;
 	const char *params[6] = {
@@ -29,11 +29,21 @@ audit_write(struct request *req, const char *dandiset_id, const char *record_typ
 		u ? u->email : "",
 		u ? arena_printf(&req->arena, "%s %s", u->first_name, u->last_name) : "",
 		record_type,
-		arena_strdup(&req->arena, json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN)),
+		details_json,
 	};
 
-	json_object_put(details);
 	return req_query(req, "audit_insert", 6, params) == NULL ? -1 : 0;
+}
+
+int
+audit_write(struct request *req, const char *dandiset_id, const char *record_type,
+    struct json_object *details)
+{
+	const char *text = arena_strdup(&req->arena,
+	    json_object_to_json_string_ext(details, JSON_C_TO_STRING_PLAIN));
+
+	json_object_put(details);
+	return audit_write_raw(req, dandiset_id, record_type, text);
 }
 
 /* Reading the trail: the original's admin feed of asset events (cursor

@@ -188,7 +188,7 @@ metadata_utf8_fix(struct request *req, const char *s)
 
 /* Whether any string below o is not UTF-8 (bad) or holds a NUL (nul):
  * PostgreSQL stores neither. */
-static void
+void
 json_scan_text(struct json_object *o, bool *bad, bool *nul)
 {
 	switch (json_object_get_type(o)) {

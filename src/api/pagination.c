@@ -44,8 +44,14 @@ int
 page_respond(struct request *req, const struct page *p, PGresult *r, int col,
     int64_t total, bool has_next)
 {
+	return page_respond_rows(req, p, r, col, PQntuples(r), total, has_next);
+}
+
+int
+page_respond_rows(struct request *req, const struct page *p, PGresult *r, int col,
+    int rows, int64_t total, bool has_next)
+{
 	struct buf	*b = &req->out;
-	int		 rows = PQntuples(r);
 
 	/* DRF: a page past the end is a 404, except an empty first page. */
 	if (total >= 0 && rows == 0 && p->page > 1)

@@ -7,6 +7,8 @@
 
 #define DANDISET	"/api/dandisets/(\\d{6})"
 #define VERSION_RE	"(draft|0\\.\\d{6}\\.\\d{4})"
+#define UUID_RE		"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+#define ASSETS		DANDISET "/versions/" VERSION_RE "/assets"
 
 const struct route api_routes[] = {
 	{ "GET",    "/",					root_get },
@@ -36,5 +38,14 @@ const struct route api_routes[] = {
 	{ "PUT",    DANDISET "/versions/" VERSION_RE "/",		versions_update },
 	{ "DELETE", DANDISET "/versions/" VERSION_RE "/",		versions_delete },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/info/",	versions_info },
+
+	{ "GET",    ASSETS "/",					assets_list },
+	{ "POST",   ASSETS "/",					assets_create },
+	{ "GET",    ASSETS "/paths/",				assets_paths },
+	{ "GET",    ASSETS "/" UUID_RE "/",			assets_get },
+	{ "PUT",    ASSETS "/" UUID_RE "/",			assets_update },
+	{ "DELETE", ASSETS "/" UUID_RE "/",			assets_delete },
+	{ "GET",    ASSETS "/" UUID_RE "/info/",		assets_info },
+	{ "GET",    ASSETS "/" UUID_RE "/validation/",		assets_validation },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -29,6 +29,7 @@ collect_stmts(size_t *n)
 		{ audit_stmts, &audit_nstmts },
 		{ audit_read_stmts, &audit_read_nstmts },
 		{ users_stmts, &users_nstmts },
+		{ assets_stmts, &assets_nstmts },
 	};
 	size_t total = 0, k = 0;
 

@@ -1,0 +1,782 @@
+/*
+ * assets.c - the files of a version: list (filters, ordering, lazy count),
+ * the folder tree (paths/), one asset's metadata, info and validation, and
+ * adding, replacing and removing assets in a draft.
+ *
+ * Assets are immutable: changing one makes a new asset (new asset_id) that
+ * takes the old one's place in the draft, so published versions keep
+ * theirs. Every write locks the draft's row first, which serialises the
+ * folder-tree upkeep (asset_paths) of concurrent writers to one draft.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt assets_stmts[] = {
+	{ "asset_version",
+	  "SELECT v.id, v.version, d.embargo_status FROM versions v"
+	  " JOIN dandisets d ON d.id = v.dandiset_id"
+	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	{ "asset_version_lock",
+	  "SELECT v.id FROM versions v WHERE v.id = $1::bigint FOR UPDATE" },
+	{ "asset_exact_path",
+	  "SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  " WHERE av.version_id = $1::bigint AND a.path = $2 LIMIT 1" },
+	/* $1 version, $2 with metadata, $3 api url, $4 s3 base, $5 exact path,
+	 * $6 LIKE prefix (escaped), $7 zarr only, $8 glob regex, $9 order,
+	 * $10 limit, $11 offset */
+	{ "asset_list",
+	  "SELECT dandi_asset_json(a, $2::boolean, $3, $4)"
+	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  " WHERE av.version_id = $1::bigint"
+	  "   AND ($5::text IS NULL OR a.path = $5)"
+	  "   AND ($6::text IS NULL OR upper(a.path) LIKE upper($6) || '%')"
+	  "   AND (NOT $7::boolean OR a.zarr_id IS NOT NULL)"
+	  "   AND ($8::text IS NULL OR a.path ~* $8)"
+	  " ORDER BY CASE WHEN $9 = 'path' THEN a.path END,"
+	  "   CASE WHEN $9 = '-path' THEN a.path END DESC,"
+	  "   CASE WHEN $9 = 'modified' THEN a.modified END,"
+	  "   CASE WHEN $9 = '-modified' THEN a.modified END DESC,"
+	  "   CASE WHEN $9 = '-created' THEN a.created END DESC,"
+	  "   a.created, a.id"
+	  " LIMIT $10::bigint OFFSET $11::bigint" },
+	{ "asset_count",
+	  "SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  " WHERE av.version_id = $1::bigint"
+	  "   AND ($2::text IS NULL OR a.path = $2)"
+	  "   AND ($3::text IS NULL OR upper(a.path) LIKE upper($3) || '%')"
+	  "   AND (NOT $4::boolean OR a.zarr_id IS NOT NULL)"
+	  "   AND ($5::text IS NULL OR a.path ~* $5)" },
+	/* Without filters the count is the version's file total, kept in the
+	 * folder tree's root nodes: no scan of a million assets. */
+	{ "asset_count_all",
+	  "SELECT files FROM dandi_version_totals($1::bigint)" },
+	{ "asset_path_exists",
+	  "SELECT 1 FROM asset_paths WHERE version_id = $1::bigint AND path = $2" },
+	/* Direct children of $2 ('' = the root), in path order. '/' sorts
+	 * just before '0' in the C collation: a range scan of the index. */
+	{ "asset_path_children",
+	  "SELECT json_build_object('path', p.path, 'version', p.version_id,"
+	  " 'aggregate_files', p.aggregate_files, 'aggregate_size', p.aggregate_size,"
+	  " 'asset', CASE WHEN a.id IS NULL THEN NULL ELSE json_build_object("
+	  "   'asset_id', a.asset_id, 'url', dandi_asset_s3_url(a, $3)) END),"
+	  " count(*) OVER ()"
+	  " FROM asset_paths p LEFT JOIN assets a ON a.id = p.asset_id"
+	  " WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
+	  "   THEN position('/' in p.path) = 0"
+	  "   ELSE p.path > $2 || '/' AND p.path < $2 || '0'"
+	  "        AND position('/' in substr(p.path, length($2) + 2)) = 0 END"
+	  " ORDER BY p.path LIMIT $4::bigint OFFSET $5::bigint" },
+	/* One asset of a version: metadata, info, validation, internals. */
+	{ "asset_in_version",
+	  "SELECT dandi_asset_metadata(a, $3, $4), dandi_asset_json(a, true, $3, $4),"
+	  " json_build_object('status', a.status, 'validation_errors', a.validation_errors),"
+	  " a.id, a.path, a.blob_id, a.zarr_id, a.metadata"
+	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
+	{ "asset_blob_by_uuid",
+	  "SELECT id, embargoed FROM blobs WHERE blob_id = $1::uuid" },
+	{ "asset_zarr_by_uuid",
+	  "SELECT id, dandiset_id FROM zarrs WHERE zarr_id = $1::uuid" },
+	/* Everything already in the way of a new file at $2: the files and
+	 * folders below it when it is a folder, else the files above it. */
+	{ "asset_conflicts",
+	  "SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
+	  "   AND EXISTS (SELECT 1 FROM asset_paths f WHERE f.version_id = $1::bigint"
+	  "               AND f.path = $2 AND f.asset_id IS NULL)"
+	  "   AND p.path > $2 || '/' AND p.path < $2 || '0'"
+	  " UNION ALL"
+	  " SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
+	  "   AND p.asset_id IS NOT NULL AND p.path = ANY ((dandi_path_prefixes($2))"
+	  "       [1:array_length(dandi_path_prefixes($2), 1) - 1])"
+	  " ORDER BY 1" },
+	/* $1 asset uuid, $2 path, $3 blob, $4 zarr, $5 stripped metadata */
+	{ "asset_insert",
+	  "INSERT INTO assets (asset_id, path, blob_id, zarr_id, metadata)"
+	  " VALUES ($1::uuid, $2, $3::bigint, $4::bigint, $5::jsonb) RETURNING id" },
+	{ "asset_attach",
+	  "WITH av AS (INSERT INTO asset_versions (asset_id, version_id)"
+	  "   VALUES ($1::bigint, $2::bigint))"
+	  " SELECT dandi_asset_paths_add($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" },
+	{ "asset_detach",
+	  "WITH av AS (DELETE FROM asset_versions"
+	  "   WHERE asset_id = $1::bigint AND version_id = $2::bigint)"
+	  " SELECT dandi_asset_paths_remove($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" },
+	{ "asset_version_touch",
+	  "UPDATE versions SET status = 'Pending', modified = now() WHERE id = $1::bigint" },
+	/* A blob uploaded for an embargoed dandiset becomes public once it is
+	 * used in an open one. */
+	{ "asset_blob_unembargo",
+	  "UPDATE blobs SET embargoed = false, modified = now()"
+	  " WHERE id = $1::bigint AND embargoed"
+	  "   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'" },
+	{ "asset_unchanged",
+	  "SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
+	  " AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"
+	  " AND metadata = $5::jsonb" },
+	{ "asset_after_write",
+	  "SELECT dandi_asset_json(a, true, $2, $3), jsonb_build_object("
+	  "   'path', a.path, 'size', dandi_asset_size(a),"
+	  "   'asset_blob_id', (SELECT blob_id::text FROM blobs WHERE id = a.blob_id),"
+	  "   'zarr_archive_id', (SELECT zarr_id::text FROM zarrs WHERE id = a.zarr_id),"
+	  "   'asset_id', a.asset_id::text,"
+	  "   'checksum', coalesce((SELECT etag FROM blobs WHERE id = a.blob_id),"
+	  "                        (SELECT checksum FROM zarrs WHERE id = a.zarr_id)),"
+	  "   'metadata', a.metadata)"
+	  " FROM assets a WHERE a.id = $1::bigint" },
+};
+const size_t assets_nstmts = sizeof(assets_stmts) / sizeof(assets_stmts[0]);
+
+/* Server-owned asset metadata keys: never stored from a client. */
+static const char *const computed_asset_keys[] = {
+	"id", "access", "path", "identifier", "contentUrl", "contentSize", "digest",
+	"datePublished", "publishedBy",
+};
+
+/* Where the bytes of an object can be fetched, without a signature:
+ * "<endpoint>/<bucket>/" (path style). */
+const char *
+assets_s3_base(struct request *req)
+{
+	const struct config *c = req->cfg;
+	const char *ep = c->s3_endpoint != NULL && *c->s3_endpoint ? c->s3_endpoint : "https://s3.amazonaws.com";
+	size_t n = strlen(ep);
+
+	while (n > 0 && ep[n - 1] == '/')
+		n--;
+	return arena_printf(&req->arena, "%.*s/%s/", (int)n, ep, c->s3_bucket);
+}
+
+/* The version of a nested asset route, after the read rule of its
+ * dandiset. Returns the version id, or NULL with the response set. */
+struct asset_version {
+	const char	*id;
+	bool		 draft;
+	const char	*embargo;
+};
+
+static int
+version_load(struct request *req, struct asset_version *v, bool check_read)
+{
+	const char	*params[2] = { req->params[0], req->params[1] };
+	PGresult	*r;
+
+	if ((r = req_query(req, "asset_version", 2, params)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return -1;
+	}
+	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	v->draft = strcmp(PQgetvalue(r, 0, 1), "draft") == 0;
+	v->embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+	if (check_read && perm_read_dandiset(req, req->params[0], v->embargo) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+query_flag(struct request *req, const char *key, bool *out)
+{
+	const char *v = query_get(req, key);
+
+	*out = false;
+	if (v != NULL && !parse_bool(v, out))
+		return resp_field_error(req, key, "Must be a valid boolean."), -1;
+	return 0;
+}
+
+/* LIKE pattern matching strings that start with s. */
+static const char *
+like_prefix(struct request *req, const char *s)
+{
+	struct buf b;
+	const char *out;
+
+	buf_init(&b);
+	for (; *s; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\')
+			buf_append(&b, "\\", 1);
+		buf_append(&b, s, 1);
+	}
+	buf_append(&b, "", 1);
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+/* A glob where only '*' is special, as a whole-path regular expression. */
+static const char *
+glob_regex(struct request *req, const char *g)
+{
+	struct buf b;
+	const char *out;
+
+	buf_init(&b);
+	buf_puts(&b, "^");
+	for (; *g; g++) {
+		unsigned char c = (unsigned char)*g;
+		if (c == '*')
+			buf_puts(&b, ".*");
+		else if (c < 0x80 && !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z')))
+			buf_printf(&b, "\\%c", c);
+		else
+			buf_append(&b, g, 1);
+	}
+	buf_puts(&b, "$");
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+/* GET /api/dandisets/{id}/versions/{v}/assets/ */
+int
+assets_list(struct request *req)
+{
+	struct asset_version v;
+	struct page	 pg;
+	bool		 with_md, zarr_only;
+	const char	*path = query_get(req, "path"), *glob = query_get(req, "glob");
+	const char	*order = query_get(req, "order"), *exact = NULL, *prefix = NULL, *re = NULL;
+	char		 limit[24], offset[24];
+	PGresult	*r;
+
+	if (page_parse(req, &pg) != 0 || version_load(req, &v, true) != 0)
+		return 0;
+	if (query_flag(req, "metadata", &with_md) != 0 || query_flag(req, "zarr", &zarr_only) != 0)
+		return 0;
+	if (order != NULL && *order && strcmp(order, "created") != 0 && strcmp(order, "-created") != 0 &&
+	    strcmp(order, "modified") != 0 && strcmp(order, "-modified") != 0 &&
+	    strcmp(order, "path") != 0 && strcmp(order, "-path") != 0)
+		return resp_field_error(req, "order", arena_printf(&req->arena,
+		    "Select a valid choice. %s is not one of the available choices.", order));
+	/* path: an asset at exactly that path wins; else a case-insensitive
+	 * prefix. */
+	if (path != NULL && *path) {
+		const char *p2[2] = { v.id, path };
+		if ((r = req_query(req, "asset_exact_path", 2, p2)) == NULL)
+			return 0;
+		if (PQntuples(r) > 0)
+			exact = path;
+		else
+			prefix = like_prefix(req, path);
+	}
+	if (glob != NULL)
+		re = glob_regex(req, glob);
+
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size + 1);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *params[11] = { v.id, with_md ? "t" : "f", req->cfg->api_url, assets_s3_base(req),
+	    exact, prefix, zarr_only ? "t" : "f", re, order ? order : "", limit, offset };
+	if ((r = req_query(req, "asset_list", 11, params)) == NULL)
+		return 0;
+	int rows = PQntuples(r);
+	bool more = rows > pg.size;
+
+	/* The count costs a scan: only the first page has it (LazyPagination). */
+	int64_t total = -1;
+	if (pg.page == 1) {
+		PGresult *c;
+		if (exact == NULL && prefix == NULL && !zarr_only && re == NULL) {
+			const char *p1[1] = { v.id };
+			c = req_query(req, "asset_count_all", 1, p1);
+		} else {
+			const char *p5[5] = { v.id, exact, prefix, zarr_only ? "t" : "f", re };
+			c = req_query(req, "asset_count", 5, p5);
+		}
+		if (c == NULL)
+			return 0;
+		parse_int64(PQgetvalue(c, 0, 0), &total);
+	}
+	/* The look-ahead row only tells whether there is a next page. */
+	return page_respond_rows(req, &pg, r, 0, more ? rows - 1 : rows, total, more);
+}
+
+/* GET /api/dandisets/{id}/versions/{v}/assets/paths/?path_prefix= */
+int
+assets_paths(struct request *req)
+{
+	struct asset_version v;
+	struct page	 pg;
+	char		*prefix, limit[24], offset[24];
+	const char	*pp = query_get(req, "path_prefix");
+	PGresult	*r;
+
+	if (page_parse(req, &pg) != 0 || version_load(req, &v, true) != 0)
+		return 0;
+	prefix = arena_strdup(&req->arena, pp != NULL ? pp : "");
+	for (size_t n = strlen(prefix); n > 0 && prefix[n - 1] == '/'; n--)
+		prefix[n - 1] = '\0';
+	if (*prefix) {
+		const char *p2[2] = { v.id, prefix };
+		if ((r = req_query(req, "asset_path_exists", 2, p2)) == NULL)
+			return 0;
+		if (PQntuples(r) == 0)
+			return resp_detail(req, 404, "Specified path not found.");
+	}
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *params[5] = { v.id, prefix, assets_s3_base(req), limit, offset };
+	if ((r = req_query(req, "asset_path_children", 5, params)) == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	else if (pg.page > 1)
+		total = 1;	/* past the end: page_respond answers 404 */
+	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+}
+
+/* The asset of a nested route, in its version; NULL with 404 set. */
+static PGresult *
+asset_load(struct request *req, const char *version_id)
+{
+	const char	*params[4] = { version_id, req->params[2], req->cfg->api_url, assets_s3_base(req) };
+	PGresult	*r = req_query(req, "asset_in_version", 4, params);
+
+	if (r == NULL)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return NULL;
+	}
+	return r;
+}
+
+static int
+asset_read(struct request *req, int col)
+{
+	struct asset_version v;
+	PGresult *r;
+
+	if (version_load(req, &v, true) != 0 || (r = asset_load(req, v.id)) == NULL)
+		return 0;
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, col));
+}
+
+/* GET .../assets/{asset_id}/: the full metadata. */
+int
+assets_get(struct request *req)
+{
+	return asset_read(req, 0);
+}
+
+/* GET .../assets/{asset_id}/info/ */
+int
+assets_info(struct request *req)
+{
+	return asset_read(req, 1);
+}
+
+/* GET .../assets/{asset_id}/validation/ */
+int
+assets_validation(struct request *req)
+{
+	return asset_read(req, 2);
+}
+
+/* --- writes ------------------------------------------------------------ */
+
+/* Bytes the original's path pattern accepts between separators: ASCII
+ * letters and digits, the range A-z's [\]^_`, ( ) , & # + ~ = - and white
+ * space. Bytes of non-ASCII characters are accepted too, so that paths in
+ * any script work (the original refuses them). */
+static bool
+path_char(unsigned char c)
+{
+	return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'z') ||
+	    strchr("(),&#+~=- \t\n\v\f\r", c) != NULL || (c >= 0x1c && c <= 0x1f);
+}
+
+/* The original's asset path rule, written out so it cannot backtrack:
+ * no leading '/', no empty segment, no '.' or '..' segment, no trailing
+ * '/' or '.', a '.' only before a path character. NULL when valid. */
+const char *
+assets_path_error(const char *p)
+{
+	size_t n = strlen(p);
+
+	if (*p == '/')
+		return "Path must not begin with /";
+	if (n == 0 || !path_char((unsigned char)p[n - 1]))
+		return "Path improperly formatted";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i], next = (unsigned char)p[i + 1];
+		if (c == '.') {
+			if (!path_char(next))
+				return "Path improperly formatted";
+		} else if (c == '/') {
+			if (!(path_char(next) || next == '.'))
+				return "Path improperly formatted";
+		} else if (!path_char(c))
+			return "Path improperly formatted";
+	}
+	return NULL;
+}
+
+struct asset_body {
+	struct json_object	*metadata;	/* stripped, schemaVersion set */
+	const char		*path;
+	const char		*metadata_text;
+	const char		*blob_uuid;
+	const char		*zarr_uuid;
+};
+
+static void
+json_put_cb(void *o)
+{
+	json_object_put(o);
+}
+
+/* Reads {"metadata": {...,"path"}, "blob_id"|"zarr_id"} as the original's
+ * serializer does; -1 with the 400 set. */
+static int
+asset_body_parse(struct request *req, struct asset_body *b)
+{
+	struct json_object *body, *md, *blob, *zarr, *path, *copy = NULL;
+	bool has_md, has_blob, has_zarr;
+
+	if ((body = req_json_body(req)) == NULL)
+		return -1;
+	if (!json_object_is_type(body, json_type_object))
+		return resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Invalid data. Expected a dictionary, but got %s.", metadata_py_type(body))), -1;
+	has_md = json_object_object_get_ex(body, "metadata", &md);
+	has_blob = json_object_object_get_ex(body, "blob_id", &blob);
+	has_zarr = json_object_object_get_ex(body, "zarr_id", &zarr);
+
+	struct json_object *errs = json_object_new_object();
+	if (!has_md)
+		json_object_object_add(errs, "metadata", json_tokener_parse("[\"This field is required.\"]"));
+	else if (md == NULL)
+		json_object_object_add(errs, "metadata", json_tokener_parse("[\"This field may not be null.\"]"));
+	if (has_blob && (blob == NULL || !json_object_is_type(blob, json_type_string) ||
+	    !is_uuid(json_object_get_string(blob))))
+		json_object_object_add(errs, "blob_id", json_tokener_parse(blob == NULL ?
+		    "[\"This field may not be null.\"]" : "[\"Must be a valid UUID.\"]"));
+	if (has_zarr && (zarr == NULL || !json_object_is_type(zarr, json_type_string) ||
+	    !is_uuid(json_object_get_string(zarr))))
+		json_object_object_add(errs, "zarr_id", json_tokener_parse(zarr == NULL ?
+		    "[\"This field may not be null.\"]" : "[\"Must be a valid UUID.\"]"));
+	if (json_object_object_length(errs) > 0)
+		return resp_json(req, 400, errs), -1;
+	json_object_put(errs);
+
+	if (has_blob == has_zarr)
+		return resp_field_error(req, "blob_id", "Exactly one of blob_id or zarr_id must be specified."), -1;
+	if (!json_object_is_type(md, json_type_object) || !json_object_object_get_ex(md, "path", &path) ||
+	    path == NULL || (json_object_is_type(path, json_type_string) && json_object_get_string_len(path) == 0))
+		return resp_field_error(req, "metadata", "No path specified in metadata."), -1;
+	if (!json_object_is_type(path, json_type_string) ||
+	    strlen(json_object_get_string(path)) != (size_t)json_object_get_string_len(path))
+		return resp_field_error(req, "non_field_errors", "Path improperly formatted"), -1;
+	bool bad = false, nul = false;
+	json_scan_text(md, &bad, &nul);
+	if (bad)
+		return resp_detail(req, 400, "JSON parse error - invalid UTF-8 in a string"), -1;
+	if (nul)
+		return resp_field_error(req, "metadata", "Null characters are not allowed."), -1;
+	b->path = json_object_get_string(path);
+	if (utf8_chars(b->path, strlen(b->path)) > 512)
+		return resp_field_error(req, "non_field_errors",
+		    "Ensure this value has at most 512 characters."), -1;
+	const char *perr = assets_path_error(b->path);
+	if (perr != NULL)
+		return resp_field_error(req, "non_field_errors", perr), -1;
+	b->path = arena_strdup(&req->arena, b->path);
+
+	if (json_object_deep_copy(md, &copy, NULL) != 0)
+		return resp_detail(req, 500, "Out of memory."), -1;
+	arena_defer(&req->arena, json_put_cb, copy);
+	for (size_t i = 0; i < sizeof(computed_asset_keys) / sizeof(char *); i++)
+		json_object_object_del(copy, computed_asset_keys[i]);
+	if (!json_object_object_get_ex(copy, "schemaVersion", NULL))
+		json_object_object_add(copy, "schemaVersion", json_object_new_string(DANDI_SCHEMA_VERSION));
+	b->metadata = copy;
+	b->metadata_text = arena_strdup(&req->arena,
+	    json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN));
+	b->blob_uuid = has_blob ? arena_strdup(&req->arena, json_object_get_string(blob)) : NULL;
+	b->zarr_uuid = has_zarr ? arena_strdup(&req->arena, json_object_get_string(zarr)) : NULL;
+	return 0;
+}
+
+/* Guardian's owner check of the original: 404 for no such dandiset, 403
+ * with an empty body for anyone but an owner. Returns the embargo status. */
+static const char *
+require_owner(struct request *req)
+{
+	const char	*params[1] = { req->params[0] };
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0)
+		return NULL;
+	if ((r = req_query(req, "dandiset_embargo_status", 1, params)) == NULL)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return NULL;
+	}
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	if (!perm_is_owner(req, req->params[0])) {
+		if (req->status == 0)
+			resp_empty(req, 403);
+		return NULL;
+	}
+	return status;
+}
+
+/* The internal ids of the blob or zarr named in the body; 404 if unknown. */
+static int
+target_load(struct request *req, const struct asset_body *b, const char **blob_id,
+    const char **zarr_id, bool *blob_embargoed, const char **zarr_dandiset)
+{
+	const char *params[1];
+	PGresult *r;
+
+	*blob_id = *zarr_id = *zarr_dandiset = NULL;
+	*blob_embargoed = false;
+	params[0] = b->blob_uuid ? b->blob_uuid : b->zarr_uuid;
+	if ((r = req_query(req, b->blob_uuid ? "asset_blob_by_uuid" : "asset_zarr_by_uuid", 1, params)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return -1;
+	}
+	if (b->blob_uuid) {
+		*blob_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+		*blob_embargoed = PQgetvalue(r, 0, 1)[0] == 't';
+	} else {
+		*zarr_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+		*zarr_dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	}
+	return 0;
+}
+
+/* Python's repr of a list of str, as the original's conflict message
+ * prints it. */
+static const char *
+py_list_repr(struct request *req, PGresult *r)
+{
+	struct buf b;
+	const char *out;
+
+	buf_init(&b);
+	buf_puts(&b, "[");
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *s = PQgetvalue(r, i, 0);
+		char q = strchr(s, '\'') != NULL && strchr(s, '"') == NULL ? '"' : '\'';
+		if (i > 0)
+			buf_puts(&b, ", ");
+		buf_append(&b, &q, 1);
+		for (; *s; s++) {
+			if (*s == '\\' || *s == q)
+				buf_append(&b, "\\", 1);
+			if (*s == '\n')
+				buf_puts(&b, "\\n");
+			else if (*s == '\t')
+				buf_puts(&b, "\\t");
+			else if (*s == '\r')
+				buf_puts(&b, "\\r");
+			else
+				buf_append(&b, s, 1);
+		}
+		buf_append(&b, &q, 1);
+	}
+	buf_puts(&b, "]");
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+/* Adds a new asset for body to the locked draft; returns its internal id
+ * or NULL with the response set. */
+static const char *
+asset_add(struct request *req, const char *version_id, const struct asset_body *b,
+    const char *blob_id, const char *zarr_id, bool blob_embargoed)
+{
+	char		 uuid[37];
+	PGresult	*r;
+
+	if (uuid4(uuid) != 0) {
+		resp_detail(req, 500, "No randomness.");
+		return NULL;
+	}
+	const char *ins[5] = { uuid, b->path, blob_id, zarr_id, b->metadata_text };
+	if ((r = req_query(req, "asset_insert", 5, ins)) == NULL)
+		return NULL;
+	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *att[2] = { id, version_id };
+	if (req_query(req, "asset_attach", 2, att) == NULL)
+		return NULL;
+	if (blob_embargoed) {
+		const char *un[2] = { blob_id, req->params[0] };
+		if (req_query(req, "asset_blob_unembargo", 2, un) == NULL)
+			return NULL;
+	}
+	return id;
+}
+
+/* Answers with the asset's info and writes the audit record. */
+static int
+asset_written(struct request *req, const char *asset_id, const char *record_type)
+{
+	const char	*params[3] = { asset_id, req->cfg->api_url, assets_s3_base(req) };
+	PGresult	*r;
+
+	if ((r = req_query(req, "asset_after_write", 3, params)) == NULL)
+		return 0;
+	const char *info = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	if (audit_write_raw(req, req->params[0], record_type, PQgetvalue(r, 0, 1)) != 0)
+		return 0;
+	if (req_commit(req) != 0)
+		return 0;
+	return resp_raw_json(req, 200, info);
+}
+
+static int
+check_path_free(struct request *req, const char *version_id, const char *path)
+{
+	const char	*params[2] = { version_id, path };
+	PGresult	*r;
+
+	if ((r = req_query(req, "asset_exact_path", 2, params)) == NULL)
+		return -1;
+	if (PQntuples(r) > 0)
+		return resp_string(req, 409, "An asset with that path already exists"), -1;
+	if ((r = req_query(req, "asset_conflicts", 2, params)) == NULL)
+		return -1;
+	if (PQntuples(r) > 0)
+		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
+		    path, py_list_repr(req, r)), -1;
+	return 0;
+}
+
+static int
+lock_version(struct request *req, const char *version_id)
+{
+	const char *params[1] = { version_id };
+
+	return req_query(req, "asset_version_lock", 1, params) == NULL ? -1 : 0;
+}
+
+static int
+touch_version(struct request *req, const char *version_id)
+{
+	const char *params[1] = { version_id };
+
+	return req_query(req, "asset_version_touch", 1, params) == NULL ? -1 : 0;
+}
+
+/* POST /api/dandisets/{id}/versions/{v}/assets/ */
+int
+assets_create(struct request *req)
+{
+	struct asset_version v;
+	struct asset_body b;
+	const char	*embargo, *blob_id, *zarr_id, *zarr_ds, *id;
+	bool		 blob_emb;
+
+	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
+	    version_load(req, &v, false) != 0)
+		return 0;
+	if (strcmp(embargo, "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (asset_body_parse(req, &b) != 0 ||
+	    target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0)
+		return 0;
+	if (!v.draft)
+		return resp_string(req, 405, "Only draft versions can be modified.");
+	if (lock_version(req, v.id) != 0 || check_path_free(req, v.id, b.path) != 0)
+		return 0;
+	if (zarr_ds != NULL && strtoll(zarr_ds, NULL, 10) != strtoll(req->params[0], NULL, 10))
+		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
+	if ((id = asset_add(req, v.id, &b, blob_id, zarr_id, blob_emb)) == NULL ||
+	    touch_version(req, v.id) != 0)
+		return 0;
+	return asset_written(req, id, "add_asset");
+}
+
+/* PUT .../assets/{asset_id}/: a new asset replaces the old one in the
+ * draft, unless nothing changed (then the same asset comes back). */
+int
+assets_update(struct request *req)
+{
+	struct asset_version v;
+	struct asset_body b;
+	const char	*embargo, *blob_id, *zarr_id, *zarr_ds, *old, *id;
+	bool		 blob_emb;
+	PGresult	*r;
+
+	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
+	    version_load(req, &v, false) != 0)
+		return 0;
+	if (!v.draft)
+		return resp_string(req, 405, "Only draft versions can be modified.");
+	if (strcmp(embargo, "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (asset_body_parse(req, &b) != 0 || lock_version(req, v.id) != 0 ||
+	    (r = asset_load(req, v.id)) == NULL)
+		return 0;
+	old = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+	if (target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0)
+		return 0;
+	if (zarr_ds != NULL && strtoll(zarr_ds, NULL, 10) != strtoll(req->params[0], NULL, 10))
+		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
+
+	const char *same[5] = { old, b.path, blob_id, zarr_id, b.metadata_text };
+	if ((r = req_query(req, "asset_unchanged", 5, same)) == NULL)
+		return 0;
+	if (PQntuples(r) == 1) {
+		const char *params[3] = { old, req->cfg->api_url, assets_s3_base(req) };
+		if ((r = req_query(req, "asset_after_write", 3, params)) == NULL)
+			return 0;
+		return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+	}
+	const char *det[2] = { old, v.id };
+	if (req_query(req, "asset_detach", 2, det) == NULL)
+		return 0;
+	/* With the old asset out of the tree, the new path must be free
+	 * (the original checks only for an equal path; a file/folder clash
+	 * would corrupt the tree). */
+	if (check_path_free(req, v.id, b.path) != 0)
+		return 0;
+	if ((id = asset_add(req, v.id, &b, blob_id, zarr_id, blob_emb)) == NULL ||
+	    touch_version(req, v.id) != 0)
+		return 0;
+	return asset_written(req, id, "update_asset");
+}
+
+/* DELETE .../assets/{asset_id}/: out of the draft; the row stays for the
+ * published versions that have it. */
+int
+assets_delete(struct request *req)
+{
+	struct asset_version v;
+	const char	*embargo, *id;
+	PGresult	*r;
+
+	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
+	    version_load(req, &v, false) != 0)
+		return 0;
+	if (strcmp(embargo, "UNEMBARGOING") == 0)
+		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (lock_version(req, v.id) != 0 || (r = asset_load(req, v.id)) == NULL)
+		return 0;
+	if (!v.draft)
+		return resp_string(req, 405, "Only draft versions can be modified.");
+	id = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+	struct json_object *details = json_object_new_object();
+	json_object_object_add(details, "path", json_object_new_string(PQgetvalue(r, 0, 4)));
+	json_object_object_add(details, "asset_id", json_object_new_string(req->params[2]));
+	const char *det[2] = { id, v.id };
+	if (req_query(req, "asset_detach", 2, det) == NULL || touch_version(req, v.id) != 0) {
+		json_object_put(details);
+		return 0;
+	}
+	if (audit_write(req, req->params[0], "remove_asset", details) != 0 || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 204);
+}

@@ -1,0 +1,276 @@
+# Assets of a draft: add, replace, remove; list with its filters, ordering
+# and lazy count; the folder tree (paths/) and the version totals it keeps;
+# path rules; conflicts; metadata the server owns; audit records.
+use strict;
+use warnings;
+use utf8;
+use lib 't/lib', 't/inc';
+use Test::More;
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
+use JSON::PP;
+use POSIX ();
+use DandiTest;
+use Shape qw(okeys);
+
+my $t = DandiTest->new(s3 => 0, workers => 2);
+my $API = $t->api_url;
+my $alice = $t->user('alice', first => 'Alice', last => 'Smith');
+my $bob = $t->user('bob');
+sub one { my @r = $t->psql(@_); $r[0][0] }
+
+my $id = $t->post('/api/dandisets/', { name => 'Files', metadata => {} }, token => $alice)->{json}{identifier};
+my $A = "/api/dandisets/$id/versions/draft/assets/";
+
+# Blobs as an upload leaves them (uploads are tested with the S3 service).
+my @blob;
+for my $i (1 .. 6) {
+	my $u = sprintf '%08d-0000-4000-8000-%012d', $i, $i;
+	$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256) VALUES ('$u',"
+	    . " 'blobs/" . substr($u, 0, 3) . '/' . substr($u, 3, 3) . "/$u', '" . sprintf('%032x', $i) . "-1', "
+	    . (100 * $i) . ", " . ($i == 1 ? "'" . ('ab' x 32) . "'" : 'NULL') . ")");
+	push @blob, $u;
+}
+sub add {
+	my ($path, $blob, %extra) = @_;
+	return $t->post($A, { blob_id => $blob // $blob[0], metadata => { path => $path, %extra } }, token => $alice);
+}
+
+# --- create ---------------------------------------------------------------
+
+my $r = add('foo.txt', $blob[0], encodingFormat => 'text/plain', id => 'mine', contentSize => 1, digest => {});
+is($r->{status}, 200, 'create answers 200');
+is_deeply(okeys($r->{body}), [qw(asset_id blob zarr path size created modified metadata)], 'info shape, in order');
+my $foo = $r->{json};
+like($foo->{asset_id}, qr/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'asset_id is a uuid4');
+is_deeply([ @$foo{qw(blob zarr path size)} ], [ $blob[0], undef, 'foo.txt', 100 ], 'blob, zarr, path, size');
+my $md = $foo->{metadata};
+is($md->{id}, "dandiasset:$foo->{asset_id}", 'metadata id is computed, not the client\'s');
+is($md->{identifier}, $foo->{asset_id}, 'identifier');
+is($md->{path}, 'foo.txt', 'path');
+is($md->{contentSize}, 100, 'contentSize from the blob, not the client');
+is_deeply($md->{digest}, { 'dandi:dandi-etag' => sprintf('%032x', 1) . '-1', 'dandi:sha2-256' => 'ab' x 32 },
+    'digest from the blob');
+is($md->{contentUrl}[0], "$API/api/assets/$foo->{asset_id}/download/", 'contentUrl: API download URL');
+like($md->{contentUrl}[1], qr{/blobs/000/000/\Q$blob[0]\E$}, 'contentUrl: object URL without a query');
+is_deeply($md->{access}, [ { schemaKey => 'AccessRequirements', status => 'dandi:OpenAccess' } ], 'access');
+is($md->{schemaVersion}, '0.7.0', 'schemaVersion defaulted');
+is($md->{'@context'}, 'https://raw.githubusercontent.com/dandi/schema/master/releases/0.7.0/context.json', '@context');
+is($md->{encodingFormat}, 'text/plain', 'client fields kept');
+is_deeply([ @{ okeys($r->{body}, 'metadata') }[-8 .. -1] ],
+    [qw(id access path identifier contentUrl contentSize digest @context)], 'computed keys come last, in order');
+is(one("SELECT metadata::text FROM assets WHERE asset_id = '$foo->{asset_id}'"),
+    '{"schemaVersion": "0.7.0", "encodingFormat": "text/plain"}', 'stored metadata has no computed keys');
+
+is(add('bar.txt', $blob[1])->{status}, 200, 'bar.txt');
+is(add('foo/bar.txt', $blob[2])->{status}, 200, 'foo/bar.txt');
+is(add('foo/deep/x.nwb', $blob[3])->{status}, 200, 'foo/deep/x.nwb');
+is(add('sub-01/ses-1_ecephys.nwb', $blob[4])->{status}, 200, 'sub-01/ses-1_ecephys.nwb');
+is(add('données/ünïcode ✓.nwb', $blob[5])->{status}, 200, 'unicode and spaces in paths');
+is(add('foo/.hidden', $blob[0])->{status}, 200, 'a dot file inside a folder');
+
+# --- refused creates -------------------------------------------------------------
+
+sub refused {
+	my ($name, $status, $want, $body, $token) = @_;
+	my $n = one('SELECT count(*) FROM assets');
+	my $r = $t->post($A, $body, token => @_ > 4 ? $token : $alice);
+	is($r->{status}, $status, "$name: $status");
+	is_deeply($r->{json}, $want, "$name: body") or diag($r->{body}) if defined $want;
+	is(one('SELECT count(*) FROM assets'), $n, "$name: nothing written");
+}
+refused('same path', 409, 'An asset with that path already exists', { blob_id => $blob[1], metadata => { path => 'foo.txt' } });
+refused('file used as a folder', 409, q{Path of new asset "foo.txt/x" conflicts with existing assets: ['foo.txt']},
+    { blob_id => $blob[1], metadata => { path => 'foo.txt/x' } });
+refused('folder used as a file', 409,
+    q{Path of new asset "foo" conflicts with existing assets: ['foo/.hidden', 'foo/bar.txt', 'foo/deep', 'foo/deep/x.nwb']},
+    { blob_id => $blob[1], metadata => { path => 'foo' } });
+for my $bad ('./x', '../x', 'x/.', 'x/..', 'x//y', 'x/', 'a/./b', "nul\0byte", 'x|y', 'é/..', '.') {
+	(my $label = $bad) =~ s/\0/\\0/;
+	refused("path '$label'", 400, { non_field_errors => ['Path improperly formatted'] },
+	    { blob_id => $blob[1], metadata => { path => $bad } });
+}
+refused('leading slash', 400, { non_field_errors => ['Path must not begin with /'] },
+    { blob_id => $blob[1], metadata => { path => '/abs' } });
+refused('path too long', 400, undef, { blob_id => $blob[1], metadata => { path => 'x' x 513 } });
+refused('no path', 400, { metadata => ['No path specified in metadata.'] }, { blob_id => $blob[1], metadata => {} });
+refused('empty path', 400, { metadata => ['No path specified in metadata.'] }, { blob_id => $blob[1], metadata => { path => '' } });
+refused('no metadata', 400, { metadata => ['This field is required.'] }, { blob_id => $blob[1] });
+refused('neither blob nor zarr', 400, { blob_id => ['Exactly one of blob_id or zarr_id must be specified.'] },
+    { metadata => { path => 'n.txt' } });
+refused('both blob and zarr', 400, { blob_id => ['Exactly one of blob_id or zarr_id must be specified.'] },
+    { blob_id => $blob[1], zarr_id => $blob[1], metadata => { path => 'n.txt' } });
+refused('blob_id not a uuid', 400, { blob_id => ['Must be a valid UUID.'] }, { blob_id => 'nope', metadata => { path => 'n.txt' } });
+refused('unknown blob', 404, { detail => 'Not found.' },
+    { blob_id => '99999999-0000-4000-8000-000000000000', metadata => { path => 'n.txt' } });
+refused('unknown zarr', 404, { detail => 'Not found.' },
+    { zarr_id => '99999999-0000-4000-8000-000000000000', metadata => { path => 'n.txt' } });
+refused('body is a list', 400, undef, [ 1 ]);
+refused('NUL in metadata', 400, undef, { blob_id => $blob[1], metadata => { path => 'n.txt', x => "a\0b" } });
+refused('not an owner', 403, undef, { blob_id => $blob[1], metadata => { path => 'n.txt' } }, $bob);
+refused('anonymous', 401, undef, { blob_id => $blob[1], metadata => { path => 'n.txt' } }, undef);
+is($t->post('/api/dandisets/999999/versions/draft/assets/', { blob_id => $blob[1], metadata => { path => 'n' } },
+    token => $alice)->{status}, 404, 'unknown dandiset: 404');
+
+# --- list -----------------------------------------------------------------
+
+$r = $t->get($A);
+is($r->{status}, 200, 'list');
+is_deeply(okeys($r->{body}), [qw(count next previous results)], 'page shape');
+is($r->{json}{count}, 7, 'count');
+is_deeply(okeys($r->{body}, 'results', 0), [qw(asset_id blob zarr path size created modified)], 'no metadata by default');
+is_deeply([ map { $_->{path} } @{ $r->{json}{results} } ],
+    [ 'foo.txt', 'bar.txt', 'foo/bar.txt', 'foo/deep/x.nwb', 'sub-01/ses-1_ecephys.nwb', 'données/ünïcode ✓.nwb',
+      'foo/.hidden' ], 'oldest first');
+ok(exists $t->get("$A?metadata=true")->{json}{results}[0]{metadata}{digest}, 'metadata=true adds metadata');
+is($t->get("$A?metadata=perhaps")->{status}, 400, 'metadata: bad boolean 400');
+sub paths { [ map { $_->{path} } @{ $t->get("$A?$_[0]")->{json}{results} || [] } ] }
+is_deeply(paths('path=foo.txt'), ['foo.txt'], 'path: exact match wins');
+is_deeply(paths('path=foo'), [ 'foo.txt', 'foo/bar.txt', 'foo/deep/x.nwb', 'foo/.hidden' ], 'path: prefix');
+is_deeply(paths('path=FOO/'), [ 'foo/bar.txt', 'foo/deep/x.nwb', 'foo/.hidden' ], 'path: case-insensitive prefix');
+is_deeply(paths('path=txt'), [], 'path: no match');
+is_deeply(paths('path=%25'), [], 'path: % is literal');
+is_deeply(paths('glob=*.nwb&order=path'), [ 'données/ünïcode ✓.nwb', 'foo/deep/x.nwb', 'sub-01/ses-1_ecephys.nwb' ],
+    'glob over the whole path');
+is_deeply(paths('glob=SUB-*%2Fses-1*'), ['sub-01/ses-1_ecephys.nwb'], 'glob is case-insensitive');
+is_deeply(paths('glob=fo%2B.txt'), [], 'glob: only * is special (+ is literal)');
+is_deeply(paths('glob=foo.txt'), ['foo.txt'], 'glob: a plain path matches itself');
+is_deeply(paths('glob=f(o|x)o.txt'), [], 'glob: regex syntax is literal');
+is_deeply(paths('order=-path&path=foo'), [ 'foo/deep/x.nwb', 'foo/bar.txt', 'foo/.hidden', 'foo.txt' ], 'order=-path');
+is_deeply(paths('order=-created')->[0], 'foo/.hidden', 'order=-created');
+$r = $t->get("$A?order=size");
+is_deeply([ $r->{status}, $r->{json} ],
+    [ 400, { order => ['Select a valid choice. size is not one of the available choices.'] } ], 'bad order 400');
+is_deeply(paths('zarr=true'), [], 'zarr=true: no zarr assets');
+$r = $t->get("$A?page_size=3");
+is_deeply([ $r->{json}{count}, scalar @{ $r->{json}{results} } ], [ 7, 3 ], 'page 1 of 3: count and 3 results');
+like($r->{json}{next} // '', qr{page=2}, 'next link');
+$r = $t->get($r->{json}{next});
+is($r->{json}{count}, undef, 'page 2: count is null (lazy)');
+is(scalar @{ $r->{json}{results} }, 3, 'page 2: 3 results');
+$r = $t->get("$A?page_size=3&page=3");
+is_deeply([ scalar @{ $r->{json}{results} }, $r->{json}{next} ], [ 1, undef ], 'last page: no next');
+$r = $t->get("$A?page=9");
+is_deeply([ $r->{status}, $r->{json}{results} ], [ 200, [] ], 'past the end: 200, empty');
+is($t->get("$A?page=0")->{status}, 404, 'page 0: 404');
+
+# --- one asset --------------------------------------------------------------------
+
+my $one = "$A$foo->{asset_id}/";
+$r = $t->get($one);
+is_deeply([ $r->{status}, $r->{json}{identifier} ], [ 200, $foo->{asset_id} ], 'asset: full metadata');
+is_deeply($t->get("${one}info/")->{json}, $foo, 'info equals what create returned');
+is_deeply($t->get("${one}validation/")->{json}, { status => 'Pending', validation_errors => [] }, 'validation');
+is($t->get("${A}99999999-0000-4000-8000-000000000000/")->{status}, 404, 'unknown asset: 404');
+is($t->get("/api/dandisets/$id/versions/0.250101.0000/assets/")->{status}, 404, 'unknown version: 404');
+
+# --- the folder tree and the version totals ----------------------------------------------------
+
+$r = $t->get("${A}paths/");
+is($r->{status}, 200, 'paths: root');
+is_deeply([ map { $_->{path} } @{ $r->{json}{results} } ], [ 'bar.txt', 'données', 'foo', 'foo.txt', 'sub-01' ],
+    'paths: root children in path order');
+is_deeply(okeys($r->{body}, 'results', 0), [qw(path version aggregate_files aggregate_size asset)], 'path entry shape');
+my %node = map { $_->{path} => $_ } @{ $r->{json}{results} };
+is_deeply([ @{ $node{foo} }{qw(aggregate_files aggregate_size asset)} ], [ 3, 300 + 400 + 100, undef ],
+    'folder aggregates files and bytes below it');
+is($node{'foo.txt'}{asset}{asset_id}, $foo->{asset_id}, 'file node names its asset');
+like($node{'foo.txt'}{asset}{url}, qr{/blobs/000/000/\Q$blob[0]\E$}, 'file node has the object URL');
+is_deeply([ map { $_->{path} } @{ $t->get("${A}paths/?path_prefix=foo/")->{json}{results} } ],
+    [ 'foo/.hidden', 'foo/bar.txt', 'foo/deep' ], 'paths: a folder, trailing slash ignored');
+is_deeply($t->get("${A}paths/?path_prefix=foo.txt")->{json}{results}, [], 'paths: a file has no children');
+$r = $t->get("${A}paths/?path_prefix=nope");
+is_deeply([ $r->{status}, $r->{json} ], [ 404, { detail => 'Specified path not found.' } ], 'paths: unknown prefix');
+my $info = $t->get("/api/dandisets/$id/versions/draft/info/")->{json};
+is_deeply([ $info->{asset_count}, $info->{size}, $info->{status} ], [ 7, 100 + 200 + 300 + 400 + 500 + 600 + 100, 'Pending' ],
+    'version totals follow the tree');
+
+# --- replace -------------------------------------------------------------------------------------
+
+my $before = $t->get("/api/dandisets/$id/versions/draft/")->{json};
+$r = $t->put($one, { blob_id => $blob[0], metadata => { path => 'foo.txt', encodingFormat => 'text/plain' } }, token => $alice);
+is_deeply([ $r->{status}, $r->{json}{asset_id} ], [ 200, $foo->{asset_id} ], 'unchanged PUT keeps the asset');
+$r = $t->put($one, { blob_id => $blob[1], metadata => { path => 'foo.txt', encodingFormat => 'text/csv' } }, token => $alice);
+is($r->{status}, 200, 'changed PUT');
+my $new = $r->{json};
+isnt($new->{asset_id}, $foo->{asset_id}, 'a change makes a new asset');
+is_deeply([ $new->{blob}, $new->{metadata}{encodingFormat}, $new->{size} ], [ $blob[1], 'text/csv', 200 ], 'with the new content');
+is($t->get($one)->{status}, 404, 'the old asset left the draft');
+is(one("SELECT count(*) FROM assets WHERE asset_id = '$foo->{asset_id}'"), 1, 'but still exists (for published versions)');
+is($t->get("${A}paths/")->{json}{results}[3]{asset}{asset_id}, $new->{asset_id}, 'the tree points at the new asset');
+is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{size}, 2300, 'size follows the new blob (100 -> 200 bytes)');
+$r = $t->put("$A$new->{asset_id}/", { blob_id => $blob[1], metadata => { path => 'bar.txt' } }, token => $alice);
+is_deeply([ $r->{status}, $r->{json} ], [ 409, 'An asset with that path already exists' ], 'PUT onto another path: 409');
+$r = $t->put("$A$new->{asset_id}/", { blob_id => $blob[1], metadata => { path => 'moved/foo.txt' } }, token => $alice);
+is_deeply([ $r->{status}, $r->{json}{path} ], [ 200, 'moved/foo.txt' ], 'PUT may move an asset');
+my $moved = $r->{json};
+is($t->put("$A$moved->{asset_id}/", { blob_id => $blob[1], metadata => { path => 'x' } }, token => $bob)->{status}, 403,
+    'PUT by a non-owner: 403');
+
+# --- remove ---------------------------------------------------------------------------------------
+
+$r = $t->delete("$A$moved->{asset_id}/", token => $alice);
+is($r->{status}, 204, 'DELETE 204');
+is($t->get("$A$moved->{asset_id}/")->{status}, 404, 'gone from the draft');
+ok(!(grep { $_->{path} eq 'moved' } @{ $t->get("${A}paths/")->{json}{results} }), 'emptied folders leave the tree');
+is($t->delete("$A$moved->{asset_id}/", token => $alice)->{status}, 404, 'DELETE again: 404');
+is($t->delete("$A$new->{asset_id}/", token => $bob)->{status}, 403, 'DELETE by a non-owner: 403');
+is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, 6, 'count follows');
+my $total = one("SELECT sum(aggregate_files) FROM asset_paths WHERE position('/' in path) = 0"
+    . " AND version_id = (SELECT id FROM versions WHERE dandiset_id = $id)");
+is($total, 6, 'root aggregates equal the files in the draft');
+
+my @audit = map { $_->[0] } $t->psql("SELECT record_type FROM audit_records WHERE dandiset_id = $id ORDER BY id");
+is_deeply(\@audit, [ 'create_dandiset', ('add_asset') x 7, 'update_asset', 'update_asset', 'remove_asset' ],
+    'every change is audited; refused and unchanged ones are not');
+my $det = decode_json(one("SELECT details::text FROM audit_records WHERE dandiset_id = $id AND record_type = 'add_asset'"
+    . " ORDER BY id LIMIT 1"));
+is_deeply([ @$det{qw(path size asset_blob_id zarr_archive_id asset_id checksum)} ],
+    [ 'foo.txt', 100, $blob[0], undef, $foo->{asset_id}, sprintf('%032x', 1) . '-1' ], 'add_asset details');
+
+# --- published versions and embargo --------------------------------------------------------------
+
+$t->psql("INSERT INTO versions (dandiset_id, name, metadata, version, status) SELECT dandiset_id, name, metadata,"
+    . " '0.250101.0000', 'Published' FROM versions WHERE dandiset_id = $id");
+$r = $t->post("/api/dandisets/$id/versions/0.250101.0000/assets/", { blob_id => $blob[1], metadata => { path => 'p' } },
+    token => $alice);
+is_deeply([ $r->{status}, $r->{json} ], [ 405, 'Only draft versions can be modified.' ], 'published version: 405');
+
+my $emb = $t->post('/api/dandisets/?embargo=true', { name => 'Secret', metadata => {} }, token => $alice)->{json}{identifier};
+my $E = "/api/dandisets/$emb/versions/draft/assets/";
+$t->psql("UPDATE blobs SET embargoed = true WHERE blob_id IN ('$blob[2]', '$blob[3]')");
+is($t->post($E, { blob_id => $blob[2], metadata => { path => 'secret.nwb' } }, token => $alice)->{status}, 200,
+    'embargoed dandiset: owner adds');
+is($t->get($E)->{status}, 401, 'embargoed list: anonymous 401');
+is($t->get($E, token => $bob)->{status}, 403, 'embargoed list: stranger 403');
+is($t->get($E, token => $alice)->{json}{count}, 1, 'embargoed list: owner sees it');
+my $sec = $t->get($E, token => $alice)->{json}{results}[0];
+is_deeply($t->get("$E$sec->{asset_id}/", token => $alice)->{json}{access},
+    [ { schemaKey => 'AccessRequirements', status => 'dandi:EmbargoedAccess',
+        embargoedUntil => one("SELECT to_char(embargo_end_date, 'YYYY-MM-DD') FROM dandisets WHERE id = $emb") } ],
+    'embargoed access with the end date');
+is(add('now-open.nwb', $blob[3])->{status}, 200, 'an embargoed blob added to an open dandiset');
+is(one("SELECT embargoed FROM blobs WHERE blob_id = '$blob[3]'"), 'f', '... is no longer embargoed');
+is(one("SELECT embargoed FROM blobs WHERE blob_id = '$blob[2]'"), 't', 'the other stays embargoed');
+
+# --- many writers at once --------------------------------------------------------------------------
+
+my @kids;
+for my $k (1 .. 12) {
+	my $pid = fork // die;
+	if ($pid == 0) {
+		my $s = add("crowd/d$k/f$k.nwb", $blob[ $k % 6 ])->{status};
+		POSIX::_exit($s == 200 ? 0 : 1);
+	}
+	push @kids, $pid;
+}
+my $bad = 0;
+waitpid($_, 0), $bad += $? != 0 for @kids;
+is($bad, 0, '12 concurrent adds succeed');
+my $crowd = $t->get("${A}paths/")->{json}{results};
+my ($c) = grep { $_->{path} eq 'crowd' } @$crowd;
+is($c->{aggregate_files}, 12, 'the shared folder counts all 12 files');
+is($c->{aggregate_size}, one("SELECT sum(b.size) FROM assets a JOIN blobs b ON b.id = a.blob_id WHERE a.path LIKE 'crowd/%'"),
+    'and all their bytes');
+is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, 19, 'version count is exact');
+
+done_testing;
