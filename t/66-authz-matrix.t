@@ -70,6 +70,8 @@ my @MATRIX = (
 	[ 'PUT', '/api/dandisets/{id}/versions/{version}/', $md, '401 403 403 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/', undef, '401 403 403 403 403', '401 403 403 403 403' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	# Owners get past the checks to the draft's status (Pending: 409).
+	[ 'POST', '/api/dandisets/{id}/versions/{version}/publish/', undef, '401 403 403 409 409', '401 403 403 400 400' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
 	[ 'POST', '/api/dandisets/{id}/versions/{version}/assets/', \&new_asset_body, '401 403 403 200 200',
 	    '401 403 403 200 200' ],

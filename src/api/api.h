@@ -9,6 +9,7 @@
 #include "log.h"
 #include "router.h"
 #include "util.h"
+#include "vmeta.h"
 
 #define DANDI_SCHEMA_VERSION	"0.7.0"
 
@@ -57,18 +58,6 @@ int	page_respond_rows(struct request *, const struct page *, PGresult *, int col
 	    int rows, int64_t total, bool has_next);
 
 /* metadata.c: server-computed version metadata. */
-struct version_ctx {
-	int64_t		 dandiset_id;
-	const char	*version;		/* "draft" or 0.YYMMDD.HHMM */
-	const char	*name;
-	const char	*created_iso;		/* dandiset created, Python isoformat */
-	const char	*embargo_status;
-	const char	*embargo_end;		/* YYYY-MM-DD or NULL */
-	const char	*doi;			/* or NULL */
-};
-void	metadata_strip_version(struct json_object *md);
-void	metadata_populate_version(const struct config *, const struct version_ctx *,
-	    struct json_object *md);
 /* s itself when valid UTF-8, else a copy with U+FFFD for each bad byte. */
 const char *metadata_utf8_fix(struct request *, const char *s);
 /* Python's name for the type of a JSON value, for DRF-style messages. */
@@ -135,6 +124,11 @@ int	assets_validation(struct request *);
 int	assets_create(struct request *);
 int	assets_update(struct request *);
 int	assets_delete(struct request *);
+
+/* publish.c */
+extern const struct db_stmt	publish_stmts[];
+extern const size_t		publish_nstmts;
+int	versions_publish(struct request *);
 
 /* users.c: /api/users/..., /api/auth/token/ */
 extern const struct db_stmt	users_stmts[];

@@ -140,13 +140,10 @@ static const char *const computed_asset_keys[] = {
 const char *
 assets_s3_base(struct request *req)
 {
-	const struct config *c = req->cfg;
-	const char *ep = c->s3_endpoint != NULL && *c->s3_endpoint ? c->s3_endpoint : "https://s3.amazonaws.com";
-	size_t n = strlen(ep);
+	char buf[1024];
 
-	while (n > 0 && ep[n - 1] == '/')
-		n--;
-	return arena_printf(&req->arena, "%.*s/%s/", (int)n, ep, c->s3_bucket);
+	s3_base_url(req->cfg, buf, sizeof(buf));
+	return arena_strdup(&req->arena, buf);
 }
 
 /* The version of a nested asset route, after the read rule of its

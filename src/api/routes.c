@@ -38,6 +38,7 @@ const struct route api_routes[] = {
 	{ "PUT",    DANDISET "/versions/" VERSION_RE "/",		versions_update },
 	{ "DELETE", DANDISET "/versions/" VERSION_RE "/",		versions_delete },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/info/",	versions_info },
+	{ "POST",   DANDISET "/versions/" VERSION_RE "/publish/",	versions_publish },
 
 	{ "GET",    ASSETS "/",					assets_list },
 	{ "POST",   ASSETS "/",					assets_create },

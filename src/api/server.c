@@ -30,6 +30,7 @@ collect_stmts(size_t *n)
 		{ audit_read_stmts, &audit_read_nstmts },
 		{ users_stmts, &users_nstmts },
 		{ assets_stmts, &assets_nstmts },
+		{ publish_stmts, &publish_nstmts },
 	};
 	size_t total = 0, k = 0;
 

@@ -174,6 +174,12 @@ sub admin_cmd {
 	return $self->_capture("$BUILD/src/dandi-admin", @args);
 }
 
+# dandi-jobs with the harness's database; returns its output.
+sub jobs {
+	my ($self, @args) = @_;
+	return $self->_capture("$BUILD/src/dandi-jobs", @args);
+}
+
 # Creates (or updates) a user and returns its API token.
 sub user {
 	my ($self, $name, %o) = @_;

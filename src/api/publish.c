@@ -1,0 +1,105 @@
+/*
+ * publish.c - POST /api/dandisets/{id}/versions/draft/publish/: checks and
+ * locks the draft (status Publishing) and queues the publish job; the
+ * dandi-jobs utility makes the published version. 202, as the original.
+ */
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt publish_stmts[] = {
+	{ "publish_checks",
+	  "SELECT d.embargo_status, EXISTS (SELECT 1 FROM zarrs z WHERE z.dandiset_id = d.id)"
+	  " FROM dandisets d WHERE d.id = $1::bigint" },
+	{ "publish_lock_draft",
+	  "SELECT v.id, v.status, EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  "   WHERE av.version_id = v.id AND a.status <> 'Valid')"
+	  " FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = 'draft' FOR UPDATE" },
+	{ "publish_mark",
+	  "UPDATE versions SET status = 'Publishing', release_notes = $2 WHERE id = $1::bigint" },
+	{ "publish_enqueue",
+	  "INSERT INTO jobs (kind, args) VALUES ('publish', jsonb_build_object('key', $1::text,"
+	  " 'dandiset', $2::bigint, 'draft', $1::bigint, 'user', $3::bigint))"
+	  " ON CONFLICT DO NOTHING" },
+};
+const size_t publish_nstmts = sizeof(publish_stmts) / sizeof(publish_stmts[0]);
+
+/* The original's error for a draft that is not publishable, by status. */
+static int
+not_publishable(struct request *req, const char *status, bool assets_invalid)
+{
+	if (strcmp(status, "Published") == 0)
+		return resp_string(req, 400, "There have been no changes to the draft version since the last publish.");
+	if (strcmp(status, "Publishing") == 0)
+		return resp_string(req, 423, "Dandiset is currently being published");
+	if (strcmp(status, "Validating") == 0)
+		return resp_string(req, 409, "Dandiset is currently being validated");
+	if (strcmp(status, "Pending") == 0)
+		return resp_string(req, 409, "Metadata validation is pending for this dandiset, please try again later.");
+	if (strcmp(status, "Invalid") == 0 || assets_invalid)
+		return resp_string(req, 400, "Dandiset metadata or asset metadata is not valid");
+	return -1;
+}
+
+int
+versions_publish(struct request *req)
+{
+	const char	*id = req->params[0], *notes = "";
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	const char *p1[1] = { id };
+	if ((r = req_query(req, "publish_checks", 1, p1)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	const char *embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	bool zarrs = PQgetvalue(r, 0, 1)[0] == 't';
+	if (!perm_is_owner(req, id))
+		return req->status ? 0 : resp_empty(req, 403);
+	if (strcmp(req->params[1], "draft") != 0)
+		return resp_string(req, 405, "Only draft versions can be published");
+
+	/* An optional {"release_notes": "..."}; an empty body is fine. */
+	if (req->body_len > 0) {
+		struct json_object *body, *rn;
+		if ((body = req_json_body(req)) == NULL)
+			return 0;
+		if (json_object_is_type(body, json_type_object) &&
+		    json_object_object_get_ex(body, "release_notes", &rn) && rn != NULL) {
+			if (!json_object_is_type(rn, json_type_string))
+				return resp_field_error(req, "release_notes", "Not a valid string.");
+			notes = json_object_get_string(rn);
+			bool bad = false, nul = false;
+			json_scan_text(rn, &bad, &nul);
+			if (bad || nul)
+				return resp_field_error(req, "release_notes", "Not a valid string.");
+			if (utf8_chars(notes, strlen(notes)) > 5000)
+				return resp_field_error(req, "release_notes",
+				    "Ensure this field has no more than 5000 characters.");
+		}
+	}
+	if (strcmp(embargo, "OPEN") != 0)
+		return resp_string(req, 400, "Operation only allowed on OPEN dandisets");
+	if (zarrs)
+		return resp_string(req, 400, "Cannot publish dandisets which contain zarrs");
+
+	if (req_begin(req) != 0 || (r = req_query(req, "publish_lock_draft", 1, p1)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	const char *draft = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	bool assets_invalid = PQgetvalue(r, 0, 2)[0] == 't';
+	if (strcmp(status, "Valid") != 0 || assets_invalid) {
+		not_publishable(req, status, assets_invalid);
+		return 0;
+	}
+	const char *mark[2] = { draft, notes };
+	const char *job[3] = { draft, id, req->user_id_str };
+	if (req_query(req, "publish_mark", 2, mark) == NULL ||
+	    req_query(req, "publish_enqueue", 3, job) == NULL || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 202);
+}

@@ -1,0 +1,397 @@
+/*
+ * dandi-jobs - the background work of the archive, run by cron or a
+ * systemd timer on any number of machines at once.
+ *
+ *   dandi-jobs [-c config] run [--max N]   work queued jobs, then exit
+ *   dandi-jobs [-c config] list [--state S] print jobs
+ *   dandi-jobs [-c config] retry ID        queue a failed job again
+ *
+ * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
+ * connection, whose transaction stays open while a second connection does
+ * the work in its own transactions. Two workers never hold the same job;
+ * a worker that dies drops its connection and with it the claim, so the
+ * next run picks the job up again. Failures are retried with backoff and
+ * end in the visible state 'failed' (with the error), never stuck.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "util.h"
+#include "vmeta.h"
+
+static const struct db_stmt claim_stmts[] = {
+	{ "job_claim",
+	  "SELECT id, kind, args::text, attempts, max_attempts FROM jobs"
+	  " WHERE state = 'queued' AND run_after <= now()"
+	  " ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED" },
+	{ "job_done",
+	  "UPDATE jobs SET state = 'done', attempts = attempts + 1, last_error = '', modified = now()"
+	  " WHERE id = $1::bigint" },
+	/* Backoff: 1, 2, 4, 8 ... minutes. */
+	{ "job_retry",
+	  "UPDATE jobs SET attempts = attempts + 1, last_error = $2, modified = now(),"
+	  " run_after = now() + (interval '1 minute' * (2 ^ least(attempts, 10)))"
+	  " WHERE id = $1::bigint" },
+	{ "job_fail",
+	  "UPDATE jobs SET state = 'failed', attempts = attempts + 1, last_error = $2, modified = now()"
+	  " WHERE id = $1::bigint" },
+	{ "job_list",
+	  "SELECT id, kind, state, attempts, to_char(modified, 'YYYY-MM-DD HH24:MI:SS'), args::text, last_error"
+	  " FROM jobs WHERE $1::text IS NULL OR state = $1 ORDER BY id" },
+	{ "job_requeue",
+	  "UPDATE jobs SET state = 'queued', attempts = 0, run_after = now(), modified = now()"
+	  " WHERE id = $1::bigint AND state = 'failed' RETURNING id" },
+};
+
+static const struct db_stmt work_stmts[] = {
+	{ "pub_draft",
+	  "SELECT v.status, v.name, v.metadata::text, v.release_notes, dandi_pyiso(d.created),"
+	  " d.embargo_status, d.id FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	  " WHERE v.id = $1::bigint FOR UPDATE OF v" },
+	{ "pub_stamp",
+	  "SELECT dandi_next_version($1::bigint, now()), dandi_pyiso(now()),"
+	  " dandi_published_by(now(), $2, $3)::text" },
+	{ "pub_insert",
+	  "INSERT INTO versions (dandiset_id, name, metadata, version, status, release_notes)"
+	  " VALUES ($1::bigint, $2, $3::jsonb, $4, 'Valid', $5) RETURNING id" },
+	{ "pub_assets",
+	  "SELECT dandi_publish_assets($1::bigint, $2::bigint, $3, $4, now(), $5, $6)" },
+	{ "pub_summary",
+	  "SELECT dandi_assets_summary($1::bigint, false)::text" },
+	{ "pub_save",
+	  "UPDATE versions SET metadata = $2::jsonb, modified = now() WHERE id = $1::bigint" },
+	{ "pub_draft_done",
+	  "UPDATE versions SET status = 'Published',"
+	  " metadata = jsonb_set(metadata, '{assetsSummary}', $2::jsonb), modified = now()"
+	  " WHERE id = $1::bigint" },
+	{ "pub_audit",
+	  "INSERT INTO audit_records (dandiset_id, username, user_email, user_fullname, record_type, details)"
+	  " SELECT $1::bigint, coalesce(u.github_login, u.username), u.email,"
+	  "  btrim(u.first_name || ' ' || u.last_name), 'publish_dandiset', jsonb_build_object('version', $3::text)"
+	  " FROM users u WHERE u.id = $2::bigint" },
+	/* A publish that gave up must not leave the draft Publishing. */
+	{ "pub_unlock",
+	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
+};
+
+static struct config	cfg;
+static struct db	claim_db, work_db;
+
+/* A job handler: 0 done, -1 failed (err says why), -2 failed for good. */
+typedef int (*job_fn)(struct json_object *args, char *err, size_t errlen);
+
+static PGresult *
+wq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
+{
+	PGresult *r = NULL;
+
+	if (db_exec(&work_db, &r, stmt, n, params) != DB_OK) {
+		snprintf(err, errlen, "%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
+		if (r != NULL)
+			PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static const char *
+arg(struct json_object *args, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(args, key, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* Makes the published version from a draft locked as Publishing: the
+ * draft's metadata with the publish stamp and the server fields, the
+ * draft's assets (frozen), its folder tree and a fresh assetsSummary. */
+static int
+job_publish(struct json_object *args, char *err, size_t errlen)
+{
+	const char	*draft = arg(args, "draft"), *user = arg(args, "user");
+	PGresult	*r;
+	char		 s3base[1024], newid[24];
+	int		 rc = -1;
+
+	if (draft == NULL || user == NULL) {
+		snprintf(err, errlen, "publish job without draft or user");
+		return -2;
+	}
+	if (db_begin(&work_db) != DB_OK) {
+		snprintf(err, errlen, "database unavailable");
+		return -1;
+	}
+	const char *p1[1] = { draft };
+	if ((r = wq("pub_draft", 1, p1, err, errlen)) == NULL)
+		goto out;
+	if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, 0), "Publishing") != 0) {
+		/* Edited (or deleted) since the request: nothing to publish. */
+		snprintf(err, errlen, "the draft is no longer Publishing");
+		PQclear(r);
+		rc = -2;
+		goto out;
+	}
+	char *name = xstrdup(PQgetvalue(r, 0, 1));
+	struct json_object *md = json_tokener_parse(PQgetvalue(r, 0, 2));
+	char *notes = xstrdup(PQgetvalue(r, 0, 3));
+	struct version_ctx ctx = {
+		.name = name, .created_iso = xstrdup(PQgetvalue(r, 0, 4)),
+		.embargo_status = "OPEN", .embargo_end = NULL, .doi = NULL,
+	};
+	char *dandiset = xstrdup(PQgetvalue(r, 0, 6));
+	ctx.dandiset_id = strtoll(dandiset, NULL, 10);
+	PQclear(r);
+
+	const char *p3[3] = { dandiset, cfg.instance_name,
+	    *cfg.instance_identifier ? cfg.instance_identifier : "RRID:SCR_017571" };
+	char *version = NULL, *now_iso = NULL;
+	struct json_object *pub_by = NULL;
+	if ((r = wq("pub_stamp", 3, p3, err, errlen)) == NULL)
+		goto free_out;
+	version = xstrdup(PQgetvalue(r, 0, 0));
+	now_iso = xstrdup(PQgetvalue(r, 0, 1));
+	pub_by = json_tokener_parse(PQgetvalue(r, 0, 2));
+	PQclear(r);
+	ctx.version = version;
+
+	json_object_object_add(md, "publishedBy", json_object_get(pub_by));
+	json_object_object_add(md, "datePublished", json_object_new_string(now_iso));
+	if (*notes)
+		json_object_object_add(md, "releaseNotes", json_object_new_string(notes));
+	const char *ins[5] = { dandiset, name, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN),
+	    version, notes };
+	if ((r = wq("pub_insert", 5, ins, err, errlen)) == NULL)
+		goto free_out;
+	snprintf(newid, sizeof(newid), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+
+	s3_base_url(&cfg, s3base, sizeof(s3base));
+	const char *pa[6] = { draft, newid, cfg.api_url, s3base, cfg.instance_name, p3[2] };
+	if ((r = wq("pub_assets", 6, pa, err, errlen)) == NULL)
+		goto free_out;
+	PQclear(r);
+	const char *pn[1] = { newid };
+	if ((r = wq("pub_summary", 1, pn, err, errlen)) == NULL)
+		goto free_out;
+	char *summary = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+
+	json_object_object_add(md, "assetsSummary", json_tokener_parse(summary));
+	metadata_populate_version(&cfg, &ctx, md);
+	const char *sv[2] = { newid, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN) };
+	const char *dd[2] = { draft, summary };
+	const char *au[3] = { dandiset, user, version };
+	if ((r = wq("pub_save", 2, sv, err, errlen)) == NULL)
+		goto free_summary;
+	PQclear(r);
+	if ((r = wq("pub_draft_done", 2, dd, err, errlen)) == NULL)
+		goto free_summary;
+	PQclear(r);
+	if ((r = wq("pub_audit", 3, au, err, errlen)) == NULL)
+		goto free_summary;
+	PQclear(r);
+	if (db_commit(&work_db) != DB_OK) {
+		snprintf(err, errlen, "commit failed");
+		goto free_summary;
+	}
+	log_info("published %s version %s", dandiset, version);
+	rc = 0;
+free_summary:
+	free(summary);
+free_out:
+	json_object_put(md);
+	json_object_put(pub_by);
+	free(name);
+	free(notes);
+	free((char *)ctx.created_iso);
+	free(dandiset);
+	free(version);
+	free(now_iso);
+out:
+	if (rc != 0)
+		db_rollback(&work_db);
+	return rc;
+}
+
+/* What to undo when a job gives up, so nothing stays stuck. */
+static void
+job_publish_gave_up(struct json_object *args)
+{
+	const char *draft = arg(args, "draft");
+	char err[256];
+	PGresult *r;
+
+	if (draft == NULL)
+		return;
+	const char *p1[1] = { draft };
+	if ((r = wq("pub_unlock", 1, p1, err, sizeof(err))) != NULL)
+		PQclear(r);
+}
+
+static const struct {
+	const char	*kind;
+	job_fn		 run;
+	void		(*gave_up)(struct json_object *);
+} kinds[] = {
+	{ "publish", job_publish, job_publish_gave_up },
+};
+
+static int
+cq(const char *stmt, int n, const char *const *params, PGresult **out)
+{
+	PGresult *r = NULL;
+
+	if (db_exec(&claim_db, &r, stmt, n, params) != DB_OK) {
+		log_error("%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
+		if (r != NULL)
+			PQclear(r);
+		return -1;
+	}
+	if (out != NULL)
+		*out = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+/* Claims and works one job. 1 when one was worked, 0 when none is ready,
+ * -1 on a database failure. */
+static int
+run_one(void)
+{
+	PGresult	*r;
+	char		 err[1024] = "", id[24];
+	int		 rc = -2;
+
+	if (db_begin(&claim_db) != DB_OK)
+		return -1;
+	if (cq("job_claim", 0, NULL, &r) != 0) {
+		db_rollback(&claim_db);
+		return -1;
+	}
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		db_rollback(&claim_db);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
+	char *kind = xstrdup(PQgetvalue(r, 0, 1));
+	struct json_object *args = json_tokener_parse(PQgetvalue(r, 0, 2));
+	int attempts = atoi(PQgetvalue(r, 0, 3)), max = atoi(PQgetvalue(r, 0, 4));
+	PQclear(r);
+
+	size_t k;
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+		if (strcmp(kinds[k].kind, kind) == 0)
+			break;
+	if (k == sizeof(kinds) / sizeof(kinds[0]))
+		snprintf(err, sizeof(err), "unknown job kind %s", kind);
+	else if (args == NULL)
+		snprintf(err, sizeof(err), "job arguments are not JSON");
+	else
+		rc = kinds[k].run(args, err, sizeof(err));
+
+	const char *p2[2] = { id, err };
+	if (rc == 0) {
+		cq("job_done", 1, p2, NULL);
+	} else if (rc == -1 && attempts + 1 < max) {
+		log_warn("job %s (%s) failed, will retry: %s", id, kind, err);
+		cq("job_retry", 2, p2, NULL);
+	} else {
+		log_error("job %s (%s) failed for good: %s", id, kind, err);
+		if (k < sizeof(kinds) / sizeof(kinds[0]) && args != NULL && kinds[k].gave_up != NULL)
+			kinds[k].gave_up(args);
+		cq("job_fail", 2, p2, NULL);
+	}
+	db_commit(&claim_db);
+	json_object_put(args);
+	free(kind);
+	return 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: dandi-jobs [-c config] command\n"
+	    "  run [--max N]        work the queued jobs that are due, then exit\n"
+	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
+	    "  retry ID             queue a failed job again\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*cfgpath = DANDI_CONFIG_DEFAULT;
+	int		 explicit_cfg = 0;
+	char		 err[512];
+
+	if (argc > 2 && strcmp(argv[1], "-c") == 0) {
+		cfgpath = argv[2];
+		explicit_cfg = 1;
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		usage();
+	if (config_load(&cfg, cfgpath, explicit_cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-jobs: %s\n", err);
+		return 1;
+	}
+	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
+	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
+	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
+	int rc = 0;
+	const char *cmd = argv[1];
+
+	if (strcmp(cmd, "run") == 0) {
+		long max = -1;
+		if (argc > 3 && strcmp(argv[2], "--max") == 0)
+			max = strtol(argv[3], NULL, 10);
+		long n = 0;
+		for (int got; max < 0 || n < max; n++) {
+			if ((got = run_one()) <= 0) {
+				rc = got < 0 ? 1 : 0;
+				break;
+			}
+		}
+		printf("%ld job(s) worked\n", n);
+	} else if (strcmp(cmd, "list") == 0) {
+		const char *state = argc > 3 && strcmp(argv[2], "--state") == 0 ? argv[3] : NULL;
+		const char *p1[1] = { state };
+		PGresult *r;
+		if (cq("job_list", 1, p1, &r) != 0)
+			rc = 1;
+		else {
+			for (int i = 0; i < PQntuples(r); i++)
+				printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+				    PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4),
+				    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
+			PQclear(r);
+		}
+	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
+		const char *p1[1] = { argv[2] };
+		PGresult *r = NULL;
+		if (cq("job_requeue", 1, p1, &r) != 0 || PQntuples(r) == 0) {
+			fprintf(stderr, "dandi-jobs: no failed job %s\n", argv[2]);
+			rc = 1;
+		}
+		if (r != NULL)
+			PQclear(r);
+	} else
+		usage();
+	db_close(&claim_db);
+	db_close(&work_db);
+	config_free(&cfg);
+	return rc;
+}
