@@ -8,7 +8,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use DandiTest;
 
-my $t = DandiTest->new(s3 => 0, workers => 2);
+my $t = DandiTest->new(s3 => 1, workers => 2);
 my %tok = (
 	anon => undef,
 	pending => $t->user('pending', status => 'PENDING'),
@@ -41,6 +41,17 @@ sub make_asset {
 }
 my %asset = map { ($_ => make_asset($ds{$_})) } keys %ds;
 
+# A pending upload in each dandiset, for the upload routes.
+my $netag = 0;
+sub init_body { { contentSize => 1, dandiset => $_[0],
+    digest => { algorithm => 'dandi:dandi-etag', value => sprintf('%032x-1', 1000 + ++$netag) } } }
+my %upload = map {
+	my $r = $t->post('/api/uploads/initialize/', init_body($ds{$_}), token => $tok{owner});
+	die "initialize failed: $r->{body}" unless $r->{status} == 200;
+	($_ => $r->{json}{upload_id});
+} keys %ds;
+my $complete = { parts => [ { part_number => 1, size => 1, etag => 'abc' } ] };
+
 my $md = { name => 'M', metadata => {} };
 my $owners = [ { username => 'owner' } ];
 # [ method, route, body, expected on the open dandiset, on the embargoed one
@@ -57,6 +68,7 @@ my @MATRIX = (
 	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200' ],
 	[ 'GET', '/api/audit/events/asset', undef, '401 403 403 403 200' ],
 	[ 'GET', '/api/dandisets/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => 'unknown' }, '404 404 404 404 404' ],
 	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/', undef, '401 403 403 204 204', '401 403 403 204 204', 'fresh' ],
@@ -87,6 +99,19 @@ my @MATRIX = (
 	    '401 403 403 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/validation/', undef, '200 200 200 200 200',
 	    '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/download/', undef, '302 302 302 302 302',
+	    '401 403 403 302 302' ],
+	# The asset's own routes follow its blob's embargo (this blob is open).
+	[ 'GET', '/api/assets/{asset}/', undef, '200 200 200 200 200', '200 200 200 200 200' ],
+	[ 'GET', '/api/assets/{asset}/info/', undef, '200 200 200 200 200', '200 200 200 200 200' ],
+	[ 'GET', '/api/assets/{asset}/download/', undef, '302 302 302 302 302', '302 302 302 302 302' ],
+	# Any approved user may complete or validate an open upload (as the
+	# original); an embargoed one is invisible to non-owners.
+	[ 'POST', '/api/uploads/initialize/', \&init_body, '401 403 403 200 200', '401 403 404 200 200' ],
+	[ 'POST', '/api/uploads/{upload}/complete/', $complete, '401 403 200 200 200', '401 403 404 200 200' ],
+	[ 'POST', '/api/uploads/{upload}/validate/', undef, '401 403 400 400 400', '401 403 404 400 400' ],
+	[ 'GET', '/api/dandisets/{id}/uploads/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/uploads/', undef, '401 403 403 204 204', '401 403 403 204 204' ],
 );
 
 # Every route in the route table has a row.
@@ -99,6 +124,7 @@ while (my $line = <$fh>) {
 	    ASSETS => '/api/dandisets/{id}/versions/{version}/assets');
 	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
+	$path =~ s{^/api/uploads/\{asset\}}{/api/uploads/{upload}};
 	ok($covered{"$m $path"}, "route $m $path is in the matrix");
 }
 
@@ -114,7 +140,8 @@ for my $row (@MATRIX) {
 			(my $path = $tpl) =~ s/\{id\}/$id/;
 			$path =~ s/\{version\}/draft/;
 			$path =~ s/\{asset\}/$a->{asset_id}/;
-			my $data = ref $body eq 'CODE' ? $body->() : defined $body && $body eq 'same'
+			$path =~ s/\{upload\}/$upload{$kind}/;
+			my $data = ref $body eq 'CODE' ? $body->($id) : defined $body && !ref $body && $body eq 'same'
 			    ? { blob_id => $BLOB, metadata => { path => $a->{path} } } : $body;
 			my $r = $t->request($m, $path, (defined $data ? (json => $data) : ()), token => $tok{ $ROLES[$i] });
 			is($r->{status}, $want[$i], "$m $tpl ($kind): $ROLES[$i] -> $want[$i]")
@@ -122,7 +149,7 @@ for my $row (@MATRIX) {
 			# Rotating the key retires the old one: carry on with the new.
 			$tok{ $ROLES[$i] } = $r->{json} if $m eq 'POST' && $tpl eq '/api/auth/token/' && $r->{status} == 200;
 		}
-		last unless $tpl =~ /\{id\}/;
+		last unless $tpl =~ /\{id\}|\{asset\}|\{upload\}/ || ref $body eq 'CODE';
 	}
 }
 

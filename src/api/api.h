@@ -125,6 +125,21 @@ int	assets_create(struct request *);
 int	assets_update(struct request *);
 int	assets_delete(struct request *);
 
+/* uploads.c: blobs, uploads, downloads (S3) */
+extern const struct db_stmt	uploads_stmts[];
+extern const size_t		uploads_nstmts;
+int	blobs_digest(struct request *);
+int	uploads_initialize(struct request *);
+int	uploads_complete(struct request *);
+int	uploads_validate(struct request *);
+int	uploads_list(struct request *);
+int	uploads_clear(struct request *);
+int	assets_download(struct request *);
+int	assets_download_nested(struct request *);
+int	assets_top_get(struct request *);
+int	assets_top_info(struct request *);
+void	uploads_shutdown(void);		/* frees the worker's S3 client */
+
 /* publish.c */
 extern const struct db_stmt	publish_stmts[];
 extern const size_t		publish_nstmts;

@@ -23,6 +23,14 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/auth/token/",				auth_token_rotate },
 	{ "GET",    "/api/audit/events/asset",			audit_asset_events },
 
+	{ "POST",   "/api/blobs/digest/",			blobs_digest },
+	{ "POST",   "/api/uploads/initialize/",			uploads_initialize },
+	{ "POST",   "/api/uploads/" UUID_RE "/complete/",	uploads_complete },
+	{ "POST",   "/api/uploads/" UUID_RE "/validate/",	uploads_validate },
+	{ "GET",    "/api/assets/" UUID_RE "/",			assets_top_get },
+	{ "GET",    "/api/assets/" UUID_RE "/info/",		assets_top_info },
+	{ "GET",    "/api/assets/" UUID_RE "/download/",	assets_download },
+
 	{ "GET",    "/api/dandisets/",				dandisets_list },
 	{ "POST",   "/api/dandisets/",				dandisets_create },
 	{ "GET",    DANDISET "/",				dandisets_get },
@@ -32,6 +40,8 @@ const struct route api_routes[] = {
 	{ "GET",    DANDISET "/users/",				owners_get },
 	{ "PUT",    DANDISET "/users/",				owners_put },
 	{ "GET",    DANDISET "/audit/",				audit_dandiset_list },
+	{ "GET",    DANDISET "/uploads/",			uploads_list },
+	{ "DELETE", DANDISET "/uploads/",			uploads_clear },
 
 	{ "GET",    DANDISET "/versions/",			versions_list },
 	{ "GET",    DANDISET "/versions/" VERSION_RE "/",		versions_get },
@@ -48,5 +58,6 @@ const struct route api_routes[] = {
 	{ "DELETE", ASSETS "/" UUID_RE "/",			assets_delete },
 	{ "GET",    ASSETS "/" UUID_RE "/info/",		assets_info },
 	{ "GET",    ASSETS "/" UUID_RE "/validation/",		assets_validation },
+	{ "GET",    ASSETS "/" UUID_RE "/download/",		assets_download_nested },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -31,6 +31,7 @@ collect_stmts(size_t *n)
 		{ users_stmts, &users_nstmts },
 		{ assets_stmts, &assets_nstmts },
 		{ publish_stmts, &publish_nstmts },
+		{ uploads_stmts, &uploads_nstmts },
 	};
 	size_t total = 0, k = 0;
 
@@ -67,6 +68,7 @@ server_free(struct server *s)
 	if (s == NULL)
 		return;
 	db_close(&s->db);
+	uploads_shutdown();
 	router_free(s->router);
 	free(s->stmts);
 	free(s);

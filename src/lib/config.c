@@ -41,6 +41,8 @@ static const struct ckey keys[] = {
 	S(s3_bucket, "dandi"),
 	S(s3_access_key, ""),
 	S(s3_secret_key, ""),
+	S(s3_public_endpoint, ""),
+	S(s3_path_style, "auto"),
 };
 #undef S
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

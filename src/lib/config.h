@@ -23,6 +23,8 @@ struct config {
 	char	*s3_bucket;
 	char	*s3_access_key;
 	char	*s3_secret_key;
+	char	*s3_public_endpoint;	/* in presigned URLs; "" = s3_endpoint */
+	char	*s3_path_style;		/* auto|true|false */
 };
 
 /* Loads defaults, then path (may be NULL; missing file is an error only when

@@ -218,7 +218,7 @@ sub psql {
 sub _agent {
 	my ($self) = @_;
 	# A forked child must not share its parent's keep-alive connection.
-	return $self->{agent}{$$} //= HTTP::Tiny->new(timeout => 60, keep_alive => 1, agent => 'dandi-test/1');
+	return $self->{agent}{$$} //= HTTP::Tiny->new(timeout => 60, keep_alive => 1, max_redirect => 0, agent => 'dandi-test/1');
 }
 
 # request(METHOD, PATH, json => DATA | body => BYTES, token => T, headers => {})

@@ -1,0 +1,121 @@
+/* s3-tool - drives src/lib/s3.c from the shell for t/90-s3.t. The S3
+ * settings come from the DANDI_S3_* environment, as for the server.
+ *
+ *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | delete KEY
+ *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
+ *   s3-tool presign METHOD KEY EXPIRES [NAME=VALUE...]
+ *   s3-tool mpu-create KEY [TAGS] | mpu-complete KEY UPLOADID N:ETAG... | mpu-abort KEY UPLOADID
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "s3.h"
+#include "util.h"
+
+static int
+to_stdout(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int
+print_entry(void *ctx, const char *key, int64_t size, const char *etag)
+{
+	(void)ctx;
+	printf("%s\t%lld\t%s\n", key, (long long)size, etag);
+	return 0;
+}
+
+static int
+fail(struct s3 *s, int rc)
+{
+	fprintf(stderr, "s3-tool: %s (%s)\n", rc == S3_NOT_FOUND ? "not found" : "error", s->err);
+	return rc == S3_NOT_FOUND ? 3 : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	cfg;
+	struct s3	s;
+	char		err[256];
+	int		rc;
+
+	if (argc < 3 || config_load(&cfg, "/nonexistent", 0, err, sizeof(err)) != 0 || s3_init(&s, &cfg) != 0) {
+		fprintf(stderr, "usage: s3-tool CMD ARGS (with DANDI_S3_* set)\n");
+		return 2;
+	}
+	const char *cmd = argv[1], *key = argv[2];
+	if (strcmp(cmd, "put") == 0 && argc == 4) {
+		FILE *f = fopen(argv[3], "rb");
+		struct buf b;
+		char chunk[65536];
+		size_t n;
+		buf_init(&b);
+		while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			buf_append(&b, chunk, n);
+		if (f)
+			fclose(f);
+		rc = s3_put(&s, key, b.data ? b.data : "", b.len, NULL, NULL);
+		buf_free(&b);
+	} else if (strcmp(cmd, "get") == 0) {
+		rc = s3_get(&s, key, argc > 4 ? atoll(argv[3]) : 0, argc > 4 ? atoll(argv[4]) : -1, to_stdout, NULL);
+	} else if (strcmp(cmd, "head") == 0) {
+		struct s3_object o = { 0 };
+		if ((rc = s3_head(&s, key, &o)) == S3_OK)
+			printf("%lld %s\n", (long long)o.size, o.etag ? o.etag : "");
+		s3_object_free(&o);
+	} else if (strcmp(cmd, "delete") == 0) {
+		rc = s3_delete(&s, key);
+	} else if (strcmp(cmd, "copy") == 0 && argc == 4) {
+		rc = s3_copy(&s, key, argv[3]);
+	} else if (strcmp(cmd, "list") == 0) {
+		rc = s3_list(&s, key, print_entry, NULL);
+	} else if (strcmp(cmd, "tag") == 0 && argc == 4) {
+		rc = s3_put_tagging(&s, key, strcmp(argv[3], "-") == 0 ? NULL : argv[3]);
+	} else if (strcmp(cmd, "presign") == 0 && argc >= 5) {
+		struct s3_param p[8];
+		int np = 0;
+		for (int i = 5; i < argc && np < 8; i++) {
+			char *eq = strchr(argv[i], '=');
+			if (eq)
+				*eq++ = '\0';
+			p[np++] = (struct s3_param){ argv[i], eq };
+		}
+		char *u = s3_presign(&s, argv[2], argv[3], p, (size_t)np, atol(argv[4]), time(NULL));
+		rc = u ? S3_OK : S3_ERROR;
+		if (u)
+			printf("%s\n", u);
+		free(u);
+	} else if (strcmp(cmd, "mpu-create") == 0) {
+		char *id = NULL;
+		if ((rc = s3_create_multipart(&s, key, NULL, argc > 3 ? argv[3] : NULL, &id)) == S3_OK)
+			printf("%s\n", id);
+		free(id);
+	} else if (strcmp(cmd, "mpu-complete") == 0 && argc >= 5) {
+		size_t n = (size_t)(argc - 4);
+		struct s3_part *parts = xcalloc(n, sizeof(*parts));
+		for (size_t i = 0; i < n; i++) {
+			parts[i].number = atoi(argv[4 + i]);
+			parts[i].etag = strchr(argv[4 + i], ':') + 1;
+		}
+		char *etag = NULL;
+		if ((rc = s3_complete_multipart(&s, key, argv[3], parts, n, &etag)) == S3_OK)
+			printf("%s\n", etag ? etag : "");
+		free(etag);
+		free(parts);
+	} else if (strcmp(cmd, "mpu-abort") == 0 && argc == 4) {
+		rc = s3_abort_multipart(&s, key, argv[3]);
+	} else {
+		fprintf(stderr, "s3-tool: unknown command\n");
+		rc = 2;
+	}
+	int out = rc == S3_OK ? 0 : rc == 2 ? 2 : fail(&s, rc);
+	s3_free(&s);
+	config_free(&cfg);
+	return out;
+}
