@@ -8,6 +8,7 @@ use utf8;
 use lib 't/lib', 't/inc';
 use Test::More;
 use Digest::MD5 qw(md5 md5_hex);
+use Digest::SHA qw(sha256_hex);
 use HTTP::Tiny;
 use JSON::PP;
 use POSIX ();
@@ -74,6 +75,7 @@ sub upload {
 # --- round trips -----------------------------------------------------------------
 
 my $n = 0;
+my @made;	# [blob_id, sha256 of the bytes, asset_id]
 for my $case ([ 'empty', '' ], [ 'one byte', 'x' ], [ 'small', join('', map { chr } 0 .. 255) x 4 ],
     [ 'exactly one 64 MiB part', 'a' x (64 * $MiB) ],
     [ 'two parts, short last', ('b' x (64 * $MiB)) . ('c' x (3 * $MiB + 17)) ]) {
@@ -98,7 +100,21 @@ for my $case ([ 'empty', '' ], [ 'one byte', 'x' ], [ 'small', join('', map { ch
 	ok(($got->{content} // '') eq $bytes, "$name: downloaded bytes are identical (" . length($bytes) . ")");
 	like($got->{headers}{'content-disposition'} // '', qr/^attachment; filename="file \d+ /, "$name: file name");
 	is(one("SELECT count(*) FROM uploads"), 0, "$name: upload row gone after validate");
+	push @made, [ $u->{blob}{blob_id}, sha256_hex($bytes), $a->{json}{asset_id}, $name ];
 }
+
+# The sha256 of each new blob, streamed from S3 by dandi-jobs.
+is(one("SELECT count(*) FROM jobs WHERE kind = 'sha256' AND state = 'queued'"), scalar @made, 'one sha256 job per blob');
+like($t->jobs('run'), qr/^\d+ job\(s\) worked/m, 'dandi-jobs run');
+is(one("SELECT count(*) FROM jobs WHERE kind = 'sha256' AND state <> 'done'"), 0, 'all sha256 jobs done');
+for my $m (@made) {
+	my ($blob, $sha, $asset, $name) = @$m;
+	is(one("SELECT sha256 FROM blobs WHERE blob_id = '$blob'"), $sha, "$name: sha256 equals the bytes' sha256");
+	is($t->post('/api/blobs/digest/', { algorithm => 'dandi:sha2-256', value => $sha })->{json}{blob_id}, $blob,
+	    "$name: found by sha256");
+	is($t->get("/api/assets/$asset/")->{json}{digest}{'dandi:sha2-256'}, $sha, "$name: asset digest has it");
+}
+like($t->jobs('run'), qr/^0 job\(s\) worked/m, 'a second run finds nothing to do');
 
 # --- dedup, digest lookup ------------------------------------------------------------
 

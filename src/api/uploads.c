@@ -54,6 +54,10 @@ const struct db_stmt uploads_stmts[] = {
 	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
 	{ "upload_delete",
 	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },
+	/* The sha256 of a new blob is computed by dandi-jobs from S3. */
+	{ "blob_sha256_enqueue",
+	  "INSERT INTO jobs (kind, args) VALUES ('sha256', jsonb_build_object('key', $1::text, 'blob', $1::text))"
+	  " ON CONFLICT DO NOTHING" },
 	/* The blob takes the upload's id and key; an etag already taken (a
 	 * concurrent identical upload) inserts nothing. */
 	{ "blob_from_upload",
@@ -504,6 +508,8 @@ uploads_validate(struct request *req)
 		return 0;
 	bool created = PQntuples(b) == 1;
 	const char *json = created ? arena_strdup(&req->arena, PQgetvalue(b, 0, 0)) : NULL;
+	if (created && req_query(req, "blob_sha256_enqueue", 1, p1) == NULL)
+		return 0;
 	if (req_commit(req) != 0)
 		return 0;
 	if (!created)

@@ -21,10 +21,12 @@
 #include <time.h>
 
 #include <json-c/json.h>
+#include <openssl/evp.h>
 
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "s3.h"
 #include "util.h"
 #include "vmeta.h"
 
@@ -78,6 +80,10 @@ static const struct db_stmt work_stmts[] = {
 	  " SELECT $1::bigint, coalesce(u.github_login, u.username), u.email,"
 	  "  btrim(u.first_name || ' ' || u.last_name), 'publish_dandiset', jsonb_build_object('version', $3::text)"
 	  " FROM users u WHERE u.id = $2::bigint" },
+	{ "sha_blob",
+	  "SELECT blob, size, sha256 FROM blobs WHERE blob_id = $1::uuid" },
+	{ "sha_store",
+	  "UPDATE blobs SET sha256 = $2, modified = now() WHERE blob_id = $1::uuid AND sha256 IS NULL" },
 	/* A publish that gave up must not leave the draft Publishing. */
 	{ "pub_unlock",
 	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
@@ -222,6 +228,101 @@ out:
 	return rc;
 }
 
+/* S3, made on first use (publishing never needs it). */
+static struct s3	s3_client;
+static bool		s3_ready;
+
+static struct s3 *
+s3_get_client(char *err, size_t errlen)
+{
+	if (!s3_ready) {
+		if (s3_init(&s3_client, &cfg) != 0) {
+			snprintf(err, errlen, "S3 is not configured");
+			return NULL;
+		}
+		s3_ready = true;
+	}
+	return &s3_client;
+}
+
+struct hashing {
+	EVP_MD_CTX	*ctx;
+	int64_t		 bytes;
+};
+
+static int
+hash_sink(void *arg, const char *data, size_t len)
+{
+	struct hashing *h = arg;
+
+	h->bytes += (int64_t)len;
+	return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -1;
+}
+
+/* sha256 of the blob's object, streamed (never the whole object in
+ * memory). Computes into hex; 0 ok, -1 error. */
+static int
+blob_sha256(const char *key, int64_t size, char hex[65], char *err, size_t errlen)
+{
+	struct s3 *s3 = s3_get_client(err, errlen);
+	struct hashing h = { EVP_MD_CTX_new(), 0 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	int rc = -1;
+
+	if (s3 == NULL || h.ctx == NULL || EVP_DigestInit_ex(h.ctx, EVP_sha256(), NULL) != 1)
+		goto out;
+	int st = size == 0 ? S3_OK : s3_get(s3, key, 0, -1, hash_sink, &h);
+	if (st != S3_OK) {
+		snprintf(err, errlen, "%s", s3->err);
+		goto out;
+	}
+	if (h.bytes != size) {
+		snprintf(err, errlen, "read %lld bytes of %s, expected %lld", (long long)h.bytes, key, (long long)size);
+		goto out;
+	}
+	EVP_DigestFinal_ex(h.ctx, md, &n);
+	hex_encode(md, 32, hex);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(h.ctx);
+	return rc;
+}
+
+/* The sha256 the original computes after each upload (dandi:sha2-256). */
+static int
+job_sha256(struct json_object *args, char *err, size_t errlen)
+{
+	const char *blob = arg(args, "blob");
+	char hex[65];
+	PGresult *r;
+
+	if (blob == NULL || !is_uuid(blob)) {
+		snprintf(err, errlen, "sha256 job without a blob id");
+		return -2;
+	}
+	const char *p1[1] = { blob };
+	if ((r = wq("sha_blob", 1, p1, err, errlen)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0 || !PQgetisnull(r, 0, 2)) {
+		PQclear(r);	/* gone (garbage-collected) or already done */
+		return 0;
+	}
+	char *key = xstrdup(PQgetvalue(r, 0, 0));
+	int64_t size = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	PQclear(r);
+	int rc = blob_sha256(key, size, hex, err, errlen);
+	free(key);
+	if (rc != 0)
+		return -1;
+	const char *p2[2] = { blob, hex };
+	if ((r = wq("sha_store", 2, p2, err, errlen)) == NULL)
+		return -1;
+	PQclear(r);
+	log_info("sha256 of blob %s: %s", blob, hex);
+	return 0;
+}
+
 /* What to undo when a job gives up, so nothing stays stuck. */
 static void
 job_publish_gave_up(struct json_object *args)
@@ -243,6 +344,7 @@ static const struct {
 	void		(*gave_up)(struct json_object *);
 } kinds[] = {
 	{ "publish", job_publish, job_publish_gave_up },
+	{ "sha256", job_sha256, NULL },
 };
 
 static int
@@ -390,6 +492,8 @@ main(int argc, char **argv)
 			PQclear(r);
 	} else
 		usage();
+	if (s3_ready)
+		s3_free(&s3_client);
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);
