@@ -14,6 +14,7 @@ use JSON::PP;
 use POSIX ();
 use DandiTest;
 use Shape qw(okeys);
+use Upload qw(part_plan etag_of);
 
 my $t = DandiTest->new(s3 => 1, workers => 2);
 my $alice = $t->user('alice', first => 'Alice', last => 'Smith');
@@ -25,51 +26,9 @@ sub one { my @r = $t->psql(@_); $r[0][0] }
 my $id = $t->post('/api/dandisets/', { name => 'Data', metadata => {} }, token => $alice)->{json}{identifier};
 my $MiB = 1024 * 1024;
 
-# dandischema's part plan and the dandi-etag, as the client computes them.
-sub part_plan {
-	my ($size) = @_;
-	return () if $size == 0;
-	my $p = 64 * $MiB;
-	$p = int(($size + 9999) / 10000) if int(($size + $p - 1) / $p) >= 10000;
-	my ($n, $last) = (int($size / $p), $size % $p);
-	if ($last == 0) { $last = $p } else { $n++ }
-	return map { $_ < $n ? $p : $last } 1 .. $n;
-}
-sub etag_of {
-	my ($bytes) = @_;
-	return md5_hex('') . '-0' unless length $bytes;
-	my ($off, @md5) = (0);
-	for my $size (part_plan(length $bytes)) {
-		push @md5, md5(substr($bytes, $off, $size));
-		$off += $size;
-	}
-	return md5_hex(join '', @md5) . '-' . scalar @md5;
-}
-
-# Uploads bytes as dandi-cli does; returns the blob_id (or the failing step).
 sub upload {
 	my ($bytes, %o) = @_;
-	my $etag = $o{etag} // etag_of($bytes);
-	my $r = $t->post('/api/uploads/initialize/', { contentSize => $o{size} // length($bytes),
-	    digest => { algorithm => 'dandi:dandi-etag', value => $etag }, dandiset => $o{dandiset} // $id },
-	    token => $o{token} // $alice);
-	return { step => 'initialize', r => $r } unless $r->{status} == 200;
-	my $init = $r->{json};
-	my ($off, @parts) = (0);
-	for my $p (@{ $init->{parts} }) {
-		my $res = $s3->request('PUT', $p->{upload_url}, { content => substr($bytes, $off, $p->{size}) });
-		return { step => "part $p->{part_number}", r => $res } unless $res->{status} == 200;
-		(my $e = $res->{headers}{etag}) =~ s/"//g;
-		push @parts, { part_number => $p->{part_number}, size => $p->{size}, etag => $e };
-		$off += $p->{size};
-	}
-	$r = $t->post("/api/uploads/$init->{upload_id}/complete/", { parts => [ reverse @parts ] }, token => $alice);
-	return { step => 'complete', r => $r } unless $r->{status} == 200;
-	my $res = $s3->request('POST', $r->{json}{complete_url}, { content => $r->{json}{body} });
-	return { step => 'complete at S3', r => $res } unless $res->{status} == 200;
-	$r = $t->post("/api/uploads/$init->{upload_id}/validate/", undef, token => $alice);
-	return { step => 'validate', r => $r, upload_id => $init->{upload_id} } unless $r->{status} == 200;
-	return { blob => $r->{json}, init => $init, upload_id => $init->{upload_id} };
+	return Upload::upload($t, $o{token} // $alice, $o{dandiset} // $id, $bytes, %o);
 }
 
 # --- round trips -----------------------------------------------------------------

@@ -5,6 +5,7 @@
  *   dandi-jobs [-c config] run [--max N]   work queued jobs, then exit
  *   dandi-jobs [-c config] list [--state S] print jobs
  *   dandi-jobs [-c config] retry ID        queue a failed job again
+ *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -84,6 +85,43 @@ static const struct db_stmt work_stmts[] = {
 	  "SELECT blob, size, sha256 FROM blobs WHERE blob_id = $1::uuid" },
 	{ "sha_store",
 	  "UPDATE blobs SET sha256 = $2, modified = now() WHERE blob_id = $1::uuid AND sha256 IS NULL" },
+	/* Garbage collection, a chunk at a time; SKIP LOCKED keeps two
+	 * collectors on disjoint rows. $1 is the grace period. */
+	{ "gc_uploads",
+	  "WITH victims AS (SELECT * FROM uploads WHERE created < now() - $1::interval"
+	  "   ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED),"
+	  " ev AS (INSERT INTO gc_events (type) SELECT 'Upload' WHERE EXISTS (SELECT 1 FROM victims) RETURNING id),"
+	  " rec AS (INSERT INTO gc_event_records (event_id, record)"
+	  "   SELECT ev.id, jsonb_build_object('model', 'api.upload', 'pk', v.id, 'fields', to_jsonb(v) - 'id')"
+	  "   FROM ev, victims v),"
+	  " del AS (DELETE FROM uploads u USING victims v WHERE u.id = v.id RETURNING u.blob, u.multipart_upload_id)"
+	  " SELECT blob, multipart_upload_id FROM del" },
+	{ "gc_blobs",
+	  "WITH victims AS (SELECT * FROM blobs b WHERE created < now() - $1::interval"
+	  "   AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)"
+	  "   ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED),"
+	  " ev AS (INSERT INTO gc_events (type) SELECT 'AssetBlob' WHERE EXISTS (SELECT 1 FROM victims) RETURNING id),"
+	  " rec AS (INSERT INTO gc_event_records (event_id, record)"
+	  "   SELECT ev.id, jsonb_build_object('model', 'api.assetblob', 'pk', v.id, 'fields', to_jsonb(v) - 'id')"
+	  "   FROM ev, victims v),"
+	  " del AS (DELETE FROM blobs b USING victims v WHERE b.id = v.id RETURNING b.blob)"
+	  " SELECT blob, NULL FROM del" },
+	{ "gc_assets",
+	  "DELETE FROM assets a WHERE a.id IN (SELECT id FROM assets x WHERE NOT x.published"
+	  "   AND x.modified < now() - $1::interval"
+	  "   AND NOT EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = x.id)"
+	  "   ORDER BY id LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING a.id" },
+	{ "gc_prune",
+	  "DELETE FROM gc_events WHERE timestamp < now() - interval '30 days'" },
+	{ "gc_report",
+	  "SELECT (SELECT count(*) FROM uploads WHERE created < now() - $1::interval),"
+	  " (SELECT coalesce(sum(size), 0) FROM uploads WHERE created < now() - $1::interval),"
+	  " (SELECT count(*) FROM blobs b WHERE created < now() - $1::interval"
+	  "   AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
+	  " (SELECT coalesce(sum(size), 0) FROM blobs b WHERE created < now() - $1::interval"
+	  "   AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
+	  " (SELECT count(*) FROM assets x WHERE NOT x.published AND x.modified < now() - $1::interval"
+	  "   AND NOT EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = x.id))" },
 	/* A publish that gave up must not leave the draft Publishing. */
 	{ "pub_unlock",
 	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
@@ -420,6 +458,87 @@ run_one(void)
 	return 1;
 }
 
+/* One class of garbage, chunk by chunk, each chunk one transaction; the
+ * S3 objects go after the rows are committed gone (never the other way
+ * round, so no row ever points at deleted bytes). Returns rows deleted or
+ * -1. */
+static long
+gc_class(const char *stmt, const char *grace, bool s3_objects)
+{
+	long total = 0;
+	char err[512];
+
+	for (;;) {
+		PGresult *r;
+		const char *p1[1] = { grace };
+
+		if (db_begin(&work_db) != DB_OK)
+			return -1;
+		if ((r = wq(stmt, 1, p1, err, sizeof(err))) == NULL) {
+			log_error("gc: %s", err);
+			db_rollback(&work_db);
+			return -1;
+		}
+		if (db_commit(&work_db) != DB_OK) {
+			PQclear(r);
+			return -1;
+		}
+		int n = PQntuples(r);
+		struct s3 *s3 = n > 0 && s3_objects ? s3_get_client(err, sizeof(err)) : NULL;
+		for (int i = 0; s3 != NULL && i < n; i++) {
+			const char *key = PQgetvalue(r, i, 0);
+			if (!PQgetisnull(r, i, 1))
+				(void)s3_abort_multipart(s3, key, PQgetvalue(r, i, 1));
+			if (s3_delete(s3, key) == S3_ERROR)
+				log_warn("gc: delete of %s failed: %s", key, s3->err);
+		}
+		PQclear(r);
+		total += n;
+		if (n < 1000)
+			return total;
+	}
+}
+
+static int
+cmd_gc(int argc, char **argv)
+{
+	bool dry = false, assets = false;
+	const char *grace = "7 days";
+	char err[512];
+	PGresult *r;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0)
+			dry = true;
+		else if (strcmp(argv[i], "--assets") == 0)
+			assets = true;
+		else if (strcmp(argv[i], "--grace") == 0 && i + 1 < argc)
+			grace = argv[++i];
+		else
+			return fprintf(stderr, "usage: dandi-jobs gc [--dry-run] [--assets] [--grace INTERVAL]\n"), 2;
+	}
+	const char *p1[1] = { grace };
+	if ((r = wq("gc_report", 1, p1, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "dandi-jobs: %s\n", err);
+		return 1;
+	}
+	printf("stale uploads: %s (%s bytes)\norphan blobs: %s (%s bytes)\norphan assets: %s%s\n",
+	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3),
+	    PQgetvalue(r, 0, 4), assets ? "" : " (kept; --assets deletes them)");
+	PQclear(r);
+	if (dry) {
+		printf("dry run: nothing deleted\n");
+		return 0;
+	}
+	long up = gc_class("gc_uploads", grace, true);
+	long bl = gc_class("gc_blobs", grace, true);
+	long as = assets ? gc_class("gc_assets", grace, false) : 0;
+	if ((r = wq("gc_prune", 0, NULL, err, sizeof(err))) != NULL)
+		PQclear(r);
+	printf("deleted: %ld uploads, %ld blobs, %ld assets\n", up, bl, as);
+	return up < 0 || bl < 0 || as < 0 ? 1 : 0;
+}
+
 static void
 usage(void)
 {
@@ -427,7 +546,9 @@ usage(void)
 	    "usage: dandi-jobs [-c config] command\n"
 	    "  run [--max N]        work the queued jobs that are due, then exit\n"
 	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
-	    "  retry ID             queue a failed job again\n");
+	    "  retry ID             queue a failed job again\n"
+	    "  gc [--dry-run] [--assets] [--grace INTERVAL]\n"
+	    "                       delete stale uploads and orphan blobs (and assets)\n");
 	exit(2);
 }
 
@@ -481,6 +602,8 @@ main(int argc, char **argv)
 				    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
 			PQclear(r);
 		}
+	} else if (strcmp(cmd, "gc") == 0) {
+		rc = cmd_gc(argc, argv);
 	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
 		const char *p1[1] = { argv[2] };
 		PGresult *r = NULL;
