@@ -122,6 +122,18 @@ is_deeply([ map { $_->{path} } @{ $r->{json}{results} } ],
     [ 'foo.txt', 'bar.txt', 'foo/bar.txt', 'foo/deep/x.nwb', 'sub-01/ses-1_ecephys.nwb', 'données/ünïcode ✓.nwb',
       'foo/.hidden' ], 'oldest first');
 ok(exists $t->get("$A?metadata=true")->{json}{results}[0]{metadata}{digest}, 'metadata=true adds metadata');
+# The list rows are built in C, the info in SQL: they must agree, on
+# every row, on both list statements (default order and filtered).
+for my $q ('metadata=true', 'metadata=true&order=path', 'metadata=true&order=-created', 'metadata=true&glob=*') {
+	my @rows = @{ $t->get("$A?$q")->{json}{results} };
+	my $same = grep {
+		my $info = $t->get("/api/assets/$_->{asset_id}/info/")->{json};
+		my $md = $t->get("/api/assets/$_->{asset_id}/")->{json};
+		Test::More::eq_hash({ %$info, metadata => $md }, $_);
+	} @rows;
+	is($same, 7, "list rows equal asset info + metadata ($q)");
+}
+like($t->get($A)->{json}{results}[0]{created}, qr/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, 'created: ISO, microseconds, Z');
 is($t->get("$A?metadata=perhaps")->{status}, 400, 'metadata: bad boolean 400');
 sub paths { [ map { $_->{path} } @{ $t->get("$A?$_[0]")->{json}{results} || [] } ] }
 is_deeply(paths('path=foo.txt'), ['foo.txt'], 'path: exact match wins');
@@ -149,6 +161,34 @@ is($r->{json}{count}, undef, 'page 2: count is null (lazy)');
 is(scalar @{ $r->{json}{results} }, 3, 'page 2: 3 results');
 $r = $t->get("$A?page_size=3&page=3");
 is_deeply([ scalar @{ $r->{json}{results} }, $r->{json}{next} ], [ 1, undef ], 'last page: no next');
+
+# Walking next links (the dandi client's way) gives every asset once, in
+# the order of the offset pages, in both directions; the links carry a
+# cursor, the previous links none.
+for my $o ('', '&order=-created') {
+	my (@walk, @paged);
+	my $url = "$A?page_size=2$o";
+	my $pages = 0;
+	while (defined $url) {
+		$r = $t->get($url);
+		push @walk, map { $_->{path} } @{ $r->{json}{results} };
+		unlike($r->{json}{previous} // '', qr/cursor/, "previous link has no cursor ($o)") if $pages;
+		like($r->{json}{next}, qr/[?&]page=\d+&cursor=[^&]+$/, "next link: page and cursor ($o)") if $r->{json}{next};
+		$url = $r->{json}{next};
+		$pages++;
+	}
+	for my $p (1 .. 4) {
+		push @paged, map { $_->{path} } @{ $t->get("$A?page_size=2&page=$p$o")->{json}{results} };
+	}
+	is($pages, 4, "4 pages of 2 ($o)");
+	is_deeply(\@walk, \@paged, "cursor walk = offset pages ($o)");
+}
+for my $bad ('x', '2026-02-30T00:00:00.000000Z_1', '2026-01-01T00:00:00.000000Z_0', '2026-01-01 00:00:00_1',
+    '2026-01-01T00:00:00.000000Z_1x') {
+	(my $q = $bad) =~ s/([^A-Za-z0-9._-])/sprintf("%%%02X", ord $1)/ge;
+	$r = $t->get("$A?cursor=$q");
+	is_deeply([ $r->{status}, $r->{json} ], [ 400, { cursor => ['Invalid cursor.'] } ], "bad cursor '$bad': 400");
+}
 $r = $t->get("$A?page=9");
 is_deeply([ $r->{status}, $r->{json}{results} ], [ 200, [] ], 'past the end: 200, empty');
 is($t->get("$A?page=0")->{status}, 404, 'page 0: 404');

@@ -46,6 +46,7 @@ struct page {
 	int64_t	page;
 	int64_t	size;
 	int64_t	offset;
+	const char *next_cursor;	/* set by a handler: goes in the next link */
 };
 /* Parses page/page_size (DRF rules). -1 with 404 set on an invalid page. */
 int	page_parse(struct request *, struct page *);
@@ -56,6 +57,10 @@ int	page_respond(struct request *, const struct page *, PGresult *, int col,
 /* The same with only the first rows rows (a look-ahead row left out). */
 int	page_respond_rows(struct request *, const struct page *, PGresult *, int col,
 	    int rows, int64_t total, bool has_next);
+/* The same with each result written by write_row (rows built in C). */
+typedef void (*page_row_fn)(struct buf *, PGresult *, int row, void *ctx);
+int	page_respond_each(struct request *, const struct page *, PGresult *, int rows,
+	    int64_t total, bool has_next, page_row_fn write_row, void *ctx);
 
 /* metadata.c: server-computed version metadata. */
 /* s itself when valid UTF-8, else a copy with U+FFFD for each bad byte. */

@@ -8,9 +8,11 @@
  * theirs. Every write locks the draft's row first, which serialises the
  * folder-tree upkeep (asset_paths) of concurrent writers to one draft.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 
@@ -26,22 +28,57 @@ const struct db_stmt assets_stmts[] = {
 	  " WHERE av.version_id = $1::bigint AND a.path = $2 LIMIT 1" },
 	/* $1 version, $2 with metadata, $3 api url, $4 s3 base, $5 exact path,
 	 * $6 LIKE prefix (escaped), $7 zarr only, $8 glob regex, $9 order,
-	 * $10 limit, $11 offset */
+	 * $10 limit, $11 offset. The page is chosen first and only its rows
+	 * are serialised (JSON in the select list of the outer query would be
+	 * built for every skipped row as well). */
 	{ "asset_list",
-	  "SELECT dandi_asset_json(a, $2::boolean, $3, $4)"
-	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  " WHERE av.version_id = $1::bigint"
-	  "   AND ($5::text IS NULL OR a.path = $5)"
-	  "   AND ($6::text IS NULL OR upper(a.path) LIKE upper($6) || '%')"
-	  "   AND (NOT $7::boolean OR a.zarr_id IS NOT NULL)"
-	  "   AND ($8::text IS NULL OR a.path ~* $8)"
-	  " ORDER BY CASE WHEN $9 = 'path' THEN a.path END,"
-	  "   CASE WHEN $9 = '-path' THEN a.path END DESC,"
-	  "   CASE WHEN $9 = 'modified' THEN a.modified END,"
-	  "   CASE WHEN $9 = '-modified' THEN a.modified END DESC,"
-	  "   CASE WHEN $9 = '-created' THEN a.created END DESC,"
-	  "   a.created, a.id"
-	  " LIMIT $10::bigint OFFSET $11::bigint" },
+	  "SELECT a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size),"
+	  " a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC',"
+	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	  " FROM (SELECT a.id, row_number() OVER () AS n FROM ("
+	  "   SELECT a.id FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  "   WHERE av.version_id = $1::bigint"
+	  "     AND ($5::text IS NULL OR a.path = $5)"
+	  "     AND ($6::text IS NULL OR upper(a.path) LIKE upper($6) || '%')"
+	  "     AND (NOT $7::boolean OR a.zarr_id IS NOT NULL)"
+	  "     AND ($8::text IS NULL OR a.path ~* $8)"
+	  "   ORDER BY CASE WHEN $9 = 'path' THEN a.path END,"
+	  "     CASE WHEN $9 = '-path' THEN a.path END DESC,"
+	  "     CASE WHEN $9 = 'modified' THEN a.modified END,"
+	  "     CASE WHEN $9 = '-modified' THEN a.modified END DESC,"
+	  "     CASE WHEN $9 = '-created' THEN a.created END DESC,"
+	  "     CASE WHEN $9 = '-created' THEN a.id END DESC,"
+	  "     a.created, a.id"
+	  "   LIMIT $10::bigint OFFSET $11::bigint) a) page"
+	  " JOIN assets a ON a.id = page.id"
+	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " ORDER BY page.n" },
+	/* The default order without filters, the dandi client's walk over a
+	 * whole version: a range of the asset_versions_order index, entered
+	 * at an offset or, from a next link, right after the cursor row (the
+	 * same page without skipping rows: a deep page costs no more than
+	 * the first). $1 version, $2 with metadata, $3 api url, $4 s3 base,
+	 * $5 limit, $6 offset, $7 cursor time, $8 cursor asset row. */
+	{ "asset_list_created",
+	  "SELECT a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size),"
+	  " a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC',"
+	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	  " FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
+	  "       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) > ($7, $8::bigint))"
+	  "       ORDER BY asset_created, asset_id LIMIT $5::bigint OFFSET $6::bigint) page"
+	  " JOIN assets a ON a.id = page.asset_id"
+	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " ORDER BY page.asset_created, page.asset_id" },
+	{ "asset_list_created_desc",
+	  "SELECT a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size),"
+	  " a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC',"
+	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	  " FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
+	  "       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) < ($7, $8::bigint))"
+	  "       ORDER BY asset_created DESC, asset_id DESC LIMIT $5::bigint OFFSET $6::bigint) page"
+	  " JOIN assets a ON a.id = page.asset_id"
+	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " ORDER BY page.asset_created DESC, page.asset_id DESC" },
 	{ "asset_count",
 	  "SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
 	  " WHERE av.version_id = $1::bigint"
@@ -229,6 +266,86 @@ glob_regex(struct request *req, const char *g)
 	return out;
 }
 
+/* One asset of a list, from the columns of the asset_list statements;
+ * the shape of dandi_asset_json (sql/003_assets.sql), built here because a
+ * page is the hottest path of the API. */
+static void
+asset_row_json(struct buf *b, PGresult *r, int i, void *ctx)
+{
+	char created[32], modified[32];
+
+	(void)ctx;
+	if (!ts_iso(PQgetvalue(r, i, 5), created) || !ts_iso(PQgetvalue(r, i, 6), modified))
+		created[0] = modified[0] = '\0';	/* not reached with DateStyle ISO */
+	buf_puts(b, "{\"asset_id\":\"");
+	buf_puts(b, PQgetvalue(r, i, 0));
+	buf_puts(b, "\",\"blob\":");
+	if (PQgetisnull(r, i, 1))
+		buf_puts(b, "null");
+	else
+		buf_printf(b, "\"%s\"", PQgetvalue(r, i, 1));
+	buf_puts(b, ",\"zarr\":");
+	if (PQgetisnull(r, i, 2))
+		buf_puts(b, "null");
+	else
+		buf_printf(b, "\"%s\"", PQgetvalue(r, i, 2));
+	buf_puts(b, ",\"path\":");
+	buf_json_stringn(b, PQgetvalue(r, i, 3), (size_t)PQgetlength(r, i, 3));
+	buf_printf(b, ",\"size\":%s,\"created\":\"%s\",\"modified\":\"%s\"",
+	    PQgetisnull(r, i, 4) ? "null" : PQgetvalue(r, i, 4), created, modified);
+	if (!PQgetisnull(r, i, 7)) {
+		buf_puts(b, ",\"metadata\":");
+		buf_append(b, PQgetvalue(r, i, 7), (size_t)PQgetlength(r, i, 7));
+	}
+	buf_append(b, "}", 1);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.ffffffZ" naming a real instant (the database
+ * would refuse 2026-02-30 with an error). */
+static bool
+iso_utc_valid(const char *c)
+{
+	static const char form[] = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+	struct tm tm = { 0 }, back;
+
+	for (size_t i = 0; i < sizeof(form) - 1; i++)
+		if (form[i] == 'd' ? !isdigit((unsigned char)c[i]) : c[i] != form[i])
+			return false;
+	tm.tm_year = atoi(c) - 1900;
+	tm.tm_mon = atoi(c + 5) - 1;
+	tm.tm_mday = atoi(c + 8);
+	tm.tm_hour = atoi(c + 11);
+	tm.tm_min = atoi(c + 14);
+	tm.tm_sec = atoi(c + 17);
+	time_t t = timegm(&tm);
+	return gmtime_r(&t, &back) != NULL && back.tm_year == atoi(c) - 1900 &&
+	    back.tm_mon == atoi(c + 5) - 1 && back.tm_mday == atoi(c + 8) &&
+	    back.tm_hour == atoi(c + 11) && back.tm_min == atoi(c + 14) &&
+	    back.tm_sec == atoi(c + 17);
+}
+
+/* ?cursor= of a next link: "<created, ISO with Z>_<asset row id>", the
+ * last row of the page before. -1 with 400 set when malformed. */
+static int
+cursor_parse(struct request *req, const char **ts, const char **id)
+{
+	const char *c = query_get(req, "cursor");
+	int64_t n;
+
+	*ts = *id = NULL;
+	if (c == NULL)
+		return 0;
+	const char *us = strrchr(c, '_');
+	if (us == NULL || us - c != 27 || !parse_int64(us + 1, &n) || n <= 0 ||
+	    !iso_utc_valid(c)) {
+		resp_field_error(req, "cursor", "Invalid cursor.");
+		return -1;
+	}
+	*ts = arena_strndup(&req->arena, c, 27);
+	*id = us + 1;
+	return 0;
+}
+
 /* GET /api/dandisets/{id}/versions/{v}/assets/ */
 int
 assets_list(struct request *req)
@@ -266,18 +383,41 @@ assets_list(struct request *req)
 
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size + 1);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
-	const char *params[11] = { v.id, with_md ? "t" : "f", req->cfg->api_url, assets_s3_base(req),
-	    exact, prefix, zarr_only ? "t" : "f", re, order ? order : "", limit, offset };
-	if ((r = req_query(req, "asset_list", 11, params)) == NULL)
+	bool plain = exact == NULL && prefix == NULL && !zarr_only && re == NULL;
+	bool by_created = plain && (order == NULL || !*order || strcmp(order, "created") == 0 ||
+	    strcmp(order, "-created") == 0);
+	if (by_created) {
+		const char *cur_ts = NULL, *cur_id = NULL;
+		if (cursor_parse(req, &cur_ts, &cur_id) != 0)
+			return 0;
+		if (cur_ts != NULL)
+			strcpy(offset, "0");
+		const char *params[8] = { v.id, with_md ? "t" : "f", req->cfg->api_url,
+		    assets_s3_base(req), limit, offset, cur_ts, cur_id };
+		r = req_query(req, order != NULL && *order == '-' ? "asset_list_created_desc" :
+		    "asset_list_created", 8, params);
+	} else {
+		const char *params[11] = { v.id, with_md ? "t" : "f", req->cfg->api_url,
+		    assets_s3_base(req), exact, prefix, zarr_only ? "t" : "f", re, order ? order : "",
+		    limit, offset };
+		r = req_query(req, "asset_list", 11, params);
+	}
+	if (r == NULL)
 		return 0;
 	int rows = PQntuples(r);
 	bool more = rows > pg.size;
+	if (by_created && more) {
+		int last = rows - 2;
+		char ts[32];
+		if (ts_iso(PQgetvalue(r, last, 5), ts))
+			pg.next_cursor = arena_printf(&req->arena, "%s_%s", ts, PQgetvalue(r, last, 8));
+	}
 
 	/* The count costs a scan: only the first page has it (LazyPagination). */
 	int64_t total = -1;
 	if (pg.page == 1) {
 		PGresult *c;
-		if (exact == NULL && prefix == NULL && !zarr_only && re == NULL) {
+		if (plain) {
 			const char *p1[1] = { v.id };
 			c = req_query(req, "asset_count_all", 1, p1);
 		} else {
@@ -289,7 +429,8 @@ assets_list(struct request *req)
 		parse_int64(PQgetvalue(c, 0, 0), &total);
 	}
 	/* The look-ahead row only tells whether there is a next page. */
-	return page_respond_rows(req, &pg, r, 0, more ? rows - 1 : rows, total, more);
+	return page_respond_each(req, &pg, r, more ? rows - 1 : rows, total, more,
+	    asset_row_json, NULL);
 }
 
 /* GET /api/dandisets/{id}/versions/{v}/assets/paths/?path_prefix= */

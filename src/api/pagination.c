@@ -20,6 +20,7 @@ page_parse(struct request *req, struct page *p)
 	if (ps != NULL && parse_int64(ps, &v) && v > 0)
 		p->size = v > PAGE_SIZE_MAX ? PAGE_SIZE_MAX : v;
 	p->page = 1;
+	p->next_cursor = NULL;
 	if (pg != NULL && strcmp(pg, "last") != 0) {
 		if (!parse_int64(pg, &v) || v < 1 || v > INT32_MAX) {
 			resp_detail(req, 404, "Invalid page.");
@@ -31,14 +32,6 @@ page_parse(struct request *req, struct page *p)
 	return 0;
 }
 
-static void
-buf_json_string(struct buf *b, const char *s)
-{
-	struct json_object *o = json_object_new_string(s);
-
-	buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
 
 int
 page_respond(struct request *req, const struct page *p, PGresult *r, int col,
@@ -47,9 +40,24 @@ page_respond(struct request *req, const struct page *p, PGresult *r, int col,
 	return page_respond_rows(req, p, r, col, PQntuples(r), total, has_next);
 }
 
+static void
+page_row_column(struct buf *b, PGresult *r, int row, void *ctx)
+{
+	int col = *(int *)ctx;
+
+	buf_append(b, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
 int
 page_respond_rows(struct request *req, const struct page *p, PGresult *r, int col,
     int rows, int64_t total, bool has_next)
+{
+	return page_respond_each(req, p, r, rows, total, has_next, page_row_column, &col);
+}
+
+int
+page_respond_each(struct request *req, const struct page *p, PGresult *r, int rows,
+    int64_t total, bool has_next, page_row_fn write_row, void *ctx)
 {
 	struct buf	*b = &req->out;
 
@@ -63,21 +71,29 @@ page_respond_rows(struct request *req, const struct page *p, PGresult *r, int co
 		buf_printf(b, "{\"count\":%lld,\"next\":", (long long)total);
 	else
 		buf_puts(b, "{\"count\":null,\"next\":");
-	if (has_next)
-		buf_json_string(b, req_page_url(req, p->page + 1));
-	else
+	/* A cursor (where the next page starts) rides along in the next link
+	 * of the lists that have one; other links never carry one. */
+	static const char *const keys[2] = { "page", "cursor" };
+	char num[24];
+	if (has_next) {
+		snprintf(num, sizeof(num), "%lld", (long long)p->page + 1);
+		const char *const vals[2] = { num, p->next_cursor };
+		buf_json_string(b, req_url_withn(req, 2, keys, vals));
+	} else
 		buf_puts(b, "null");
 	buf_puts(b, ",\"previous\":");
 	/* DRF drops the page parameter for the link to page 1. */
-	if (p->page > 1)
-		buf_json_string(b, req_page_url(req, p->page == 2 ? 0 : p->page - 1));
-	else
+	if (p->page > 1) {
+		snprintf(num, sizeof(num), "%lld", (long long)p->page - 1);
+		const char *const vals[2] = { p->page == 2 ? NULL : num, NULL };
+		buf_json_string(b, req_url_withn(req, 2, keys, vals));
+	} else
 		buf_puts(b, "null");
 	buf_puts(b, ",\"results\":[");
 	for (int i = 0; i < rows; i++) {
 		if (i > 0)
 			buf_append(b, ",", 1);
-		buf_append(b, PQgetvalue(r, i, col), (size_t)PQgetlength(r, i, col));
+		write_row(b, r, i, ctx);
 	}
 	buf_puts(b, "]}");
 	return 0;

@@ -64,6 +64,16 @@ db_ensure(struct db *db)
 		return DB_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
+	/* Timestamps read as text are parsed in C (ts_iso): fix their form
+	 * whatever the server's defaults. */
+	PGresult *r = PQexec(db->conn, "SET DateStyle = ISO; SET TimeZone = 'UTC'");
+	bool set = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!set) {
+		log_error("database session setup failed: %s", PQerrorMessage(db->conn));
+		db_drop(db);
+		return DB_UNAVAILABLE;
+	}
 	return DB_OK;
 }
 

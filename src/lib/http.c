@@ -288,12 +288,14 @@ buf_qencode(struct buf *b, const char *s)
 }
 
 char *
-req_url_with(struct request *req, const char *key, const char *value)
+req_url_withn(struct request *req, size_t n, const char *const keys[], const char *const values[])
 {
 	struct buf	b;
-	bool		first = true, placed = false;
+	bool		first = true, placed[4] = { false, false, false, false };
 	char		*out;
 
+	if (n > 4)
+		n = 4;
 	buf_init(&b);
 	buf_puts(&b, req->cfg->api_url);
 	/* The path is already decoded; re-encode everything but '/'. */
@@ -306,28 +308,41 @@ req_url_with(struct request *req, const char *key, const char *value)
 		}
 	}
 	for (size_t i = 0; i < req->nquery; i++) {
-		bool is_key = strcmp(req->query[i].key, key) == 0;
-		if (is_key && (placed || value == NULL))
+		size_t k;
+		for (k = 0; k < n && strcmp(req->query[i].key, keys[k]) != 0; k++)
+			;
+		if (k < n && (placed[k] || values[k] == NULL))
 			continue;
 		buf_append(&b, first ? "?" : "&", 1);
 		first = false;
 		buf_qencode(&b, req->query[i].key);
 		buf_append(&b, "=", 1);
-		if (is_key) {
-			buf_qencode(&b, value);
-			placed = true;
+		if (k < n) {
+			buf_qencode(&b, values[k]);
+			placed[k] = true;
 		} else
 			buf_qencode(&b, req->query[i].value);
 	}
-	if (!placed && value != NULL) {
+	for (size_t k = 0; k < n; k++) {
+		if (placed[k] || values[k] == NULL)
+			continue;
 		buf_append(&b, first ? "?" : "&", 1);
-		buf_qencode(&b, key);
+		first = false;
+		buf_qencode(&b, keys[k]);
 		buf_append(&b, "=", 1);
-		buf_qencode(&b, value);
+		buf_qencode(&b, values[k]);
 	}
 	out = arena_strdup(&req->arena, b.data);
 	buf_free(&b);
 	return out;
+}
+
+char *
+req_url_with(struct request *req, const char *key, const char *value)
+{
+	const char *const keys[1] = { key }, *const values[1] = { value };
+
+	return req_url_withn(req, 1, keys, values);
 }
 
 char *

@@ -97,6 +97,9 @@ char	*req_page_url(struct request *, int64_t page);
 /* Absolute URL of this request with query param key set to value (NULL
  * removes it), other params kept in order. */
 char	*req_url_with(struct request *, const char *key, const char *value);
+/* The same for up to 4 keys at once. */
+char	*req_url_withn(struct request *, size_t n, const char *const keys[],
+	    const char *const values[]);
 
 /* Parse the body as JSON; on failure answers 400 and returns NULL. The
  * object is released with the request. */

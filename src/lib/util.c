@@ -350,3 +350,81 @@ utf8_fix(const char *s)
 	buf_append(&b, "", 1);
 	return b.data;
 }
+
+void
+buf_json_stringn(struct buf *b, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t run = 0;
+
+	buf_append(b, "\"", 1);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+		char u[6];
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		/* flush the plain run before this character */
+		buf_append(b, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		}
+		if (esc != NULL) {
+			buf_append(b, esc, 2);
+		} else {
+			memcpy(u, "\\u00", 4);
+			u[4] = hex[c >> 4];
+			u[5] = hex[c & 15];
+			buf_append(b, u, 6);
+		}
+	}
+	buf_append(b, s + run, len - run);
+	buf_append(b, "\"", 1);
+}
+
+void
+buf_json_string(struct buf *b, const char *s)
+{
+	buf_json_stringn(b, s, strlen(s));
+}
+
+bool
+ts_iso(const char *s, char out[32])
+{
+	size_t n = strlen(s), i, frac;
+
+	/* YYYY-MM-DD HH:MM:SS[.ffffff] */
+	if (n < 19 || n > 26 || s[4] != '-' || s[7] != '-' || s[10] != ' ' ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	for (i = 0; i < 19; i++)
+		if (i != 4 && i != 7 && i != 10 && i != 13 && i != 16 &&
+		    !isdigit((unsigned char)s[i]))
+			return false;
+	memcpy(out, s, 19);
+	out[10] = 'T';
+	out[19] = '.';
+	frac = 0;
+	if (n > 19) {
+		if (s[19] != '.' || n == 20)
+			return false;
+		for (i = 20; i < n; i++) {
+			if (!isdigit((unsigned char)s[i]))
+				return false;
+			out[20 + frac++] = s[i];
+		}
+	}
+	while (frac < 6)
+		out[20 + frac++] = '0';
+	out[26] = 'Z';
+	out[27] = '\0';
+	return true;
+}

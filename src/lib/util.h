@@ -23,6 +23,9 @@ void	 buf_append(struct buf *, const char *, size_t);
 void	 buf_puts(struct buf *, const char *);
 void	 buf_printf(struct buf *, const char *, ...) __attribute__((format(printf, 2, 3)));
 void	 buf_free(struct buf *);
+/* s as a JSON string literal (quotes, escapes; UTF-8 kept as is). */
+void	 buf_json_string(struct buf *, const char *s);
+void	 buf_json_stringn(struct buf *, const char *s, size_t len);
 
 int	 random_bytes(void *, size_t);		/* 0 ok, -1 failure */
 void	 hex_encode(const unsigned char *, size_t, char *out);	/* out: 2n+1 */
@@ -43,5 +46,9 @@ long	 utf8_chars(const char *s, size_t len);
 /* NULL when s is valid UTF-8, else a malloc'd copy with U+FFFD for each
  * bad byte. */
 char	*utf8_fix(const char *s);
+/* A PostgreSQL ISO timestamp without zone ("2026-12-01 07:57:08.5481") as
+ * the API writes times, "2026-12-01T07:57:08.548100Z" (always 6 digits,
+ * as dandi_ts in SQL). false when s is not of that form. */
+bool	 ts_iso(const char *s, char out[32]);
 
 #endif

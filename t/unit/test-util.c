@@ -59,5 +59,32 @@ main(void)
 		buf_printf(&bf, "%d,", i);
 	ok(bf.len == 3890, "buf grows (len %zu)", bf.len);
 	buf_free(&bf);
+
+	/* JSON string literals: what a path or name may hold. */
+	static const struct { const char *in, *want; } js[] = {
+		{ "plain/path.nwb", "\"plain/path.nwb\"" },
+		{ "", "\"\"" },
+		{ "quote\" back\\slash", "\"quote\\\" back\\\\slash\"" },
+		{ "tab\tnl\ncr\r", "\"tab\\tnl\\ncr\\r\"" },
+		{ "\x01\x1f end", "\"\\u0001\\u001f end\"" },
+		{ "caf\xc3\xa9 \xe2\x9c\x93", "\"caf\xc3\xa9 \xe2\x9c\x93\"" },
+	};
+	for (size_t i = 0; i < sizeof(js) / sizeof(js[0]); i++) {
+		buf_init(&bf);
+		buf_json_string(&bf, js[i].in);
+		buf_append(&bf, "", 1);
+		is_str(bf.data, js[i].want, "buf_json_string escapes as JSON");
+		buf_free(&bf);
+	}
+	char iso[32];
+	ok(ts_iso("2026-12-01 07:57:08.548123", iso) && strcmp(iso, "2026-12-01T07:57:08.548123Z") == 0,
+	    "ts_iso: microseconds");
+	ok(ts_iso("2026-12-01 07:57:08.5", iso) && strcmp(iso, "2026-12-01T07:57:08.500000Z") == 0,
+	    "ts_iso: trimmed fraction padded");
+	ok(ts_iso("2026-12-01 07:57:08", iso) && strcmp(iso, "2026-12-01T07:57:08.000000Z") == 0,
+	    "ts_iso: whole second");
+	ok(!ts_iso("2026-12-01 07:57:08+00", iso), "ts_iso: a zone is refused");
+	ok(!ts_iso("2026-12-01T07:57:08", iso), "ts_iso: other forms are refused");
+	ok(!ts_iso("2026-12-01 07:57:08.", iso), "ts_iso: empty fraction refused");
 	return done_testing();
 }
