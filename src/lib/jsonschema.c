@@ -714,30 +714,123 @@ get_number(struct cctx *c, json_object *s, const char *kw)
 	return v;
 }
 
+/* ECMA-262 long names of general categories, which PCRE2 before 10.43
+ * does not know. Scripts (\p{Greek}) are spelled alike in both. */
+static const char *const gc_names[][2] = {
+	{ "Letter", "L" }, { "Cased_Letter", "L&" }, { "Uppercase_Letter", "Lu" },
+	{ "Lowercase_Letter", "Ll" }, { "Titlecase_Letter", "Lt" },
+	{ "Modifier_Letter", "Lm" }, { "Other_Letter", "Lo" }, { "Mark", "M" },
+	{ "Nonspacing_Mark", "Mn" }, { "Spacing_Mark", "Mc" },
+	{ "Enclosing_Mark", "Me" }, { "Number", "N" }, { "Decimal_Number", "Nd" },
+	{ "digit", "Nd" }, { "Letter_Number", "Nl" }, { "Other_Number", "No" },
+	{ "Punctuation", "P" }, { "punct", "P" }, { "Connector_Punctuation", "Pc" },
+	{ "Dash_Punctuation", "Pd" }, { "Open_Punctuation", "Ps" },
+	{ "Close_Punctuation", "Pe" }, { "Initial_Punctuation", "Pi" },
+	{ "Final_Punctuation", "Pf" }, { "Other_Punctuation", "Po" },
+	{ "Symbol", "S" }, { "Math_Symbol", "Sm" }, { "Currency_Symbol", "Sc" },
+	{ "Modifier_Symbol", "Sk" }, { "Other_Symbol", "So" },
+	{ "Separator", "Z" }, { "Space_Separator", "Zs" },
+	{ "Line_Separator", "Zl" }, { "Paragraph_Separator", "Zp" },
+	{ "Other", "C" }, { "Control", "Cc" }, { "cntrl", "Cc" }, { "Format", "Cf" },
+	{ "Surrogate", "Cs" }, { "Private_Use", "Co" }, { "Unassigned", "Cn" },
+	{ NULL, NULL }
+};
+
+/* Rewrites \p{Long_Name}, \p{gc=X}, \p{sc=X} and \p{Script=X} into
+ * names PCRE2 knows; a malloc'd copy of src. */
+static char *
+ecma_properties(const char *src)
+{
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "");
+	for (const char *p = src; *p; p++) {
+		const char *name, *end;
+		size_t n;
+
+		if (p[0] != '\\') {
+			buf_append(&b, p, 1);
+			continue;
+		}
+		if ((p[1] != 'p' && p[1] != 'P') || p[2] != '{' ||
+		    (end = strchr(p + 3, '}')) == NULL) {
+			/* another escape: copy it whole so "\\p" stays literal */
+			buf_append(&b, p, p[1] ? 2 : 1);
+			if (p[1])
+				p++;
+			continue;
+		}
+		name = p + 3;
+		for (const char *q = name; q < end; q++)
+			if (*q == '=')
+				name = q + 1;
+		n = end - name;
+		buf_append(&b, p, 3);
+		for (int i = 0; gc_names[i][0] != NULL; i++)
+			if (strlen(gc_names[i][0]) == n && strncmp(gc_names[i][0], name, n) == 0) {
+				name = gc_names[i][1];
+				n = strlen(name);
+				break;
+			}
+		buf_append(&b, name, n);
+		buf_puts(&b, "}");
+		p = end;
+	}
+	return b.data;
+}
+
+/* NULL with a message in msg when src does not compile. */
 static pcre2_code *
-compile_regex(struct cctx *c, const char *src)
+regex_new(const char *src, char *msg, size_t msglen)
 {
 	pcre2_code		*re;
 	pcre2_compile_context	*cc;
 	int			 ec;
 	PCRE2_SIZE		 eo;
+	char			*pat = ecma_properties(src);
 
 	/* ECMA-262 flavour: "$" only at the very end, \uXXXX escapes; \d
 	 * and \w stay ASCII as in ECMA-262, \p{L} and literal code points
 	 * work on code points since the pattern is UTF. */
 	cc = pcre2_compile_context_create(NULL);
 	pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
-	re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED,
 	    PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY |
 	    PCRE2_ALT_BSUX, &ec, &eo, cc);
 	pcre2_compile_context_free(cc);
+	free(pat);
 	if (re == NULL) {
-		PCRE2_UCHAR msg[256];
-		pcre2_get_error_message(ec, msg, sizeof(msg));
-		cfail(c, "bad regex '%s': %s at %zu", src, (char *)msg, (size_t)eo);
+		PCRE2_UCHAR m[200];
+		pcre2_get_error_message(ec, m, sizeof(m));
+		snprintf(msg, msglen, "%s at %zu", (char *)m, (size_t)eo);
 		return NULL;
 	}
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+int
+js_regex_valid(const char *src)
+{
+	char		 msg[256];
+	pcre2_code	*re = regex_new(src, msg, sizeof(msg));
+
+	pcre2_code_free(re);
+	return re != NULL;
+}
+
+static pcre2_code *
+compile_regex(struct cctx *c, const char *src)
+{
+	char		 msg[240];
+	pcre2_code	*re = regex_new(src, msg, sizeof(msg));
+
+	if (re == NULL) {
+		cfail(c, "bad regex '%s': %s", src, msg);
+		return NULL;
+	}
+	/* No JIT: the interpreter is quick on the short strings schemas
+	 * match, and JIT code reads memory in ways valgrind reports. */
 	return re;
 }
 
@@ -1478,8 +1571,10 @@ v_string(struct vctx *c, const struct node *n, json_object *x)
 			add_error(c, "pattern", &b);
 		}
 	}
+	/* no format allows a NUL, which js_format_check cannot see */
 	if (n->format != NULL && (c->s->flags & JS_FORMAT_ASSERT) &&
-	    js_format_check(n->format, s) == 0) {
+	    (js_format_check(n->format, s) == 0 ||
+	    (strlen(s) != len && js_format_check(n->format, "") >= 0))) {
 		struct buf b;
 		ok = false;
 		if (MSG_START(b, x)) {

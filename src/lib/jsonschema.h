@@ -91,6 +91,8 @@ void	 js_errors_free(struct js_errors *);	/* then reusable: init again */
  * Known: date, date-time, time, duration, email, hostname, ipv4, ipv6,
  * uri, uri-reference, uuid, regex, json-pointer. */
 int	 js_format_check(const char *format, const char *s);
+/* 1 when src compiles as a "pattern" would (ECMA-262 flavoured PCRE2). */
+int	 js_regex_valid(const char *src);
 
 /* A Python-repr()-like rendering of a JSON value, as the messages use:
  * 'abc', 5, 1.5, True, None, ['a', 1], {'k': 'v'}. Appends to b, cutting
