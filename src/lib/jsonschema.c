@@ -1339,7 +1339,23 @@ struct vctx {
 	struct resource		**scope;	/* dynamic scope, outermost first */
 	size_t			 nscope, scopecap;
 	pcre2_match_data	*md;
+	json_object		*name;		/* a property name, for propertyNames */
+	/* the stacks start here, so most validations need no malloc */
+	struct pathtok		 pathbuf[32];
+	struct resource		*scopebuf[16];
 };
+
+static void *
+grow(void *p, size_t *cap, size_t size, void *initial)
+{
+	void *q = xmalloc(*cap * 2 * size);
+
+	memcpy(q, p, *cap * size);
+	if (p != initial)
+		free(p);
+	*cap *= 2;
+	return q;
+}
 
 /* Evaluated properties (by position in the object) or items, for
  * unevaluatedProperties/unevaluatedItems. */
@@ -1373,10 +1389,8 @@ ann_merge(struct ann *to, const struct ann *from)
 static void
 path_push(struct vctx *c, const char *key, size_t idx)
 {
-	if (c->npath == c->pathcap) {
-		c->pathcap = c->pathcap ? c->pathcap * 2 : 32;
-		c->path = xrealloc(c->path, c->pathcap * sizeof(*c->path));
-	}
+	if (c->npath == c->pathcap)
+		c->path = grow(c->path, &c->pathcap, sizeof(*c->path), c->pathbuf);
 	c->path[c->npath].key = key;
 	c->path[c->npath++].idx = idx;
 }
@@ -1446,14 +1460,14 @@ fail_simple(struct vctx *c, const char *kw, json_object *x, const char *fmt, ...
 /* " the maximum of 3" etc.: the limit as Python prints it */
 static void
 fail_limit(struct vctx *c, const char *kw, json_object *x, const char *what,
-    json_object *limit)
+    json_object *limit, size_t max)
 {
 	struct buf b;
 
 	if (!MSG_START(b, x))
 		return;
 	buf_puts(&b, what);
-	js_repr(&b, limit, REPR_MAX);
+	js_repr(&b, limit, max);
 	add_error(c, kw, &b);
 }
 
@@ -1517,25 +1531,25 @@ v_number(struct vctx *c, const struct node *n, json_object *x)
 
 	if (n->minimum != NULL && num_cmp(x, n->minimum) < 0) {
 		ok = false;
-		fail_limit(c, "minimum", x, " is less than the minimum of ", n->minimum);
+		fail_limit(c, "minimum", x, " is less than the minimum of ", n->minimum, REPR_MAX);
 	}
 	if (n->maximum != NULL && num_cmp(x, n->maximum) > 0) {
 		ok = false;
-		fail_limit(c, "maximum", x, " is greater than the maximum of ", n->maximum);
+		fail_limit(c, "maximum", x, " is greater than the maximum of ", n->maximum, REPR_MAX);
 	}
 	if (n->exmin != NULL && num_cmp(x, n->exmin) <= 0) {
 		ok = false;
 		fail_limit(c, "exclusiveMinimum", x,
-		    " is less than or equal to the minimum of ", n->exmin);
+		    " is less than or equal to the minimum of ", n->exmin, REPR_MAX);
 	}
 	if (n->exmax != NULL && num_cmp(x, n->exmax) >= 0) {
 		ok = false;
 		fail_limit(c, "exclusiveMaximum", x,
-		    " is greater than or equal to the maximum of ", n->exmax);
+		    " is greater than or equal to the maximum of ", n->exmax, REPR_MAX);
 	}
 	if (n->multiple != NULL && !multiple_ok(x, n->multiple)) {
 		ok = false;
-		fail_limit(c, "multipleOf", x, " is not a multiple of ", n->multiple);
+		fail_limit(c, "multipleOf", x, " is not a multiple of ", n->multiple, REPR_MAX);
 	}
 	return ok;
 }
@@ -1818,10 +1832,15 @@ v_object(struct vctx *c, const struct node *n, json_object *x, struct ann *a)
 		}
 		c->npath--;
 		if (n->propnames != NULL) {
-			json_object *name = json_object_new_string(k);
-			if (!v_node(c, n->propnames, name, NULL))
+			/* one string object per validation, refilled; a nested
+			 * propertyNames (a schema about names' names) cannot
+			 * occur since names are strings */
+			if (c->name == NULL)
+				c->name = json_object_new_string(k);
+			else
+				json_object_set_string(c->name, k);
+			if (!v_node(c, n->propnames, c->name, NULL))
 				ok = false;
-			json_object_put(name);
 		}
 		if (seen && a != NULL)
 			a->mark[i] = 1;
@@ -2085,7 +2104,7 @@ v_body(struct vctx *c, const struct node *n, json_object *x, struct ann *a)
 				break;
 		if (i == cnt) {
 			ok = false;
-			fail_limit(c, "enum", x, " is not one of ", n->enumv);
+			fail_limit(c, "enum", x, " is not one of ", n->enumv, 0);
 		}
 	}
 	if (!ok && c->quiet)
@@ -2136,10 +2155,9 @@ v_node(struct vctx *c, const struct node *n, json_object *x, struct ann *a)
 	}
 	c->depth++;
 	if (c->nscope == 0 || c->scope[c->nscope - 1] != n->res) {
-		if (c->nscope == c->scopecap) {
-			c->scopecap = c->scopecap ? c->scopecap * 2 : 16;
-			c->scope = xrealloc(c->scope, c->scopecap * sizeof(*c->scope));
-		}
+		if (c->nscope == c->scopecap)
+			c->scope = grow(c->scope, &c->scopecap, sizeof(*c->scope),
+			    c->scopebuf);
 		c->scope[c->nscope++] = n->res;
 		pushed = true;
 	}
@@ -2176,10 +2194,17 @@ validate(const struct js_schema *s, json_object *x, struct js_errors *out)
 	c.s = s;
 	c.out = out;
 	c.quiet = out == NULL;
+	c.path = c.pathbuf;
+	c.pathcap = sizeof(c.pathbuf) / sizeof(c.pathbuf[0]);
+	c.scope = c.scopebuf;
+	c.scopecap = sizeof(c.scopebuf) / sizeof(c.scopebuf[0]);
 	ok = v_node(&c, s->root, x, NULL);
-	free(c.path);
-	free(c.scope);
+	if (c.path != c.pathbuf)
+		free(c.path);
+	if (c.scope != c.scopebuf)
+		free(c.scope);
 	pcre2_match_data_free(c.md);
+	json_object_put(c.name);
 	if (!ok && out != NULL && c.nerr == 0) {
 		/* cannot happen, but a failure must carry a reason */
 		struct buf b;

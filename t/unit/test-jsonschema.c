@@ -221,6 +221,259 @@ run_suite(void)
 	}
 }
 
+
+/* ---- DANDI schemas ---- */
+
+#define DANDI_BASE "https://raw.githubusercontent.com/dandi/schema/master/releases/0.6.9/"
+
+static const char *const dandi_files[] = {
+	"dandiset.json", "asset.json", "published-dandiset.json",
+	"published-asset.json", NULL
+};
+
+static const char valid_dandiset[] =
+    "{\"id\": \"DANDI:000123/draft\", \"identifier\": \"DANDI:000123\","
+    " \"name\": \"Hippocampal recordings\","
+    " \"description\": \"Silicon probe recordings in CA1 of freely moving mice.\","
+    " \"contributor\": [{\"schemaKey\": \"Person\", \"name\": \"Lovelace, Augusta Ada\","
+    "   \"email\": \"ada@example.org\", \"identifier\": \"0000-0002-1825-0097\","
+    "   \"roleName\": [\"dcite:Author\", \"dcite:ContactPerson\"], \"includeInCitation\": true},"
+    "  {\"schemaKey\": \"Organization\", \"name\": \"Example Institute\","
+    "   \"roleName\": [\"dcite:Sponsor\"], \"identifier\": \"https://ror.org/0abcd1234\"}],"
+    " \"license\": [\"spdx:CC-BY-4.0\"],"
+    " \"citation\": \"Lovelace (2024) Hippocampal recordings (Version draft) [Data set]. DANDI archive.\","
+    " \"assetsSummary\": {\"schemaKey\": \"AssetsSummary\", \"numberOfBytes\": 0, \"numberOfFiles\": 0},"
+    " \"manifestLocation\": [\"https://api.dandiarchive.org/api/dandisets/000123/versions/draft/assets/\"],"
+    " \"version\": \"draft\", \"schemaKey\": \"Dandiset\", \"schemaVersion\": \"0.6.9\","
+    " \"dateCreated\": \"2024-01-02T03:04:05.123456+00:00\"}";
+
+static const char valid_asset[] =
+    "{\"id\": \"dandiasset:0b5f4e5c-9a2d-4f3e-8c1b-2a3b4c5d6e7f\","
+    " \"identifier\": \"0b5f4e5c-9a2d-4f3e-8c1b-2a3b4c5d6e7f\","
+    " \"schemaKey\": \"Asset\", \"schemaVersion\": \"0.6.9\", \"contentSize\": 18446744,"
+    " \"encodingFormat\": \"application/x-nwb\", \"path\": \"sub-01/sub-01_ses-1_ecephys.nwb\","
+    " \"digest\": {\"dandi:dandi-etag\": \"6f1b2c3d4e5f60718293a4b5c6d7e8f9-2\","
+    "   \"dandi:sha2-256\": \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"},"
+    " \"contentUrl\": [\"https://api.dandiarchive.org/api/assets/0b5f4e5c-9a2d-4f3e-8c1b-2a3b4c5d6e7f/download/\","
+    "   \"https://dandiarchive.s3.amazonaws.com/blobs/6f1/b2c/6f1b2c3d\"],"
+    " \"dateModified\": \"2024-01-02T03:04:05+00:00\","
+    " \"blobDateModified\": \"2024-01-01T00:00:00+00:00\","
+    " \"wasGeneratedBy\": [{\"schemaKey\": \"Session\", \"name\": \"ses-1\","
+    "   \"identifier\": \"ses-1\", \"startDate\": \"2023-05-06T07:08:09+02:00\"},"
+    "  {\"schemaKey\": \"Activity\", \"name\": \"Metadata generation\","
+    "   \"startDate\": \"2024-01-02T03:04:05+00:00\", \"endDate\": \"2024-01-02T03:04:06+00:00\"}],"
+    " \"wasAttributedTo\": [{\"schemaKey\": \"Participant\", \"identifier\": \"01\","
+    "   \"species\": {\"schemaKey\": \"SpeciesType\", \"name\": \"Mus musculus - House mouse\","
+    "     \"identifier\": \"http://purl.obolibrary.org/obo/NCBITaxon_10090\"},"
+    "   \"sex\": {\"schemaKey\": \"SexType\", \"name\": \"Male\","
+    "     \"identifier\": \"http://purl.obolibrary.org/obo/PATO_0000384\"},"
+    "   \"age\": {\"schemaKey\": \"PropertyValue\", \"value\": \"P90D\", \"unitText\": \"ISO-8601 duration\","
+    "     \"valueReference\": {\"schemaKey\": \"PropertyValue\", \"value\": \"dandi:BirthReference\"}}}],"
+    " \"approach\": [{\"schemaKey\": \"ApproachType\", \"name\": \"electrophysiological approach\"}],"
+    " \"measurementTechnique\": [{\"schemaKey\": \"MeasurementTechniqueType\", \"name\": \"spike sorting technique\"}],"
+    " \"variableMeasured\": [{\"schemaKey\": \"PropertyValue\", \"value\": \"ElectricalSeries\"}]}";
+
+static struct js_registry *
+dandi_registry(void)
+{
+	struct js_registry	*r = js_registry_new();
+	char			 path[1024], uri[1024], err[256];
+
+	for (size_t i = 0; dandi_files[i] != NULL; i++) {
+		json_object *doc;
+
+		snprintf(path, sizeof(path), "%s/%s", DANDI, dandi_files[i]);
+		snprintf(uri, sizeof(uri), "%s%s", DANDI_BASE, dandi_files[i]);
+		doc = json_object_from_file(path);
+		ok(doc != NULL && js_registry_add(r, uri, doc, err, sizeof(err)) == 0,
+		    "DANDI %s loads", dandi_files[i]);
+		json_object_put(doc);
+	}
+	return r;
+}
+
+static struct js_schema *
+dandi_compile(struct js_registry *r, const char *file, int flags)
+{
+	char			 uri[1024], err[256] = "";
+	struct js_schema	*s;
+
+	snprintf(uri, sizeof(uri), "%s%s", DANDI_BASE, file);
+	s = js_compile(r, uri, flags, err, sizeof(err));
+	ok(s != NULL, "DANDI %s compiles%s%s", file, s ? "" : ": ", err);
+	return s;
+}
+
+/* Validates a modified copy of doc (set key to value, or delete key when
+ * value is NULL) and compares the errors with want: "pointer|keyword|message"
+ * lines, in order. */
+static void
+check_errors(const struct js_schema *s, const char *doc, const char *edit,
+    const char *const *want, const char *name)
+{
+	json_object	*x = json_tokener_parse(doc), *patch;
+	struct js_errors e;
+	struct buf	 got, exp;
+	int		 n;
+
+	/* edit: a JSON object whose members replace those of x; null deletes */
+	patch = json_tokener_parse(edit);
+	json_object_object_foreach(patch, k, v) {
+		if (v == NULL)
+			json_object_object_del(x, k);
+		else
+			json_object_object_add(x, k, json_object_get(v));
+	}
+	js_errors_init(&e, 0);
+	n = js_validate(s, x, &e);
+	buf_init(&got);
+	buf_init(&exp);
+	buf_puts(&got, "");
+	buf_puts(&exp, "");
+	for (size_t i = 0; i < e.n; i++)
+		buf_printf(&got, "%s|%s|%s\n", e.v[i].pointer, e.v[i].keyword,
+		    e.v[i].message);
+	for (size_t i = 0; want[i] != NULL; i++)
+		buf_printf(&exp, "%s\n", want[i]);
+	is_str(got.data, exp.data, name);
+	is_int(n, e.n, "js_validate returns the error count");
+	js_errors_free(&e);
+	buf_free(&got);
+	buf_free(&exp);
+	json_object_put(patch);
+	json_object_put(x);
+}
+
+static void
+run_dandi(void)
+{
+	struct js_registry	*r = dandi_registry();
+	struct js_schema	*ds, *as, *pds, *pas, *person, *fmt;
+	json_object		*x;
+	struct js_errors	 e;
+	char			 err[256];
+
+	ds = dandi_compile(r, "dandiset.json", 0);
+	as = dandi_compile(r, "asset.json", 0);
+	pds = dandi_compile(r, "published-dandiset.json", 0);
+	pas = dandi_compile(r, "published-asset.json", 0);
+	fmt = dandi_compile(r, "dandiset.json", JS_FORMAT_ASSERT);
+	person = js_compile(r, DANDI_BASE "dandiset.json#/$defs/Person", 0, err, sizeof(err));
+	ok(person != NULL, "a fragment of a DANDI schema compiles");
+	if (ds == NULL || as == NULL || pds == NULL || pas == NULL || person == NULL ||
+	    fmt == NULL)
+		goto out;
+
+	x = json_tokener_parse(valid_dandiset);
+	js_errors_init(&e, 0);
+	is_int(js_validate(ds, x, &e), 0, "a minimal Dandiset is valid");
+	for (size_t i = 0; i < e.n; i++)
+		printf("#   %s: %s\n", e.v[i].pointer, e.v[i].message);
+	js_errors_free(&e);
+	ok(js_is_valid(fmt, x), "... also with formats asserted");
+	ok(!js_is_valid(pds, x), "... but not as a published Dandiset");
+	json_object_put(x);
+	x = json_tokener_parse(valid_asset);
+	js_errors_init(&e, 0);
+	is_int(js_validate(as, x, &e), 0, "a realistic asset is valid");
+	for (size_t i = 0; i < e.n; i++)
+		printf("#   %s: %s\n", e.v[i].pointer, e.v[i].message);
+	js_errors_free(&e);
+	json_object_put(x);
+
+	check_errors(ds, valid_dandiset, "{\"name\": null}", (const char *[]){
+	    "|required|'name' is a required property", NULL }, "missing name");
+	check_errors(ds, valid_dandiset, "{\"license\": [\"spdx:CC-BY-4.0\", \"CC-BY\"]}",
+	    (const char *[]){ "/license/1|enum|'CC-BY' is not one of "
+	    "['spdx:CC0-1.0', 'spdx:CC-BY-4.0']", NULL }, "bad license");
+	check_errors(ds, valid_dandiset, "{\"contributor\": [{\"schemaKey\": \"Person\","
+	    " \"name\": \"Doe, Jane\", \"email\": 5}]}", (const char *[]){
+	    "/contributor/0|oneOf|{'schemaKey': 'Person', 'name': 'Doe, Jane', 'email': 5}"
+	    " is not valid under any of the given schemas", NULL },
+	    "a bad contributor is one error at the oneOf");
+	check_errors(person, "{\"schemaKey\": \"Person\", \"name\": \"Doe, Jane\"}",
+	    "{\"email\": 5, \"roleName\": [\"dcite:Author\", \"Boss\"]}", (const char *[]){
+	    "/email|type|5 is not of type 'string'",
+	    "/roleName/1|enum|'Boss' is not one of ['dcite:Author', 'dcite:Conceptualization', "
+	    "'dcite:ContactPerson', 'dcite:DataCollector', 'dcite:DataCurator', "
+	    "'dcite:DataManager', 'dcite:FormalAnalysis', 'dcite:FundingAcquisition', "
+	    "'dcite:Investigation', 'dcite:Maintainer', 'dcite:Methodology', 'dcite:Producer', "
+	    "'dcite:ProjectLeader', 'dcite:ProjectManager', 'dcite:ProjectMember', "
+	    "'dcite:ProjectAdministration', 'dcite:Researcher', 'dcite:Resources', "
+	    "'dcite:Software', 'dcite:Supervision', 'dcite:Validation', 'dcite:Visualization', "
+	    "'dcite:Funder', 'dcite:Sponsor', 'dcite:StudyParticipant', 'dcite:Affiliation', "
+	    "'dcite:EthicsApproval', 'dcite:Other']", NULL },
+	    "wrong type in a Person's email, bad role");
+	check_errors(ds, valid_dandiset, "{\"identifier\": \"DANDI:12\", \"schemaKey\": \"Dataset\","
+	    " \"description\": null, \"contributor\": [],"
+	    " \"assetsSummary\": {\"schemaKey\": \"AssetsSummary\", \"numberOfBytes\": 1.0,"
+	    "   \"numberOfFiles\": \"ten\"}}", (const char *[]){
+	    "|required|'description' is a required property",
+	    "/identifier|pattern|'DANDI:12' does not match '^DANDI\\\\:\\\\d{6}$'",
+	    "/contributor|minItems|[] is too short",
+	    "/assetsSummary/numberOfFiles|type|'ten' is not of type 'integer'",
+	    "/schemaKey|const|'Dandiset' was expected", NULL },
+	    "every error is collected, 1.0 is an integer");
+	check_errors(fmt, valid_dandiset, "{\"dateCreated\": \"2024-02-30T00:00:00Z\"}",
+	    (const char *[]){ "/dateCreated|format|'2024-02-30T00:00:00Z' is not a "
+	    "'date-time'", NULL }, "format asserted when asked");
+	check_errors(ds, valid_dandiset, "{\"dateCreated\": \"2024-02-30T00:00:00Z\"}",
+	    (const char *[]){ NULL }, "format is an annotation by default");
+
+	/* maxLength counts code points: 3000 two-byte characters fit */
+	{
+		struct buf d;
+		char edit[8000];
+
+		buf_init(&d);
+		for (int i = 0; i < 3000; i++)
+			buf_puts(&d, "\xc3\xa9");
+		snprintf(edit, sizeof(edit), "{\"description\": \"%s\"}", d.data);
+		check_errors(ds, valid_dandiset, edit, (const char *[]){ NULL },
+		    "3000 characters in 6000 bytes are not too long");
+		buf_free(&d);
+	}
+
+	/* the error cap */
+	{
+		json_object *y = json_tokener_parse("{\"contributor\": 1, \"license\": 2}");
+		js_errors_init(&e, 2);
+		js_validate(ds, y, &e);
+		ok(e.n == 2 && e.truncated, "errors stop at the cap (%zu), truncated set", e.n);
+		ok(e.n > 0 && json_object_array_length(e.v[0].path) == 0,
+		    "a root error has an empty path");
+		js_errors_free(&e);
+		json_object_put(y);
+	}
+
+	/* speed: not asserted */
+	{
+		struct timespec	 t0, t1;
+		int		 n = 20000, bad = 0;
+		double		 secs;
+
+		x = json_tokener_parse(valid_asset);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < n; i++)
+			if (js_validate(as, x, NULL) != 0)
+				bad++;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+		printf("# speed: %d asset validations in %.3f s: %.0f per second\n", n,
+		    secs, n / secs);
+		is_int(bad, 0, "the asset stays valid over many validations");
+		json_object_put(x);
+	}
+out:
+	js_schema_free(ds);
+	js_schema_free(as);
+	js_schema_free(pds);
+	js_schema_free(pas);
+	js_schema_free(person);
+	js_schema_free(fmt);
+	js_registry_free(r);
+}
+
 int
 main(void)
 {
@@ -234,6 +487,7 @@ main(void)
 	}
 	run_suite();
 	printf("# suite: %d of %d cases pass\n", total_passed, total_cases);
+	run_dandi();
 
 	for (size_t i = 0; i < nremote; i++) {
 		free(remote[i].uri);
