@@ -493,6 +493,7 @@ struct dep {
 struct node {
 	json_object	*src;
 	struct resource	*res;
+	bool		 broken;	/* its compilation failed: never usable */
 	int		 boolean;	/* -1, or the value of a boolean schema */
 	unsigned	 types;		/* 0: no "type" */
 	bool		 uneval;	/* has unevaluated*: tracks annotations */
@@ -552,6 +553,8 @@ struct cctx {
 	char			*err;
 	size_t			 errlen;
 	bool			 failed;
+	struct node		**made;		/* nodes new in this compilation */
+	size_t			 nmade;
 };
 
 static void
@@ -1031,8 +1034,11 @@ compile(struct cctx *c, json_object *s, struct resource *res)
 	struct node	*n;
 	struct resource	*w;
 
-	if ((n = hm_get(&c->reg->nodes, s)) != NULL)
+	if ((n = hm_get(&c->reg->nodes, s)) != NULL) {
+		if (n->broken)
+			cfail(c, "a schema referenced here failed to compile before");
 		return n;
+	}
 	if ((w = hm_get(&c->reg->where, s)) == NULL) {
 		/* Index it now so that its $ids and anchors are known. */
 		index_schema(c->reg, s, res);
@@ -1043,6 +1049,8 @@ compile(struct cctx *c, json_object *s, struct resource *res)
 	n->res = w;
 	n->boolean = -1;
 	hm_put(&c->reg->nodes, s, n);
+	c->made = xrealloc(c->made, (c->nmade + 1) * sizeof(*c->made));
+	c->made[c->nmade++] = n;
 	if (json_object_is_type(s, json_type_boolean))
 		n->boolean = json_object_get_boolean(s);
 	else if (json_object_is_type(s, json_type_object))
@@ -1071,10 +1079,17 @@ static struct js_schema *
 compile_entry(struct js_registry *r, json_object *s, struct resource *res,
     int flags, char *err, size_t errlen)
 {
-	struct cctx	 c = { r, err, errlen, false };
+	struct cctx	 c = { r, err, errlen, false, NULL, 0 };
 	struct node	*n = compile(&c, s, res);
 	struct js_schema *js;
 
+	/* Nodes stay cached (others may point at them) but a failed
+	 * compilation poisons every node it made, so no later compile
+	 * succeeds through a half-built one. */
+	if (c.failed)
+		for (size_t i = 0; i < c.nmade; i++)
+			c.made[i]->broken = true;
+	free(c.made);
 	if (c.failed)
 		return NULL;
 	js = xcalloc(1, sizeof(*js));

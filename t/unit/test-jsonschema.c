@@ -474,6 +474,160 @@ out:
 	js_registry_free(r);
 }
 
+
+/* ---- the API and messages, on small schemas ---- */
+
+/* Compiles schema text (added without a URI) and returns the errors of
+ * instance text as "pointer|keyword|message" lines. */
+static char *
+errors_of(const char *schema, const char *instance)
+{
+	struct js_registry	*r = js_registry_new();
+	json_object		*sch = json_tokener_parse(schema);
+	json_object		*x = json_tokener_parse(instance);
+	struct js_schema	*s;
+	struct js_errors	 e;
+	struct buf		 b;
+	char			 err[256];
+
+	buf_init(&b);
+	buf_puts(&b, "");
+	if (js_registry_add(r, NULL, sch, err, sizeof(err)) != 0 ||
+	    (s = js_compile_schema(r, sch, JS_FORMAT_ASSERT, err, sizeof(err))) == NULL)
+		buf_printf(&b, "compile: %s", err);
+	else {
+		js_errors_init(&e, 0);
+		js_validate(s, x, &e);
+		for (size_t i = 0; i < e.n; i++)
+			buf_printf(&b, "%s%s|%s|%s", i ? "\n" : "", e.v[i].pointer,
+			    e.v[i].keyword, e.v[i].message);
+		js_errors_free(&e);
+		js_schema_free(s);
+	}
+	json_object_put(sch);
+	json_object_put(x);
+	js_registry_free(r);
+	return b.data;
+}
+
+#define IS_ERR(schema, instance, want) do {				\
+	char *got_ = errors_of((schema), (instance));			\
+	is_str(got_, (want), instance " against " schema);		\
+	free(got_);							\
+} while (0)
+
+static void
+run_api(void)
+{
+	struct js_registry	*r = js_registry_new();
+	struct js_schema	*s;
+	struct js_errors	 e;
+	json_object		*a, *b, *x;
+	char			 err[256];
+
+	IS_ERR("{\"type\": \"integer\"}", "\"abc\"", "|type|'abc' is not of type 'integer'");
+	IS_ERR("{\"type\": \"integer\"}", "1.0", "");
+	IS_ERR("{\"type\": [\"string\", \"null\"]}", "1.5",
+	    "|type|1.5 is not of type 'null', 'string'");
+	IS_ERR("{\"maximum\": 3}", "5", "|maximum|5 is greater than the maximum of 3");
+	IS_ERR("{\"minimum\": 3.5}", "1", "|minimum|1 is less than the minimum of 3.5");
+	IS_ERR("{\"exclusiveMaximum\": 3}", "3",
+	    "|exclusiveMaximum|3 is greater than or equal to the maximum of 3");
+	IS_ERR("{\"multipleOf\": 0.0001}", "0.0075", "");
+	IS_ERR("{\"multipleOf\": 0.01}", "19.99", "");
+	IS_ERR("{\"multipleOf\": 1e-8}", "12391239123", "");
+	IS_ERR("{\"multipleOf\": 3}", "9007199254740994", "|multipleOf|9007199254740994 is "
+	    "not a multiple of 3");
+	IS_ERR("{\"multipleOf\": 1.5}", "35", "|multipleOf|35 is not a multiple of 1.5");
+	IS_ERR("{\"pattern\": \"^[0-9]+$\"}", "\"x\"", "|pattern|'x' does not match '^[0-9]+$'");
+	IS_ERR("{\"pattern\": \"^\\\\d+$\"}", "\"\xd9\xa3\"",
+	    "|pattern|'\xd9\xa3' does not match '^\\\\d+$'");
+	IS_ERR("{\"pattern\": \"^\\\\p{L}{2}$\"}", "\"\xc3\xa9t\"", "");
+	IS_ERR("{\"pattern\": \"^.$\"}", "\"\xf0\x9f\x90\xb2\"", "");
+	IS_ERR("{\"enum\": [\"a\", \"b\"]}", "\"foo\"", "|enum|'foo' is not one of ['a', 'b']");
+	IS_ERR("{\"enum\": [1, {\"a\": [true, null]}]}", "{\"a\": [true, null]}", "");
+	IS_ERR("{\"const\": {\"a\": 1, \"b\": 2.0}}", "{\"b\": 2, \"a\": 1.0}", "");
+	IS_ERR("{\"const\": false}", "0", "|const|False was expected");
+	IS_ERR("{\"minLength\": 3}", "\"\xc3\xa9\xc3\xa9\"", "|minLength|'\xc3\xa9\xc3\xa9' is too short");
+	IS_ERR("{\"maxLength\": 2}", "\"\xc3\xa9\xc3\xa9\"", "");
+	IS_ERR("{\"required\": [\"name\", \"id\"]}", "{\"id\": 1}",
+	    "|required|'name' is a required property");
+	IS_ERR("{\"properties\": {\"a\": {}}, \"additionalProperties\": false}",
+	    "{\"a\": 1, \"b\": 2, \"c\": 3}",
+	    "|additionalProperties|Additional properties are not allowed ('b', 'c' were unexpected)");
+	IS_ERR("{\"anyOf\": [{\"type\": \"string\"}, {\"minimum\": 10}]}", "5",
+	    "|anyOf|5 is not valid under any of the given schemas");
+	IS_ERR("{\"oneOf\": [{\"minimum\": 1}, {\"maximum\": 10}]}", "5",
+	    "|oneOf|5 is valid under each of {'minimum': 1}, {'maximum': 10}");
+	IS_ERR("{\"not\": {\"type\": \"string\"}}", "\"s\"",
+	    "|not|'s' should not be valid under {'type': 'string'}");
+	IS_ERR("{\"items\": false}", "[1]", "|items|[1] is expected to be empty");
+	IS_ERR("{\"properties\": {\"a\": false}}", "{\"a\": \"it's\"}",
+	    "/a|false|False schema does not allow \"it's\"");
+	IS_ERR("{\"uniqueItems\": true}", "[1, 1.0]", "|uniqueItems|[1, 1.0] has non-unique elements");
+	IS_ERR("{\"dependentRequired\": {\"foo\": [\"bar\"]}}", "{\"foo\": 1}",
+	    "|dependentRequired|'bar' is a dependency of 'foo'");
+	IS_ERR("{\"minItems\": 2, \"maxProperties\": 0}", "[null]", "|minItems|[None] is too short");
+	IS_ERR("{\"contains\": {\"type\": \"integer\"}, \"maxContains\": 1}", "[1, 2, \"x\"]",
+	    "|maxContains|[1, 2, 'x'] has too many items matching the given schema "
+	    "(expected at most 1)");
+	IS_ERR("{\"format\": \"email\"}", "\"nobody\"", "|format|'nobody' is not a 'email'");
+	IS_ERR("{\"format\": \"x-unknown\"}", "\"anything\"", "");
+	IS_ERR("{\"pattern\": \"(\"}", "1", "compile: bad regex '(': missing closing "
+	    "parenthesis at 1");
+	IS_ERR("{\"$ref\": \"#/$defs/missing\"}", "1",
+	    "compile: cannot resolve reference urn:x-jsonschema:anonymous:1#/$defs/missing");
+	IS_ERR("{\"$defs\": {\"a/b\": {\"type\": \"integer\"}, \"c~d\": {\"minimum\": 5},"
+	    " \"e%f\": {\"maximum\": 7}}, \"allOf\": [{\"$ref\": \"#/$defs/a~1b\"},"
+	    " {\"$ref\": \"#/$defs/c~0d\"}, {\"$ref\": \"#/$defs/e%25f\"}]}", "8.5",
+	    "|type|8.5 is not of type 'integer'\n|maximum|8.5 is greater than the maximum of 7");
+	IS_ERR("{\"properties\": {\"kids\": {\"items\": {\"$ref\": \"#\"}}}, \"required\": [\"n\"]}",
+	    "{\"n\": 1, \"kids\": [{\"n\": 2, \"kids\": [{\"n\": 3}, {\"kids\": []}]}]}",
+	    "/kids/0/kids/1|required|'n' is a required property");
+	IS_ERR("{\"$ref\": \"#\"}", "1", "|$ref|1 is nested too deeply (recursive schema?)");
+
+	/* refs across documents: by an explicit URI, by $id, relative */
+	a = json_tokener_parse("{\"$defs\": {\"Person\": {\"type\": \"object\","
+	    " \"properties\": {\"name\": {\"type\": \"string\"}}, \"required\": [\"name\"]},"
+	    " \"Named\": {\"$anchor\": \"named\", \"required\": [\"name\"]}}}");
+	b = json_tokener_parse("{\"$id\": \"https://example/sub/list.json\", \"type\": \"array\","
+	    " \"items\": {\"allOf\": [{\"$ref\": \"../dandiset.json#/$defs/Person\"},"
+	    " {\"$ref\": \"https://example/dandiset.json#named\"}]}}");
+	ok(js_registry_add(r, "https://example/dandiset.json", a, err, sizeof(err)) == 0 &&
+	    js_registry_add(r, NULL, b, err, sizeof(err)) == 0, "two documents added");
+	json_object_put(a);
+	json_object_put(b);
+	s = js_compile(r, "https://example/sub/list.json", 0, err, sizeof(err));
+	ok(s != NULL, "a schema referring to another document compiles");
+	x = json_tokener_parse("[{\"name\": \"a\"}, {\"name\": 5}, {}]");
+	js_errors_init(&e, 0);
+	is_int(js_validate(s, x, &e), 3, "three errors across documents");
+	if (e.n == 3) {
+		is_str(e.v[0].pointer, "/1/name", "pointer of the nested error");
+		is_str(json_object_to_json_string_ext(e.v[0].path, JSON_C_TO_STRING_PLAIN),
+		    "[1,\"name\"]", "path tokens: index, then key");
+		is_str(e.v[1].message, "'name' is a required property", "required across documents");
+		is_str(e.v[2].pointer, "/2", "the anchor's required too");
+	}
+	js_errors_free(&e);
+	json_object_put(x);
+	js_schema_free(s);
+	s = js_compile(r, "https://example/nowhere.json", 0, err, sizeof(err));
+	ok(s == NULL && strstr(err, "nowhere") != NULL, "an unknown URI does not compile: %s", err);
+	js_registry_free(r);
+
+	{
+		struct buf rb;
+		x = json_tokener_parse("[1.0, 1e300, 0.1, -2, true, null, \"a\\nb\", {\"k\": []}]");
+		buf_init(&rb);
+		js_repr(&rb, x, 0);
+		is_str(rb.data, "[1.0, 1e+300, 0.1, -2, True, None, 'a\\nb', {'k': []}]",
+		    "js_repr writes Python reprs");
+		buf_free(&rb);
+		json_object_put(x);
+	}
+}
+
 int
 main(void)
 {
@@ -488,6 +642,7 @@ main(void)
 	run_suite();
 	printf("# suite: %d of %d cases pass\n", total_passed, total_cases);
 	run_dandi();
+	run_api();
 
 	for (size_t i = 0; i < nremote; i++) {
 		free(remote[i].uri);
