@@ -23,6 +23,13 @@
  * including unevaluatedProperties/unevaluatedItems and $dynamicRef/
  * $dynamicAnchor. $vocabulary is ignored (all vocabularies are on).
  * "format" is an annotation unless JS_FORMAT_ASSERT is given.
+ * Patterns are PCRE2 in UTF mode, read as ECMA-262 would: \d and \w are
+ * ASCII, "$" matches only at the end, \uXXXX and \p{Letter} work.
+ *
+ * Messages follow Python jsonschema ("'name' is a required property",
+ * "5 is greater than the maximum of 3"); a failed anyOf/oneOf is one error
+ * at its own location, not one per branch. Quoted instance values are cut
+ * after 200 bytes with "...".
  */
 #ifndef DANDI_JSONSCHEMA_H
 #define DANDI_JSONSCHEMA_H
@@ -38,7 +45,7 @@ struct js_schema;
 /* js_compile flags. */
 #define JS_FORMAT_ASSERT	0x1	/* "format" fails unknown-good values */
 
-/* One validation error. */
+/* One validation error; its strings and path belong to the js_errors. */
 struct js_error {
 	char		*pointer;	/* instance location, JSON pointer ("" = root) */
 	json_object	*path;		/* the same as an array of keys (strings) and
