@@ -1769,12 +1769,14 @@ v_dependent(struct vctx *c, const struct node *n, json_object *x, struct ann *a)
 
 	for (size_t i = 0; i < n->ndepreq; i++) {
 		json_object *req = n->depreq[i].req;
-		if (!json_object_object_get_ex(x, n->depreq[i].name, NULL))
+		if (!json_object_is_type(req, json_type_array) ||
+		    !json_object_object_get_ex(x, n->depreq[i].name, NULL))
 			continue;
 		for (size_t j = 0; j < json_object_array_length(req); j++) {
 			json_object *k = json_object_array_get_idx(req, j);
 			struct buf b;
-			if (json_object_object_get_ex(x, json_object_get_string(k), NULL))
+			if (!json_object_is_type(k, json_type_string) ||
+			    json_object_object_get_ex(x, json_object_get_string(k), NULL))
 				continue;
 			ok = false;
 			if (c->quiet)
