@@ -111,7 +111,8 @@ export async function run({ base, token, browser, tap, shots }) {
     assertEq(await page.locator('[data-fact=files]').textContent(), '2', 'file count');
     const body = await page.locator('.header-card').textContent();
     assert(body.includes('Licenses: spdx:CC0-1.0'), 'license');
-    assert(body.includes('Contact Admin'), 'contact person');
+    const contact = (await api.get(`/api/dandisets/${seeded.mouse}/`)).contact_person;
+    assert(contact && body.includes(`Contact ${contact}`), `contact person ${contact}`);
     assert(await page.locator('.description strong', { hasText: names.mouse }).count() === 1, 'markdown rendered');
     await page.locator('#download').click();
     const cmd = await page.locator('.cli-command').textContent();
