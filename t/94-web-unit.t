@@ -7,6 +7,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use POSIX ();
 
 my $ROOT = abs_path(dirname(__FILE__) . '/..');
 my $VITEST = "$ROOT/web/node_modules/.bin/vitest";
