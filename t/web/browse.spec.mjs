@@ -11,6 +11,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export async function run({ base, token, browser, tap, shots }) {
   const api = new Api(base, token);
   const tag = `w${Date.now().toString(36)}`;
+  const ptag = `p${tag.slice(1)}`; // for the paging fillers: not a match for tag
   const names = { mouse: `Mouse visual cortex ${tag}`, fish: `Zebrafish whole-brain imaging ${tag}`, rat: `Rat hippocampus ${tag}` };
   const bytes = Buffer.from(`NWB-ish test payload ${tag}\n${'0123456789abcdef'.repeat(64)}\n`);
   const seeded = {};
@@ -22,6 +23,11 @@ export async function run({ base, token, browser, tap, shots }) {
 
   // ---- seed data through the API
   await tap.test('seed: dandisets and uploaded files through the API', async () => {
+    // Fillers first, so the named ones are the most recently modified.
+    for (let i = 1; i <= 9; i++) {
+      const name = `Filler ${i} ${ptag}`;
+      await api.post('/api/dandisets/', { name, metadata: { name, description: 'A filler for paging.', license: ['spdx:CC0-1.0'] } });
+    }
     for (const [k, name] of Object.entries(names)) {
       const d = await api.post('/api/dandisets/', {
         name,
@@ -101,6 +107,18 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.waitForFunction((first) => document.querySelector('.ds-name') && document.querySelector('.ds-name').textContent === first, names.fish);
     await page.getByLabel('Sort by').selectOption('id');
     await page.waitForURL(/ordering=-id/);
+  });
+
+  await tap.test('paging: 9 results over two pages of 8 (?page=)', async () => {
+    await page.goto(`/dandiset/search?search=${ptag}&ordering=name`);
+    await page.getByText('9 results found').waitFor();
+    assertEq(await page.locator('.ds-item').count(), 8, 'page 1 has 8');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.waitForURL(/page=2/);
+    await page.waitForFunction(() => document.querySelectorAll('.ds-item').length === 1);
+    assertEq(await page.locator('.ds-name').textContent(), `Filler 9 ${ptag}`, 'last one on page 2');
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('.ds-item').length === 8);
   });
 
   await tap.test('landing page: name, description, facts, license, citation, CLI download command', async () => {
@@ -237,6 +255,54 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.getByRole('link', { name: 'My Dandisets' }).click();
     await page.waitForURL(/\/dandiset\/my/);
     await page.getByRole('link', { name: `Created in the browser ${tag}` }).waitFor();
+  });
+
+  await tap.test('create an embargoed dandiset: award query parameters, embargo banner, hidden from others', async () => {
+    await page.goto('/dandiset/create');
+    await page.getByLabel('Embargo this Dandiset').check();
+    await page.getByLabel('Title').fill(`Embargoed in the browser ${tag}`);
+    await page.getByLabel('Description').fill('An embargoed dandiset made by the browser tests.');
+    await page.getByLabel('Funding source').fill('Test Foundation');
+    await page.getByLabel('Grant/Award number').fill('TF-42');
+    const end = new Date(Date.now() + 365 * 86400e3).toISOString().slice(0, 10);
+    await page.getByLabel('Grant end date').fill(end);
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.method() === 'POST' && /\/api\/dandisets\/\?/.test(r.url())),
+      page.getByRole('button', { name: 'Register Dandiset' }).click(),
+    ]);
+    const q = new URL(req.url()).searchParams;
+    assertEq(q.get('embargo'), 'true', 'embargo=true');
+    assertEq(q.get('funding_source'), 'Test Foundation', 'funding_source');
+    assertEq(q.get('award_number'), 'TF-42', 'award_number');
+    assertEq(q.get('embargo_end_date'), end, 'embargo_end_date');
+    await page.waitForURL(/\/dandiset\/\d{6}$/);
+    const emb = page.url().match(/(\d{6})$/)[1];
+    await page.locator('.embargo-banner').waitFor();
+    await snap(page, 'embargoed-landing');
+    assertEq((await api.get(`/api/dandisets/${emb}/`)).embargo_status, 'EMBARGOED', 'API status');
+    const anon = await browser.newContext({ baseURL: base });
+    const p = await anon.newPage();
+    await p.goto(`/dandiset/${emb}`);
+    await p.getByRole('heading', { name: 'This Dandiset is Embargoed' }).waitFor();
+    await anon.close();
+  });
+
+  await tap.test('a pending user sees the approval banner and cannot create dandisets', async () => {
+    const c = await browser.newContext({ baseURL: base });
+    const p = await c.newPage();
+    await p.route('**/api/users/me/', (r) => r.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ username: 'pat', name: 'Pat Pending', admin: false, status: 'PENDING' }) }));
+    await p.goto('/');
+    await p.locator('#login').click();
+    await p.getByLabel('API key', { exact: true }).fill('pending-user-key');
+    await p.getByRole('button', { name: 'Log in with API key' }).click();
+    await p.getByText('Your DANDI account is pending approval').waitFor();
+    assertEq(await p.locator('#user-menu').textContent(), 'PP', 'initials');
+    assertEq(await p.locator('#new-dandiset').count(), 0, 'no New Dandiset link');
+    assertEq(await p.locator('.bar-right [aria-disabled=true]').textContent(), 'New Dandiset', 'disabled New Dandiset');
+    await p.locator('#user-menu').click();
+    assertEq(await p.locator('#user-api-key').count(), 0, 'no API key row');
+    await p.screenshot({ path: join(shots, 'pending-user.png') });
+    await c.close();
   });
 
   await tap.test('metadata editor without a schema: JSON fallback, edit, save', async () => {
