@@ -1,0 +1,69 @@
+// A small fetch wrapper for the archive's REST API (same origin, /api/).
+// Every call sends the stored credentials; errors become ApiError with the
+// status and the parsed body so views can show the server's message.
+import { authHeader } from './auth.js';
+
+export const API_ROOT = '/api/';
+
+export class ApiError extends Error {
+  constructor(status, body, url) {
+    super(`${status} from ${url}: ${errorText(body) || 'request failed'}`);
+    this.status = status;
+    this.body = body;
+    this.url = url;
+  }
+}
+
+// The server's error bodies come in several shapes (see api.md 1.4): a bare
+// string, a list of strings, {detail}, or {field: [messages]}.
+export function errorText(body) {
+  if (body == null || body === '') return '';
+  if (typeof body === 'string') return body;
+  if (Array.isArray(body)) return body.map(errorText).filter(Boolean).join('; ');
+  if (typeof body === 'object') {
+    if (typeof body.detail === 'string') return body.detail;
+    return Object.entries(body)
+      .map(([k, v]) => (k === 'non_field_errors' ? errorText(v) : `${k}: ${errorText(v)}`))
+      .join('; ');
+  }
+  return String(body);
+}
+
+export function apiUrl(path, query) {
+  const url = new URL(path.startsWith('/') ? path : API_ROOT + path, window.location.origin);
+  for (const [k, v] of Object.entries(query || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    url.searchParams.set(k, String(v));
+  }
+  return url.pathname + url.search;
+}
+
+export async function api(path, { method = 'GET', query, body, headers = {}, auth = true } = {}) {
+  const url = apiUrl(path, query);
+  const h = { Accept: 'application/json', ...headers };
+  if (auth) Object.assign(h, authHeader());
+  const init = { method, headers: h };
+  if (body !== undefined) {
+    h['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let data = text;
+  if (text && (res.headers.get('content-type') || '').includes('json')) {
+    try { data = JSON.parse(text); } catch { /* keep the text */ }
+  }
+  if (!res.ok) throw new ApiError(res.status, data, url);
+  return text === '' ? null : data;
+}
+
+export const get = (p, query, o) => api(p, { ...o, query });
+export const post = (p, body, o) => api(p, { ...o, method: 'POST', body });
+export const put = (p, body, o) => api(p, { ...o, method: 'PUT', body });
+export const del = (p, o) => api(p, { ...o, method: 'DELETE' });
+
+// Links the browser follows itself (downloads, raw JSON).
+export const assetDownloadUrl = (uuid) => `${API_ROOT}assets/${uuid}/download/`;
+export const assetInlineUrl = (uuid) => `${API_ROOT}assets/${uuid}/download/?content_disposition=inline`;
+export const assetMetadataUrl = (id, v, uuid) => `${API_ROOT}dandisets/${id}/versions/${v}/assets/${uuid}/`;
+export const manifestUrl = (id, v) => `${API_ROOT}dandisets/${id}/versions/${v}/assets/`;
