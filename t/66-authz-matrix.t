@@ -67,6 +67,25 @@ my @MATRIX = (
 	[ 'GET', '/api/auth/token/', undef, '401 403 200 200 200' ],
 	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200' ],
 	[ 'GET', '/api/audit/events/asset', undef, '401 403 403 403 200' ],
+	# Server-rendered pages. Their POSTs take forms only (415 for JSON);
+	# the staff pages send anonymous browsers to sign in (302).
+	[ 'GET', '/api/users/questionnaire-form/', undef, '302 200 200 200 200' ],
+	[ 'POST', '/api/users/questionnaire-form/', undef, '302 415 415 415 415' ],
+	[ 'GET', '/accounts/login/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/accounts/login/', undef, '415 415 415 415 415' ],
+	[ 'GET', '/accounts/signup/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/accounts/signup/', undef, '415 415 415 415 415' ],
+	[ 'GET', '/accounts/logout/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/accounts/logout/', undef, '415 415 415 415 415' ],
+	# No upstream provider is configured here (t/68-identity.t has one).
+	[ 'GET', '/accounts/upstream/login/', undef, '404 404 404 404 404' ],
+	[ 'GET', '/accounts/upstream/callback/', undef, '404 404 404 404 404' ],
+	[ 'GET', '/oauth/authorize/', undef, '400 400 400 400 400' ],
+	[ 'POST', '/oauth/token/', undef, '415 415 415 415 415' ],
+	[ 'POST', '/oauth/revoke_token/', undef, '415 415 415 415 415' ],
+	[ 'GET', '/dashboard/', undef, '302 403 403 403 200' ],
+	[ 'GET', '/dashboard/user/{username}/', undef, '302 403 403 403 200' ],
+	[ 'POST', '/dashboard/user/{username}/', undef, '302 403 403 403 415' ],
 	[ 'GET', '/api/dandisets/', undef, '200 200 200 200 200' ],
 	[ 'POST', '/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => 'unknown' }, '404 404 404 404 404' ],
 	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200' ],
@@ -121,7 +140,7 @@ while (my $line = <$fh>) {
 	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+\s*\},/;
 	my ($m, $expr) = ($1, $2);
 	my %macro = (DANDISET => '/api/dandisets/{id}', VERSION_RE => '{version}', UUID_RE => '{asset}',
-	    ASSETS => '/api/dandisets/{id}/versions/{version}/assets');
+	    ASSETS => '/api/dandisets/{id}/versions/{version}/assets', USERNAME_RE => '{username}');
 	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
 	$path =~ s{^/api/uploads/\{asset\}}{/api/uploads/{upload}};
@@ -141,6 +160,7 @@ for my $row (@MATRIX) {
 			$path =~ s/\{version\}/draft/;
 			$path =~ s/\{asset\}/$a->{asset_id}/;
 			$path =~ s/\{upload\}/$upload{$kind}/;
+			$path =~ s/\{username\}/pending/;
 			my $data = ref $body eq 'CODE' ? $body->($id) : defined $body && !ref $body && $body eq 'same'
 			    ? { blob_id => $BLOB, metadata => { path => $a->{path} } } : $body;
 			my $r = $t->request($m, $path, (defined $data ? (json => $data) : ()), token => $tok{ $ROLES[$i] });

@@ -29,8 +29,40 @@ extern const size_t		api_nroutes;
 /* auth.c: resolves req->user from the Authorization header. Returns 0, or
  * -1 with a 401 response set. */
 int	auth_request(struct request *);
+/* req->user from a row of the user columns auth.c selects, from column c. */
+void	auth_user_set(struct request *, PGresult *, int c);
 extern const struct db_stmt	auth_stmts[];
 extern const size_t		auth_nstmts;
+
+/* session.c: browser sessions, CSRF, and the server-rendered pages' HTML. */
+#define SESSION_COOKIE	"sessionid"
+#define CSRF_COOKIE	"csrftoken"
+extern const struct db_stmt	session_stmts[];
+extern const size_t		session_nstmts;
+/* Starts a session for user_id: cookie set, CSRF token rotated. 0 or -1
+ * with the response set. */
+int	session_start(struct request *, const char *user_id);
+/* Ends this request's session (if any) and clears the cookie. */
+int	session_end(struct request *);
+/* The CSRF token of this browser, set as a cookie when it has none. */
+const char *csrf_token(struct request *);
+/* Form POSTs: the csrfmiddlewaretoken field must equal the cookie, and an
+ * Origin header, when sent, must be ours. -1 with a 403 page set. */
+int	csrf_check_form(struct request *);
+/* A path on this site or the web app to go to after a form, or NULL when
+ * next could lead elsewhere (open redirects, header injection). */
+const char *safe_next(struct request *, const char *next);
+/* HTML pages: html_begin writes the head and opens the body; html_end
+ * closes it and sets status and type. */
+void	html_begin(struct request *, const char *title);
+int	html_end(struct request *, int status);
+void	html_text(struct request *, const char *s);	/* escaped */
+/* A whole page with one message. */
+int	html_message(struct request *, int status, const char *title, const char *msg);
+/* sha256 in hex of a secret (session id, code, token). */
+void	secret_hash(const char *s, char out[65]);
+/* A new random secret: 64 hex digits. 0 or -1. */
+int	secret_new(char out[65]);
 
 /* perm.c: the permission rules, in one place. Each returns 0 when allowed,
  * else -1 with the response already set. */
@@ -158,6 +190,29 @@ int	users_search(struct request *);
 int	users_list(struct request *);
 int	auth_token_get(struct request *);
 int	auth_token_rotate(struct request *);
+
+/* accounts.c: sign-in pages, questionnaire, approval dashboard, upstream
+ * provider. oauth.c: the OAuth2 provider of the web app. */
+extern const struct db_stmt	accounts_stmts[];
+extern const size_t		accounts_nstmts;
+int	accounts_login_get(struct request *);
+int	accounts_login_post(struct request *);
+int	accounts_signup_get(struct request *);
+int	accounts_signup_post(struct request *);
+int	accounts_logout_get(struct request *);
+int	accounts_logout_post(struct request *);
+int	questionnaire_get(struct request *);
+int	questionnaire_post(struct request *);
+int	dashboard_get(struct request *);
+int	dashboard_user_get(struct request *);
+int	dashboard_user_post(struct request *);
+int	upstream_login(struct request *);
+int	upstream_callback_get(struct request *);
+extern const struct db_stmt	oauth_stmts[];
+extern const size_t		oauth_nstmts;
+int	oauth_authorize(struct request *);
+int	oauth_token(struct request *);
+int	oauth_revoke(struct request *);
 
 /* Loads a dandiset row for a detail route and applies the embargo rule.
  * Returns the embargo status (arena string) or NULL with 404/401/403 set. */

@@ -13,11 +13,22 @@
 
 #include "api.h"
 
+/* The user columns every way in selects, in this order (auth_user_set). */
+#define USER_COLS "u.id, coalesce(u.github_login, u.username), u.email, u.first_name," \
+	" u.last_name, u.is_superuser, u.status, u.is_active"
+
 const struct db_stmt auth_stmts[] = {
 	{ "auth_token",
-	  "SELECT t.key, u.id, coalesce(u.github_login, u.username), u.email, u.first_name,"
-	  " u.last_name, u.is_superuser, u.status, u.is_active"
+	  "SELECT t.key, " USER_COLS
 	  " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_sha256 = $1" },
+	{ "auth_bearer",
+	  "SELECT t.access_sha256, " USER_COLS
+	  " FROM oauth_tokens t JOIN users u ON u.id = t.user_id"
+	  " WHERE t.access_sha256 = $1 AND t.revoked IS NULL AND t.expires > now()" },
+	{ "auth_session",
+	  "SELECT s.id_sha256, " USER_COLS
+	  " FROM sessions s JOIN users u ON u.id = s.user_id"
+	  " WHERE s.id_sha256 = $1 AND s.expires > now()" },
 };
 const size_t auth_nstmts = sizeof(auth_stmts) / sizeof(auth_stmts[0]);
 
@@ -29,6 +40,23 @@ sha256_hex(const char *s, char out[65])
 
 	EVP_Digest(s, strlen(s), md, &n, EVP_sha256(), NULL);
 	hex_encode(md, 32, out);
+}
+
+/* req->user from the USER_COLS of row 0, starting at column c. */
+void
+auth_user_set(struct request *req, PGresult *r, int c)
+{
+	struct user *u = arena_zalloc(&req->arena, sizeof(*u));
+
+	parse_int64(PQgetvalue(r, 0, c), &u->id);
+	req->user_id_str = arena_strdup(&req->arena, PQgetvalue(r, 0, c));
+	u->username = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 1));
+	u->email = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 2));
+	u->first_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 3));
+	u->last_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 4));
+	u->is_superuser = strcmp(PQgetvalue(r, 0, c + 5), "t") == 0;
+	u->status = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 6));
+	req->user = u;
 }
 
 static int
@@ -49,16 +77,64 @@ auth_token(struct request *req, const char *key)
 		resp_detail(req, 401, "User inactive or deleted.");
 		return -1;
 	}
-	struct user *u = arena_zalloc(&req->arena, sizeof(*u));
-	parse_int64(PQgetvalue(r, 0, 1), &u->id);
-	req->user_id_str = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	u->username = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-	u->email = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
-	u->first_name = arena_strdup(&req->arena, PQgetvalue(r, 0, 4));
-	u->last_name = arena_strdup(&req->arena, PQgetvalue(r, 0, 5));
-	u->is_superuser = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
-	u->status = arena_strdup(&req->arena, PQgetvalue(r, 0, 7));
-	req->user = u;
+	auth_user_set(req, r, 1);
+	return 0;
+}
+
+/* An OAuth access token: found by its sha256 (the database holds nothing
+ * else of it), live and of an active user, or the request stays
+ * anonymous. */
+static int
+auth_bearer(struct request *req, const char *token)
+{
+	char		 hash[65];
+	const char	*params[1] = { hash };
+	PGresult	*r;
+
+	if (strlen(token) > 256)
+		return 0;
+	sha256_hex(token, hash);
+	if ((r = req_query(req, "auth_bearer", 1, params)) == NULL)
+		return -1;
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 8), "t") == 0)
+		auth_user_set(req, r, 1);
+	return 0;
+}
+
+/* The session cookie of the server-rendered pages. Unsafe API calls made
+ * with it need the CSRF token in X-CSRFToken, as Django's. */
+static int
+auth_session(struct request *req)
+{
+	const char *sid = cookie_get(req, SESSION_COOKIE);
+	char hash[65];
+	PGresult *r;
+
+	if (sid == NULL || strlen(sid) != 64)
+		return 0;
+	sha256_hex(sid, hash);
+	const char *params[1] = { hash };
+	if ((r = req_query(req, "auth_session", 1, params)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 8), "t") != 0)
+		return 0;
+	auth_user_set(req, r, 1);
+	req->via_session = true;
+	bool safe = strcmp(req->method, "GET") == 0 || req->head ||
+	    strcmp(req->method, "OPTIONS") == 0;
+	/* The questionnaire is an HTML form: it checks its form field. */
+	if (!safe && strncmp(req->path, "/api/", 5) == 0 &&
+	    strncmp(req->path, "/api/users/questionnaire-form", 29) != 0) {
+		const char *want = cookie_get(req, CSRF_COOKIE);
+		if (req->csrf_header == NULL || want == NULL) {
+			resp_detail(req, 403, "CSRF Failed: CSRF token missing.");
+			return -1;
+		}
+		if (strlen(want) != 64 || !ct_streq(req->csrf_header, want)) {
+			resp_detail(req, 403, "CSRF Failed: CSRF token from the 'X-Csrftoken' HTTP header incorrect.");
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -68,9 +144,14 @@ auth_request(struct request *req)
 	const char *h = req->authorization, *sp;
 
 	if (h == NULL || *h == '\0')
-		return 0;
+		return auth_session(req);
 	if ((sp = strchr(h, ' ')) == NULL)
 		sp = h + strlen(h);
+	if ((size_t)(sp - h) == 6 && strncasecmp(h, "bearer", 6) == 0) {
+		while (*sp == ' ')
+			sp++;
+		return auth_bearer(req, sp);
+	}
 	if ((size_t)(sp - h) != 5 || strncasecmp(h, "token", 5) != 0)
 		return 0;
 	while (*sp == ' ')

@@ -78,6 +78,10 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	req->head = strcmp(req->method, "HEAD") == 0;
 	req->uri = arena_strdup(&req->arena, uri ? uri : "/");
 	req->authorization = param(rq, "HTTP_AUTHORIZATION");
+	req->cookie = param(rq, "HTTP_COOKIE");
+	req->csrf_header = param(rq, "HTTP_X_CSRFTOKEN");
+	req->origin = param(rq, "HTTP_ORIGIN");
+	req->remote_addr = param(rq, "REMOTE_ADDR");
 	req->if_none_match = param(rq, "HTTP_IF_NONE_MATCH");
 	req->content_type = param(rq, "CONTENT_TYPE");
 	req->path = "/";

@@ -9,6 +9,7 @@
 #define VERSION_RE	"(draft|0\\.\\d{6}\\.\\d{4})"
 #define UUID_RE		"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 #define ASSETS		DANDISET "/versions/" VERSION_RE "/assets"
+#define USERNAME_RE	"([^/]{1,150})"
 
 const struct route api_routes[] = {
 	{ "GET",    "/",					root_get },
@@ -19,9 +20,27 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/users/me/",				users_me },
 	{ "GET",    "/api/users/search/",			users_search },
 	{ "GET",    "/api/users/",				users_list },
+	{ "GET",    "/api/users/questionnaire-form/",		questionnaire_get },
+	{ "POST",   "/api/users/questionnaire-form/",		questionnaire_post },
 	{ "GET",    "/api/auth/token/",				auth_token_get },
 	{ "POST",   "/api/auth/token/",				auth_token_rotate },
 	{ "GET",    "/api/audit/events/asset",			audit_asset_events },
+
+	/* Server-rendered pages: sign-in, OAuth, user approval. */
+	{ "GET",    "/accounts/login/",				accounts_login_get },
+	{ "POST",   "/accounts/login/",				accounts_login_post },
+	{ "GET",    "/accounts/signup/",			accounts_signup_get },
+	{ "POST",   "/accounts/signup/",			accounts_signup_post },
+	{ "GET",    "/accounts/logout/",			accounts_logout_get },
+	{ "POST",   "/accounts/logout/",			accounts_logout_post },
+	{ "GET",    "/accounts/upstream/login/",		upstream_login },
+	{ "GET",    "/accounts/upstream/callback/",		upstream_callback_get },
+	{ "GET",    "/oauth/authorize/",			oauth_authorize },
+	{ "POST",   "/oauth/token/",				oauth_token },
+	{ "POST",   "/oauth/revoke_token/",			oauth_revoke },
+	{ "GET",    "/dashboard/",				dashboard_get },
+	{ "GET",    "/dashboard/user/" USERNAME_RE "/",		dashboard_user_get },
+	{ "POST",   "/dashboard/user/" USERNAME_RE "/",		dashboard_user_post },
 
 	{ "POST",   "/api/blobs/digest/",			blobs_digest },
 	{ "POST",   "/api/uploads/initialize/",			uploads_initialize },

@@ -43,6 +43,19 @@ static const struct ckey keys[] = {
 	S(s3_secret_key, ""),
 	S(s3_public_endpoint, ""),
 	S(s3_path_style, "auto"),
+	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
+	S(allow_signup, "true"),
+	S(auto_approve_users, "false"),
+	S(auto_approve_email_suffixes, ".edu @alleninstitute.org @nih.gov @janelia.hhmi.org @ccf.org"
+	    " .ac.uk .mcgill.ca @epfl.ch"),
+	{ "session_days", C_INT, offsetof(struct config, session_days), "14" },
+	S(upstream_name, ""),
+	S(upstream_authorize_url, ""),
+	S(upstream_token_url, ""),
+	S(upstream_user_url, ""),
+	S(upstream_client_id, ""),
+	S(upstream_client_secret, ""),
+	S(upstream_scope, "read:user user:email"),
 };
 #undef S
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -25,6 +25,20 @@ struct config {
 	char	*s3_secret_key;
 	char	*s3_public_endpoint;	/* in presigned URLs; "" = s3_endpoint */
 	char	*s3_path_style;		/* auto|true|false */
+	/* identity */
+	char	*oauth_client_id;	/* the web app's public OAuth client */
+	char	*allow_signup;		/* local accounts may be created: true|false */
+	char	*auto_approve_users;	/* new users APPROVED at once: true|false */
+	char	*auto_approve_email_suffixes;	/* space-separated */
+	int	 session_days;
+	/* optional upstream identity provider (GitHub or any OAuth2 server) */
+	char	*upstream_name;		/* "" = none */
+	char	*upstream_authorize_url;
+	char	*upstream_token_url;
+	char	*upstream_user_url;	/* JSON with id, login, email, name */
+	char	*upstream_client_id;
+	char	*upstream_client_secret;
+	char	*upstream_scope;
 };
 
 /* Loads defaults, then path (may be NULL; missing file is an error only when

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "db.h"
@@ -90,6 +91,69 @@ query_get(const struct request *req, const char *key)
 		if (strcmp(req->query[i].key, key) == 0)
 			return req->query[i].value;
 	return NULL;
+}
+
+int
+request_parse_form(struct request *req)
+{
+	struct query_param *q = req->query;
+	size_t nq = req->nquery;
+	int rc;
+
+	if (req->content_type == NULL ||
+	    strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0) {
+		resp_detail(req, 415, "Unsupported media type \"%s\" in request.",
+		    req->content_type ? req->content_type : "");
+		return -1;
+	}
+	/* The query parser does the work; its output is moved aside. */
+	rc = request_parse_query(req, req->body);
+	req->form = req->query;
+	req->nform = rc == 0 ? req->nquery : 0;
+	req->query = q;
+	req->nquery = nq;
+	if (rc != 0) {
+		resp_detail(req, 400, "Malformed form body.");
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+form_get(const struct request *req, const char *key)
+{
+	for (size_t i = req->nform; i-- > 0;)
+		if (strcmp(req->form[i].key, key) == 0)
+			return req->form[i].value;
+	return NULL;
+}
+
+const char *
+cookie_get(struct request *req, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = req->cookie;
+
+	while (p != NULL && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(&req->arena, p + n + 1, len - n - 1);
+		p = end;
+	}
+	return NULL;
+}
+
+int
+resp_redirect(struct request *req, int status, const char *location)
+{
+	req->status = status;
+	req->content_type_out = NULL;
+	req->out.len = 0;
+	resp_header(req, "Location", location);
+	return 0;
 }
 
 void
@@ -332,6 +396,20 @@ req_url_withn(struct request *req, size_t n, const char *const keys[], const cha
 		buf_append(&b, "=", 1);
 		buf_qencode(&b, values[k]);
 	}
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+char *
+req_urlencode(struct request *req, const char *s)
+{
+	struct buf b;
+	char *out;
+
+	buf_init(&b);
+	buf_qencode(&b, s);
+	buf_append(&b, "", 1);
 	out = arena_strdup(&req->arena, b.data);
 	buf_free(&b);
 	return out;

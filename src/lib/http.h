@@ -16,7 +16,7 @@ struct config;
 struct db;
 
 #define ROUTE_MAX_PARAMS	4
-#define RESP_MAX_HEADERS	8
+#define RESP_MAX_HEADERS	12
 
 struct user {
 	int64_t		 id;
@@ -45,13 +45,20 @@ struct request {
 	struct query_param	*query;
 	size_t			 nquery;
 	const char		*authorization;
+	const char		*cookie;	/* the Cookie header */
+	const char		*csrf_header;	/* X-CSRFToken */
+	const char		*origin;	/* Origin */
+	const char		*remote_addr;
 	const char		*if_none_match;
 	const char		*content_type;
 	const char		*body;		/* NUL-terminated */
 	size_t			 body_len;
 
 	const char		*params[ROUTE_MAX_PARAMS];	/* route captures */
+	struct query_param	*form;		/* urlencoded body, after request_parse_form */
+	size_t			 nform;
 	struct user		*user;		/* NULL when anonymous */
+	bool			 via_session;	/* user from the session cookie */
 	const char		*user_id_str;	/* user->id as text, for SQL */
 
 	/* response */
@@ -68,6 +75,12 @@ void	 request_finish(struct request *);	/* frees the arena and body */
 /* Splits "a=1&b=2" into decoded pairs. -1 on a malformed escape. */
 int	 request_parse_query(struct request *, const char *qs);
 const char *query_get(const struct request *, const char *key);
+/* Parses an application/x-www-form-urlencoded body into req->form. -1 with
+ * 400 set when the body is of another type or malformed. */
+int	 request_parse_form(struct request *);
+const char *form_get(const struct request *, const char *key);
+/* The value of cookie name, or NULL (arena copy). */
+const char *cookie_get(struct request *, const char *name);
 
 /* Responses. Each returns 0 so handlers can `return resp_...(req, ...)`. */
 int	 resp_json(struct request *, int status, struct json_object *);	/* takes ownership */
@@ -79,6 +92,7 @@ int	 resp_string(struct request *, int status, const char *fmt, ...)
 int	 resp_field_error(struct request *, const char *field, const char *msg);	/* 400 {"f": ["m"]} */
 int	 resp_list_error(struct request *, int status, const char *msg);	/* ["m"] */
 int	 resp_empty(struct request *, int status);
+int	 resp_redirect(struct request *, int status, const char *location);
 void	 resp_header(struct request *, const char *name, const char *value);
 
 /* Database helpers bound to the request: failures become 503/500 responses
@@ -97,6 +111,8 @@ char	*req_page_url(struct request *, int64_t page);
 /* Absolute URL of this request with query param key set to value (NULL
  * removes it), other params kept in order. */
 char	*req_url_with(struct request *, const char *key, const char *value);
+/* s percent-encoded for a query value (arena copy). */
+char	*req_urlencode(struct request *, const char *s);
 /* The same for up to 4 keys at once. */
 char	*req_url_withn(struct request *, size_t n, const char *const keys[],
 	    const char *const values[]);
