@@ -1,0 +1,58 @@
+// The web app's real sign-in: OAuth2 authorization code + PKCE against the
+// archive's own provider. A new user signs up on the server's page,
+// answers the questionnaire, comes back to the app with a code, which the
+// app trades for a Bearer token; logging out revokes that token.
+// Called by t/web/run with { base, token, browser, tap, shots }.
+import { join } from 'node:path';
+import { assert, assertEq } from './lib.mjs';
+
+export async function run({ base, browser, tap, shots }) {
+  const user = `web${Date.now().toString(36)}`;
+  const ctx = await browser.newContext({ baseURL: base });
+  const page = await ctx.newPage();
+  let bearer = null;
+  page.on('request', (r) => {
+    const h = r.headers().authorization;
+    if (h && h.startsWith('Bearer ')) bearer = h.slice(7);
+  });
+
+  await tap.test('sign in through OAuth + PKCE: sign up, questionnaire, back in the app with a Bearer token', async () => {
+    await page.goto('/dandiset');
+    await page.locator('#login').click();
+    await page.locator('#login-oauth').click();
+    await page.waitForURL(/\/accounts\/login\/\?next=%2Foauth%2Fauthorize%2F/);
+    await page.screenshot({ path: join(shots, 'login-server-page.png'), fullPage: true });
+    await page.locator('#signup-link').click();
+    await page.getByLabel('Username').fill(user);
+    await page.getByLabel('E-mail').fill(`${user}@example.edu`);
+    await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
+    await page.getByLabel('Password again').fill('a long enough password');
+    await page.locator('#sign-up').click();
+    await page.waitForURL(/\/api\/users\/questionnaire-form\//);
+    await page.getByLabel('First Name').fill('Webb');
+    await page.getByLabel('Last Name').fill('Tester');
+    await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
+    await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
+    await page.getByLabel('How do you plan to use DANDI?').fill('Browser tests');
+    await page.screenshot({ path: join(shots, 'login-questionnaire.png'), fullPage: true });
+    await page.locator('#questionnaire-submit').click();
+    // Back in the app where the login started, signed in.
+    await page.waitForURL((u) => u.pathname === '/dandiset' && !u.searchParams.has('code'));
+    await page.locator('#user-menu').waitFor();
+    assertEq(await page.locator('#user-menu').textContent(), 'WT', 'initials of the new user');
+    assert(bearer && /^[0-9a-f]{64}$/.test(bearer), 'API calls carry a Bearer token');
+    const me = await fetch(`${base}/api/users/me/`, { headers: { Authorization: `Bearer ${bearer}` } }).then((r) => r.json());
+    assertEq(me.username, user, 'the token is the new user\'s');
+    assertEq(me.status, 'APPROVED', '.edu addresses are approved on the questionnaire');
+    await page.screenshot({ path: join(shots, 'login-done.png'), fullPage: true });
+  });
+
+  await tap.test('log out revokes the token', async () => {
+    await page.locator('#user-menu').click();
+    await page.locator('#logout').click();
+    await page.locator('#login').waitFor();
+    const r = await fetch(`${base}/api/users/me/`, { headers: { Authorization: `Bearer ${bearer}` } });
+    assertEq(r.status, 401, 'the revoked token is refused');
+  });
+  await ctx.close();
+}
