@@ -61,6 +61,7 @@ my @MATRIX = (
 	[ 'GET', '/robots.txt', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/stats/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
 	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
 	[ 'GET', '/api/users/', undef, '401 403 403 403 200' ],
@@ -91,6 +92,9 @@ my @MATRIX = (
 	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/', undef, '401 403 403 204 204', '401 403 403 204 204', 'fresh' ],
+	# Open: 400 "Dandiset not embargoed" for owners; a fresh embargoed one
+	# starts unembargoing (200).
+	[ 'POST', '/api/dandisets/{id}/unembargo/', undef, '401 403 403 400 400', '401 403 403 200 200', 'fresh' ],
 	[ 'POST', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/users/', undef, '200 200 200 200 200', '401 403 403 200 200' ],

@@ -61,7 +61,9 @@ my $t = DandiTest->new(env => {
 	DANDI_UPSTREAM_USER_URL => "http://127.0.0.1:$fport/user",
 	DANDI_UPSTREAM_CLIENT_ID => 'fake-client',
 	DANDI_UPSTREAM_CLIENT_SECRET => 'fake-secret',
+	DANDI_ADMIN_EMAIL => 'admin@archive.example',
 });
+$t->env->{DANDI_MAIL_SPOOL} = $t->dir . '/mail';
 my $WEB = $t->web_url;
 my $CLIENT = 'Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl';
 
@@ -371,5 +373,21 @@ is(one("SELECT username FROM users u JOIN social_accounts s ON s.user_id = u.id 
 $state = qparams(loc(browse($gh2, 'GET', '/accounts/upstream/login/')))->{state};
 $r = browse(new_browser(), 'GET', "/accounts/upstream/callback/?code=bad&state=$state");
 is($r->{status}, 502, 'provider failing at the token step: 502 page');
+
+# --- the mails of all this -------------------------------------------------------------
+like($t->jobs('mail'), qr/^\d+ mail\(s\) sent, 0 failed/m, 'dandi-jobs mail');
+my %subjects;
+for my $f (glob($t->dir . '/mail/*.eml')) {
+	my $m = do { local $/; open my $fh, '<', $f; <$fh> };
+	my ($to) = $m =~ /^To: (.*?)\r$/m;
+	my ($subj) = $m =~ /^Subject: (.*?)\r$/m;
+	push @{ $subjects{$subj} }, $to;
+}
+is_deeply($subjects{'DANDI: New user registered: ann@example.org'}, ['admin@archive.example, ann@example.org'],
+    'registration: to the user and the admin');
+is_deeply($subjects{'DANDI: Review new user: ann'}, ['admin@archive.example'], 'review request: to the admin');
+is_deeply([ sort @{ $subjects{'Your DANDI Account'} || [] } ],
+    [ 'admin@archive.example, ann@example.org', 'admin@archive.example, bob@example.org' ],
+    'approval and rejection: to each user and the admin');
 
 done_testing();

@@ -59,7 +59,8 @@ const struct db_stmt accounts_stmts[] = {
 	  " FROM users WHERE username = $1" },
 	{ "acct_set_status",
 	  "UPDATE users SET status = $2::text, rejection_reason = $3, is_active = $2::text <> 'REJECTED',"
-	  " modified = now() WHERE username = $1 RETURNING id" },
+	  " modified = now() WHERE username = $1"
+	  " RETURNING id, email, coalesce(nullif(trim(first_name || ' ' || last_name), ''), username)" },
 	{ "acct_state_insert",
 	  "INSERT INTO upstream_states (state_sha256, next_url, expires)"
 	  " VALUES ($1, $2, now() + interval '10 minutes')" },
@@ -485,9 +486,16 @@ questionnaire_post(struct request *req)
 	    auto_approved(req, req->user->email) ? "APPROVED" : "PENDING";
 	const char *params[5] = { req->user_id_str, form_get(req, "first_name"), form_get(req, "last_name"),
 	    json_object_to_json_string_ext(answers, JSON_C_TO_STRING_PLAIN), status };
-	if ((r = req_query(req, "acct_questionnaire", 5, params)) == NULL)
+	bool first = strcmp(req->user->status, "INCOMPLETE") == 0;
+	if (req_begin(req) != 0 || (r = req_query(req, "acct_questionnaire", 5, params)) == NULL)
 		return 0;
-	log_info("questionnaire of %s: status %s", req->user->username, PQgetvalue(r, 0, 0));
+	const char *now = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *name = arena_printf(&req->arena, "%s %s", params[1], params[2]);
+	if (first && notify_registered(req, req->user->username, req->user->email, name, now) != 0)
+		return 0;
+	if (req_commit(req) != 0)
+		return 0;
+	log_info("questionnaire of %s: status %s", req->user->username, now);
 	return resp_redirect(req, 302, next_or_home(req, next));
 }
 
@@ -638,10 +646,13 @@ dashboard_user_post(struct request *req)
 	if (reason != NULL && utf8_chars(reason, strlen(reason)) > 1000)
 		return dashboard_user_page(req, 400, "The reason has at most 1000 characters.");
 	const char *params[3] = { req->params[0], st, strcmp(st, "REJECTED") == 0 ? reason : "" };
-	if ((r = req_query(req, "acct_set_status", 3, params)) == NULL)
+	if (req_begin(req) != 0 || (r = req_query(req, "acct_set_status", 3, params)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 404, "Not found", "No such user.");
+	if (notify_decision(req, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), st, params[2]) != 0 ||
+	    req_commit(req) != 0)
+		return 0;
 	log_info("user %s %s by %s", req->params[0], st, req->user->username);
 	return resp_redirect(req, 302, "/dashboard/");
 }

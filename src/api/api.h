@@ -214,6 +214,22 @@ int	oauth_authorize(struct request *);
 int	oauth_token(struct request *);
 int	oauth_revoke(struct request *);
 
+/* info.c: GET /api/stats/ (plus the info routes declared above) */
+extern const struct db_stmt	info_stmts[];
+extern const size_t		info_nstmts;
+int	stats_get(struct request *);
+int	dandisets_unembargo(struct request *);
+
+/* notify.c: e-mails, queued in the current transaction. 0 or -1 with the
+ * response set. new_ids: the new owner set as a PostgreSQL array text. */
+extern const struct db_stmt	notify_stmts[];
+extern const size_t		notify_nstmts;
+int	notify_registered(struct request *, const char *username, const char *email,
+	    const char *name, const char *status);
+int	notify_decision(struct request *, const char *email, const char *name, const char *status,
+	    const char *reason);
+int	notify_owner_changes(struct request *, const char *dandiset_id, const char *new_ids);
+
 /* Loads a dandiset row for a detail route and applies the embargo rule.
  * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
 const char *dandiset_visible(struct request *, const char *dandiset_id);

@@ -64,6 +64,14 @@ const struct db_stmt dandisets_stmts[] = {
 	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.status = 'Publishing')"
 	  " FROM dandisets d WHERE id = $1::bigint FOR UPDATE" },
 	{ "dandiset_next_id", "SELECT dandi_next_dandiset_id()" },
+	{ "dandiset_uploads_count",
+	  "SELECT count(*) FROM uploads WHERE dandiset_id = $1::bigint" },
+	{ "dandiset_unembargo_start",
+	  "WITH d AS (UPDATE dandisets SET embargo_status = 'UNEMBARGOING', modified = now()"
+	  "   WHERE id = $1::bigint)"
+	  " INSERT INTO jobs (kind, args) VALUES ('unembargo',"
+	  "   jsonb_build_object('key', $1::text, 'dandiset', $1::bigint, 'user', $2::bigint))"
+	  " ON CONFLICT DO NOTHING" },
 	{ "dandiset_insert",
 	  "INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
 	  " VALUES ($1::bigint, $2, $3::date)"
@@ -478,6 +486,38 @@ dandisets_delete(struct request *req)
 	    req_query(req, "dandiset_delete", 1, params) == NULL || req_commit(req) != 0)
 		return 0;
 	return resp_empty(req, 204);
+}
+
+/* POST /api/dandisets/{id}/unembargo/: UNEMBARGOING now, the S3 and
+ * database work in the unembargo job of dandi-jobs (housekeeping.c). */
+int
+dandisets_unembargo(struct request *req)
+{
+	const char	*id = req->params[0];
+	const char	*params[2] = { id, req->user_id_str };
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0)
+		return 0;
+	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	if (!perm_is_owner(req, id)) {
+		if (req->status != 0 || perm_read_dandiset(req, id, status) != 0)
+			return 0;
+		return resp_empty(req, 403);	/* guardian: no body */
+	}
+	if (strcmp(status, "EMBARGOED") != 0)
+		return resp_string(req, 400, "Dandiset not embargoed");
+	if ((r = req_query(req, "dandiset_uploads_count", 1, params)) == NULL)
+		return 0;
+	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0)
+		return resp_string(req, 400, "Dandiset unembargo not allowed with active uploads");
+	if (req_query(req, "dandiset_unembargo_start", 2, params) == NULL || req_commit(req) != 0)
+		return 0;
+	return resp_raw_json(req, 200, "null");
 }
 
 static int

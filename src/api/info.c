@@ -6,6 +6,13 @@
 
 #include "api.h"
 
+const struct db_stmt info_stmts[] = {
+	{ "stats_latest",
+	  "SELECT dandiset_count, published_dandiset_count, user_count, size FROM app_stats"
+	  " ORDER BY id DESC LIMIT 1" },
+};
+const size_t info_nstmts = sizeof(info_stmts) / sizeof(info_stmts[0]);
+
 /* Schema versions accepted as input, as the original (dandischema 0.12). */
 static const char *allowed_schema_versions[] = {
 	"0.4.4", "0.5.1", "0.5.2", "0.6.0", "0.6.1", "0.6.2", "0.6.3", "0.6.4",
@@ -100,4 +107,21 @@ root_get(struct request *req)
 	    "<a href=\"/api/info/\">/api/info/</a>.</p></body></html>\n",
 	    req->cfg->web_url, req->cfg->web_url);
 	return 0;
+}
+
+/* GET /api/stats/: the latest row `dandi-jobs stats` wrote (zeros before
+ * the first run). */
+int
+stats_get(struct request *req)
+{
+	PGresult *r;
+
+	if ((r = req_query(req, "stats_latest", 0, NULL)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_raw_json(req, 200, "{\"dandiset_count\":0,\"published_dandiset_count\":0,"
+		    "\"user_count\":0,\"size\":0}");
+	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"dandiset_count\":%s,"
+	    "\"published_dandiset_count\":%s,\"user_count\":%s,\"size\":%s}", PQgetvalue(r, 0, 0),
+	    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3)));
 }

@@ -131,7 +131,7 @@ owners_put(struct request *req)
 	json_object_object_add(details, "removed_owners", json_tokener_parse(PQgetvalue(r, 0, 0)));
 	json_object_object_add(details, "added_owners", json_tokener_parse(PQgetvalue(r, 0, 1)));
 	const char *set[2] = { id, ids };
-	if (req_query(req, "owners_remove", 2, set) == NULL ||
+	if (notify_owner_changes(req, id, ids) != 0 || req_query(req, "owners_remove", 2, set) == NULL ||
 	    req_query(req, "owners_add", 2, set) == NULL) {
 		json_object_put(details);
 		return 0;

@@ -16,6 +16,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/robots.txt",				robots_get },
 	{ "GET",    "/api/info/",				info_get },
 	{ "GET",    "/server-info",				info_get },
+	{ "GET",    "/api/stats/",				stats_get },
 
 	{ "GET",    "/api/users/me/",				users_me },
 	{ "GET",    "/api/users/search/",			users_search },
@@ -54,6 +55,7 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/dandisets/",				dandisets_create },
 	{ "GET",    DANDISET "/",				dandisets_get },
 	{ "DELETE", DANDISET "/",				dandisets_delete },
+	{ "POST",   DANDISET "/unembargo/",			dandisets_unembargo },
 	{ "POST",   DANDISET "/star/",				dandisets_star },
 	{ "DELETE", DANDISET "/star/",				dandisets_unstar },
 	{ "GET",    DANDISET "/users/",				owners_get },

@@ -35,6 +35,8 @@ collect_stmts(size_t *n)
 		{ session_stmts, &session_nstmts },
 		{ accounts_stmts, &accounts_nstmts },
 		{ oauth_stmts, &oauth_nstmts },
+		{ notify_stmts, &notify_nstmts },
+		{ info_stmts, &info_nstmts },
 	};
 	size_t total = 0, k = 0;
 

@@ -499,6 +499,12 @@ uploads_validate(struct request *req)
 		return resp_list_error(req, 400, arena_printf(&req->arena,
 		    "ETag %s does not match actual ETag %s.", etag, actual));
 
+	/* The tag sent with CreateMultipartUpload is not kept by every S3
+	 * service (radosgw 16 drops it): set it on the object itself, before
+	 * the blob exists, so an embargoed blob is never untagged. */
+	if (*embargoed == 't' && s3_put_tagging(s3, key, "embargoed=true") != S3_OK)
+		return s3_failed(req, s3, "PutObjectTagging");
+
 	if (req_begin(req) != 0)
 		return 0;
 	const char *ins[5] = { req->params[0], key, etag, size, embargoed };

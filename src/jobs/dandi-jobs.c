@@ -6,6 +6,8 @@
  *   dandi-jobs [-c config] list [--state S] print jobs
  *   dandi-jobs [-c config] retry ID        queue a failed job again
  *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
+ *   dandi-jobs [-c config] mail [--max N]  send the e-mail outbox
+ *   dandi-jobs [-c config] stats           record the archive statistics
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -26,6 +28,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "housekeeping.h"
 #include "log.h"
 #include "s3.h"
 #include "util.h"
@@ -383,6 +386,7 @@ static const struct {
 } kinds[] = {
 	{ "publish", job_publish, job_publish_gave_up },
 	{ "sha256", job_sha256, NULL },
+	{ "unembargo", job_unembargo, job_unembargo_gave_up },
 };
 
 static int
@@ -548,7 +552,9 @@ usage(void)
 	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
 	    "  retry ID             queue a failed job again\n"
 	    "  gc [--dry-run] [--assets] [--grace INTERVAL]\n"
-	    "                       delete stale uploads and orphan blobs (and assets)\n");
+	    "                       delete stale uploads and orphan blobs (and assets)\n"
+	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
+	    "  stats                record the archive statistics (GET /api/stats/)\n");
 	exit(2);
 }
 
@@ -574,6 +580,7 @@ main(int argc, char **argv)
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
 	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
 	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
+	hk_init(&cfg);
 	int rc = 0;
 	const char *cmd = argv[1];
 
@@ -604,6 +611,10 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "gc") == 0) {
 		rc = cmd_gc(argc, argv);
+	} else if (strcmp(cmd, "mail") == 0) {
+		rc = cmd_mail(argc, argv);
+	} else if (strcmp(cmd, "stats") == 0) {
+		rc = cmd_stats();
 	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
 		const char *p1[1] = { argv[2] };
 		PGresult *r = NULL;
@@ -617,6 +628,7 @@ main(int argc, char **argv)
 		usage();
 	if (s3_ready)
 		s3_free(&s3_client);
+	hk_close();
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);

@@ -56,6 +56,10 @@ static const struct ckey keys[] = {
 	S(upstream_client_id, ""),
 	S(upstream_client_secret, ""),
 	S(upstream_scope, "read:user user:email"),
+	S(smtp_url, ""),
+	S(mail_spool, "/var/spool/dandi/mail"),
+	S(mail_from, "DANDI Archive <dandi@localhost>"),
+	S(admin_email, ""),
 };
 #undef S
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -39,6 +39,11 @@ struct config {
 	char	*upstream_client_id;
 	char	*upstream_client_secret;
 	char	*upstream_scope;
+	/* e-mail */
+	char	*smtp_url;		/* smtp[s]://host[:port]; "" = write mail_spool */
+	char	*mail_spool;
+	char	*mail_from;
+	char	*admin_email;		/* gets registration and review mails */
 };
 
 /* Loads defaults, then path (may be NULL; missing file is an error only when

@@ -832,6 +832,35 @@ s3_put_tagging(struct s3 *s, const char *key, const char *tagging)
 	return rc;
 }
 
+char *
+s3_get_tagging(struct s3 *s, const char *key)
+{
+	struct response r;
+	struct s3_param p[1] = { { "tagging", NULL } };
+	struct buf out;
+	char *res = NULL;
+
+	response_init(&r);
+	if (status_of(request(s, "GET", key, p, 1, NULL, 0, NULL, 0, &r)) == S3_OK) {
+		/* <Tag><Key>k</Key><Value>v</Value></Tag>... -> k=v&... */
+		buf_init(&out);
+		buf_append(&r.body, "", 1);
+		for (const char *t = strstr(r.body.data, "<Key>"); t != NULL; t = strstr(t, "<Key>")) {
+			const char *ke = strstr(t, "</Key>"), *v = ke ? strstr(ke, "<Value>") : NULL;
+			const char *ve = v ? strstr(v, "</Value>") : NULL;
+			if (ve == NULL)
+				break;
+			buf_printf(&out, "%s%.*s=%.*s", out.len ? "&" : "", (int)(ke - t - 5), t + 5,
+			    (int)(ve - v - 7), v + 7);
+			t = ve;
+		}
+		buf_append(&out, "", 1);
+		res = out.data;
+	}
+	response_free(&r);
+	return res;
+}
+
 int
 s3_list(struct s3 *s, const char *prefix,
     int (*cb)(void *ctx, const char *key, int64_t size, const char *etag), void *ctx)

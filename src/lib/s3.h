@@ -95,6 +95,9 @@ int	s3_abort_multipart(struct s3 *, const char *key, const char *upload_id);
 char	*s3_complete_body(const struct s3_part *parts, size_t nparts);
 /* Sets or removes (tagging NULL) an object's tags. */
 int	s3_put_tagging(struct s3 *, const char *key, const char *tagging);
+/* The object's tags as "k=v&k2=v2" ("" for none; malloc'd), NULL when the
+ * call failed (see s->err). */
+char	*s3_get_tagging(struct s3 *, const char *key);
 
 /* ListObjectsV2 under prefix; cb gets each key, size and etag; return -1
  * from cb to stop. Follows continuation tokens. */

@@ -75,6 +75,12 @@ main(int argc, char **argv)
 		rc = s3_copy(&s, key, argv[3]);
 	} else if (strcmp(cmd, "list") == 0) {
 		rc = s3_list(&s, key, print_entry, NULL);
+	} else if (strcmp(cmd, "tags") == 0) {
+		char *t = s3_get_tagging(&s, key);
+		if (t != NULL)
+			printf("%s\n", t);
+		rc = t != NULL ? S3_OK : S3_ERROR;
+		free(t);
 	} else if (strcmp(cmd, "tag") == 0 && argc == 4) {
 		rc = s3_put_tagging(&s, key, strcmp(argv[3], "-") == 0 ? NULL : argv[3]);
 	} else if (strcmp(cmd, "presign") == 0 && argc >= 5) {

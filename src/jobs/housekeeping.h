@@ -1,0 +1,23 @@
+/* housekeeping.h - dandi-jobs work beyond publish and checksums: unembargo
+ * (a job kind), the e-mail outbox (`dandi-jobs mail`) and the archive
+ * statistics (`dandi-jobs stats`). Own database connection, so the claim
+ * and work connections of dandi-jobs.c stay as they are. */
+#ifndef DANDI_HOUSEKEEPING_H
+#define DANDI_HOUSEKEEPING_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+struct config;
+
+void	hk_init(const struct config *);
+void	hk_close(void);
+/* Job kind "unembargo" {dandiset, user}: 0 done, -1 retry, -2 give up. */
+int	job_unembargo(struct json_object *args, char *err, size_t errlen);
+void	job_unembargo_gave_up(struct json_object *args);
+/* dandi-jobs mail [--max N]; dandi-jobs stats. Exit codes. */
+int	cmd_mail(int argc, char **argv);
+int	cmd_stats(void);
+
+#endif
