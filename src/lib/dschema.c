@@ -190,10 +190,26 @@ struct dvalidator {
 	size_t			 n;
 	pcre2_code		*name_re;	/* dandischema NAME_PATTERN (Unicode \w) */
 	pcre2_match_data	*md;
+	pcre2_code		*etag_re, *sha_re, *zarr_re;	/* whole-string digests */
+	pcre2_match_data	*dmd;
 };
 
 /* dandischema.consts.NAME_PATTERN */
 #define NAME_PATTERN "^([\\w\\s\\-\\.']+),\\s+([\\w\\s\\-\\.']+)$"
+
+/* re.fullmatch's pattern. */
+static pcre2_code *
+anchored(const char *src)
+{
+	int ec;
+	PCRE2_SIZE eo;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+	    PCRE2_ANCHORED | PCRE2_ENDANCHORED, &ec, &eo, NULL);
+
+	if (re == NULL)
+		fatal("dschema: %s does not compile", src);
+	return re;
+}
 
 struct dvalidator *
 dvalidator_new(const struct config *cfg)
@@ -208,6 +224,10 @@ dvalidator_new(const struct config *cfg)
 	if (d->name_re == NULL)
 		fatal("dschema: NAME_PATTERN does not compile");
 	d->md = pcre2_match_data_create_from_pattern(d->name_re, NULL);
+	d->etag_re = anchored("[0-9a-f]{32}-\\d{1,5}");
+	d->sha_re = anchored("[0-9a-f]{64}");
+	d->zarr_re = anchored("[0-9a-f]{32}-[0-9]+--[0-9]+");
+	d->dmd = pcre2_match_data_create(4, NULL);
 	return d;
 }
 
@@ -225,6 +245,10 @@ dvalidator_free(struct dvalidator *d)
 	free(d->v);
 	pcre2_match_data_free(d->md);
 	pcre2_code_free(d->name_re);
+	pcre2_match_data_free(d->dmd);
+	pcre2_code_free(d->etag_re);
+	pcre2_code_free(d->sha_re);
+	pcre2_code_free(d->zarr_re);
 	free(d);
 }
 
@@ -320,22 +344,9 @@ has_role(struct json_object *c, const char *role)
 }
 
 static bool
-full_match(const char *re_src, const char *s)
+full_match(struct dvalidator *d, pcre2_code *re, const char *s)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)re_src, PCRE2_ZERO_TERMINATED, PCRE2_ANCHORED | PCRE2_ENDANCHORED,
-	    &ec, &eo, NULL);
-	pcre2_match_data *md;
-	int rc;
-
-	if (re == NULL)
-		return false;
-	md = pcre2_match_data_create_from_pattern(re, NULL);
-	rc = pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	return rc >= 0;
+	return pcre2_match(re, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, d->dmd, NULL) >= 0;
 }
 
 /* PublishedDandiset's model rules (dandischema 0.12). */
@@ -378,7 +389,7 @@ dandiset_rules(struct dvalidator *d, struct json_object *doc, struct json_object
 /* PublishedAsset's digest rules (BareAsset.digest_check, then
  * PublishedAsset.digest_sha256check). */
 static void
-asset_rules(struct json_object *doc, struct json_object *errs)
+asset_rules(struct dvalidator *d, struct json_object *doc, struct json_object *errs)
 {
 	struct json_object *digest = get(doc, "digest");
 	const char *fmt = get_str(doc, "encodingFormat");
@@ -398,7 +409,7 @@ asset_rules(struct json_object *doc, struct json_object *errs)
 			add_error(errs, "digest", "Value error, A zarr asset must have a zarr checksum.");
 		else if (etag != NULL && *etag)
 			add_error(errs, "digest", "Value error, Digest cannot have both etag and zarr checksums.");
-		else if (zarr == NULL || !full_match("[0-9a-f]{32}-[0-9]+--[0-9]+", zarr)) {
+		else if (zarr == NULL || !full_match(d, d->zarr_re, zarr)) {
 			snprintf(msg, sizeof(msg), "Value error, Digest must have an appropriate dandi-zarr-checksum"
 			    " value.  Got %s", zarr ? zarr : "None");
 			add_error(errs, "digest", msg);
@@ -413,13 +424,13 @@ asset_rules(struct json_object *doc, struct json_object *errs)
 		add_error(errs, "digest", "Value error, A non-zarr asset must have a dandi-etag.");
 	else if (zarr != NULL && *zarr)
 		add_error(errs, "digest", "Value error, Digest cannot have both etag and zarr checksums.");
-	else if (etag == NULL || !full_match("[0-9a-f]{32}-\\d{1,5}", etag)) {
+	else if (etag == NULL || !full_match(d, d->etag_re, etag)) {
 		snprintf(msg, sizeof(msg), "Value error, Digest must have an appropriate dandi-etag value. Got %s",
 		    etag ? etag : "None");
 		add_error(errs, "digest", msg);
 	} else if (get(digest, "dandi:sha2-256") == NULL)
 		add_error(errs, "digest", "Value error, A non-zarr asset must have a sha2_256.");
-	else if (sha == NULL || !full_match("[0-9a-f]{64}", sha)) {
+	else if (sha == NULL || !full_match(d, d->sha_re, sha)) {
 		snprintf(msg, sizeof(msg), "Value error, Digest must have an appropriate sha2_256 value. Got %s",
 		    sha ? sha : "None");
 		add_error(errs, "digest", msg);
@@ -472,6 +483,6 @@ dvalidate(struct dvalidator *d, enum dmodel m, struct json_object *doc)
 	if (m == DM_PUBLISHED_DANDISET)
 		dandiset_rules(d, doc, errs);
 	else if (m == DM_PUBLISHED_ASSET)
-		asset_rules(doc, errs);
+		asset_rules(d, doc, errs);
 	return errs;
 }
