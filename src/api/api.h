@@ -5,13 +5,12 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "dschema.h"
 #include "http.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"
 #include "vmeta.h"
-
-#define DANDI_SCHEMA_VERSION	"0.7.0"
 
 /* server.c */
 struct server;
@@ -110,6 +109,8 @@ void	json_scan_text(struct json_object *o, bool *bad, bool *nul);
 /* Resource handlers. */
 int	info_get(struct request *);
 int	robots_get(struct request *);
+/* schemas.c */
+int	schemas_get(struct request *);
 int	root_get(struct request *);
 
 extern const struct db_stmt	dandisets_stmts[];

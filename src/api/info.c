@@ -13,12 +13,6 @@ const struct db_stmt info_stmts[] = {
 };
 const size_t info_nstmts = sizeof(info_stmts) / sizeof(info_stmts[0]);
 
-/* Schema versions accepted as input, as the original (dandischema 0.12). */
-static const char *allowed_schema_versions[] = {
-	"0.4.4", "0.5.1", "0.5.2", "0.6.0", "0.6.1", "0.6.2", "0.6.3", "0.6.4",
-	"0.6.5", "0.6.6", "0.6.7", "0.6.8", "0.6.9", "0.6.10", "0.7.0",
-};
-
 static struct json_object *
 str_or_null(const char *s)
 {
@@ -56,8 +50,9 @@ info_get(struct request *req)
 	json_object_object_add(o, "schema_version", json_object_new_string(DANDI_SCHEMA_VERSION));
 	json_object_object_add(o, "schema_url", json_object_new_string(arena_printf(&req->arena,
 	    "%s/api/schemas/?model=Dandiset", c->api_url)));
-	for (size_t i = 0; i < sizeof(allowed_schema_versions) / sizeof(char *); i++)
-		json_object_array_add(allowed, json_object_new_string(allowed_schema_versions[i]));
+	/* Schema versions accepted as input, as the original (dandischema 0.12). */
+	for (size_t i = 0; i < dschema_ninput_versions; i++)
+		json_object_array_add(allowed, json_object_new_string(dschema_input_versions[i]));
 	json_object_object_add(o, "allowed_schema_versions", allowed);
 	json_object_object_add(o, "version", json_object_new_string(PACKAGE_VERSION));
 

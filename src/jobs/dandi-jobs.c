@@ -8,6 +8,8 @@
  *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
  *   dandi-jobs [-c config] mail [--max N]  send the e-mail outbox
  *   dandi-jobs [-c config] stats           record the archive statistics
+ *   dandi-jobs [-c config] validate [--max N] [--batch N]
+ *                                          validate Pending drafts and assets
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -27,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "dschema.h"
 #include "db.h"
 #include "housekeeping.h"
 #include "log.h"
@@ -125,6 +128,45 @@ static const struct db_stmt work_stmts[] = {
 	  "   AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
 	  " (SELECT count(*) FROM assets x WHERE NOT x.published AND x.modified < now() - $1::interval"
 	  "   AND NOT EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = x.id))" },
+	/* Validation sweep (see validate_versions / validate_assets). The
+	 * rows of a batch stay locked (FOR UPDATE SKIP LOCKED) until their
+	 * results are written in the same transaction: two sweepers never
+	 * take the same row, and a change that sets a row back to Pending
+	 * waits for the result and then overrides it, never the reverse. */
+	{ "val_versions",
+	  "SELECT v.id, v.metadata::text, v.release_notes, v.dandiset_id,"
+	  " dandi_next_version(v.dandiset_id, now()), dandi_pyiso(now()),"
+	  " dandi_published_by(now(), $2, $3)::text,"
+	  " EXISTS (SELECT 1 FROM asset_versions av WHERE av.version_id = v.id),"
+	  " EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  "   LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  "   WHERE av.version_id = v.id AND coalesce(b.size, z.size, 0) > 0)"
+	  " FROM versions v WHERE v.status = 'Pending' AND v.version = 'draft'"
+	  " LIMIT $1::bigint FOR UPDATE OF v SKIP LOCKED" },
+	{ "val_versions_store",
+	  "UPDATE versions v SET status = r.status, validation_errors = r.errors, modified = now()"
+	  " FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status text, errors jsonb)"
+	  " WHERE v.id = r.id AND v.status = 'Pending' RETURNING v.id" },
+	/* Pending assets that are ready: sha256 known, or the zarr ingested.
+	 * The document is the full metadata plus a fresh publish stamp. */
+	{ "val_assets",
+	  "SELECT a.id, (dandi_asset_metadata(a, $2, $3)::jsonb || jsonb_build_object("
+	  "   'publishedBy', dandi_published_by(now(), $4, $5), 'datePublished', dandi_pyiso(now())))::text"
+	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " WHERE a.status = 'Pending' AND NOT a.published"
+	  "   AND (b.sha256 IS NOT NULL OR (z.checksum IS NOT NULL AND z.status = 'Complete'))"
+	  " LIMIT $1::bigint FOR UPDATE OF a SKIP LOCKED" },
+	{ "val_assets_store",
+	  "UPDATE assets a SET status = r.status, validation_errors = r.errors, modified = now()"
+	  " FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status text, errors jsonb)"
+	  " WHERE a.id = r.id AND a.status = 'Pending' AND NOT a.published RETURNING a.id" },
+	/* As the original, the drafts holding a validated asset are touched;
+	 * locks taken in id order so two sweepers cannot deadlock. */
+	{ "val_touch_drafts",
+	  "WITH l AS (SELECT v.id FROM versions v WHERE v.version = 'draft' AND v.id IN"
+	  "   (SELECT av.version_id FROM asset_versions av WHERE av.asset_id = ANY ($1::bigint[]))"
+	  "   ORDER BY v.id FOR UPDATE)"
+	  " UPDATE versions v SET modified = now() FROM l WHERE v.id = l.id" },
 	/* A publish that gave up must not leave the draft Publishing. */
 	{ "pub_unlock",
 	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
@@ -543,14 +585,193 @@ cmd_gc(int argc, char **argv)
 	return up < 0 || bl < 0 || as < 0 ? 1 : 0;
 }
 
+/* ---- validation ------------------------------------------------------ */
+
+static struct dvalidator *validator;
+
+static const char *
+rrid(void)
+{
+	return *cfg.instance_identifier ? cfg.instance_identifier : "RRID:SCR_017571";
+}
+
+static void
+result_add(struct json_object *results, const char *id, struct json_object *errs)
+{
+	struct json_object *r = json_object_new_object();
+
+	json_object_object_add(r, "id", json_object_new_int64(strtoll(id, NULL, 10)));
+	json_object_object_add(r, "status", json_object_new_string(
+	    json_object_array_length(errs) == 0 ? "Valid" : "Invalid"));
+	json_object_object_add(r, "errors", errs);
+	json_object_array_add(results, r);
+}
+
+/* The document the original validates for a draft: its metadata as if
+ * published now (publish stamp, release notes, the next version's id and
+ * url, a dummy DOI) with an assetsSummary that only says whether there
+ * are files and bytes. */
+static struct json_object *
+version_document(PGresult *r, int i)
+{
+	struct json_object *md = json_tokener_parse(PQgetvalue(r, i, 1));
+	char id6[16], buf[1024], lower[128];
+	const char *next = PQgetvalue(r, i, 4);
+	size_t k;
+
+	if (md == NULL || !json_object_is_type(md, json_type_object)) {
+		json_object_put(md);
+		md = json_object_new_object();
+	}
+	snprintf(id6, sizeof(id6), "%06lld", strtoll(PQgetvalue(r, i, 3), NULL, 10));
+	for (k = 0; cfg.instance_name[k] && k + 1 < sizeof(lower); k++)
+		lower[k] = (char)(cfg.instance_name[k] >= 'A' && cfg.instance_name[k] <= 'Z' ?
+		    cfg.instance_name[k] - 'A' + 'a' : cfg.instance_name[k]);
+	lower[k] = '\0';
+
+	json_object_object_add(md, "publishedBy", json_tokener_parse(PQgetvalue(r, i, 6)));
+	json_object_object_add(md, "datePublished", json_object_new_string(PQgetvalue(r, i, 5)));
+	if (*PQgetvalue(r, i, 2))
+		json_object_object_add(md, "releaseNotes", json_object_new_string(PQgetvalue(r, i, 2)));
+	snprintf(buf, sizeof(buf), "%s:%s/%s", cfg.instance_name, id6, next);
+	json_object_object_add(md, "id", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "%s/dandiset/%s/%s", cfg.web_url, id6, next);
+	json_object_object_add(md, "url", json_object_new_string(buf));
+	snprintf(buf, sizeof(buf), "%s/%s.123456/0.123456.1234",
+	    *cfg.doi_prefix ? cfg.doi_prefix : "10.80507", lower);
+	json_object_object_add(md, "doi", json_object_new_string(buf));
+	struct json_object *sum = json_object_new_object();
+	json_object_object_add(sum, "schemaKey", json_object_new_string("AssetsSummary"));
+	json_object_object_add(sum, "numberOfBytes", json_object_new_int(PQgetvalue(r, i, 8)[0] == 't'));
+	json_object_object_add(sum, "numberOfFiles", json_object_new_int(PQgetvalue(r, i, 7)[0] == 't'));
+	json_object_object_add(md, "assetsSummary", sum);
+	return md;
+}
+
+/* One batch of one kind in one transaction. Returns the rows taken (and
+ * adds the rows written to *written), or -1 on a database error. */
+static long
+validate_batch(bool assets, long batch, long *written)
+{
+	char err[1024], lim[24], s3base[1024];
+	PGresult *r;
+	long n;
+
+	snprintf(lim, sizeof(lim), "%ld", batch);
+	if (db_begin(&work_db) != DB_OK)
+		return -1;
+	if (assets) {
+		s3_base_url(&cfg, s3base, sizeof(s3base));
+		const char *p[5] = { lim, cfg.api_url, s3base, cfg.instance_name, rrid() };
+		r = wq("val_assets", 5, p, err, sizeof(err));
+	} else {
+		const char *p[3] = { lim, cfg.instance_name, rrid() };
+		r = wq("val_versions", 3, p, err, sizeof(err));
+	}
+	if (r == NULL) {
+		log_error("validate: %s", err);
+		db_rollback(&work_db);
+		return -1;
+	}
+	n = PQntuples(r);
+	struct json_object *results = json_object_new_array();
+	struct buf ids;
+	buf_init(&ids);
+	buf_puts(&ids, "{");
+	for (int i = 0; i < n; i++) {
+		struct json_object *doc = assets ? json_tokener_parse(PQgetvalue(r, i, 1)) : version_document(r, i);
+		struct json_object *errs = dvalidate(validator,
+		    assets ? DM_PUBLISHED_ASSET : DM_PUBLISHED_DANDISET, doc);
+		result_add(results, PQgetvalue(r, i, 0), errs);
+		buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+		json_object_put(doc);
+	}
+	buf_puts(&ids, "}");
+	PQclear(r);
+	long rc = n;
+	if (n > 0) {
+		const char *p[1] = { json_object_to_json_string_ext(results, JSON_C_TO_STRING_PLAIN) };
+		if ((r = wq(assets ? "val_assets_store" : "val_versions_store", 1, p, err, sizeof(err))) == NULL) {
+			log_error("validate: %s", err);
+			rc = -1;
+		} else {
+			*written += PQntuples(r);
+			PQclear(r);
+		}
+	}
+	if (rc >= 0 && db_commit(&work_db) != DB_OK)
+		rc = -1;
+	else if (rc < 0)
+		db_rollback(&work_db);
+	if (rc > 0 && assets) {
+		const char *p[1] = { ids.data };
+		if ((r = wq("val_touch_drafts", 1, p, err, sizeof(err))) != NULL)
+			PQclear(r);
+		else
+			log_warn("validate: %s", err);
+	}
+	buf_free(&ids);
+	json_object_put(results);
+	return rc;
+}
+
+/* Sweeps the Pending drafts, then the Pending ready assets, batch by
+ * batch, until none is left or max rows (of each kind; -1: no limit) are
+ * done. 0 ok, -1 on a database error. */
+static int
+validate_sweep(long max, long batch, long *nversions, long *nassets)
+{
+	if (validator == NULL)
+		validator = dvalidator_new(&cfg);
+	for (int kind = 0; kind < 2; kind++) {
+		long *count = kind ? nassets : nversions, taken = 0;
+		for (;;) {
+			long want = batch;
+			if (max >= 0 && max - taken < want)
+				want = max - taken;
+			if (want <= 0)
+				break;
+			long got = validate_batch(kind == 1, want, count);
+			if (got < 0)
+				return -1;
+			taken += got;
+			if (got < want)
+				break;
+		}
+	}
+	return 0;
+}
+
+static int
+cmd_validate(int argc, char **argv)
+{
+	long max = -1, batch = 200, nv = 0, na = 0;
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--max") == 0 && i + 1 < argc)
+			max = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc && (batch = strtol(argv[++i], NULL, 10)) > 0)
+			;
+		else
+			return fprintf(stderr, "usage: dandi-jobs validate [--max N] [--batch N]\n"), 2;
+	}
+	int rc = validate_sweep(max, batch, &nv, &na);
+	printf("validated %ld version(s), %ld asset(s)\n", nv, na);
+	return rc == 0 ? 0 : 1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: dandi-jobs [-c config] command\n"
-	    "  run [--max N]        work the queued jobs that are due, then exit\n"
+	    "  run [--max N] [--no-validate]\n"
+	    "                       work the queued jobs that are due, then the\n"
+	    "                       validation sweep, then exit\n"
 	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
 	    "  retry ID             queue a failed job again\n"
+	    "  validate [--max N] [--batch N]\n"
+	    "                       validate the Pending drafts and ready assets\n"
 	    "  gc [--dry-run] [--assets] [--grace INTERVAL]\n"
 	    "                       delete stale uploads and orphan blobs (and assets)\n"
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
@@ -586,8 +807,15 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "run") == 0) {
 		long max = -1;
-		if (argc > 3 && strcmp(argv[2], "--max") == 0)
-			max = strtol(argv[3], NULL, 10);
+		bool validate = true;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--max") == 0 && i + 1 < argc)
+				max = strtol(argv[++i], NULL, 10);
+			else if (strcmp(argv[i], "--no-validate") == 0)
+				validate = false;
+			else
+				usage();
+		}
 		long n = 0;
 		for (int got; max < 0 || n < max; n++) {
 			if ((got = run_one()) <= 0) {
@@ -596,6 +824,13 @@ main(int argc, char **argv)
 			}
 		}
 		printf("%ld job(s) worked\n", n);
+		/* The cron entry point does the validation sweep too. */
+		long nv = 0, na = 0;
+		if (validate && rc == 0) {
+			if (validate_sweep(-1, 200, &nv, &na) != 0)
+				rc = 1;
+			printf("validated %ld version(s), %ld asset(s)\n", nv, na);
+		}
 	} else if (strcmp(cmd, "list") == 0) {
 		const char *state = argc > 3 && strcmp(argv[2], "--state") == 0 ? argv[3] : NULL;
 		const char *p1[1] = { state };
@@ -609,6 +844,8 @@ main(int argc, char **argv)
 				    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
 			PQclear(r);
 		}
+	} else if (strcmp(cmd, "validate") == 0) {
+		rc = cmd_validate(argc, argv);
 	} else if (strcmp(cmd, "gc") == 0) {
 		rc = cmd_gc(argc, argv);
 	} else if (strcmp(cmd, "mail") == 0) {
@@ -629,6 +866,7 @@ main(int argc, char **argv)
 	if (s3_ready)
 		s3_free(&s3_client);
 	hk_close();
+	dvalidator_free(validator);
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);

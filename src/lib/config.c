@@ -33,6 +33,7 @@ static const struct ckey keys[] = {
 	S(instance_identifier, ""),
 	S(doi_prefix, ""),
 	S(sql_dir, DANDI_SQL_DIR_DEFAULT),
+	S(schema_dir, DANDI_SCHEMA_DIR_DEFAULT),
 	S(log_file, ""),
 	S(log_level, "info"),
 	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },

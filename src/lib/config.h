@@ -15,6 +15,7 @@ struct config {
 	char	*instance_identifier;	/* RRID:... or empty */
 	char	*doi_prefix;		/* 10.xxxx or empty */
 	char	*sql_dir;
+	char	*schema_dir;		/* <dir>/<schemaVersion>/<model>.json */
 	char	*log_file;
 	char	*log_level;
 	size_t	 max_body;		/* bytes */

@@ -87,6 +87,7 @@ sub new {
 		DANDI_LOG_FILE => "$dir/api.log",
 		DANDI_LOG_LEVEL => 'info',
 		DANDI_SQL_DIR => "$ROOT/sql",
+		DANDI_SCHEMA_DIR => "$ROOT/share/schema",
 		PGHOST => "$dir/pg", PGPORT => $self->{pg_port}, PGUSER => 'postgres', PGDATABASE => 'dandi',
 		%{ $o{env} || {} },
 	};
