@@ -6,6 +6,7 @@
  *   dandi-jobs [-c config] list [--state S] print jobs
  *   dandi-jobs [-c config] retry ID        queue a failed job again
  *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
+ *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -30,6 +31,7 @@
 #include "s3.h"
 #include "util.h"
 #include "vmeta.h"
+#include "zarr-jobs.h"
 
 static const struct db_stmt claim_stmts[] = {
 	{ "job_claim",
@@ -383,6 +385,7 @@ static const struct {
 } kinds[] = {
 	{ "publish", job_publish, job_publish_gave_up },
 	{ "sha256", job_sha256, NULL },
+	{ "zarr_ingest", zarr_job_ingest, NULL },
 };
 
 static int
@@ -548,7 +551,9 @@ usage(void)
 	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
 	    "  retry ID             queue a failed job again\n"
 	    "  gc [--dry-run] [--assets] [--grace INTERVAL]\n"
-	    "                       delete stale uploads and orphan blobs (and assets)\n");
+	    "                       delete stale uploads and orphan blobs (and assets)\n"
+	    "  zarr-ingest [--force] ZARR_ID\n"
+	    "                       queue the checksum of a zarr archive again\n");
 	exit(2);
 }
 
@@ -572,6 +577,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
+	zarr_jobs_init(&cfg);
 	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
 	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
 	int rc = 0;
@@ -602,6 +608,8 @@ main(int argc, char **argv)
 				    PQgetvalue(r, i, 5), PQgetvalue(r, i, 6));
 			PQclear(r);
 		}
+	} else if (strcmp(cmd, "zarr-ingest") == 0) {
+		rc = zarr_cmd_ingest(argc, argv);
 	} else if (strcmp(cmd, "gc") == 0) {
 		rc = cmd_gc(argc, argv);
 	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
@@ -617,6 +625,7 @@ main(int argc, char **argv)
 		usage();
 	if (s3_ready)
 		s3_free(&s3_client);
+	zarr_jobs_close();
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);
