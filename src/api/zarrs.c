@@ -248,12 +248,12 @@ zarr_create(struct request *req)
 	if (req_begin(req) != 0)
 		return 0;
 	const char *ins[3] = { did, uuid, name };
-	if ((r = req_query_try(req, "zarr_insert", 3, ins, &hit)) == NULL) {
-		if (hit)
-			return resp_field_error(req, "non_field_errors",
-			    "The fields dandiset, name must make a unique set.");
+	r = req_query_try(req, "zarr_insert", 3, ins, &hit);
+	if (hit)
+		return resp_field_error(req, "non_field_errors",
+		    "The fields dandiset, name must make a unique set.");
+	if (r == NULL)
 		return 0;
-	}
 	const char *json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(uuid));
