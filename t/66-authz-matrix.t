@@ -52,6 +52,19 @@ my %upload = map {
 } keys %ds;
 my $complete = { parts => [ { part_number => 1, size => 1, etag => 'abc' } ] };
 
+# A zarr in each dandiset, for the zarr routes (finalize takes a new one).
+my $nz = 0;
+sub zarr_body { { name => 'z' . ++$nz . '.zarr', dandiset => $_[0] } }
+sub make_zarr {
+	my ($id) = @_;
+	my $r = $t->post('/api/zarr/', zarr_body($id), token => $tok{owner});
+	die "zarr create failed: $r->{body}" unless $r->{status} == 200;
+	return $r->{json}{zarr_id};
+}
+# (in dandisets of their own: a zarr keeps a dandiset from being published)
+my %zarr = map { ($_ => make_zarr(make($_ eq 'embargoed'))) } keys %ds;
+my $zfiles = [ { path => 'a/0', base64md5 => '1B2M2Y8AsgTpgAmY7PhCfg==' } ];
+
 my $md = { name => 'M', metadata => {} };
 my $owners = [ { username => 'owner' } ];
 # [ method, route, body, expected on the open dandiset, on the embargoed one
@@ -137,6 +150,16 @@ my @MATRIX = (
 	[ 'POST', '/api/uploads/{upload}/validate/', undef, '401 403 400 400 400', '401 403 404 400 400' ],
 	[ 'GET', '/api/dandisets/{id}/uploads/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/uploads/', undef, '401 403 403 204 204', '401 403 403 204 204' ],
+	# Zarrs: invisible (embargoed, not owned) is 404; no DELETE of a zarr
+	# itself (405 after the permission checks, as DRF).
+	[ 'GET', '/api/zarr/', undef, '200 200 200 200 200' ],
+	[ 'POST', '/api/zarr/', \&zarr_body, '401 403 403 200 200', '401 403 400 200 200' ],
+	[ 'GET', '/api/zarr/{zarr}/', undef, '200 200 200 200 200', '404 404 404 200 200' ],
+	[ 'DELETE', '/api/zarr/{zarr}/', undef, '401 403 405 405 405', '401 403 405 405 405' ],
+	[ 'POST', '/api/zarr/{zarr}/finalize/', undef, '401 403 403 204 204', '401 403 404 204 204', 'fresh_zarr' ],
+	[ 'GET', '/api/zarr/{zarr}/files/', undef, '200 200 200 200 200', '404 404 404 200 200' ],
+	[ 'POST', '/api/zarr/{zarr}/files/', $zfiles, '401 403 403 200 200', '401 403 404 200 200' ],
+	[ 'DELETE', '/api/zarr/{zarr}/files/', [ { path => 'nope' } ], '401 403 403 400 400', '401 403 404 400 400' ],
 );
 
 # Every route in the route table has a row.
@@ -150,6 +173,7 @@ while (my $line = <$fh>) {
 	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
 	$path =~ s{^/api/uploads/\{asset\}}{/api/uploads/{upload}};
+	$path =~ s{^/api/zarr/\{asset\}}{/api/zarr/{zarr}};
 	ok($covered{"$m $path"}, "route $m $path is in the matrix");
 }
 
@@ -166,6 +190,8 @@ for my $row (@MATRIX) {
 			$path =~ s/\{version\}/draft/;
 			$path =~ s/\{asset\}/$a->{asset_id}/;
 			$path =~ s/\{upload\}/$upload{$kind}/;
+			my $zr = $fresh && $fresh eq 'fresh_zarr' ? make_zarr($id) : $zarr{$kind};
+			$path =~ s/\{zarr\}/$zr/;
 			$path =~ s/\{username\}/pending/;
 			my $data = ref $body eq 'CODE' ? $body->($id) : defined $body && !ref $body && $body eq 'same'
 			    ? { blob_id => $BLOB, metadata => { path => $a->{path} } } : $body;
@@ -175,7 +201,7 @@ for my $row (@MATRIX) {
 			# Rotating the key retires the old one: carry on with the new.
 			$tok{ $ROLES[$i] } = $r->{json} if $m eq 'POST' && $tpl eq '/api/auth/token/' && $r->{status} == 200;
 		}
-		last unless $tpl =~ /\{id\}|\{asset\}|\{upload\}/ || ref $body eq 'CODE';
+		last unless $tpl =~ /\{id\}|\{asset\}|\{upload\}|\{zarr\}/ || ref $body eq 'CODE';
 	}
 }
 

@@ -178,6 +178,23 @@ int	assets_top_get(struct request *);
 int	assets_top_info(struct request *);
 void	uploads_shutdown(void);		/* frees the worker's S3 client */
 
+/* The worker's S3 client (made on first use); NULL with 503 set when S3
+ * is not configured. */
+struct s3;
+struct s3	*api_s3(struct request *);
+
+/* zarrs.c: /api/zarr/ */
+extern const struct db_stmt	zarrs_stmts[];
+extern const size_t		zarrs_nstmts;
+int	zarr_list(struct request *);
+int	zarr_create(struct request *);
+int	zarr_get(struct request *);
+int	zarr_delete(struct request *);
+int	zarr_finalize(struct request *);
+int	zarr_files_get(struct request *);
+int	zarr_files_post(struct request *);
+int	zarr_files_delete(struct request *);
+
 /* publish.c */
 extern const struct db_stmt	publish_stmts[];
 extern const size_t		publish_nstmts;

@@ -52,6 +52,15 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/assets/" UUID_RE "/info/",		assets_top_info },
 	{ "GET",    "/api/assets/" UUID_RE "/download/",	assets_download },
 
+	{ "GET",    "/api/zarr/",				zarr_list },
+	{ "POST",   "/api/zarr/",				zarr_create },
+	{ "GET",    "/api/zarr/" UUID_RE "/",			zarr_get },
+	{ "DELETE", "/api/zarr/" UUID_RE "/",			zarr_delete },
+	{ "POST",   "/api/zarr/" UUID_RE "/finalize/",		zarr_finalize },
+	{ "GET",    "/api/zarr/" UUID_RE "/files/",		zarr_files_get },
+	{ "POST",   "/api/zarr/" UUID_RE "/files/",		zarr_files_post },
+	{ "DELETE", "/api/zarr/" UUID_RE "/files/",		zarr_files_delete },
+
 	{ "GET",    "/api/dandisets/",				dandisets_list },
 	{ "POST",   "/api/dandisets/",				dandisets_create },
 	{ "GET",    DANDISET "/",				dandisets_get },

@@ -32,6 +32,7 @@ collect_stmts(size_t *n)
 		{ assets_stmts, &assets_nstmts },
 		{ publish_stmts, &publish_nstmts },
 		{ uploads_stmts, &uploads_nstmts },
+		{ zarrs_stmts, &zarrs_nstmts },
 		{ session_stmts, &session_nstmts },
 		{ accounts_stmts, &accounts_nstmts },
 		{ oauth_stmts, &oauth_nstmts },

@@ -115,6 +115,12 @@ s3_for(struct request *req)
 	return &s3_client;
 }
 
+struct s3 *
+api_s3(struct request *req)
+{
+	return s3_for(req);
+}
+
 void
 uploads_shutdown(void)
 {

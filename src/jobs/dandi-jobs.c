@@ -10,6 +10,7 @@
  *   dandi-jobs [-c config] stats           record the archive statistics
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
+ *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -36,6 +37,7 @@
 #include "s3.h"
 #include "util.h"
 #include "vmeta.h"
+#include "zarr-jobs.h"
 
 static const struct db_stmt claim_stmts[] = {
 	{ "job_claim",
@@ -429,6 +431,7 @@ static const struct {
 	{ "publish", job_publish, job_publish_gave_up },
 	{ "sha256", job_sha256, NULL },
 	{ "unembargo", job_unembargo, job_unembargo_gave_up },
+	{ "zarr_ingest", zarr_job_ingest, NULL },
 };
 
 static int
@@ -775,7 +778,9 @@ usage(void)
 	    "  gc [--dry-run] [--assets] [--grace INTERVAL]\n"
 	    "                       delete stale uploads and orphan blobs (and assets)\n"
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
-	    "  stats                record the archive statistics (GET /api/stats/)\n");
+	    "  stats                record the archive statistics (GET /api/stats/)\n"
+	    "  zarr-ingest [--force] ZARR_ID\n"
+	    "                       queue the checksum of a zarr archive again\n");
 	exit(2);
 }
 
@@ -799,6 +804,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
+	zarr_jobs_init(&cfg);
 	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
 	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
 	hk_init(&cfg);
@@ -846,6 +852,8 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "validate") == 0) {
 		rc = cmd_validate(argc, argv);
+	} else if (strcmp(cmd, "zarr-ingest") == 0) {
+		rc = zarr_cmd_ingest(argc, argv);
 	} else if (strcmp(cmd, "gc") == 0) {
 		rc = cmd_gc(argc, argv);
 	} else if (strcmp(cmd, "mail") == 0) {
@@ -867,6 +875,7 @@ main(int argc, char **argv)
 		s3_free(&s3_client);
 	hk_close();
 	dvalidator_free(validator);
+	zarr_jobs_close();
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);

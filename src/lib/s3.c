@@ -197,6 +197,20 @@ char *
 s3_presign(const struct s3 *s, const char *method, const char *key,
     const struct s3_param *params, size_t nparams, long expires, time_t now)
 {
+	return s3_presign_headers(s, method, key, params, nparams, NULL, 0, expires, now);
+}
+
+static int
+header_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct s3_param *)a)->key, ((const struct s3_param *)b)->key);
+}
+
+char *
+s3_presign_headers(const struct s3 *s, const char *method, const char *key,
+    const struct s3_param *params, size_t nparams, const struct s3_param *headers,
+    size_t nheaders, long expires, time_t now)
+{
 	char		 amz[17], date8[9], host[300], prefix[600], sig[65], exp[24], *cred;
 	struct s3_param	*all;
 	size_t		 n = nparams + 5;
@@ -216,12 +230,30 @@ s3_presign(const struct s3 *s, const char *method, const char *key,
 	all[nparams + 1] = (struct s3_param){ "X-Amz-Credential", cred };
 	all[nparams + 2] = (struct s3_param){ "X-Amz-Date", amz };
 	all[nparams + 3] = (struct s3_param){ "X-Amz-Expires", exp };
-	all[nparams + 4] = (struct s3_param){ "X-Amz-SignedHeaders", "host" };
+	/* Signed headers (lower-case names), host among them, sorted. */
+	struct s3_param *hs = xcalloc(nheaders + 1, sizeof(*hs));
+	if (nheaders > 0)
+		memcpy(hs, headers, nheaders * sizeof(*headers));
+	hs[nheaders] = (struct s3_param){ "host", host };
+	qsort(hs, nheaders + 1, sizeof(*hs), header_cmp);
+	struct buf names, canon;
+	buf_init(&names);
+	buf_init(&canon);
+	for (size_t i = 0; i <= nheaders; i++) {
+		buf_printf(&names, "%s%s", i ? ";" : "", hs[i].key);
+		buf_printf(&canon, "%s:%s\n", hs[i].key, hs[i].value);
+	}
+	buf_append(&names, "", 1);
+	buf_append(&canon, "", 1);
+	free(hs);
+	all[nparams + 4] = (struct s3_param){ "X-Amz-SignedHeaders", names.data };
 	char *query = canonical_query(all, n);
 	char *path = canonical_path(s, key);
 
 	buf_init(&creq);
-	buf_printf(&creq, "%s\n%s\n%s\nhost:%s\n\nhost\nUNSIGNED-PAYLOAD", method, path, query, host);
+	buf_printf(&creq, "%s\n%s\n%s\n%s\n%s\nUNSIGNED-PAYLOAD", method, path, query, canon.data, names.data);
+	buf_free(&names);
+	buf_free(&canon);
 	sign(s, creq.data, amz, date8, sig);
 	buf_init(&url);
 	/* The URL's path is the canonical one (prefix already names the
@@ -904,4 +936,66 @@ s3_list(struct s3 *s, const char *prefix,
 	}
 	free(token);
 	return rc;
+}
+
+int
+s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const char *token,
+    int max_keys, int (*cb)(void *ctx, const struct s3_listed *), void *ctx,
+    bool *truncated, char **next_token)
+{
+	struct response	 r;
+	struct s3_param	 p[6];
+	size_t		 n = 0;
+	char		 mk[24];
+	int		 rc;
+
+	*truncated = false;
+	if (next_token != NULL)
+		*next_token = NULL;
+	p[n++] = (struct s3_param){ "list-type", "2" };
+	p[n++] = (struct s3_param){ "prefix", prefix };
+	/* Keys come back URL-encoded: any byte survives the XML. */
+	p[n++] = (struct s3_param){ "encoding-type", "url" };
+	if (start_after != NULL && *start_after)
+		p[n++] = (struct s3_param){ "start-after", start_after };
+	if (token != NULL && *token)
+		p[n++] = (struct s3_param){ "continuation-token", token };
+	if (max_keys >= 0) {
+		snprintf(mk, sizeof(mk), "%d", max_keys);
+		p[n++] = (struct s3_param){ "max-keys", mk };
+	}
+	response_init(&r);
+	rc = status_of(request(s, "GET", "", p, n, NULL, 0, NULL, 0, &r));
+	if (rc != S3_OK) {
+		response_free(&r);
+		return rc;
+	}
+	buf_append(&r.body, "", 1);
+	const char *at = r.body.data;
+	char *contents;
+	bool stop = false;
+	while (!stop && (contents = xml_find(r.body.data, "Contents", &at, false)) != NULL) {
+		char *k = xml_text(contents, "Key", NULL), *sz = xml_text(contents, "Size", NULL);
+		char *e = unquote(xml_text(contents, "ETag", NULL));
+		char *lm = xml_text(contents, "LastModified", NULL);
+		if (k != NULL && url_decode(k, true) == 0) {
+			struct s3_listed o = { k, sz ? strtoll(sz, NULL, 10) : 0, e ? e : "", lm ? lm : "" };
+			if (cb(ctx, &o) != 0)
+				stop = true;
+		}
+		free(k);
+		free(sz);
+		free(e);
+		free(lm);
+		free(contents);
+	}
+	char *trunc = xml_text(r.body.data, "IsTruncated", NULL);
+	if (trunc != NULL && strcmp(trunc, "true") == 0) {
+		*truncated = true;
+		if (next_token != NULL)
+			*next_token = xml_text(r.body.data, "NextContinuationToken", NULL);
+	}
+	free(trunc);
+	response_free(&r);
+	return stop ? S3_ERROR : S3_OK;
 }

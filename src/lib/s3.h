@@ -55,6 +55,12 @@ struct s3_param {
 char	*s3_presign(const struct s3 *, const char *method, const char *key,
 	    const struct s3_param *params, size_t nparams, long expires, time_t now);
 
+/* The same with headers the client must send as given, signed with the
+ * URL (names in lower case, e.g. content-md5, x-amz-tagging). */
+char	*s3_presign_headers(const struct s3 *, const char *method, const char *key,
+	    const struct s3_param *params, size_t nparams, const struct s3_param *headers,
+	    size_t nheaders, long expires, time_t now);
+
 /* The lower-level pieces, exposed for the unit tests (AWS test vectors). */
 void	 s3_signing_key(const char *secret, const char *date8, const char *region,
 	    const char *service, unsigned char out[32]);
@@ -103,5 +109,22 @@ char	*s3_get_tagging(struct s3 *, const char *key);
  * from cb to stop. Follows continuation tokens. */
 int	s3_list(struct s3 *, const char *prefix,
 	    int (*cb)(void *ctx, const char *key, int64_t size, const char *etag), void *ctx);
+
+/* One object of a listing page (strings valid during the callback). */
+struct s3_listed {
+	const char	*key;		/* decoded */
+	int64_t		 size;
+	const char	*etag;		/* without the quotes */
+	const char	*last_modified;	/* as S3 wrote it, e.g. 2026-01-02T03:04:05.000Z */
+};
+
+/* One ListObjectsV2 page under prefix, after start_after (NULL or "": from
+ * the first key) or continuing token (NULL: first page), at most max_keys
+ * (< 0: the server's default, 1000). cb gets each object (return -1 to
+ * stop: S3_ERROR). *truncated tells whether more keys follow, and
+ * *next_token (malloc'd, when not NULL) the token for the next page. */
+int	s3_list_page(struct s3 *, const char *prefix, const char *start_after, const char *token,
+	    int max_keys, int (*cb)(void *ctx, const struct s3_listed *), void *ctx,
+	    bool *truncated, char **next_token);
 
 #endif

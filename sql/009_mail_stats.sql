@@ -1,4 +1,4 @@
--- 010_mail_stats: the e-mail outbox (written in the transaction of the
+-- 009_mail_stats: the e-mail outbox (written in the transaction of the
 -- change it tells about, sent later by `dandi-jobs mail` over SMTP or into
 -- a spool directory), and the archive statistics of GET /api/stats/
 -- (computed by `dandi-jobs stats`).

@@ -1,0 +1,634 @@
+/*
+ * zarrs.c - zarr archives (/api/zarr/): create, list, detail, finalize,
+ * and the files below zarr/<zarr_id>/ in S3 (list, presigned PUTs,
+ * delete). The bytes go between the client and S3; the checksum is
+ * computed by dandi-jobs (kind zarr_ingest) after finalize.
+ *
+ * Visibility as the original: a zarr is seen only through a dandiset the
+ * user may read (OPEN, owned, or superuser); anything else is 404. The
+ * original lists the files of any zarr to anyone; here an embargoed
+ * zarr's files follow the same visibility rule.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "s3.h"
+#include "zarrsum.h"
+
+#define ZARR_PREFIX	"zarr/"
+#define ZARR_URL_TTL	3600	/* django-storages' querystring_expire */
+/* Paths per POST/DELETE of files. The original has no limit of its own
+ * (the dandi CLI sends 255 per upload and 100 per delete request). */
+#define ZARR_BATCH_MAX	1000
+#define INGEST_MSG	"Zarr archive is currently ingesting or has already ingested"
+#define NO_PERM		"You do not have permission to perform this action."
+
+/* Visible: OPEN, owner, or superuser ($2 superuser, $3 user id). */
+#define VISIBLE(d) \
+	"(" d ".embargo_status = 'OPEN' OR $2::boolean OR EXISTS (SELECT 1 FROM dandiset_owners o" \
+	"  WHERE o.dandiset_id = " d ".id AND o.user_id = $3::bigint))"
+
+const struct db_stmt zarrs_stmts[] = {
+	/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset */
+	{ "zarr_list",
+	  "SELECT dandi_zarr_json(z), count(*) OVER () FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	  " WHERE " VISIBLE("d")
+	  "   AND ($1::bigint IS NULL OR z.dandiset_id = $1::bigint) AND ($4::text IS NULL OR z.name = $4)"
+	  " ORDER BY z.created, z.id LIMIT $5::bigint OFFSET $6::bigint" },
+	/* The zarr through a visible dandiset; FOR UPDATE variant below. */
+	{ "zarr_get",
+	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status"
+	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") },
+	{ "zarr_get_lock",
+	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status"
+	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") " FOR UPDATE OF z" },
+	{ "zarr_dandiset",
+	  "SELECT d.embargo_status, " VISIBLE("d") " FROM dandisets d WHERE d.id = $1::bigint" },
+	{ "zarr_insert",
+	  "INSERT INTO zarrs (dandiset_id, zarr_id, name) VALUES ($1::bigint, $2::uuid, $3)"
+	  " RETURNING dandi_zarr_json(zarrs)" },
+	{ "zarr_uploaded",
+	  "UPDATE zarrs SET status = 'Uploaded', modified = now() WHERE id = $1::bigint" },
+	{ "zarr_ingest_enqueue",
+	  "INSERT INTO jobs (kind, args) VALUES ('zarr_ingest', jsonb_build_object('key', $1::text, 'zarr', $1::text))"
+	  " ON CONFLICT DO NOTHING" },
+	{ "zarr_pending",
+	  "UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
+	  " WHERE id = $1::bigint" },
+};
+const size_t zarrs_nstmts = sizeof(zarrs_stmts) / sizeof(zarrs_stmts[0]);
+
+static const char *
+superuser(struct request *req)
+{
+	return req->user != NULL && req->user->is_superuser ? "t" : "f";
+}
+
+static const char *
+user_id(struct request *req)
+{
+	return req->user != NULL ? req->user_id_str : NULL;
+}
+
+struct zarr {
+	const char	*json;
+	const char	*id;		/* internal */
+	const char	*dandiset;	/* internal id (bigint text) */
+	const char	*status;
+	bool		 embargoed;
+};
+
+/* The zarr of req->params[0] if visible, else 404 (and NULL). */
+static int
+zarr_load(struct request *req, bool lock, struct zarr *z)
+{
+	const char *p[3] = { req->params[0], superuser(req), user_id(req) };
+	PGresult *r = req_query(req, lock ? "zarr_get_lock" : "zarr_get", 3, p);
+
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return -1;
+	}
+	z->json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	z->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	z->dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+	z->status = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+	z->embargoed = strcmp(PQgetvalue(r, 0, 4), "OPEN") != 0;
+	return 0;
+}
+
+/* DandisetIdentifierField: a 6-digit string or an int in 0..999999. */
+static bool
+dandiset_ident(struct json_object *v, char out[24])
+{
+	if (json_object_is_type(v, json_type_string)) {
+		const char *s = json_object_get_string(v);
+		if (strlen(s) != 6 || strspn(s, "0123456789") != 6)
+			return false;
+		snprintf(out, 24, "%lld", strtoll(s, NULL, 10));
+		return true;
+	}
+	if (json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_boolean)) {
+		int64_t n = json_object_get_int64(v);
+		if (n < 0 || n > 999999)
+			return false;
+		snprintf(out, 24, "%" PRId64, n);
+		return true;
+	}
+	return false;
+}
+
+static void
+field_err(struct json_object *errs, const char *field, const char *msg)
+{
+	struct json_object *l = json_object_new_array();
+
+	json_object_array_add(l, json_object_new_string(msg));
+	json_object_object_add(errs, field, l);
+}
+
+/* A DRF CharField: strings, and numbers as their text. NULL with the
+ * message in *msg otherwise. */
+static const char *
+char_field(struct json_object *o, const char *key, bool present, const char **msg)
+{
+	struct json_object *v = NULL;
+
+	if (!json_object_object_get_ex(o, key, &v)) {
+		*msg = present ? NULL : "This field is required.";
+		return NULL;
+	}
+	if (v == NULL) {
+		*msg = "This field may not be null.";
+		return NULL;
+	}
+	if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double)) {
+		*msg = "Not a valid string.";
+		return NULL;
+	}
+	const char *s = json_object_get_string(v);
+	if (json_object_is_type(v, json_type_string) && strlen(s) != (size_t)json_object_get_string_len(v)) {
+		*msg = "Null characters are not allowed.";
+		return NULL;
+	}
+	if (*s == '\0') {
+		*msg = "This field may not be blank.";
+		return NULL;
+	}
+	*msg = NULL;
+	return s;
+}
+
+/* GET /api/zarr/?dandiset=&name= */
+int
+zarr_list(struct request *req)
+{
+	struct page	 pg;
+	char		 limit[24], offset[24], did[24];
+	const char	*ds = query_get(req, "dandiset"), *name = query_get(req, "name");
+	PGresult	*r;
+
+	if (page_parse(req, &pg) != 0)
+		return 0;
+	if (ds != NULL) {
+		if (strlen(ds) != 6 || strspn(ds, "0123456789") != 6)
+			return resp_field_error(req, "dandiset", "A valid Dandiset identifier is required.");
+		snprintf(did, sizeof(did), "%lld", strtoll(ds, NULL, 10));
+	}
+	if (name != NULL && *name == '\0')
+		return resp_field_error(req, "name", "This field may not be blank.");
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *p[6] = { ds ? did : NULL, superuser(req), user_id(req), name, limit, offset };
+	if ((r = req_query(req, "zarr_list", 6, p)) == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	else if (pg.page > 1)
+		return resp_detail(req, 404, "Invalid page.");
+	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+}
+
+/* POST /api/zarr/ {"name", "dandiset"} */
+int
+zarr_create(struct request *req)
+{
+	struct json_object *body, *errs, *dv = NULL;
+	const char *name, *msg;
+	char did[24], uuid[37];
+	PGresult *r;
+	bool hit = false;
+
+	if (perm_require_approved(req) != 0 || (body = req_json_body(req)) == NULL)
+		return 0;
+	if (!json_object_is_type(body, json_type_object))
+		return resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Invalid data. Expected a dictionary, but got %s.", metadata_py_type(body)));
+	errs = json_object_new_object();
+	name = char_field(body, "name", false, &msg);
+	if (msg != NULL)
+		field_err(errs, "name", msg);
+	else if (utf8_chars(name, strlen(name)) > 512)
+		field_err(errs, "name", "Ensure this field has no more than 512 characters.");
+	else if (utf8_chars(name, strlen(name)) < 0)
+		field_err(errs, "name", "Not a valid string.");
+	if (!json_object_object_get_ex(body, "dandiset", &dv))
+		field_err(errs, "dandiset", "This field is required.");
+	else if (dv == NULL)
+		field_err(errs, "dandiset", "This field may not be null.");
+	else if (!dandiset_ident(dv, did))
+		field_err(errs, "dandiset", "A valid Dandiset identifier is required.");
+	if (json_object_object_length(errs) > 0)
+		return resp_json(req, 400, errs);
+	json_object_put(errs);
+
+	const char *p[3] = { did, superuser(req), user_id(req) };
+	if ((r = req_query(req, "zarr_dandiset", 3, p)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0 || PQgetvalue(r, 0, 1)[0] != 't')
+		return resp_field_error(req, "dandiset", arena_printf(&req->arena,
+		    "Invalid pk \"%s\" - object does not exist.", did));
+	bool unembargoing = strcmp(PQgetvalue(r, 0, 0), "UNEMBARGOING") == 0;
+	if (!perm_is_owner(req, did))
+		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
+	if (unembargoing)
+		return resp_string(req, 400, "Cannot add zarr to dandiset during unembargo");
+	if (uuid4(uuid) != 0)
+		return resp_detail(req, 503, "No randomness available; try again.");
+	if (req_begin(req) != 0)
+		return 0;
+	const char *ins[3] = { did, uuid, name };
+	r = req_query_try(req, "zarr_insert", 3, ins, &hit);
+	if (hit)
+		return resp_field_error(req, "non_field_errors",
+		    "The fields dandiset, name must make a unique set.");
+	if (r == NULL)
+		return 0;
+	const char *json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "zarr_id", json_object_new_string(uuid));
+	json_object_object_add(d, "name", json_object_new_string(name));
+	if (audit_write(req, did, "create_zarr", d) != 0 || req_commit(req) != 0)
+		return 0;
+	return resp_raw_json(req, 200, json);
+}
+
+/* GET /api/zarr/{zarr_id}/ */
+int
+zarr_get(struct request *req)
+{
+	struct zarr z;
+
+	if (zarr_load(req, false, &z) != 0)
+		return 0;
+	return resp_raw_json(req, 200, z.json);
+}
+
+/* DELETE /api/zarr/{zarr_id}/: the original's viewset is read-only plus
+ * create, so this is its 405 (after the permission checks it runs
+ * first). Files are deleted through .../files/. */
+int
+zarr_delete(struct request *req)
+{
+	if (perm_require_approved(req) != 0)
+		return 0;
+	resp_header(req, "Allow", "GET, HEAD, OPTIONS");
+	return resp_detail(req, 405, "Method \"DELETE\" not allowed.");
+}
+
+/* POST /api/zarr/{zarr_id}/finalize/ */
+int
+zarr_finalize(struct request *req)
+{
+	struct zarr z;
+	PGresult *r;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
+		return 0;
+	if (!perm_is_owner(req, z.dandiset))
+		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
+	if (strcmp(z.status, "Pending") != 0)
+		return resp_string(req, 400, INGEST_MSG);
+	const char *p1[1] = { z.id }, *p2[1] = { req->params[0] };
+	if ((r = req_query(req, "zarr_uploaded", 1, p1)) == NULL ||
+	    (r = req_query(req, "zarr_ingest_enqueue", 1, p2)) == NULL)
+		return 0;
+	struct json_object *d = json_object_new_object();
+	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
+	if (audit_write(req, z.dandiset, "finalize_zarr", d) != 0 || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 204);
+}
+
+/* Python's str() of the datetime boto3 makes of an S3 timestamp:
+ * "2026-01-02T03:04:05.000Z" -> "2026-01-02 03:04:05+00:00". */
+static const char *
+py_datetime(struct request *req, const char *s)
+{
+	int y, mo, d, h, mi, se, n = 0;
+	char frac[16] = "";
+
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6)
+		return s;
+	const char *p = s + n;
+	if (*p == '.') {
+		size_t k = strspn(p + 1, "0123456789");
+		char digits[7] = "000000";
+		memcpy(digits, p + 1, k > 6 ? 6 : k);
+		if (strcmp(digits, "000000") != 0)
+			snprintf(frac, sizeof(frac), ".%s", digits);
+	}
+	return arena_printf(&req->arena, "%04d-%02d-%02d %02d:%02d:%02d%s+00:00", y, mo, d, h, mi, se, frac);
+}
+
+struct listing {
+	struct request	*req;
+	struct buf	*out;
+	const char	*base;
+	size_t		 n;
+	const char	*last;
+};
+
+static int
+listing_row(void *arg, const struct s3_listed *o)
+{
+	struct listing *l = arg;
+	size_t bl = strlen(l->base);
+
+	if (strncmp(o->key, l->base, bl) != 0)
+		return 0;	/* "zarr/<id>" itself: not a file of this zarr */
+	buf_puts(l->out, l->n++ ? ",{\"Key\":" : "{\"Key\":");
+	buf_json_string(l->out, o->key + bl);
+	buf_puts(l->out, ",\"LastModified\":");
+	buf_json_string(l->out, py_datetime(l->req, o->last_modified));
+	buf_puts(l->out, ",\"ETag\":");
+	buf_json_string(l->out, o->etag);
+	buf_printf(l->out, ",\"Size\":%" PRId64 "}", o->size);
+	l->last = arena_strdup(&l->req->arena, o->key + bl);
+	return 0;
+}
+
+static char *
+strip(struct request *req, const char *s, bool left, bool right)
+{
+	while (left && *s == '/')
+		s++;
+	char *c = arena_strdup(&req->arena, s);
+	size_t n = strlen(c);
+	while (right && n > 0 && c[n - 1] == '/')
+		c[--n] = '\0';
+	return c;
+}
+
+/* GET|HEAD /api/zarr/{zarr_id}/files/?prefix=&after=&limit=&download= */
+int
+zarr_files_get(struct request *req)
+{
+	struct zarr	 z;
+	struct s3	*s3;
+	const char	*prefix = query_get(req, "prefix"), *after = query_get(req, "after");
+	const char	*lim = query_get(req, "limit"), *dl = query_get(req, "download");
+	int64_t		 limit = 1000;
+	bool		 download = false;
+	struct json_object *errs;
+
+	if (zarr_load(req, false, &z) != 0)
+		return 0;
+	errs = json_object_new_object();
+	if (after != NULL && *after == '\0')
+		field_err(errs, "after", "This field may not be blank.");
+	if (prefix != NULL) {
+		const char *e = *prefix == '\0' ? "This field may not be blank." : zarrsum_path_error(prefix, true);
+		if (e != NULL)
+			field_err(errs, "prefix", e);
+	}
+	if (lim != NULL) {
+		if (!parse_int64(lim, &limit))
+			field_err(errs, "limit", "A valid integer is required.");
+		else if (limit < 0)
+			field_err(errs, "limit", "Ensure this value is greater than or equal to 0.");
+		else if (limit > 1000)
+			field_err(errs, "limit", "Ensure this value is less than or equal to 1000.");
+	}
+	if (dl != NULL && !parse_bool(dl, &download))
+		field_err(errs, "download", "Must be a valid boolean.");
+	if (json_object_object_length(errs) > 0)
+		return resp_json(req, 400, errs);
+	json_object_put(errs);
+	if ((s3 = api_s3(req)) == NULL)
+		return 0;
+
+	const char *base = arena_printf(&req->arena, ZARR_PREFIX "%s/", req->params[0]);
+	const char *raw_prefix = strip(req, prefix ? prefix : "", true, false);
+	const char *full_prefix = strip(req, arena_printf(&req->arena, "%s%s", base, raw_prefix), false, true);
+	const char *raw_after = strip(req, after ? after : "", true, false);
+	const char *full_after = *raw_after ?
+	    strip(req, arena_printf(&req->arena, "%s%s", base, raw_after), false, true) : "";
+
+	if (req->head || download) {
+		const char *key = req->head ? full_prefix : arena_printf(&req->arena, "%s%s", base, raw_prefix);
+		char *url = s3_presign(s3, req->head ? "HEAD" : "GET", key, NULL, 0, ZARR_URL_TTL, time(NULL));
+		if (url == NULL)
+			return resp_detail(req, 500, "Internal server error.");
+		const char *u = arena_strdup(&req->arena, url);
+		free(url);
+		return resp_redirect(req, 302, u);
+	}
+
+	struct buf page;
+	buf_init(&page);
+	struct listing l = { req, &page, base, 0, NULL };
+	bool truncated = false;
+	int rc = s3_list_page(s3, full_prefix, full_after, NULL, (int)limit, listing_row, &l, &truncated, NULL);
+	if (rc != S3_OK) {
+		buf_free(&page);
+		log_error("s3 list %s failed: %s", full_prefix, s3->err);
+		return resp_detail(req, 502, "The object store failed (list); try again.");
+	}
+	buf_puts(&req->out, "{\"next\":");
+	if (truncated && l.last != NULL)
+		buf_json_string(&req->out, req_url_with(req, "after", l.last));
+	else
+		buf_puts(&req->out, "null");
+	buf_puts(&req->out, ",\"results\":[");
+	if (page.len > 0)
+		buf_append(&req->out, page.data, page.len);
+	buf_puts(&req->out, "]}");
+	buf_free(&page);
+	req->status = 200;
+	req->content_type_out = "application/json";
+	return 0;
+}
+
+/* The batch of a POST or DELETE of files: a list of {"path"[, "base64md5"]}
+ * validated as DRF's ListSerializer does (errors per item, in order).
+ * Returns the array, or NULL with the 400 response set. */
+static struct json_object *
+batch_parse(struct request *req, bool with_md5)
+{
+	struct json_object *body = req_json_body(req);
+
+	if (body == NULL)
+		return NULL;
+	if (!json_object_is_type(body, json_type_array)) {
+		resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Expected a list of items but got type \"%s\".", metadata_py_type(body)));
+		return NULL;
+	}
+	size_t n = json_object_array_length(body);
+	if (n > ZARR_BATCH_MAX) {
+		resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
+		    "Ensure this field has no more than %d elements.", ZARR_BATCH_MAX));
+		return NULL;
+	}
+	struct json_object *all = json_object_new_array();
+	bool bad = false;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *it = json_object_array_get_idx(body, i), *e = json_object_new_object();
+		const char *msg;
+		if (it == NULL || !json_object_is_type(it, json_type_object)) {
+			field_err(e, "non_field_errors", arena_printf(&req->arena,
+			    "Invalid data. Expected a dictionary, but got %s.", metadata_py_type(it)));
+		} else {
+			const char *path = char_field(it, "path", false, &msg);
+			if (msg == NULL)
+				msg = zarrsum_path_error(path, false);
+			if (msg != NULL)
+				field_err(e, "path", msg);
+			if (with_md5) {
+				const char *md5 = char_field(it, "base64md5", false, &msg);
+				if (msg == NULL && (strlen(md5) != 24 || md5[22] != '=' || md5[23] != '=' ||
+				    strspn(md5, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != 22))
+					msg = "Not a base64-encoded MD5 digest.";
+				if (msg != NULL)
+					field_err(e, "base64md5", msg);
+			}
+		}
+		if (json_object_object_length(e) > 0)
+			bad = true;
+		json_object_array_add(all, e);
+	}
+	if (bad) {
+		resp_json(req, 400, all);
+		return NULL;
+	}
+	json_object_put(all);
+	return body;
+}
+
+static const char *
+item_str(struct json_object *it, const char *key)
+{
+	struct json_object *v;
+
+	json_object_object_get_ex(it, key, &v);
+	return json_object_get_string(v);
+}
+
+/* Files changed: the zarr is Pending again, as the original's mark_pending. */
+static int
+mark_pending(struct request *req, const struct zarr *z)
+{
+	const char *p[1] = { z->id };
+
+	return req_query(req, "zarr_pending", 1, p) == NULL ? -1 : 0;
+}
+
+static struct json_object *
+paths_of(struct json_object *batch)
+{
+	struct json_object *l = json_object_new_array();
+
+	for (size_t i = 0; i < json_object_array_length(batch); i++)
+		json_object_array_add(l, json_object_new_string(item_str(json_object_array_get_idx(batch, i), "path")));
+	return l;
+}
+
+/* POST /api/zarr/{zarr_id}/files/ [{"path", "base64md5"}] -> [url] */
+int
+zarr_files_post(struct request *req)
+{
+	struct zarr z;
+	struct json_object *batch, *urls, *d;
+	struct s3 *s3;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
+		return 0;
+	if (strcmp(z.status, "Uploaded") == 0 || strcmp(z.status, "Ingesting") == 0)
+		return resp_string(req, 400, INGEST_MSG);
+	if (!perm_is_owner(req, z.dandiset))
+		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
+	if ((batch = batch_parse(req, true)) == NULL || (s3 = api_s3(req)) == NULL)
+		return 0;
+	urls = json_object_new_array();
+	time_t now = time(NULL);
+	for (size_t i = 0; i < json_object_array_length(batch); i++) {
+		struct json_object *it = json_object_array_get_idx(batch, i);
+		const char *key = arena_printf(&req->arena, ZARR_PREFIX "%s/%s", req->params[0], item_str(it, "path"));
+		struct s3_param h[2] = { { "content-md5", item_str(it, "base64md5") },
+		    { "x-amz-tagging", "embargoed=true" } };
+		char *url = s3_presign_headers(s3, "PUT", key, NULL, 0, h, z.embargoed ? 2 : 1, ZARR_URL_TTL, now);
+		if (url == NULL) {
+			json_object_put(urls);
+			return resp_detail(req, 500, "Internal server error.");
+		}
+		json_object_array_add(urls, json_object_new_string(url));
+		free(url);
+	}
+	if (mark_pending(req, &z) != 0) {
+		json_object_put(urls);
+		return 0;
+	}
+	d = json_object_new_object();
+	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
+	json_object_object_add(d, "paths", paths_of(batch));
+	if (audit_write(req, z.dandiset, "upload_zarr_chunks", d) != 0 || req_commit(req) != 0) {
+		json_object_put(urls);
+		return 0;
+	}
+	log_info("presigned %zu URLs to upload to zarr archive %s", json_object_array_length(batch),
+	    req->params[0]);
+	return resp_json(req, 200, urls);
+}
+
+/* DELETE /api/zarr/{zarr_id}/files/ [{"path"}]: all exist or nothing goes. */
+int
+zarr_files_delete(struct request *req)
+{
+	struct zarr z;
+	struct json_object *batch, *d;
+	struct s3 *s3;
+	struct s3_object o;
+
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
+		return 0;
+	if (strcmp(z.status, "Uploaded") == 0 || strcmp(z.status, "Ingesting") == 0)
+		return resp_string(req, 400, INGEST_MSG);
+	if (!perm_is_owner(req, z.dandiset))
+		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
+	if ((batch = batch_parse(req, false)) == NULL || (s3 = api_s3(req)) == NULL)
+		return 0;
+	size_t n = json_object_array_length(batch);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = arena_printf(&req->arena, ZARR_PREFIX "%s/%s", req->params[0],
+		    item_str(json_object_array_get_idx(batch, i), "path"));
+		memset(&o, 0, sizeof(o));
+		int rc = s3_head(s3, key, &o);
+		s3_object_free(&o);
+		if (rc == S3_NOT_FOUND)
+			return resp_list_error(req, 400, arena_printf(&req->arena, "File %s does not exist.", key));
+		if (rc != S3_OK) {
+			log_error("s3 head %s failed: %s", key, s3->err);
+			return resp_detail(req, 502, "The object store failed (head); try again.");
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *key = arena_printf(&req->arena, ZARR_PREFIX "%s/%s", req->params[0],
+		    item_str(json_object_array_get_idx(batch, i), "path"));
+		if (s3_delete(s3, key) == S3_ERROR) {
+			/* Some may be gone already: the zarr is Pending either way. */
+			log_error("s3 delete %s failed: %s", key, s3->err);
+			if (mark_pending(req, &z) == 0)
+				req_commit(req);
+			return resp_detail(req, 502, "The object store failed (delete); try again.");
+		}
+	}
+	if (mark_pending(req, &z) != 0)
+		return 0;
+	d = json_object_new_object();
+	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
+	json_object_object_add(d, "paths", paths_of(batch));
+	if (audit_write(req, z.dandiset, "delete_zarr_chunks", d) != 0 || req_commit(req) != 0)
+		return 0;
+	return resp_empty(req, 204);
+}
