@@ -47,6 +47,20 @@ export async function run({ base, browser, tap, shots }) {
     await page.screenshot({ path: join(shots, 'login-done.png'), fullPage: true });
   });
 
+  await tap.test('an owner adds an owner in the Manage Owners dialog', async () => {
+    const h = { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' };
+    const d = await fetch(`${base}/api/dandisets/`, { method: 'POST', headers: h, body: JSON.stringify({ name: `Owned by ${user}`, metadata: {} }) }).then((r) => r.json());
+    await page.goto(`/dandiset/${d.identifier}`);
+    await page.locator('#manage-owners').click();
+    await page.getByLabel('Add an owner (username, name or e-mail)').fill('admin');
+    await page.getByRole('button', { name: 'Add admin' }).click();
+    await page.screenshot({ path: join(shots, 'manage-owners.png') });
+    await page.locator('#owners-save').click();
+    await page.locator('#owners-save').waitFor({ state: 'detached' });
+    const owners = await fetch(`${base}/api/dandisets/${d.identifier}/users/`).then((r) => r.json());
+    assertEq(owners.map((o) => o.username).sort().join(','), ['admin', user].sort().join(','), 'both owners saved');
+  });
+
   await tap.test('log out revokes the token', async () => {
     await page.locator('#user-menu').click();
     await page.locator('#logout').click();
