@@ -46,6 +46,10 @@ my $info = $t->get("/api/dandisets/$id/versions/draft/info/", token => $alice)->
 is_deeply([ $info->{status}, $info->{asset_validation_errors} ], [ 'Valid', [] ], 'sweep: draft and assets Valid')
     or diag(encode_json($info->{version_validation_errors}));
 is(one("SELECT count(*) FROM assets WHERE status = 'Valid'"), $N, "all $N assets Valid");
+$t->psql("UPDATE versions SET status = 'Pending' WHERE id = $vid");
+$t->jobs('validate');
+is($t->get("/api/dandisets/$id/versions/draft/")->{json}{assetsSummary}{numberOfFiles}, $N,
+    'the sweep refreshes the draft assetsSummary over its Valid assets');
 
 my $r = $t->post("/api/dandisets/$id/versions/draft/publish/", undef, token => $alice);
 is($r->{status}, 202, 'publish: 202');

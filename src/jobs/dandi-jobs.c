@@ -145,8 +145,11 @@ static const struct db_stmt work_stmts[] = {
 	  "   WHERE av.version_id = v.id AND coalesce(b.size, z.size, 0) > 0)"
 	  " FROM versions v WHERE v.status = 'Pending' AND v.version = 'draft'"
 	  " LIMIT $1::bigint FOR UPDATE OF v SKIP LOCKED" },
+	/* The draft's assetsSummary over its Valid assets is refreshed with
+	 * the result, as the original's aggregate task does after a sweep. */
 	{ "val_versions_store",
-	  "UPDATE versions v SET status = r.status, validation_errors = r.errors, modified = now()"
+	  "UPDATE versions v SET status = r.status, validation_errors = r.errors, modified = now(),"
+	  " metadata = jsonb_set(v.metadata, '{assetsSummary}', dandi_assets_summary(v.id, true))"
 	  " FROM jsonb_to_recordset($1::jsonb) AS r(id bigint, status text, errors jsonb)"
 	  " WHERE v.id = r.id AND v.status = 'Pending' RETURNING v.id" },
 	/* Pending assets that are ready: sha256 known, or the zarr ingested.
