@@ -225,7 +225,8 @@ s3_presign_headers(const struct s3 *s, const char *method, const char *key,
 	sprintf(cred, "%s/%s/%s/s3/aws4_request", s->access_key, date8, s->region);
 	snprintf(exp, sizeof(exp), "%ld", expires);
 	all = xcalloc(n, sizeof(*all));
-	memcpy(all, params, nparams * sizeof(*params));
+	if (nparams > 0)
+		memcpy(all, params, nparams * sizeof(*params));
 	all[nparams] = (struct s3_param){ "X-Amz-Algorithm", "AWS4-HMAC-SHA256" };
 	all[nparams + 1] = (struct s3_param){ "X-Amz-Credential", cred };
 	all[nparams + 2] = (struct s3_param){ "X-Amz-Date", amz };
