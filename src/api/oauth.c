@@ -183,6 +183,23 @@ token_error(struct request *req, int status, const char *error, const char *desc
 	return resp_json(req, status, o);
 }
 
+/* The token endpoints' client_id check: 0 when it names a registered
+ * client, else -1 with the 401 answer set. */
+static int
+client_check(struct request *req, const char *client)
+{
+	PGresult *r;
+
+	if (client == NULL || *client == '\0' || strlen(client) > 100)
+		return token_error(req, 401, "invalid_client", NULL), -1;
+	const char *pc[1] = { client };
+	if ((r = req_query(req, "oauth_client", 1, pc)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1)
+		return token_error(req, 401, "invalid_client", NULL), -1;
+	return 0;
+}
+
 /* A new access + refresh token pair for user_id, answered as RFC 6749 5.1. */
 static int
 token_issue(struct request *req, const char *client, const char *user_id)
@@ -218,13 +235,8 @@ oauth_token(struct request *req)
 	if (request_parse_form(req) != 0)
 		return 0;
 	const char *grant = form_get(req, "grant_type"), *client = form_get(req, "client_id");
-	if (client == NULL || *client == '\0' || strlen(client) > 100)
-		return token_error(req, 401, "invalid_client", NULL);
-	const char *pc[1] = { client };
-	if ((r = req_query(req, "oauth_client", 1, pc)) == NULL)
+	if (client_check(req, client) != 0)
 		return 0;
-	if (PQntuples(r) != 1)
-		return token_error(req, 401, "invalid_client", NULL);
 	if (grant == NULL)
 		return token_error(req, 400, "invalid_request", "Missing grant type.");
 	if (req_begin(req) != 0)
@@ -284,19 +296,13 @@ oauth_token(struct request *req)
 int
 oauth_revoke(struct request *req)
 {
-	PGresult *r;
 	char hash[65];
 
 	if (request_parse_form(req) != 0)
 		return 0;
 	const char *token = form_get(req, "token"), *client = form_get(req, "client_id");
-	if (client == NULL || *client == '\0' || strlen(client) > 100)
-		return token_error(req, 401, "invalid_client", NULL);
-	const char *pc[1] = { client };
-	if ((r = req_query(req, "oauth_client", 1, pc)) == NULL)
+	if (client_check(req, client) != 0)
 		return 0;
-	if (PQntuples(r) != 1)
-		return token_error(req, 401, "invalid_client", NULL);
 	if (token == NULL || *token == '\0')
 		return token_error(req, 400, "invalid_request", "Missing token.");
 	if (strlen(token) <= 256) {

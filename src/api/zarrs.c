@@ -286,6 +286,24 @@ zarr_delete(struct request *req)
 	return resp_detail(req, 405, "Method \"DELETE\" not allowed.");
 }
 
+/* The zarr of a files request that changes it, in the open transaction:
+ * not while it is being ingested, and only by an owner. 0, or -1 with the
+ * answer set. */
+static int
+zarr_load_for_change(struct request *req, struct zarr *z)
+{
+	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, z) != 0)
+		return -1;
+	if (strcmp(z->status, "Uploaded") == 0 || strcmp(z->status, "Ingesting") == 0)
+		return resp_string(req, 400, INGEST_MSG), -1;
+	if (!perm_is_owner(req, z->dandiset)) {
+		if (req->status == 0)
+			resp_detail(req, 403, NO_PERM);
+		return -1;
+	}
+	return 0;
+}
+
 /* POST /api/zarr/{zarr_id}/finalize/ */
 int
 zarr_finalize(struct request *req)
@@ -542,12 +560,8 @@ zarr_files_post(struct request *req)
 	struct json_object *batch, *urls, *d;
 	struct s3 *s3;
 
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
+	if (zarr_load_for_change(req, &z) != 0)
 		return 0;
-	if (strcmp(z.status, "Uploaded") == 0 || strcmp(z.status, "Ingesting") == 0)
-		return resp_string(req, 400, INGEST_MSG);
-	if (!perm_is_owner(req, z.dandiset))
-		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
 	if ((batch = batch_parse(req, true)) == NULL || (s3 = api_s3(req)) == NULL)
 		return 0;
 	urls = json_object_new_array();
@@ -590,12 +604,8 @@ zarr_files_delete(struct request *req)
 	struct s3 *s3;
 	struct s3_object o;
 
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
+	if (zarr_load_for_change(req, &z) != 0)
 		return 0;
-	if (strcmp(z.status, "Uploaded") == 0 || strcmp(z.status, "Ingesting") == 0)
-		return resp_string(req, 400, INGEST_MSG);
-	if (!perm_is_owner(req, z.dandiset))
-		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
 	if ((batch = batch_parse(req, false)) == NULL || (s3 = api_s3(req)) == NULL)
 		return 0;
 	size_t n = json_object_array_length(batch);
