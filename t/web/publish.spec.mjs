@@ -119,6 +119,23 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.getByText(`First release ${tag}`).waitFor();
     await page.keyboard.press('Escape');
     await snap(page, 'published');
+    // Without a DOI server the archive may leave doi out: check the link
+    // with one put into the version's metadata on the way.
+    if (!meta.doi) {
+      const doi = `10.80507/dandi.${ids.good}/${published}`;
+      await page.route(`**/api/dandisets/${ids.good}/versions/${published}/info/`, async (r) => {
+        const res = await r.fetch();
+        const j = await res.json();
+        j.metadata.doi = doi;
+        await r.fulfill({ response: res, json: j });
+      });
+      await page.reload();
+      await page.locator('.doi-link').waitFor();
+      assertEq(await page.locator('.doi-link').getAttribute('href'), `https://doi.org/${doi}`, 'DOI link (doi mocked)');
+      await page.unroute(`**/api/dandisets/${ids.good}/versions/${published}/info/`);
+      await page.reload();
+      await page.locator('.cite-as').waitFor();
+    }
   });
 
   await tap.test('published version: share dialog and download commands by URL and by identifier', async () => {
@@ -127,6 +144,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await dlg.waitFor();
     assertEq(await dlg.getByLabel('Link to this version').inputValue(), `${base}/dandiset/${ids.good}/${published}`, 'link');
     const meta = await api.get(`/api/dandisets/${ids.good}/versions/${published}/`);
+    assertEq(await dlg.getByLabel('DOI').count(), meta.doi ? 1 : 0, 'DOI row only with a DOI');
     if (meta.doi) assertEq(await dlg.getByLabel('DOI').inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
     const tweet = await dlg.getByRole('link', { name: /Share on X/ }).getAttribute('href');
     assert(tweet.startsWith('https://twitter.com/intent/tweet?'), 'tweet link');
@@ -138,6 +156,8 @@ export async function run({ base, token, browser, tap, shots }) {
     assertEq(await page.locator('.dl-id').textContent(), `dandi download DANDI:${ids.good}/${published}`, 'by identifier');
     await page.getByLabel('Draft', { exact: true }).check();
     assertEq(await page.locator('.dl-id').textContent(), `dandi download DANDI:${ids.good}/draft`, 'draft by identifier');
+    const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(sw <= 1280, `the open download menu stays in the window (scrollWidth ${sw})`);
     await page.screenshot({ path: join(shots, 'publish-download.png') });
     await page.keyboard.press('Escape');
   });
