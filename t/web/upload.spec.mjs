@@ -119,6 +119,21 @@ export async function run({ base, token, browser, tap, shots }) {
     await anon.close();
   });
 
+  await tap.test('upload: the dialog fits a phone screen', async () => {
+    const m = await browser.newContext({ viewport: { width: 390, height: 844 }, baseURL: base });
+    await m.addInitScript((k) => { localStorage.setItem('dandi-api-key', k); }, token);
+    const p = await m.newPage();
+    await p.goto(`/dandiset/${id}/draft/files`);
+    await p.locator('#upload-open').click();
+    await p.locator('#upload-files').setInputFiles([join(dir, 'notes.txt')]);
+    const box = await p.getByRole('dialog', { name: 'Upload files' }).boundingBox();
+    assert(box && box.x >= 0 && box.x + box.width <= 390, `dialog within the screen: ${JSON.stringify(box)}`);
+    const sw = await p.evaluate(() => document.documentElement.scrollWidth);
+    assert(sw <= 390, `no horizontal scrolling (scrollWidth ${sw})`);
+    await p.screenshot({ path: join(shots, 'upload-mobile.png') });
+    await m.close();
+  });
+
   await tap.test('upload: no uncaught page errors', async () => {
     assert(errors.length === 0, errors.join('\n'));
   });
