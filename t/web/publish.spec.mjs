@@ -81,6 +81,10 @@ export async function run({ base, token, browser, tap, shots }) {
     const items = await dlg.locator('.error-list > li').allTextContents();
     assert(items.length > 0 && items.some((t) => /description|license|contributor/.test(t)), `errors listed: ${items.join(' | ')}`);
     await dlg.getByRole('link', { name: 'Fix issues' }).waitFor();
+    await dlg.getByRole('tab', { name: /Assets/ }).click();
+    const assetItems = await dlg.locator('.error-list > li > strong').allTextContents();
+    assert(assetItems.includes('data.bin'), `asset errors grouped by path: ${assetItems.join(' | ')}`);
+    await dlg.getByRole('tab', { name: /Metadata/ }).click();
     await p.screenshot({ path: join(shots, 'publish-invalid-errors.png') });
     await p.close();
   });
