@@ -29,6 +29,8 @@ my $tap = do {
 	# shows, as the stats timer would.
 	local %ENV = (%ENV, %{ $t->env });
 	local $ENV{DANDI_STATS_CMD} = DandiTest::build() . '/src/dandi-jobs stats';
+	# The publish tests run the queued jobs and the validation sweep.
+	local $ENV{DANDI_JOBS_CMD} = DandiTest::build() . '/src/dandi-jobs';
 	open(my $fh, '-|', 'node', "$ROOT/t/web/run") or die "node t/web/run: $!";
 	my @lines = <$fh>;
 	close $fh;

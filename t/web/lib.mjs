@@ -79,9 +79,9 @@ export function dandiEtag(bytes) {
   return `${createHash('md5').update(Buffer.concat(digests)).digest('hex')}-${parts.length}`;
 }
 
-// Uploads bytes as an asset at path in the draft of dandiset id; returns
-// the asset info.
-export async function uploadAsset(api, id, path, bytes) {
+// Uploads bytes as an asset at path in the draft of dandiset id, with
+// more asset metadata if given; returns the asset info.
+export async function uploadAsset(api, id, path, bytes, metadata = {}) {
   const etag = dandiEtag(bytes);
   const init = await api.req('POST', '/api/uploads/initialize/', { contentSize: bytes.length, digest: { algorithm: 'dandi:dandi-etag', value: etag }, dandiset: id });
   let blobId;
@@ -103,5 +103,5 @@ export async function uploadAsset(api, id, path, bytes) {
     const blob = await api.post(`/api/uploads/${init.json.upload_id}/validate/`);
     blobId = blob.blob_id;
   }
-  return api.post(`/api/dandisets/${id}/versions/draft/assets/`, { blob_id: blobId, metadata: { path } });
+  return api.post(`/api/dandisets/${id}/versions/draft/assets/`, { blob_id: blobId, metadata: { ...metadata, path } });
 }

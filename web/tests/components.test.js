@@ -74,3 +74,37 @@ describe('StarButton', () => {
     store.user = null;
   });
 });
+
+describe('CookieBanner', () => {
+  it('shows until "Got it!", which sets the consent cookie for six months', async () => {
+    const { default: CookieBanner } = await import('../src/components/CookieBanner.vue');
+    document.cookie = 'dandi-cookie-consent=; max-age=0; path=/';
+    const w = mount(CookieBanner);
+    expect(w.text()).toContain('We use cookies to ensure you get the best experience on DANDI.');
+    await w.get('button').trigger('click');
+    expect(w.find('.cookie-banner').exists()).toBe(false);
+    expect(document.cookie).toContain('dandi-cookie-consent=true');
+    expect(mount(CookieBanner).find('.cookie-banner').exists()).toBe(false);
+  });
+});
+
+describe('UploadDialog', () => {
+  it('lists the picked files at their target paths and refuses a bad folder', async () => {
+    const { default: UploadDialog } = await import('../src/components/UploadDialog.vue');
+    HTMLDialogElement.prototype.showModal ||= function showModal() { this.open = true; };
+    HTMLDialogElement.prototype.close ||= function close() { this.open = false; };
+    const w = mount(UploadDialog, { props: { open: false, identifier: '000001', folder: 'sub-01/' }, attachTo: document.body });
+    await w.setProps({ open: true });
+    const input = w.get('#upload-files');
+    const files = [new File(['abc'], 'a.nwb'), new File(['defg'], 'b.txt')];
+    Object.defineProperty(input.element, 'files', { value: files });
+    await input.trigger('change');
+    expect(w.get('#upload-folder').element.value).toBe('sub-01');
+    expect(w.findAll('.upload-path').map((x) => x.text())).toEqual(['sub-01/a.nwb', 'sub-01/b.txt']);
+    expect(w.get('#upload-start').attributes('disabled')).toBeUndefined();
+    await w.get('#upload-folder').setValue('a/../b');
+    expect(w.get('[role=alert]').text()).toContain('..');
+    expect(w.get('#upload-start').attributes('disabled')).toBeDefined();
+    w.unmount();
+  });
+});

@@ -50,3 +50,45 @@ export function sortVersions(versions) {
     return String(b.version).localeCompare(String(a.version));
   });
 }
+
+// Why the Publish button is disabled, or '' when it is not: the first of
+// the original's reasons that applies. s: { user, isDraft, owner,
+// embargoStatus, status, publishing, hasZarr, versionErrors, assetErrors }.
+export function publishBlocker(s) {
+  if (!s.user) return 'You must be logged in to edit.';
+  if (!s.isDraft) return 'Only draft versions can be published.';
+  if (!s.owner) return 'You do not have permission to publish this dandiset.';
+  if (s.embargoStatus === 'UNEMBARGOING') return 'This dandiset is being unembargoed, please wait.';
+  if (s.embargoStatus !== 'OPEN') return 'Embargoed dandisets cannot be published; unembargo it first.';
+  if (s.publishing || s.status === 'Publishing') return 'This dandiset is being published, please wait.';
+  if (s.status === 'Pending') return 'This dandiset has not yet been validated.';
+  if (s.status === 'Validating') return 'Currently validating this dandiset.';
+  if (s.status === 'Published') return 'No changes since last publish.';
+  if (s.hasZarr) return 'Dandisets containing Zarr archives cannot currently be published.';
+  const nv = (s.versionErrors || []).length;
+  const na = (s.assetErrors || []).length;
+  if (nv || na) return `This dandiset has ${[nv && `${nv} metadata`, na && `${na} asset`].filter(Boolean).join(' and ')} validation error(s); fix them first.`;
+  if (s.status !== 'Valid') return `The draft is ${s.status || 'not validated'}; only a Valid draft can be published.`;
+  return '';
+}
+
+// Why the Unembargo button is disabled, or ''. Active uploads do not
+// disable it: clicking then lists them so they can be cleared.
+export function unembargoBlocker(s) {
+  if (!s.user) return 'You must be logged in.';
+  if (!s.owner) return 'Only owners can unembargo this dandiset.';
+  if (s.embargoStatus === 'UNEMBARGOING') return 'This dandiset is being unembargoed, please wait.';
+  if (s.embargoStatus !== 'EMBARGOED') return 'This dandiset is not embargoed.';
+  return '';
+}
+
+// The CLI download commands for a version: by URL (any instance) and by
+// identifier (<INSTANCE>:<id>/<version>, which the CLI resolves for the
+// instances it knows).
+export function downloadCommands(origin, instance, id, version) {
+  const v = version || 'draft';
+  return {
+    url: `dandi download ${origin}/dandiset/${id}/${v}`,
+    identifier: `dandi download ${instance}:${id}/${v}`,
+  };
+}

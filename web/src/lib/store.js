@@ -16,8 +16,9 @@ export const store = reactive({
   snackbar: null, // { text, kind: 'error'|'info' }
 });
 
-export function notify(text, kind = 'info') {
-  store.snackbar = { text, kind, at: Date.now() };
+// link: an optional { to, label } shown as a button in the message.
+export function notify(text, kind = 'info', link = null) {
+  store.snackbar = { text, kind, link, at: Date.now() };
 }
 
 export function reportError(e, what = '') {
