@@ -94,6 +94,10 @@ is_deeply([ @{ vinfo($long) }{qw(status version_validation_errors)} ], [ 'Invali
     message => "'" . ('L' x 151) . "' is too long" } ] ], 'a name of 151 characters: Invalid, too long');
 my $gi = vinfo($good);
 is_deeply([ $gi->{status}, $gi->{version_validation_errors} ], [ 'Valid', [] ], 'draft with files: Valid');
+sub summary { @{ $t->get("/api/dandisets/$_[0]/versions/draft/", token => $alice)->{json}{assetsSummary} }
+    {qw(numberOfFiles numberOfBytes)} }
+is_deeply([ summary($good) ], [ 1, 100 ],
+    'the draft assetsSummary counts the asset the same sweep found Valid (drafts are swept first)');
 
 is_deeply(validation($good, $ok1->{asset_id}), { status => 'Valid', validation_errors => [] }, 'good asset: Valid');
 is_deeply(validation($good, $bad1->{asset_id}), { status => 'Invalid', validation_errors => [
@@ -156,6 +160,7 @@ is_deeply([ @{ vinfo($long) }{qw(status version_validation_errors)} ], [ 'Valid'
 $gi = vinfo($good);
 is_deeply([ @$gi{qw(status asset_validation_errors)} ], [ 'Valid', [] ], 'all assets Valid now');
 is(validation($good, $notready->{asset_id})->{status}, 'Valid', 'the asset whose sha256 arrived: Valid');
+is_deeply([ summary($good) ], [ 5, 140 ], 'the assetsSummary counts all 5 Valid assets');
 
 # --- publish without forcing anything -------------------------------------------------------------------
 

@@ -171,7 +171,14 @@ static const struct db_stmt work_stmts[] = {
 	  "WITH l AS (SELECT v.id FROM versions v WHERE v.version = 'draft' AND v.id IN"
 	  "   (SELECT av.version_id FROM asset_versions av WHERE av.asset_id = ANY ($1::bigint[]))"
 	  "   ORDER BY v.id FOR UPDATE)"
-	  " UPDATE versions v SET modified = now() FROM l WHERE v.id = l.id" },
+	  " UPDATE versions v SET modified = now() FROM l WHERE v.id = l.id RETURNING v.id" },
+	/* Once per sweep, the drafts whose assets it validated get their
+	 * assetsSummary over the Valid assets again (the drafts are swept
+	 * before the assets, so their own refresh came too early). */
+	{ "val_summary_refresh",
+	  "UPDATE versions v SET"
+	  " metadata = jsonb_set(v.metadata, '{assetsSummary}', dandi_assets_summary(v.id, true))"
+	  " WHERE v.id = ANY ($1::bigint[]) AND v.version = 'draft'" },
 	/* A publish that gave up must not leave the draft Publishing. */
 	{ "pub_unlock",
 	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
@@ -657,7 +664,7 @@ version_document(PGresult *r, int i)
 /* One batch of one kind in one transaction. Returns the rows taken (and
  * adds the rows written to *written), or -1 on a database error. */
 static long
-validate_batch(bool assets, long batch, long *written)
+validate_batch(bool assets, long batch, long *written, struct buf *drafts)
 {
 	char err[1024], lim[24], s3base[1024];
 	PGresult *r;
@@ -711,9 +718,11 @@ validate_batch(bool assets, long batch, long *written)
 		db_rollback(&work_db);
 	if (rc > 0 && assets) {
 		const char *p[1] = { ids.data };
-		if ((r = wq("val_touch_drafts", 1, p, err, sizeof(err))) != NULL)
+		if ((r = wq("val_touch_drafts", 1, p, err, sizeof(err))) != NULL) {
+			for (int i = 0; i < PQntuples(r); i++)
+				buf_printf(drafts, "%s%s", drafts->len ? "," : "", PQgetvalue(r, i, 0));
 			PQclear(r);
-		else
+		} else
 			log_warn("validate: %s", err);
 	}
 	buf_free(&ids);
@@ -727,9 +736,13 @@ validate_batch(bool assets, long batch, long *written)
 static int
 validate_sweep(long max, long batch, long *nversions, long *nassets)
 {
+	struct buf drafts;
+	int rc = 0;
+
 	if (validator == NULL)
 		validator = dvalidator_new(&cfg);
-	for (int kind = 0; kind < 2; kind++) {
+	buf_init(&drafts);
+	for (int kind = 0; kind < 2 && rc == 0; kind++) {
 		long *count = kind ? nassets : nversions, taken = 0;
 		for (;;) {
 			long want = batch;
@@ -737,15 +750,31 @@ validate_sweep(long max, long batch, long *nversions, long *nassets)
 				want = max - taken;
 			if (want <= 0)
 				break;
-			long got = validate_batch(kind == 1, want, count);
-			if (got < 0)
-				return -1;
+			long got = validate_batch(kind == 1, want, count, &drafts);
+			if (got < 0) {
+				rc = -1;
+				break;
+			}
 			taken += got;
 			if (got < want)
 				break;
 		}
 	}
-	return 0;
+	if (drafts.len > 0) {
+		char err[1024];
+		struct buf ids;
+		buf_init(&ids);
+		buf_printf(&ids, "{%s}", drafts.data);
+		const char *p[1] = { ids.data };
+		PGresult *r = wq("val_summary_refresh", 1, p, err, sizeof(err));
+		if (r != NULL)
+			PQclear(r);
+		else
+			log_warn("validate: %s", err);
+		buf_free(&ids);
+	}
+	buf_free(&drafts);
+	return rc;
 }
 
 static int
