@@ -44,6 +44,7 @@ static const struct ckey keys[] = {
 	S(s3_secret_key, ""),
 	S(s3_public_endpoint, ""),
 	S(s3_path_style, "auto"),
+	{ "manifest_part_size", C_SIZE, offsetof(struct config, manifest_part_size), "8388608" },
 	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
 	S(allow_signup, "true"),
 	S(auto_approve_users, "false"),

@@ -26,6 +26,7 @@ struct config {
 	char	*s3_secret_key;
 	char	*s3_public_endpoint;	/* in presigned URLs; "" = s3_endpoint */
 	char	*s3_path_style;		/* auto|true|false */
+	size_t	 manifest_part_size;	/* bytes per multipart part of a manifest (>= 5 MiB) */
 	/* identity */
 	char	*oauth_client_id;	/* the web app's public OAuth client */
 	char	*allow_signup;		/* local accounts may be created: true|false */

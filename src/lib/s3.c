@@ -827,6 +827,116 @@ s3_abort_multipart(struct s3 *s, const char *key, const char *upload_id)
 }
 
 int
+s3_upload_part(struct s3 *s, const char *key, const char *upload_id, int number,
+    const void *data, size_t len, char **etag_out)
+{
+	struct response r;
+	char num[16];
+	struct s3_param p[2] = { { "partNumber", num }, { "uploadId", upload_id } };
+	int rc;
+
+	snprintf(num, sizeof(num), "%d", number);
+	response_init(&r);
+	*etag_out = NULL;
+	rc = status_of(request(s, "PUT", key, p, 2, NULL, 0, data ? data : "", len, &r));
+	if (rc == S3_OK) {
+		if (r.etag == NULL || *r.etag == '\0') {
+			snprintf(s->err, sizeof(s->err), "UploadPart %s #%d: no ETag", key, number);
+			rc = S3_ERROR;
+		} else
+			*etag_out = xstrdup(r.etag);
+	}
+	response_free(&r);
+	return rc;
+}
+
+void
+s3_stream_open(struct s3_stream *st, struct s3 *s, const char *key, const char *content_type,
+    const char *tagging, size_t part_size)
+{
+	memset(st, 0, sizeof(*st));
+	st->s3 = s;
+	st->key = xstrdup(key);
+	st->content_type = xstrdup(content_type ? content_type : "application/octet-stream");
+	st->tagging = tagging ? xstrdup(tagging) : NULL;
+	/* S3's smallest part (but the last) is 5 MiB. */
+	st->part_size = part_size < 5u << 20 ? 5u << 20 : part_size;
+	buf_init(&st->buf);
+}
+
+/* Sends what is buffered as the next part, starting the upload first. */
+static int
+stream_send_part(struct s3_stream *st)
+{
+	char *etag = NULL;
+
+	if (st->upload_id == NULL &&
+	    s3_create_multipart(st->s3, st->key, st->content_type, st->tagging, &st->upload_id) != S3_OK)
+		return -1;
+	if (st->nparts >= 10000) {
+		snprintf(st->s3->err, sizeof(st->s3->err), "%s: more than 10000 parts", st->key);
+		return -1;
+	}
+	if (s3_upload_part(st->s3, st->key, st->upload_id, (int)st->nparts + 1, st->buf.data, st->buf.len,
+	    &etag) != S3_OK)
+		return -1;
+	st->parts = xrealloc(st->parts, (st->nparts + 1) * sizeof(*st->parts));
+	st->parts[st->nparts].number = (int)st->nparts + 1;
+	st->parts[st->nparts].etag = etag;
+	st->nparts++;
+	st->buf.len = 0;
+	return 0;
+}
+
+int
+s3_stream_write(void *arg, const char *data, size_t len)
+{
+	struct s3_stream *st = arg;
+
+	if (st->failed)
+		return -1;
+	buf_append(&st->buf, data, len);
+	st->size += (int64_t)len;
+	if (st->buf.len >= st->part_size && stream_send_part(st) != 0)
+		st->failed = true;
+	return st->failed ? -1 : 0;
+}
+
+int
+s3_stream_close(struct s3_stream *st)
+{
+	int rc = S3_ERROR;
+
+	if (!st->failed) {
+		if (st->upload_id == NULL)
+			rc = s3_put(st->s3, st->key, st->buf.data, st->buf.len, st->content_type, st->tagging);
+		else if (st->buf.len == 0 || stream_send_part(st) == 0) {
+			char *etag = NULL;
+			rc = s3_complete_multipart(st->s3, st->key, st->upload_id, st->parts, st->nparts, &etag);
+			free(etag);
+		}
+	}
+	/* Parts of an upload that did not complete would be kept (and
+	 * billed) until aborted. */
+	if (rc != S3_OK && st->upload_id != NULL) {
+		char saved[sizeof(st->s3->err)];
+		memcpy(saved, st->s3->err, sizeof(saved));
+		(void)s3_abort_multipart(st->s3, st->key, st->upload_id);
+		memcpy(st->s3->err, saved, sizeof(saved));
+	}
+	for (size_t i = 0; i < st->nparts; i++)
+		free(st->parts[i].etag);
+	free(st->parts);
+	free(st->upload_id);
+	free(st->key);
+	free(st->content_type);
+	free(st->tagging);
+	buf_free(&st->buf);
+	memset(st, 0, sizeof(*st));
+	return rc;
+}
+
+int
 s3_put_tagging(struct s3 *s, const char *key, const char *tagging)
 {
 	struct response r;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "util.h"
 
 enum s3_status {
 	S3_OK = 0,
@@ -96,6 +97,37 @@ int	s3_create_multipart(struct s3 *, const char *key, const char *content_type,
 int	s3_complete_multipart(struct s3 *, const char *key, const char *upload_id,
 	    const struct s3_part *parts, size_t nparts, char **etag_out);
 int	s3_abort_multipart(struct s3 *, const char *key, const char *upload_id);
+/* One part of a multipart upload made by the server itself (number
+ * 1..10000; every part but the last at least 5 MiB). *etag_out: malloc'd,
+ * without quotes. */
+int	s3_upload_part(struct s3 *, const char *key, const char *upload_id, int number,
+	    const void *data, size_t len, char **etag_out);
+
+/* An object written as a stream of any length with bounded memory: bytes
+ * are collected into parts of part_size; an object that stays smaller than
+ * one part is sent with a single PutObject, a bigger one with a multipart
+ * upload (created when the first part is full). The tagging (or NULL) is
+ * set when the object is created, so it never exists untagged. */
+struct s3_stream {
+	struct s3	*s3;
+	char		*key;
+	char		*content_type;
+	char		*tagging;
+	size_t		 part_size;
+	struct buf	 buf;
+	char		*upload_id;
+	struct s3_part	*parts;
+	size_t		 nparts;
+	int64_t		 size;		/* bytes written so far */
+	bool		 failed;
+};
+void	s3_stream_open(struct s3_stream *, struct s3 *, const char *key, const char *content_type,
+	    const char *tagging, size_t part_size);
+/* A sink (emit_sink_fn): 0, or -1 once an upload failed (see s3->err). */
+int	s3_stream_write(void *stream, const char *data, size_t len);
+/* Sends the rest and completes the object: S3_OK or S3_ERROR. A failed
+ * stream's multipart upload is aborted. Frees the stream either way. */
+int	s3_stream_close(struct s3_stream *);
 /* The CompleteMultipartUpload XML body for these parts (for clients that
  * complete the upload themselves with a presigned POST). */
 char	*s3_complete_body(const struct s3_part *parts, size_t nparts);
