@@ -11,6 +11,7 @@
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
  *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
+ *   dandi-jobs [-c config] manifests VERSION...  queue the manifest files' rewrite
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -34,6 +35,7 @@
 #include "db.h"
 #include "housekeeping.h"
 #include "log.h"
+#include "manifests.h"
 #include "s3.h"
 #include "util.h"
 #include "vmeta.h"
@@ -179,6 +181,9 @@ static const struct db_stmt work_stmts[] = {
 	  "UPDATE versions v SET"
 	  " metadata = jsonb_set(v.metadata, '{assetsSummary}', dandi_assets_summary(v.id, true))"
 	  " WHERE v.id = ANY ($1::bigint[]) AND v.version = 'draft'" },
+	/* The manifest files of new versions (after publish) and of the
+	 * drafts a sweep validated, written by a "manifests" job. */
+	{ "manifests_enqueue", MANIFESTS_ENQUEUE_SQL },
 	/* A publish that gave up must not leave the draft Publishing. */
 	{ "pub_unlock",
 	  "UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" },
@@ -300,6 +305,16 @@ job_publish(struct json_object *args, char *err, size_t errlen)
 	if ((r = wq("pub_audit", 3, au, err, errlen)) == NULL)
 		goto free_summary;
 	PQclear(r);
+	/* Queued with the publish, so a published version never lacks its
+	 * manifest files for want of a request. */
+	char newids[32];
+	snprintf(newids, sizeof(newids), "{%s}", newid);
+	const char *mf[1] = { newids };
+	if (*cfg.s3_endpoint) {
+		if ((r = wq("manifests_enqueue", 1, mf, err, errlen)) == NULL)
+			goto free_summary;
+		PQclear(r);
+	}
 	if (db_commit(&work_db) != DB_OK) {
 		snprintf(err, errlen, "commit failed");
 		goto free_summary;
@@ -323,7 +338,9 @@ out:
 	return rc;
 }
 
-/* S3, made on first use (publishing never needs it). */
+/* S3, made on first use (publishing never needs it). Without S3 (an
+ * archive in a test, say) no manifests job is queued: there is nowhere to
+ * write them. */
 static struct s3	s3_client;
 static bool		s3_ready;
 
@@ -442,6 +459,7 @@ static const struct {
 	{ "sha256", job_sha256, NULL },
 	{ "unembargo", job_unembargo, job_unembargo_gave_up },
 	{ "zarr_ingest", zarr_job_ingest, NULL },
+	{ "manifests", manifests_job, NULL },
 };
 
 static int
@@ -664,7 +682,7 @@ version_document(PGresult *r, int i)
 /* One batch of one kind in one transaction. Returns the rows taken (and
  * adds the rows written to *written), or -1 on a database error. */
 static long
-validate_batch(bool assets, long batch, long *written, struct buf *drafts)
+validate_batch(bool assets, long batch, long *written, struct buf *drafts, struct buf *validated)
 {
 	char err[1024], lim[24], s3base[1024];
 	PGresult *r;
@@ -709,6 +727,9 @@ validate_batch(bool assets, long batch, long *written, struct buf *drafts)
 			rc = -1;
 		} else {
 			*written += PQntuples(r);
+			/* Drafts whose metadata was validated: their manifests. */
+			for (int i = 0; !assets && i < PQntuples(r); i++)
+				buf_printf(validated, "%s%s", validated->len ? "," : "", PQgetvalue(r, i, 0));
 			PQclear(r);
 		}
 	}
@@ -736,12 +757,13 @@ validate_batch(bool assets, long batch, long *written, struct buf *drafts)
 static int
 validate_sweep(long max, long batch, long *nversions, long *nassets)
 {
-	struct buf drafts;
+	struct buf drafts, validated;
 	int rc = 0;
 
 	if (validator == NULL)
 		validator = dvalidator_new(&cfg);
 	buf_init(&drafts);
+	buf_init(&validated);
 	for (int kind = 0; kind < 2 && rc == 0; kind++) {
 		long *count = kind ? nassets : nversions, taken = 0;
 		for (;;) {
@@ -750,7 +772,7 @@ validate_sweep(long max, long batch, long *nversions, long *nassets)
 				want = max - taken;
 			if (want <= 0)
 				break;
-			long got = validate_batch(kind == 1, want, count, &drafts);
+			long got = validate_batch(kind == 1, want, count, &drafts, &validated);
 			if (got < 0) {
 				rc = -1;
 				break;
@@ -773,7 +795,26 @@ validate_sweep(long max, long batch, long *nversions, long *nassets)
 			log_warn("validate: %s", err);
 		buf_free(&ids);
 	}
+	/* As the original's sweep, the drafts it validated (metadata or
+	 * assets) get their manifest files rewritten, after their
+	 * assetsSummary is current. Queued last: a request for a draft whose
+	 * manifests job is running waits for that run to end. */
+	if ((drafts.len > 0 || validated.len > 0) && *cfg.s3_endpoint) {
+		char err[1024];
+		struct buf ids;
+		buf_init(&ids);
+		buf_printf(&ids, "{%s%s%s}", drafts.len ? drafts.data : "",
+		    drafts.len && validated.len ? "," : "", validated.len ? validated.data : "");
+		const char *p[1] = { ids.data };
+		PGresult *r = wq("manifests_enqueue", 1, p, err, sizeof(err));
+		if (r != NULL)
+			PQclear(r);
+		else
+			log_warn("validate: %s", err);
+		buf_free(&ids);
+	}
 	buf_free(&drafts);
+	buf_free(&validated);
 	return rc;
 }
 
@@ -812,7 +853,9 @@ usage(void)
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
-	    "                       queue the checksum of a zarr archive again\n");
+	    "                       queue the checksum of a zarr archive again\n"
+	    "  manifests VERSION... queue the rewrite of a version's manifest files\n"
+	    "                       (VERSION: the version's row id or DANDISET/VERSION)\n");
 	exit(2);
 }
 
@@ -837,6 +880,7 @@ main(int argc, char **argv)
 	}
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
 	zarr_jobs_init(&cfg);
+	manifests_init(&cfg);
 	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
 	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
 	hk_init(&cfg);
@@ -868,6 +912,17 @@ main(int argc, char **argv)
 			if (validate_sweep(-1, 200, &nv, &na) != 0)
 				rc = 1;
 			printf("validated %ld version(s), %ld asset(s)\n", nv, na);
+			/* The jobs the sweep queued (the drafts' manifest files)
+			 * are worked now rather than a run later. */
+			long after = 0;
+			for (int got; rc == 0 && (max < 0 || n + after < max); after++) {
+				if ((got = run_one()) <= 0) {
+					rc = got < 0 ? 1 : 0;
+					break;
+				}
+			}
+			if (after > 0)
+				printf("%ld job(s) worked after the sweep\n", after);
 		}
 	} else if (strcmp(cmd, "list") == 0) {
 		const char *state = argc > 3 && strcmp(argv[2], "--state") == 0 ? argv[3] : NULL;
@@ -884,6 +939,8 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "validate") == 0) {
 		rc = cmd_validate(argc, argv);
+	} else if (strcmp(cmd, "manifests") == 0) {
+		rc = manifests_cmd(argc, argv);
 	} else if (strcmp(cmd, "zarr-ingest") == 0) {
 		rc = zarr_cmd_ingest(argc, argv);
 	} else if (strcmp(cmd, "gc") == 0) {
@@ -908,6 +965,7 @@ main(int argc, char **argv)
 	hk_close();
 	dvalidator_free(validator);
 	zarr_jobs_close();
+	manifests_close();
 	db_close(&claim_db);
 	db_close(&work_db);
 	config_free(&cfg);

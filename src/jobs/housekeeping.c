@@ -9,6 +9,7 @@
 #include "housekeeping.h"
 #include "log.h"
 #include "mail.h"
+#include "manifests.h"
 #include "s3.h"
 #include "util.h"
 
@@ -185,6 +186,17 @@ job_unembargo(struct json_object *args, char *err, size_t errlen)
 		hk_s3_ready = true;
 	}
 	long untagged = 0;
+	/* The draft's manifest files, as the original (one never written
+	 * is skipped); a later rewrite of an OPEN draft is untagged anyway. */
+	for (size_t i = 0; i < sizeof(manifest_files) / sizeof(manifest_files[0]); i++) {
+		char key[512];
+		manifest_key(key, sizeof(key), strtoll(ds, NULL, 10), "draft", manifest_files[i]);
+		int st = s3_put_tagging(&hk_s3, key, NULL);
+		if (st != S3_OK && st != S3_NOT_FOUND) {
+			snprintf(err, errlen, "untag %s: %s", key, hk_s3.err);
+			return -1;
+		}
+	}
 	for (;;) {
 		const char *p2[2] = { ds, last };
 		if ((r = hq("ue_blobs", 2, p2, err, errlen)) == NULL)

@@ -1,7 +1,7 @@
 /* s3-tool - drives src/lib/s3.c from the shell for t/90-s3.t. The S3
  * settings come from the DANDI_S3_* environment, as for the server.
  *
- *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | delete KEY
+ *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | stat KEY | delete KEY
  *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
  *   s3-tool presign METHOD KEY EXPIRES [NAME=VALUE...]
  *   s3-tool mpu-create KEY [TAGS] | mpu-complete KEY UPLOADID N:ETAG... | mpu-abort KEY UPLOADID
@@ -68,6 +68,11 @@ main(int argc, char **argv)
 		struct s3_object o = { 0 };
 		if ((rc = s3_head(&s, key, &o)) == S3_OK)
 			printf("%lld %s\n", (long long)o.size, o.etag ? o.etag : "");
+		s3_object_free(&o);
+	} else if (strcmp(cmd, "stat") == 0) {
+		struct s3_object o = { 0 };
+		if ((rc = s3_head(&s, key, &o)) == S3_OK)
+			printf("%lld %s %s\n", (long long)o.size, o.etag ? o.etag : "", o.content_type ? o.content_type : "");
 		s3_object_free(&o);
 	} else if (strcmp(cmd, "delete") == 0) {
 		rc = s3_delete(&s, key);
