@@ -40,6 +40,13 @@ sub s3tool {
 sub tags { my $o = s3tool('tags', $_[0]); chomp $o if defined $o; $o }
 sub stat_of { my $o = s3tool('stat', $_[0]) // return; chomp $o; [ split / /, $o, 3 ] }
 sub prefix { sprintf 'dandisets/%06d/%s/', @_ }
+# dandi-jobs logs into the harness's log file: the lines of it from line $from on.
+sub log_lines {
+	my ($from) = @_;
+	open(my $f, '<:raw', $t->dir . '/api.log') or return ();
+	my @l = <$f>;
+	return @l[($from // 0) .. $#l];
+}
 
 # Fetches the five files and what the API serves for the version into a
 # directory, and runs the checker on it; returns its verdicts.
@@ -113,7 +120,7 @@ sub add {
 add($id, 'sub-01/sub-01_ses-1_ecephys.nwb', description => "multi\nline: 'x'", keywords => [ 'on', 'OFF', '~' ],
     wasAttributedTo => [ { schemaKey => 'Participant', identifier => 'mouse.1', age => { schemaKey => 'PropertyValue',
         value => 'P90D', unitText => 'ISO-8601 duration' } } ]);
-add($id, 'sub-02/sub-02_ses-1_ecephys.nwb', variableMeasured => [ 'ElectricalSeries' ]);
+add($id, 'sub-02/sub-02_ses-1_ecephys.nwb', variableMeasured => [ { schemaKey => 'PropertyValue', value => 'ElectricalSeries' } ]);
 add($id, 'sub-03/odd name (1), yes.nwb');
 
 my $out = $t->jobs('run');
@@ -125,5 +132,126 @@ is_deeply([ map { stat_of(prefix($id, 'draft') . $_)->[2] } @FILES ],
       'application/ld+json' ], 'content types: .jsonld JSON-LD, .yaml the storage default');
 is(tags(prefix($id, 'draft') . 'assets.yaml'), '', 'an open dandiset: no tags');
 is(one("SELECT count(*) FROM jobs WHERE kind = 'manifests' AND state = 'done'"), 1, 'one manifests job, done');
+
+like($t->jobs('run'), qr/^0 job\(s\) worked\n.*validated 0 version\(s\), 0 asset\(s\)\n\z/s,
+    'a run with nothing validated rewrites nothing');
+
+# --- publish --------------------------------------------------------------------------------------
+my $info = $t->get("/api/dandisets/$id/versions/draft/info/", token => $alice)->{json};
+is_deeply([ $info->{status}, $info->{asset_validation_errors} ], [ 'Valid', [] ], 'the draft and its assets are Valid')
+    or diag(encode_json([ $info->{version_validation_errors}, $info->{asset_validation_errors} ]));
+is($t->post("/api/dandisets/$id/versions/draft/publish/", undef, token => $alice)->{status}, 202, 'publish: 202');
+$out = $t->jobs('run', '--no-validate');
+like($out, qr/^2 job\(s\) worked/m, 'the publish job, then the manifests job it queued');
+my $pv = $t->get("/api/dandisets/$id/")->{json}{most_recent_published_version}{version};
+like($pv, qr/^0\.\d{6}\.\d{4}$/, "published $pv");
+check_manifests($id, $pv, 'published', assets => 3);
+my $pmd = $t->get("/api/dandisets/$id/versions/$pv/")->{json};
+like($pmd->{manifestLocation}[0], qr{/dandisets/\Q${\ sprintf('%06d', $id)}\E/\Q$pv\E/assets\.yaml$},
+    'manifestLocation names the published assets.yaml');
+
+# --- the draft changes: its manifests follow ------------------------------------------------------
+my $a4 = add($id, 'sub-04/sub-04_ses-1_ecephys.nwb', description => 'the fourth');
+my $vid = one("SELECT id FROM versions WHERE dandiset_id = $id AND version = 'draft'");
+$out = $t->jobs('run');
+like($out, qr/^1 job\(s\) worked after the sweep/m, 'the asset validated: the draft manifests rewritten');
+check_manifests($id, 'draft', 'draft after a new asset', assets => 4);
+like(s3tool('get', prefix($id, 'draft') . 'collection.jsonld'), qr/"dandiasset:\Q$a4->{asset_id}\E"\]\}$/,
+    'the new asset is the last member');
+check_manifests($id, $pv, 'published, unchanged', assets => 3);
+
+# By hand, and de-duplicated: one queued job per version.
+like($t->jobs('manifests', $vid), qr/^queued manifests job \d+$/m, "dandi-jobs manifests $vid");
+$t->jobs('manifests', sprintf('%06d/draft', $id));
+$t->jobs('manifests', $vid, $vid);
+is(one("SELECT count(*) FROM jobs WHERE kind = 'manifests' AND state = 'queued'"), 1, 'three requests, one queued job');
+like($t->jobs('run', '--no-validate'), qr/^1 job\(s\) worked/m, 'worked once');
+ok(!eval { $t->jobs('manifests', '999999/draft'); 1 }, 'an unknown version is refused');
+
+# --- embargoed -------------------------------------------------------------------------------------
+my $eid = $t->post('/api/dandisets/?embargo=true', { name => 'Secret', metadata => $md }, token => $alice)->{json}{identifier};
+add($eid, 'sub-01/secret.nwb', embargoed => 1);
+like($t->jobs('run'), qr/^1 job\(s\) worked after the sweep/m, 'embargoed draft: manifests written');
+is_deeply([ map { tags(prefix($eid, 'draft') . $_) } @FILES ], [ ('embargoed=true') x 5 ],
+    'all five carry the embargo tag');
+check_manifests($eid, 'draft', 'embargoed draft', assets => 1);
+is($t->post("/api/dandisets/$eid/unembargo/", undef, token => $alice)->{status}, 200, 'unembargo');
+$t->jobs('run');
+is($t->get("/api/dandisets/$eid/", token => $alice)->{json}{embargo_status}, 'OPEN', 'unembargo job done');
+is_deeply([ map { tags(prefix($eid, 'draft') . $_) } @FILES ], [ ('') x 5 ], 'the tags are gone');
+check_manifests($eid, 'draft', 'unembargoed draft', assets => 1);
+
+# --- thousands of assets: multipart parts, two runs at once, a killed run ---------------------------
+my $N = 4000;
+my $lid = $t->post('/api/dandisets/', { name => 'Many', metadata => $md }, token => $alice)->{json}{identifier};
+my $first = add($lid, 'sub-0000/f00000.nwb', description => join(' ', ('padding') x 200));
+my $lvid = one("SELECT id FROM versions WHERE dandiset_id = $lid AND version = 'draft'");
+$t->psql(<<SQL);
+WITH src AS (SELECT blob_id, metadata FROM assets WHERE asset_id = '$first->{asset_id}'),
+new AS (INSERT INTO assets (asset_id, path, blob_id, metadata)
+        SELECT gen_random_uuid(), 'sub-' || lpad((g / 1000)::text, 4, '0') || '/f' || lpad(g::text, 5, '0') || '.nwb',
+               src.blob_id, jsonb_set(src.metadata, '{path}', to_jsonb('sub-' || lpad((g / 1000)::text, 4, '0')
+                   || '/f' || lpad(g::text, 5, '0') || '.nwb'))
+        FROM src, generate_series(1, $N - 1) g RETURNING id)
+INSERT INTO asset_versions (asset_id, version_id) SELECT id, $lvid FROM new;
+SELECT count(dandi_asset_paths_add($lvid, a)) FROM assets a JOIN asset_versions av ON av.asset_id = a.id
+WHERE av.version_id = $lvid AND a.asset_id <> '$first->{asset_id}';
+SQL
+is($t->get("/api/dandisets/$lid/versions/draft/assets/")->{json}{count}, $N, "$N assets");
+
+# A run killed while it writes leaves the job queued; the next run does it all again.
+$t->jobs('manifests', $lvid);
+my $pid = fork // die;
+if ($pid == 0) {
+	%ENV = (%ENV, %{ $t->env });
+	open(STDOUT, '>', '/dev/null');
+	open(STDERR, '>', '/dev/null');
+	exec(DandiTest::build() . '/src/dandi-jobs', 'run', '--no-validate') or POSIX::_exit(127);
+}
+select(undef, undef, undef, 0.4);
+kill 'KILL', $pid;
+waitpid($pid, 0);
+my $state = one("SELECT state FROM jobs WHERE kind = 'manifests' AND args->>'version_id' = '$lvid' ORDER BY id DESC LIMIT 1");
+ok($state eq 'queued' || $state eq 'done', "killed run: the job is $state");
+
+# Two runs at once: one writes, the other finds the job taken.
+my $logpos = () = log_lines();
+my @outs;
+my @pids;
+for my $w (1 .. 2) {
+	my $p = fork // die;
+	if ($p == 0) {
+		my $o = eval { $t->jobs('run', '--no-validate') } // "failed: $@";
+		open(my $f, '>', $t->dir . "/worker-$w.out") or POSIX::_exit(1);
+		print $f $o;
+		close $f;
+		POSIX::_exit(0);
+	}
+	push @pids, $p;
+}
+waitpid($_, 0) for @pids;
+for my $w (1 .. 2) { open(my $f, '<', $t->dir . "/worker-$w.out") or die; local $/; push @outs, scalar <$f> }
+my @log = log_lines($logpos);
+my $wrote = grep { /manifests of dandiset \Q${\ sprintf('%06d', $lid)}\E version draft/ } @log;
+if ($state eq 'queued') {
+	is($wrote, 1, 'two runs at once: exactly one wrote the manifests');
+} else {
+	is($wrote, 0, 'two runs at once: nothing left to write');
+}
+is(one("SELECT count(*) FROM jobs WHERE kind = 'manifests' AND args->>'version_id' = '$lvid' AND state = 'queued'"), 0,
+    'no job left queued');
+is(one("SELECT count(*) FROM jobs WHERE kind = 'manifests' AND args->>'version_id' = '$lvid' AND attempts <> 1"), 0,
+    'every job of it worked exactly once');
+my $log = join '', @log;
+for my $file (qw(assets.jsonld assets.yaml)) {
+	my $st = stat_of(prefix($lid, 'draft') . $file);
+	ok($st && $st->[0] > 5 * $MiB, "$file: $st->[0] bytes");
+	like($st->[1], qr/-([2-9]|\d\d+)$/, "$file: a multipart object ($st->[1])");
+	like($log, qr{manifest dandisets\\?/\d+\\?/draft\\?/\Q$file\E: $st->[0] bytes, ([2-9]|\d\d+) part\(s\)}, "$file: logged parts")
+	    if $state eq 'queued';
+}
+is(stat_of(prefix($lid, 'draft') . 'dandiset.yaml')->[1] =~ /-\d+$/ ? 'multipart' : 'single', 'single',
+    'a small file: one PutObject');
+check_manifests($lid, 'draft', "draft of $N assets", assets => $N);
 
 done_testing;

@@ -145,14 +145,13 @@ mfile_close(struct mfile *f, const char *key, bool ok, char *err, size_t errlen)
 		f->stream.failed = true;
 	if (emit_finish(&f->out) != 0)
 		f->stream.failed = true;
-	int64_t size = f->stream.size;
-	size_t parts = f->stream.nparts;
 	if (s3_stream_close(&f->stream) != S3_OK) {
 		if (ok)
 			snprintf(err, errlen, "writing %s: %s", key, ms3.err);
 		rc = -1;
 	} else
-		log_info("manifest %s: %lld bytes, %zu part(s)", key, (long long)size, parts);
+		log_info("manifest %s: %lld bytes, %zu part(s)", key, (long long)f->stream.size,
+		    f->stream.nparts);
 	emit_free(&f->out);
 	return rc;
 }

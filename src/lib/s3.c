@@ -932,7 +932,8 @@ s3_stream_close(struct s3_stream *st)
 	free(st->content_type);
 	free(st->tagging);
 	buf_free(&st->buf);
-	memset(st, 0, sizeof(*st));
+	st->parts = NULL;
+	st->upload_id = st->key = st->content_type = st->tagging = NULL;
 	return rc;
 }
 

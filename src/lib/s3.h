@@ -126,7 +126,8 @@ void	s3_stream_open(struct s3_stream *, struct s3 *, const char *key, const char
 /* A sink (emit_sink_fn): 0, or -1 once an upload failed (see s3->err). */
 int	s3_stream_write(void *stream, const char *data, size_t len);
 /* Sends the rest and completes the object: S3_OK or S3_ERROR. A failed
- * stream's multipart upload is aborted. Frees the stream either way. */
+ * stream's multipart upload is aborted. Frees the stream either way; its
+ * size and nparts (0: a single PutObject) stay readable. */
 int	s3_stream_close(struct s3_stream *);
 /* The CompleteMultipartUpload XML body for these parts (for clients that
  * complete the upload themselves with a presigned POST). */
