@@ -254,4 +254,24 @@ is(stat_of(prefix($lid, 'draft') . 'dandiset.yaml')->[1] =~ /-\d+$/ ? 'multipart
     'a small file: one PutObject');
 check_manifests($lid, 'draft', "draft of $N assets", assets => $N);
 
+# --- no assets: the original's empty files ----------------------------------------------------------
+my $zid = $t->post('/api/dandisets/', { name => 'Empty', metadata => $md }, token => $alice)->{json}{identifier};
+$t->jobs('manifests', sprintf('%06d/draft', $zid));
+$t->jobs('run', '--no-validate');
+is(s3tool('get', prefix($zid, 'draft') . 'assets.yaml'), '', 'no assets: assets.yaml is empty');
+is(s3tool('get', prefix($zid, 'draft') . 'assets.jsonld'), '[]', 'no assets: assets.jsonld is []');
+like(s3tool('get', prefix($zid, 'draft') . 'collection.jsonld'), qr/,"\@type":"prov:Collection","hasMember":\[\]\}$/,
+    'no assets: no members');
+check_manifests($zid, 'draft', 'empty draft', assets => 0);
+
+# --- the writers against Python on random awkward documents ----------------------------------------
+for my $seed (1 .. 3) {
+	my $fuzz = `python3 ${\ DandiTest::root()}/t/inc/emit_fuzz.py ${\ DandiTest::build()}/t/unit/emit-tool $seed 300 2>&1`;
+	my $n = 0;
+	for (split /\n/, $fuzz) {
+		if (/^(not )?ok (.*)$/) { ok(!$1, "random documents (seed $seed): $2"); $n++ } else { diag($_) }
+	}
+	is($n, 3, "seed $seed: three modes compared");
+}
+
 done_testing;
