@@ -13,6 +13,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use JSON::PP;
 use POSIX ();
+use Time::HiRes ();
 use DandiTest;
 
 my $MiB = 1024 * 1024;
@@ -253,6 +254,32 @@ for my $file (qw(assets.jsonld assets.yaml)) {
 is(stat_of(prefix($lid, 'draft') . 'dandiset.yaml')->[1] =~ /-\d+$/ ? 'multipart' : 'single', 'single',
     'a small file: one PutObject');
 check_manifests($lid, 'draft', "draft of $N assets", assets => $N);
+
+# A request made while the version's job runs is not lost: it waits for
+# that run (which may have read the version before the change) to end,
+# then queues a new job.
+$t->jobs('manifests', $lvid);
+$logpos = () = log_lines();
+$pid = fork // die;
+if ($pid == 0) {
+	%ENV = (%ENV, %{ $t->env });
+	open(STDOUT, '>', '/dev/null');
+	exec(DandiTest::build() . '/src/dandi-jobs', 'run', '--no-validate') or POSIX::_exit(127);
+}
+my $running = 0;
+for (1 .. 100) {
+	last if $running = grep { m{draft\\?/dandiset\.jsonld} } log_lines($logpos);
+	select(undef, undef, undef, 0.05);
+}
+ok($running, 'a manifests job is running');
+my $t0 = Time::HiRes::time();
+$t->jobs('manifests', $lvid);
+my $waited = Time::HiRes::time() - $t0;
+waitpid($pid, 0);
+is(one("SELECT string_agg(state, ',' ORDER BY id) FROM (SELECT id, state FROM jobs WHERE kind = 'manifests'"
+    . " AND args->>'version_id' = '$lvid' ORDER BY id DESC LIMIT 2) j"), 'done,queued',
+    sprintf('the request waited for the running job (%.1f s) and queued a new one', $waited));
+like($t->jobs('run', '--no-validate'), qr/^1 job\(s\) worked/m, 'which the next run works');
 
 # --- no assets: the original's empty files ----------------------------------------------------------
 my $zid = $t->post('/api/dandisets/', { name => 'Empty', metadata => $md }, token => $alice)->{json}{identifier};
