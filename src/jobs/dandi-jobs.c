@@ -2,7 +2,8 @@
  * dandi-jobs - the background work of the archive, run by cron or a
  * systemd timer on any number of machines at once.
  *
- *   dandi-jobs [-c config] run [--max N]   work queued jobs, then exit
+ *   dandi-jobs [-c config] run [--max N]   work queued jobs, sweep, work what
+ *                                          the sweep queued, then exit
  *   dandi-jobs [-c config] list [--state S] print jobs
  *   dandi-jobs [-c config] retry ID        queue a failed job again
  *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
@@ -843,7 +844,8 @@ usage(void)
 	    "usage: dandi-jobs [-c config] command\n"
 	    "  run [--max N] [--no-validate]\n"
 	    "                       work the queued jobs that are due, then the\n"
-	    "                       validation sweep, then exit\n"
+	    "                       validation sweep and the jobs it queued\n"
+	    "                       (draft manifests), then exit\n"
 	    "  list [--state S]     print jobs (S: queued, done, failed)\n"
 	    "  retry ID             queue a failed job again\n"
 	    "  validate [--max N] [--batch N]\n"
