@@ -280,7 +280,13 @@ waitpid($pid, 0);
 is(one("SELECT string_agg(state, ',' ORDER BY id) FROM (SELECT id, state FROM jobs WHERE kind = 'manifests'"
     . " AND args->>'version_id' = '$lvid' ORDER BY id DESC LIMIT 2) j"), 'done,queued',
     sprintf('the request waited for the running job (%.1f s) and queued a new one', $waited));
-like($t->jobs('run', '--no-validate'), qr/^1 job\(s\) worked/m, 'which the next run works');
+$out = $t->_capture('/usr/bin/time', '-f', 'maxrss_kb=%M', DandiTest::build() . '/src/dandi-jobs', 'run', '--no-validate');
+like($out, qr/^1 job\(s\) worked/m, 'which the next run works');
+# Three files in flight, each holding at most one part: memory stays near
+# the process's own size plus three parts, whatever the asset count.
+my ($rss) = $out =~ /maxrss_kb=(\d+)/;
+cmp_ok($rss // 1e9, '<', 3 * 5 * 1024 + 64 * 1024, sprintf('dandi-jobs max RSS %d KiB for manifests of %d MB',
+    $rss // -1, (stat_of(prefix($lid, 'draft') . 'assets.yaml')->[0] + stat_of(prefix($lid, 'draft') . 'assets.jsonld')->[0]) / 1e6));
 
 # --- no assets: the original's empty files ----------------------------------------------------------
 my $zid = $t->post('/api/dandisets/', { name => 'Empty', metadata => $md }, token => $alice)->{json}{identifier};
