@@ -298,6 +298,13 @@ like(s3tool('get', prefix($zid, 'draft') . 'collection.jsonld'), qr/,"\@type":"p
     'no assets: no members');
 check_manifests($zid, 'draft', 'empty draft', assets => 0);
 
+# A backfill: every version queued once.
+my $nv = one('SELECT count(*) FROM versions');
+my @q = $t->jobs('manifests', '--all') =~ /^queued manifests job \d+$/mg;
+is(scalar @q, $nv, "manifests --all: $nv versions queued");
+like($t->jobs('run', '--no-validate'), qr/^$nv job\(s\) worked/m, 'and written');
+is(one("SELECT count(*) FROM jobs WHERE kind = 'manifests' AND state <> 'done'"), 0, 'every manifests job done');
+
 # --- the writers against Python on random awkward documents ----------------------------------------
 for my $seed (1 .. 3) {
 	my $fuzz = `python3 ${\ DandiTest::root()}/t/inc/emit_fuzz.py ${\ DandiTest::build()}/t/unit/emit-tool $seed 300 2>&1`;

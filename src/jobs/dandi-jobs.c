@@ -12,7 +12,7 @@
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
  *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
- *   dandi-jobs [-c config] manifests VERSION...  queue the manifest files' rewrite
+ *   dandi-jobs [-c config] manifests --all | VERSION...  queue manifest rewrites
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -856,7 +856,8 @@ usage(void)
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
 	    "                       queue the checksum of a zarr archive again\n"
-	    "  manifests VERSION... queue the rewrite of a version's manifest files\n"
+	    "  manifests --all | VERSION...\n"
+	    "                       queue the rewrite of versions' manifest files\n"
 	    "                       (VERSION: the version's row id or DANDISET/VERSION)\n");
 	exit(2);
 }

@@ -58,6 +58,9 @@ static const struct db_stmt mstmts[] = {
 	{ "mf_enqueue", MANIFESTS_ENQUEUE_SQL },
 	{ "mf_resolve",
 	  "SELECT v.id FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	/* Every version, for a backfill (manifests --all). */
+	{ "mf_all",
+	  "SELECT v.id FROM versions v ORDER BY v.id" },
 };
 
 static const struct config	*mcfg;
@@ -323,10 +326,22 @@ manifests_cmd(int argc, char **argv)
 	int rc = 0;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: dandi-jobs manifests VERSION... (a version row id, or DANDISET/VERSION)\n");
+		fprintf(stderr, "usage: dandi-jobs manifests --all | VERSION... (a version row id, or DANDISET/VERSION)\n");
 		return 2;
 	}
 	buf_init(&ids);
+	if (argc == 3 && strcmp(argv[2], "--all") == 0) {
+		PGresult *r = mq("mf_all", 0, NULL, err, sizeof(err));
+		if (r == NULL) {
+			fprintf(stderr, "dandi-jobs: %s\n", err);
+			buf_free(&ids);
+			return 1;
+		}
+		for (int i = 0; i < PQntuples(r); i++)
+			buf_printf(&ids, "%s%s", ids.len ? "," : "{", PQgetvalue(r, i, 0));
+		PQclear(r);
+		argc = 2;	/* no arguments left to read */
+	}
 	for (int i = 2; i < argc; i++) {
 		const char *slash = strchr(argv[i], '/');
 		char id[24];

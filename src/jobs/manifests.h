@@ -37,7 +37,8 @@ void	manifests_close(void);
 /* Job kind "manifests" {version_id}: 0 done, -1 retry, -2 failed. */
 int	manifests_job(struct json_object *args, char *err, size_t errlen);
 /* dandi-jobs manifests VERSION...: queue (VERSION is a version's row id
- * or DANDISET/VERSION, e.g. 000123/draft). Exit code. */
+ * or DANDISET/VERSION, e.g. 000123/draft); --all queues every version
+ * (a backfill). Exit code. */
 int	manifests_cmd(int argc, char **argv);
 
 #endif
