@@ -514,8 +514,11 @@ static int
 call(const struct config *cfg, const char *method, const char *url, const char *body,
     long *status, struct buf *out, char *err, size_t errlen)
 {
+	/* No "Expect: 100-continue": some proxies stall on it, and the body
+	 * is small. */
 	const char *headers[] = {
 		"Accept: application/vnd.api+json",
+		"Expect:",
 		body != NULL ? "Content-Type: application/vnd.api+json" : NULL,
 		NULL,
 	};
