@@ -106,7 +106,12 @@ int
 doi_job_delete(struct json_object *args, char *err, size_t errlen)
 {
 	const char *doi = arg_str(args, "doi");
-	bool deleted = false;
+	enum datacite_fate fate;
+	static const char *const said[] = {
+		[DATACITE_DELETED] = "deleted (it was a draft)",
+		[DATACITE_KEPT] = "kept (registered or findable DOIs are permanent)",
+		[DATACITE_UNKNOWN] = "unknown to DataCite: nothing to delete",
+	};
 	int rc;
 
 	if (doi == NULL || !*doi) {
@@ -117,8 +122,8 @@ doi_job_delete(struct json_object *args, char *err, size_t errlen)
 		log_info("doi: DataCite is not configured; %s left as it is", doi);
 		return 0;
 	}
-	rc = datacite_delete_draft(dcfg, doi, &deleted, err, errlen);
+	rc = datacite_delete_draft(dcfg, doi, &fate, err, errlen);
 	if (rc == DATACITE_OK)
-		log_info("doi: %s %s", doi, deleted ? "deleted (it was a draft)" : "kept (not a draft DOI)");
+		log_info("doi: %s %s", doi, said[fate]);
 	return rc;
 }

@@ -584,7 +584,7 @@ done:
 }
 
 int
-datacite_delete_draft(const struct config *cfg, const char *doi, bool *deleted,
+datacite_delete_draft(const struct config *cfg, const char *doi, enum datacite_fate *fate,
     char *err, size_t errlen)
 {
 	struct buf		 out;
@@ -593,13 +593,15 @@ datacite_delete_draft(const struct config *cfg, const char *doi, bool *deleted,
 	int			 rc;
 	struct json_object	*doc = NULL, *data, *attrs, *state;
 
-	*deleted = false;
+	*fate = DATACITE_KEPT;
 	buf_init(&out);
 	doi_url(cfg, doi, url, sizeof(url));
 	if ((rc = call(cfg, "GET", url, NULL, &status, &out, err, errlen)) != DATACITE_OK)
 		goto done;
-	if (status == 404)	/* never registered (or gone already): nothing to delete */
+	if (status == 404) {	/* never registered (or gone already) */
+		*fate = DATACITE_UNKNOWN;
 		goto done;
+	}
 	if (status != 200) {
 		rc = http_failure("GET", url, status, &out, err, errlen);
 		goto done;
@@ -618,7 +620,7 @@ datacite_delete_draft(const struct config *cfg, const char *doi, bool *deleted,
 	if ((rc = call(cfg, "DELETE", url, NULL, &status, &out, err, errlen)) != DATACITE_OK)
 		goto done;
 	if (status == 204 || status == 200 || status == 404)
-		*deleted = status != 404;
+		*fate = status == 404 ? DATACITE_UNKNOWN : DATACITE_DELETED;
 	else
 		rc = http_failure("DELETE", url, status, &out, err, errlen);
 done:

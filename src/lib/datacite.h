@@ -48,10 +48,17 @@ struct json_object *datacite_document(const struct config *, struct json_object 
 int	datacite_register(const struct config *, const char *doi, const char *body,
 	    char *err, size_t errlen);
 
-/* Deletes doi if DataCite holds it as a draft (only drafts can be deleted;
- * Findable DOIs stay). *deleted says whether a DELETE was made. A DOI
- * DataCite does not know is DATACITE_OK. */
-int	datacite_delete_draft(const struct config *, const char *doi, bool *deleted,
+/* What datacite_delete_draft found. */
+enum datacite_fate {
+	DATACITE_DELETED,	/* a draft: deleted */
+	DATACITE_KEPT,		/* registered or findable: permanent, left alone */
+	DATACITE_UNKNOWN,	/* DataCite does not know it (404): nothing to do */
+};
+
+/* Deletes doi if DataCite holds it as a draft (only drafts can be
+ * deleted; Findable DOIs stay); *fate says which. DATACITE_* with err set
+ * on failure. */
+int	datacite_delete_draft(const struct config *, const char *doi, enum datacite_fate *fate,
 	    char *err, size_t errlen);
 
 #endif
