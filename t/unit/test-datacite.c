@@ -250,6 +250,18 @@ main(void)
 	json_object_object_del(md, "doi");
 	ok(datacite_document(&c, md, false, err, sizeof(err)) == NULL, "no doi refused");
 	json_object_put(md);
+
+	/* Nobody listening: a network error, worth retrying. Port 9 on
+	 * loopback (discard) is closed on any test machine. */
+	enum datacite_fate fate;
+	config_free(&c);
+	setenv("DANDI_DATACITE_API_URL", "http://127.0.0.1:9/dois", 1);
+	ok(config_load(&c, NULL, 0, err, sizeof(err)) == 0, "config loads");
+	is_int(datacite_register(&c, "10.48324/dandi.000027/0.210831.2033", "{}", err, sizeof(err)),
+	    DATACITE_RETRY, "register: connection refused is retried");
+	ok(strstr(err, "127.0.0.1:9") != NULL, "the error names the URL");
+	is_int(datacite_delete_draft(&c, "10.48324/dandi.000027/0.210831.2033", &fate, err, sizeof(err)),
+	    DATACITE_RETRY, "delete: connection refused is retried");
 	config_free(&c);
 	return done_testing();
 }
