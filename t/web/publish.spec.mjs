@@ -173,8 +173,8 @@ export async function run({ base, token, browser, tap, shots }) {
     await dlg.waitFor();
     assertEq(await dlg.getByLabel('Link to this version').inputValue(), `${base}/dandiset/${ids.good}/${published}`, 'link');
     const meta = await api.get(`/api/dandisets/${ids.good}/versions/${published}/`);
-    assertEq(await dlg.getByLabel('DOI').count(), meta.doi ? 1 : 0, 'DOI row only with a DOI');
-    if (meta.doi) assertEq(await dlg.getByLabel('DOI').inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
+    assertEq(await dlg.getByLabel('DOI', { exact: true }).count(), meta.doi ? 1 : 0, 'DOI row only with a DOI');
+    if (meta.doi) assertEq(await dlg.getByLabel('DOI', { exact: true }).inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
     const tweet = await dlg.getByRole('link', { name: /Share on X/ }).getAttribute('href');
     assert(tweet.startsWith('https://twitter.com/intent/tweet?'), 'tweet link');
     await page.screenshot({ path: join(shots, 'publish-share.png') });
