@@ -38,19 +38,21 @@ my $tap = do {
 };
 
 subtest 'browser tests (t/web/run)' => sub {
-	my ($planned, $seen) = (undef, 0);
+	my ($planned, $seen, $failing) = (undef, 0, 0);
 	for (@{ $tap->{lines} }) {
 		chomp;
 		if (/^(not )?ok \d+ - (.*)$/) {
 			$seen++;
+			$failing = !!$1;
 			ok(!$1, $2);
 		} elsif (/^1\.\.(\d+)(.*)$/) {
 			$planned = $1;
 			if ($1 == 0) { note("t/web/run: $2"); }
 		} elsif (/^#\s?(.*)$/) {
-			note($1);
+			# What a failed browser test said shows without prove -v.
+			$failing ? diag($1) : note($1);
 		} elsif (length) {
-			note("t/web/run: $_");
+			$failing ? diag("t/web/run: $_") : note("t/web/run: $_");
 		}
 	}
 	ok(defined $planned, 't/web/run printed a plan');

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "datacite.h"
 
 const struct db_stmt versions_stmts[] = {
 	{ "version_list",
@@ -26,7 +27,12 @@ const struct db_stmt versions_stmts[] = {
 	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	  " WHERE d.id = $1::bigint AND v.version = $2 FOR UPDATE OF v, d" },
 	{ "version_delete",
-	  "DELETE FROM versions WHERE dandiset_id = $1::bigint AND version = $2 RETURNING id" },
+	  "DELETE FROM versions WHERE dandiset_id = $1::bigint AND version = $2 RETURNING id, doi" },
+	/* The deleted version's DOI goes too if DataCite only holds it as a
+	 * draft: dandi-jobs asks DataCite, outside this transaction. */
+	{ "version_doi_delete",
+	  "INSERT INTO jobs (kind, args) VALUES ('doi_delete', jsonb_build_object('key', $1::text,"
+	  " 'doi', $1::text)) ON CONFLICT DO NOTHING" },
 	{ "version_update",
 	  "UPDATE versions SET name = $2, metadata = $3::jsonb, status = 'Pending',"
 	  " modified = now() WHERE id = $1::bigint" },
@@ -177,6 +183,11 @@ versions_delete(struct request *req)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
+	if (!PQgetisnull(r, 0, 1) && *PQgetvalue(r, 0, 1) && datacite_configured(req->cfg)) {
+		const char *p1[1] = { PQgetvalue(r, 0, 1) };
+		if (req_query(req, "version_doi_delete", 1, p1) == NULL)
+			return 0;
+	}
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "version", json_object_new_string(req->params[1]));
 	if (audit_write(req, req->params[0], "delete_version", details) != 0 || req_commit(req) != 0)

@@ -32,8 +32,10 @@
 #include <openssl/evp.h>
 
 #include "config.h"
+#include "datacite.h"
 #include "dschema.h"
 #include "db.h"
+#include "doi-jobs.h"
 #include "housekeeping.h"
 #include "log.h"
 #include "manifests.h"
@@ -82,7 +84,11 @@ static const struct db_stmt work_stmts[] = {
 	{ "pub_summary",
 	  "SELECT dandi_assets_summary($1::bigint, false)::text" },
 	{ "pub_save",
-	  "UPDATE versions SET metadata = $2::jsonb, modified = now() WHERE id = $1::bigint" },
+	  "UPDATE versions SET metadata = $2::jsonb, doi = $3, modified = now() WHERE id = $1::bigint" },
+	/* DataCite registration, after this transaction and outside it. */
+	{ "pub_doi_queue",
+	  "INSERT INTO jobs (kind, args) VALUES ('doi', jsonb_build_object('key', $1::text,"
+	  " 'version', $1::bigint, 'doi', $2::text)) ON CONFLICT DO NOTHING" },
 	{ "pub_draft_done",
 	  "UPDATE versions SET status = 'Published',"
 	  " metadata = jsonb_set(metadata, '{assetsSummary}', $2::jsonb), modified = now()"
@@ -293,13 +299,24 @@ job_publish(struct json_object *args, char *err, size_t errlen)
 	PQclear(r);
 
 	json_object_object_add(md, "assetsSummary", json_tokener_parse(summary));
+	/* The DOI is the version's whether or not DataCite is configured,
+	 * as the original: metadata doi, and the citation links to it. */
+	char doi[256];
+	datacite_doi(&cfg, ctx.dandiset_id, version, doi, sizeof(doi));
+	ctx.doi = doi;
 	metadata_populate_version(&cfg, &ctx, md);
-	const char *sv[2] = { newid, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN) };
+	const char *sv[3] = { newid, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN), doi };
 	const char *dd[2] = { draft, summary };
 	const char *au[3] = { dandiset, user, version };
-	if ((r = wq("pub_save", 2, sv, err, errlen)) == NULL)
+	if ((r = wq("pub_save", 3, sv, err, errlen)) == NULL)
 		goto free_summary;
 	PQclear(r);
+	if (datacite_configured(&cfg)) {
+		const char *dq[2] = { newid, doi };
+		if ((r = wq("pub_doi_queue", 2, dq, err, errlen)) == NULL)
+			goto free_summary;
+		PQclear(r);
+	}
 	if ((r = wq("pub_draft_done", 2, dd, err, errlen)) == NULL)
 		goto free_summary;
 	PQclear(r);
@@ -460,6 +477,8 @@ static const struct {
 	{ "sha256", job_sha256, NULL },
 	{ "unembargo", job_unembargo, job_unembargo_gave_up },
 	{ "zarr_ingest", zarr_job_ingest, NULL },
+	{ "doi", doi_job_register, NULL },
+	{ "doi_delete", doi_job_delete, NULL },
 	{ "manifests", manifests_job, NULL },
 };
 
@@ -647,19 +666,14 @@ static struct json_object *
 version_document(PGresult *r, int i)
 {
 	struct json_object *md = json_tokener_parse(PQgetvalue(r, i, 1));
-	char id6[16], buf[1024], lower[128];
+	char id6[16], buf[1024];
 	const char *next = PQgetvalue(r, i, 4);
-	size_t k;
 
 	if (md == NULL || !json_object_is_type(md, json_type_object)) {
 		json_object_put(md);
 		md = json_object_new_object();
 	}
 	snprintf(id6, sizeof(id6), "%06lld", strtoll(PQgetvalue(r, i, 3), NULL, 10));
-	for (k = 0; cfg.instance_name[k] && k + 1 < sizeof(lower); k++)
-		lower[k] = (char)(cfg.instance_name[k] >= 'A' && cfg.instance_name[k] <= 'Z' ?
-		    cfg.instance_name[k] - 'A' + 'a' : cfg.instance_name[k]);
-	lower[k] = '\0';
 
 	json_object_object_add(md, "publishedBy", json_tokener_parse(PQgetvalue(r, i, 6)));
 	json_object_object_add(md, "datePublished", json_object_new_string(PQgetvalue(r, i, 5)));
@@ -669,8 +683,7 @@ version_document(PGresult *r, int i)
 	json_object_object_add(md, "id", json_object_new_string(buf));
 	snprintf(buf, sizeof(buf), "%s/dandiset/%s/%s", cfg.web_url, id6, next);
 	json_object_object_add(md, "url", json_object_new_string(buf));
-	snprintf(buf, sizeof(buf), "%s/%s.123456/0.123456.1234",
-	    *cfg.doi_prefix ? cfg.doi_prefix : "10.80507", lower);
+	datacite_doi(&cfg, 123456, "0.123456.1234", buf, sizeof(buf));
 	json_object_object_add(md, "doi", json_object_new_string(buf));
 	struct json_object *sum = json_object_new_object();
 	json_object_object_add(sum, "schemaKey", json_object_new_string("AssetsSummary"));
@@ -883,6 +896,7 @@ main(int argc, char **argv)
 	}
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
 	zarr_jobs_init(&cfg);
+	doi_jobs_init(&cfg);
 	manifests_init(&cfg);
 	db_init(&claim_db, cfg.db, claim_stmts, sizeof(claim_stmts) / sizeof(claim_stmts[0]));
 	db_init(&work_db, cfg.db, work_stmts, sizeof(work_stmts) / sizeof(work_stmts[0]));
@@ -968,6 +982,7 @@ main(int argc, char **argv)
 	hk_close();
 	dvalidator_free(validator);
 	zarr_jobs_close();
+	doi_jobs_close();
 	manifests_close();
 	db_close(&claim_db);
 	db_close(&work_db);

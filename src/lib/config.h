@@ -13,7 +13,13 @@ struct config {
 	char	*jupyterhub_url;
 	char	*instance_name;		/* DANDI */
 	char	*instance_identifier;	/* RRID:... or empty */
-	char	*doi_prefix;		/* 10.xxxx or empty */
+	char	*doi_prefix;		/* 10.xxxx or empty; also the DataCite prefix */
+	/* DataCite DOI registration (datacite.h): off unless the URL, user,
+	 * password and doi_prefix are all set */
+	char	*datacite_api_url;	/* e.g. https://api.datacite.org/dois */
+	char	*datacite_username;
+	char	*datacite_password;
+	char	*datacite_publish;	/* true: Findable DOIs; false: Draft */
 	char	*sql_dir;
 	char	*schema_dir;		/* <dir>/<schemaVersion>/<model>.json */
 	char	*log_file;

@@ -23,6 +23,14 @@ int
 httpc_request(const char *method, const char *url, const char *const *headers,
     const char *body, long *status, struct buf *out, char *err, size_t errlen)
 {
+	return httpc_request_opts(method, url, headers, body, NULL, status, out, err, errlen);
+}
+
+int
+httpc_request_opts(const char *method, const char *url, const char *const *headers,
+    const char *body, const struct httpc_opts *opts, long *status, struct buf *out,
+    char *err, size_t errlen)
+{
 	CURL			*c = curl_easy_init();
 	struct curl_slist	*hl = NULL;
 	CURLcode		 rc;
@@ -45,7 +53,13 @@ httpc_request(const char *method, const char *url, const char *const *headers,
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts != NULL && opts->timeout > 0 ? opts->timeout : 15L);
+	if (opts != NULL && opts->username != NULL) {
+		/* Separate options, so a ':' in either part needs no escaping. */
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, opts->username);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, opts->password != NULL ? opts->password : "");
+	}
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc = curl_easy_perform(c);

@@ -15,4 +15,17 @@
 int	httpc_request(const char *method, const char *url, const char *const *headers,
 	    const char *body, long *status, struct buf *out, char *err, size_t errlen);
 
+/* What some services need beyond httpc_request: HTTP basic auth and a
+ * longer (or shorter) limit on the whole exchange. */
+struct httpc_opts {
+	const char	*username;	/* basic auth when non-NULL */
+	const char	*password;
+	long		 timeout;	/* seconds for the whole request; 0: 15 */
+};
+
+/* httpc_request with opts (may be NULL: the defaults). */
+int	httpc_request_opts(const char *method, const char *url, const char *const *headers,
+	    const char *body, const struct httpc_opts *opts, long *status, struct buf *out,
+	    char *err, size_t errlen);
+
 #endif

@@ -85,6 +85,15 @@ export async function run({ base, token, browser, tap, shots }) {
     const assetItems = await dlg.locator('.error-list > li > strong').allTextContents();
     assert(assetItems.includes('data.bin'), `asset errors grouped by path: ${assetItems.join(' | ')}`);
     await dlg.getByRole('tab', { name: /Metadata/ }).click();
+    // Keyboard: the arrow keys move between the two tabs and focus them.
+    await dlg.getByRole('tab', { name: /Metadata/ }).focus();
+    await p.keyboard.press('ArrowRight');
+    await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'errors-tab-assets');
+    assertEq(await dlg.getByRole('tab', { name: /Assets/ }).getAttribute('aria-selected'), 'true', 'ArrowRight selects Assets');
+    assertEq(await dlg.getByRole('tabpanel').getAttribute('aria-labelledby'), 'errors-tab-assets', 'the assets panel shows');
+    await p.keyboard.press('ArrowLeft');
+    await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'errors-tab-metadata');
+    assertEq(await dlg.getByRole('tab', { name: /Metadata/ }).getAttribute('tabindex'), '0', 'roving tabindex');
     await p.screenshot({ path: join(shots, 'publish-invalid-errors.png') });
     await p.close();
   });
@@ -123,6 +132,22 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.getByText(`First release ${tag}`).waitFor();
     await page.keyboard.press('Escape');
     await snap(page, 'published');
+    // How to Cite: APA is the archive's citation; BibTeX is built from the
+    // metadata and copied as shown.
+    await page.getByRole('tab', { name: 'How to Cite' }).click();
+    assertEq((await page.getByTestId('citation').textContent()).trim(), meta.citation, 'APA 7th by default');
+    await page.getByLabel('Format').selectOption({ label: 'BibTeX' });
+    const bib = await page.locator('pre.citation').textContent();
+    assert(bib.startsWith(`@misc{dandi_${ids.good}_${published},`), `BibTeX key: ${bib.split('\n')[0]}`);
+    assert(bib.includes('author = {Smith, Alice}') && bib.includes(`version = {${published}}`), `BibTeX fields: ${bib}`);
+    await page.getByRole('button', { name: 'Copy full citation' }).click();
+    await page.locator('.cite').getByRole('status').filter({ hasText: 'Copied' }).first().waitFor();
+    assertEq(await page.evaluate(() => navigator.clipboard.readText()), bib, 'clipboard holds the BibTeX');
+    await page.getByLabel('Format').selectOption({ label: 'RIS' });
+    assert((await page.locator('pre.citation').textContent()).startsWith('TY  - DATA\nAU  - Smith, Alice\n'), 'RIS');
+    await snap(page, 'published-cite-bibtex');
+    await page.getByLabel('Format').selectOption({ label: 'APA 7th' });
+    await page.getByRole('tab', { name: 'Overview' }).click();
     // Without a DOI server the archive may leave doi out: check the link
     // with one put into the version's metadata on the way.
     if (!meta.doi) {
@@ -148,8 +173,8 @@ export async function run({ base, token, browser, tap, shots }) {
     await dlg.waitFor();
     assertEq(await dlg.getByLabel('Link to this version').inputValue(), `${base}/dandiset/${ids.good}/${published}`, 'link');
     const meta = await api.get(`/api/dandisets/${ids.good}/versions/${published}/`);
-    assertEq(await dlg.getByLabel('DOI').count(), meta.doi ? 1 : 0, 'DOI row only with a DOI');
-    if (meta.doi) assertEq(await dlg.getByLabel('DOI').inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
+    assertEq(await dlg.getByLabel('DOI', { exact: true }).count(), meta.doi ? 1 : 0, 'DOI row only with a DOI');
+    if (meta.doi) assertEq(await dlg.getByLabel('DOI', { exact: true }).inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
     const tweet = await dlg.getByRole('link', { name: /Share on X/ }).getAttribute('href');
     assert(tweet.startsWith('https://twitter.com/intent/tweet?'), 'tweet link');
     await page.screenshot({ path: join(shots, 'publish-share.png') });
