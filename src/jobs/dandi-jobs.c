@@ -27,8 +27,8 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
+#include "blobsum.h"
 #include "config.h"
 #include "dschema.h"
 #include "db.h"
@@ -340,48 +340,23 @@ s3_get_client(char *err, size_t errlen)
 	return &s3_client;
 }
 
-struct hashing {
-	EVP_MD_CTX	*ctx;
-	int64_t		 bytes;
-};
-
-static int
-hash_sink(void *arg, const char *data, size_t len)
-{
-	struct hashing *h = arg;
-
-	h->bytes += (int64_t)len;
-	return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -1;
-}
-
-/* sha256 of the blob's object, streamed (never the whole object in
- * memory). Computes into hex; 0 ok, -1 error. */
+/* sha256 of the blob's object, streamed (src/lib/blobsum.c, shared with
+ * `dandi-jobs verify`). Computes into hex; 0 ok, -1 error. */
 static int
 blob_sha256(const char *key, int64_t size, char hex[65], char *err, size_t errlen)
 {
 	struct s3 *s3 = s3_get_client(err, errlen);
-	struct hashing h = { EVP_MD_CTX_new(), 0 };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	int rc = -1;
+	struct blobsum sum;
 
-	if (s3 == NULL || h.ctx == NULL || EVP_DigestInit_ex(h.ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	int st = size == 0 ? S3_OK : s3_get(s3, key, 0, -1, hash_sink, &h);
-	if (st != S3_OK) {
-		snprintf(err, errlen, "%s", s3->err);
-		goto out;
+	if (s3 == NULL || blobsum_compute(s3, key, size, false, &sum, err, errlen) != S3_OK)
+		return -1;
+	if (sum.bytes != size) {
+		snprintf(err, errlen, "read %lld bytes of %s, expected %lld", (long long)sum.bytes, key,
+		    (long long)size);
+		return -1;
 	}
-	if (h.bytes != size) {
-		snprintf(err, errlen, "read %lld bytes of %s, expected %lld", (long long)h.bytes, key, (long long)size);
-		goto out;
-	}
-	EVP_DigestFinal_ex(h.ctx, md, &n);
-	hex_encode(md, 32, hex);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(h.ctx);
-	return rc;
+	memcpy(hex, sum.sha256, 65);
+	return 0;
 }
 
 /* The sha256 the original computes after each upload (dandi:sha2-256). */
