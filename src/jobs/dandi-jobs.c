@@ -11,6 +11,10 @@
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
  *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
+ *   dandi-jobs [-c config] verify [--max N] [--older-than INTERVAL] | --report
+ *                                          re-verify stored blobs (verify.c)
+ *   dandi-jobs [-c config] analytics [--max N] [--all]
+ *                                          download counts from S3 access logs
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
  * connection, whose transaction stays open while a second connection does
@@ -36,6 +40,7 @@
 #include "log.h"
 #include "s3.h"
 #include "util.h"
+#include "verify.h"
 #include "vmeta.h"
 #include "zarr-jobs.h"
 
@@ -787,7 +792,17 @@ usage(void)
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
-	    "                       queue the checksum of a zarr archive again\n");
+	    "                       queue the checksum of a zarr archive again\n"
+	    "  verify [--max N] [--older-than INTERVAL]\n"
+	    "                       read blobs back from S3 and check size, ETag and sha256\n"
+	    "                       (never-verified first, then checks older than INTERVAL,\n"
+	    "                       default 30 days); exit 1 when one fails\n"
+	    "  verify --report [--all]\n"
+	    "                       list the blobs whose last check failed (--all: every\n"
+	    "                       failed check)\n"
+	    "  analytics [--max N] [--all]\n"
+	    "                       count blob downloads from the S3 access logs of\n"
+	    "                       access_log_bucket/access_log_prefix\n");
 	exit(2);
 }
 
@@ -867,6 +882,10 @@ main(int argc, char **argv)
 		rc = cmd_mail(argc, argv);
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = cmd_stats();
+	} else if (strcmp(cmd, "verify") == 0) {
+		rc = cmd_verify(&cfg, argc, argv);
+	} else if (strcmp(cmd, "analytics") == 0) {
+		rc = cmd_analytics(&cfg, argc, argv);
 	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
 		const char *p1[1] = { argv[2] };
 		PGresult *r = NULL;
