@@ -33,11 +33,15 @@
 #include "verify.h"
 
 static const struct db_stmt verify_stmts[] = {
-	/* $1: how old a check must be to be done again. */
+	/* The run's start: blobs checked since are not due again in this run
+	 * (else --older-than 0 would go round for ever). */
+	{ "vf_start",
+	  "SELECT now()::text" },
+	/* $1: how old a check must be to be done again, $2 the run's start. */
 	{ "vf_claim",
 	  "SELECT i.blob_id, b.blob_id, b.blob, b.size, b.etag, b.sha256"
 	  " FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id"
-	  " WHERE b.sha256 IS NOT NULL AND (i.checked_at IS NULL OR i.checked_at <= now() - $1::interval)"
+	  " WHERE b.sha256 IS NOT NULL AND (i.checked_at IS NULL OR i.checked_at < $2::timestamptz - $1::interval)"
 	  " ORDER BY i.checked_at NULLS FIRST, i.blob_id LIMIT 1"
 	  " FOR UPDATE OF i SKIP LOCKED FOR KEY SHARE OF b SKIP LOCKED" },
 	{ "vf_record",
@@ -162,14 +166,14 @@ check_blob(struct s3 *s3, const char *key, int64_t size, const char *etag, const
 /* Claims, checks and records one blob. 1 checked and ok, 2 checked and
  * failed, 0 none due, -1 database or S3 failure. */
 static int
-verify_one(struct s3 *s3, const char *older_than)
+verify_one(struct s3 *s3, const char *older_than, const char *start)
 {
 	PGresult *r;
-	const char *p1[1] = { older_than };
+	const char *p2[2] = { older_than, start };
 
 	if (db_begin(&vdb) != DB_OK)
 		return -1;
-	if ((r = vq("vf_claim", 1, p1)) == NULL) {
+	if ((r = vq("vf_claim", 2, p2)) == NULL) {
 		db_rollback(&vdb);
 		return -1;
 	}
@@ -270,8 +274,14 @@ cmd_verify(const struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	long ok = 0, failed = 0;
-	for (long n = 0; max < 0 || n < max; n++) {
-		int got = verify_one(&s3, older);
+	PGresult *r = vq("vf_start", 0, NULL);
+	char *start = r != NULL ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	if (r != NULL)
+		PQclear(r);
+	else
+		rc = 1;
+	for (long n = 0; start != NULL && (max < 0 || n < max); n++) {
+		int got = verify_one(&s3, older, start);
 		if (got <= 0) {
 			if (got < 0)
 				rc = 1;
@@ -282,8 +292,8 @@ cmd_verify(const struct config *cfg, int argc, char **argv)
 		else
 			failed++;
 	}
-	PGresult *r = vq("vf_prune", 0, NULL);
-	if (r != NULL)
+	free(start);
+	if ((r = vq("vf_prune", 0, NULL)) != NULL)
 		PQclear(r);
 	printf("verified %ld blob(s): %ld ok, %ld failed\n", ok + failed, ok, failed);
 	if (failed > 0) {
