@@ -161,6 +161,19 @@ is_deeply([ $t->psql("SELECT count(DISTINCT v.blob_id), count(*) FROM blob_verif
 is(one("SELECT count(*) FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id WHERE b.blob_id IN ($list) AND i.ok"),
     8, 'all ok');
 
+# An object of another size fails on its size alone (not read).
+my $short = $more[0];
+($fh, $file) = tempfile(DIR => $t->dir);
+print $fh 'short';
+close $fh;
+run($tool, 'put', one("SELECT blob FROM blobs WHERE blob_id = '$short'"), $file);
+$t->psql("UPDATE blob_integrity SET checked_at = checked_at - interval '31 days'"
+    . " WHERE blob_id = (SELECT id FROM blobs WHERE blob_id = '$short')");
+($out, $err, $rc) = verify();
+like($out, qr/^verified 1 blob\(s\): 0 ok, 1 failed$/m, 'due after 30 days: checked again, failed');
+like($err, qr/blob \Q$short\E .*FAILED: size: S3 has 5 bytes, the blob 2000\d\d$/m, '... on its size');
+isnt($rc, 0, '... exit non-zero');
+
 # Garbage collection of a verified blob takes its records along.
 $t->psql("DELETE FROM blobs WHERE blob_id = '$gone'");
 is(one("SELECT count(*) FROM blob_integrity i LEFT JOIN blobs b ON b.id = i.blob_id WHERE b.id IS NULL"), 0,
