@@ -48,6 +48,8 @@ static const struct ckey keys[] = {
 	S(s3_secret_key, ""),
 	S(s3_public_endpoint, ""),
 	S(s3_path_style, "auto"),
+	S(access_log_bucket, ""),
+	S(access_log_prefix, ""),
 	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
 	S(allow_signup, "true"),
 	S(auto_approve_users, "false"),
