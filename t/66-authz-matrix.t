@@ -75,6 +75,8 @@ my @MATRIX = (
 	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/stats/', undef, '200 200 200 200 200' ],
+	# Beyond the original: download counts of the open dandisets.
+	[ 'GET', '/api/stats/downloads/', undef, '200 200 200 200 200' ],
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],

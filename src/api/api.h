@@ -236,6 +236,7 @@ int	oauth_revoke(struct request *);
 extern const struct db_stmt	info_stmts[];
 extern const size_t		info_nstmts;
 int	stats_get(struct request *);
+int	stats_downloads_get(struct request *);
 int	dandisets_unembargo(struct request *);
 
 /* notify.c: e-mails, queued in the current transaction. 0 or -1 with the

@@ -2,6 +2,8 @@
  * info.c - /api/info/ (what the dandi CLI checks before anything else and
  * what the web app boots from), the landing page and robots.txt.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -10,6 +12,15 @@ const struct db_stmt info_stmts[] = {
 	{ "stats_latest",
 	  "SELECT dandiset_count, published_dandiset_count, user_count, size FROM app_stats"
 	  " ORDER BY id DESC LIMIT 1" },
+	{ "stats_dandiset_status",
+	  "SELECT embargo_status FROM dandisets WHERE id = $1::bigint" },
+	/* Without $1 the dandisets anyone may read (OPEN); with it, that one
+	 * (its permission checked before). */
+	{ "stats_downloads",
+	  "SELECT count(*), coalesce(json_agg(json_build_object('identifier', lpad(d.id::text, 6, '0'),"
+	  "   'download_count', dandi_dandiset_downloads(d.id)) ORDER BY d.id), '[]')"
+	  " FROM dandisets d WHERE CASE WHEN $1::bigint IS NULL THEN d.embargo_status = 'OPEN'"
+	  "   ELSE d.id = $1::bigint END" },
 };
 const size_t info_nstmts = sizeof(info_stmts) / sizeof(info_stmts[0]);
 
@@ -119,4 +130,35 @@ stats_get(struct request *req)
 	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"dandiset_count\":%s,"
 	    "\"published_dandiset_count\":%s,\"user_count\":%s,\"size\":%s}", PQgetvalue(r, 0, 0),
 	    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3)));
+}
+
+/* GET /api/stats/downloads/[?dandiset=ID] (beyond the original): the
+ * downloads of each dandiset counted by `dandi-jobs analytics` from the S3
+ * access logs, over the blobs of all its versions' assets (each blob once;
+ * a blob in two dandisets counts in both). Embargoed dandisets only for
+ * their owners, by ?dandiset=. */
+int
+stats_downloads_get(struct request *req)
+{
+	const char *ds = query_get(req, "dandiset");
+	char did[24];
+	PGresult *r;
+
+	if (ds != NULL) {
+		if (strlen(ds) != 6 || strspn(ds, "0123456789") != 6)
+			return resp_field_error(req, "dandiset", "A valid Dandiset identifier is required.");
+		snprintf(did, sizeof(did), "%lld", strtoll(ds, NULL, 10));
+		const char *p1[1] = { did };
+		if ((r = req_query(req, "stats_dandiset_status", 1, p1)) == NULL)
+			return 0;
+		if (PQntuples(r) == 0)
+			return resp_detail(req, 404, "Not found.");
+		if (perm_read_dandiset(req, did, arena_strdup(&req->arena, PQgetvalue(r, 0, 0))) != 0)
+			return 0;
+	}
+	const char *p1[1] = { ds ? did : NULL };
+	if ((r = req_query(req, "stats_downloads", 1, p1)) == NULL)
+		return 0;
+	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"count\":%s,\"results\":%s}",
+	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)));
 }

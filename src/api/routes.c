@@ -17,6 +17,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/info/",				info_get },
 	{ "GET",    "/server-info",				info_get },
 	{ "GET",    "/api/stats/",				stats_get },
+	{ "GET",    "/api/stats/downloads/",			stats_downloads_get },
 	{ "GET",    "/api/schemas/",				schemas_get },
 
 	{ "GET",    "/api/users/me/",				users_me },

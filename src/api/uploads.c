@@ -15,14 +15,10 @@
 #include <string.h>
 
 #include "api.h"
+#include "blobsum.h"
 #include "s3.h"
 
-#define MiB		(1024LL * 1024)
-#define PART_SIZE	(64 * MiB)		/* dandischema's default */
 #define MAX_PARTS	10000
-#define MIN_PART	(5 * MiB)
-#define MAX_PART	(5 * 1024 * MiB)
-#define MAX_FILE	(5LL * 1024 * 1024 * MiB)	/* 5 TiB */
 #define PART_URL_TTL	604800			/* 7 days, as the original */
 #define COMPLETE_TTL	86400
 #define DOWNLOAD_TTL	3600
@@ -187,30 +183,6 @@ blobs_digest(struct request *req)
 	return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
 }
 
-/* dandischema's part plan for a file of size bytes. */
-static int
-part_plan(int64_t size, int64_t *part_size, int64_t *nparts, int64_t *last)
-{
-	int64_t ps = PART_SIZE;
-
-	if (size > MAX_FILE)
-		return -1;
-	if ((size + ps - 1) / ps >= MAX_PARTS)
-		ps = (size + MAX_PARTS - 1) / MAX_PARTS;
-	if (ps < MIN_PART || ps > MAX_PART)
-		return -1;
-	*nparts = size / ps;
-	*last = size % ps;
-	if (*last == 0)
-		*last = ps;
-	else
-		(*nparts)++;
-	if (*nparts == 1)
-		ps = *last;
-	*part_size = ps;
-	return 0;
-}
-
 /* A dandiset identifier as the original's DandisetIdentifierField takes
  * it: "000123" or 123. */
 static const char *
@@ -307,7 +279,7 @@ uploads_initialize(struct request *req)
 	if (!etag_valid(etag) || (size == 0) != (strcmp(etag, EMPTY_ETAG) == 0))
 		return resp_field_error(req, "digest", "Not a valid dandi-etag for this size.");
 	int64_t part_size = 0, nparts = 0, last = 0;
-	if (size > 0 && part_plan(size, &part_size, &nparts, &last) != 0)
+	if (size > 0 && dandi_part_plan(size, &part_size, &nparts, &last) != 0)
 		return resp_field_error(req, "contentSize", "File is larger than the S3 maximum object size.");
 	if (size > 0) {
 		/* The part count is in the etag: a mismatch can never validate. */

@@ -12,6 +12,10 @@
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
  *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
+ *   dandi-jobs [-c config] verify [--max N] [--older-than INTERVAL] | --report
+ *                                          re-verify stored blobs (verify.c)
+ *   dandi-jobs [-c config] analytics [--max N] [--all]
+ *                                          download counts from S3 access logs
  *   dandi-jobs [-c config] manifests --all | VERSION...  queue manifest rewrites
  *
  * A job is claimed with SELECT ... FOR UPDATE SKIP LOCKED on one
@@ -29,8 +33,8 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <openssl/evp.h>
 
+#include "blobsum.h"
 #include "config.h"
 #include "datacite.h"
 #include "dschema.h"
@@ -41,6 +45,7 @@
 #include "manifests.h"
 #include "s3.h"
 #include "util.h"
+#include "verify.h"
 #include "vmeta.h"
 #include "zarr-jobs.h"
 
@@ -375,48 +380,23 @@ s3_get_client(char *err, size_t errlen)
 	return &s3_client;
 }
 
-struct hashing {
-	EVP_MD_CTX	*ctx;
-	int64_t		 bytes;
-};
-
-static int
-hash_sink(void *arg, const char *data, size_t len)
-{
-	struct hashing *h = arg;
-
-	h->bytes += (int64_t)len;
-	return EVP_DigestUpdate(h->ctx, data, len) == 1 ? 0 : -1;
-}
-
-/* sha256 of the blob's object, streamed (never the whole object in
- * memory). Computes into hex; 0 ok, -1 error. */
+/* sha256 of the blob's object, streamed (src/lib/blobsum.c, shared with
+ * `dandi-jobs verify`). Computes into hex; 0 ok, -1 error. */
 static int
 blob_sha256(const char *key, int64_t size, char hex[65], char *err, size_t errlen)
 {
 	struct s3 *s3 = s3_get_client(err, errlen);
-	struct hashing h = { EVP_MD_CTX_new(), 0 };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	int rc = -1;
+	struct blobsum sum;
 
-	if (s3 == NULL || h.ctx == NULL || EVP_DigestInit_ex(h.ctx, EVP_sha256(), NULL) != 1)
-		goto out;
-	int st = size == 0 ? S3_OK : s3_get(s3, key, 0, -1, hash_sink, &h);
-	if (st != S3_OK) {
-		snprintf(err, errlen, "%s", s3->err);
-		goto out;
+	if (s3 == NULL || blobsum_compute(s3, key, size, false, &sum, err, errlen) != S3_OK)
+		return -1;
+	if (sum.bytes != size) {
+		snprintf(err, errlen, "read %lld bytes of %s, expected %lld", (long long)sum.bytes, key,
+		    (long long)size);
+		return -1;
 	}
-	if (h.bytes != size) {
-		snprintf(err, errlen, "read %lld bytes of %s, expected %lld", (long long)h.bytes, key, (long long)size);
-		goto out;
-	}
-	EVP_DigestFinal_ex(h.ctx, md, &n);
-	hex_encode(md, 32, hex);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(h.ctx);
-	return rc;
+	memcpy(hex, sum.sha256, 65);
+	return 0;
 }
 
 /* The sha256 the original computes after each upload (dandi:sha2-256). */
@@ -869,6 +849,16 @@ usage(void)
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
 	    "                       queue the checksum of a zarr archive again\n"
+	    "  verify [--max N] [--older-than INTERVAL]\n"
+	    "                       read blobs back from S3 and check size, ETag and sha256\n"
+	    "                       (never-verified first, then checks older than INTERVAL,\n"
+	    "                       default 30 days); exit 1 when one fails\n"
+	    "  verify --report [--all]\n"
+	    "                       list the blobs whose last check failed (--all: every\n"
+	    "                       failed check)\n"
+	    "  analytics [--max N] [--all]\n"
+	    "                       count blob downloads from the S3 access logs of\n"
+	    "                       access_log_bucket/access_log_prefix\n"
 	    "  manifests --all | VERSION...\n"
 	    "                       queue the rewrite of versions' manifest files\n"
 	    "                       (VERSION: the version's row id or DANDISET/VERSION)\n");
@@ -966,6 +956,10 @@ main(int argc, char **argv)
 		rc = cmd_mail(argc, argv);
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = cmd_stats();
+	} else if (strcmp(cmd, "verify") == 0) {
+		rc = cmd_verify(&cfg, argc, argv);
+	} else if (strcmp(cmd, "analytics") == 0) {
+		rc = cmd_analytics(&cfg, argc, argv);
 	} else if (strcmp(cmd, "retry") == 0 && argc > 2) {
 		const char *p1[1] = { argv[2] };
 		PGresult *r = NULL;

@@ -48,6 +48,8 @@ static const struct ckey keys[] = {
 	S(s3_secret_key, ""),
 	S(s3_public_endpoint, ""),
 	S(s3_path_style, "auto"),
+	S(access_log_bucket, ""),
+	S(access_log_prefix, ""),
 	{ "manifest_part_size", C_SIZE, offsetof(struct config, manifest_part_size), "8388608" },
 	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
 	S(allow_signup, "true"),

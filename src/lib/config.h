@@ -32,6 +32,9 @@ struct config {
 	char	*s3_secret_key;
 	char	*s3_public_endpoint;	/* in presigned URLs; "" = s3_endpoint */
 	char	*s3_path_style;		/* auto|true|false */
+	/* S3 server access logs of s3_bucket, for `dandi-jobs analytics` */
+	char	*access_log_bucket;	/* "" = no download counts */
+	char	*access_log_prefix;	/* the logs' TargetPrefix, e.g. "logs/" */
 	size_t	 manifest_part_size;	/* bytes per multipart part of a manifest (>= 5 MiB) */
 	/* identity */
 	char	*oauth_client_id;	/* the web app's public OAuth client */
