@@ -1,4 +1,4 @@
--- 012_verify_analytics: periodic re-verification of stored blobs
+-- 010_verify_analytics: periodic re-verification of stored blobs
 -- (`dandi-jobs verify`) and download counts from S3 server access logs
 -- (`dandi-jobs analytics`, GET /api/stats/downloads/). Both go beyond the
 -- original, which never re-read its blobs and dropped its log analytics in
