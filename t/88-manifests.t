@@ -289,8 +289,11 @@ like($out, qr/^1 job\(s\) worked/m, 'which the next run works');
 # Three files in flight, each holding at most one part: memory stays near
 # the process's own size plus three parts, whatever the asset count.
 my ($rss) = $out =~ /maxrss_kb=(\d+)/;
-cmp_ok($rss // 1e9, '<', 3 * 5 * 1024 + 64 * 1024, sprintf('dandi-jobs max RSS %d KiB for manifests of %d MB',
-    $rss // -1, (stat_of(prefix($lid, 'draft') . 'assets.yaml')->[0] + stat_of(prefix($lid, 'draft') . 'assets.jsonld')->[0]) / 1e6));
+SKIP: {
+	skip 'ASan build: its shadow memory is no measure of RSS', 1 if DandiTest::sanitized();
+	cmp_ok($rss // 1e9, '<', 3 * 5 * 1024 + 64 * 1024, sprintf('dandi-jobs max RSS %d KiB for manifests of %d MB',
+	    $rss // -1, (stat_of(prefix($lid, 'draft') . 'assets.yaml')->[0] + stat_of(prefix($lid, 'draft') . 'assets.jsonld')->[0]) / 1e6));
+}
 
 # --- no assets: the original's empty files ----------------------------------------------------------
 my $zid = $t->post('/api/dandisets/', { name => 'Empty', metadata => $md }, token => $alice)->{json}{identifier};

@@ -32,6 +32,15 @@ my $VALGRIND_BAD = 0;
 sub root { $ROOT }
 sub build { $BUILD }
 
+# Whether the programs under test are an ASan/UBSan build (make asan): its
+# shadow memory makes address-space limits and RSS figures meaningless.
+sub sanitized {
+	open(my $fh, '<', "$BUILD/config.status") or return 0;
+	local $/;
+	my $s = <$fh>;
+	return $s =~ /--enable-sanitizers/ ? 1 : 0;
+}
+
 # A port nothing listens on now. Another process could take it before we
 # bind it; the ranges are wide and the window is short.
 sub free_port {
