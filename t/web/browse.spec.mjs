@@ -130,6 +130,8 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.waitForURL(new RegExp(`/dandiset/${seeded.mouse}`));
     await page.getByRole('heading', { level: 1, name: names.mouse }).waitFor();
     assertEq(await page.locator('[data-fact=files]').textContent(), '2', 'file count');
+    const dl = (await api.get(`/api/stats/downloads/?dandiset=${seeded.mouse}`)).results[0].download_count;
+    assertEq(await page.locator('[data-fact=downloads]').textContent(), dl.toLocaleString('en-US'), 'downloads as the API counts them');
     const body = await page.locator('.header-card').textContent();
     assert(body.includes('Licenses: spdx:CC0-1.0'), 'license');
     const contact = (await api.get(`/api/dandisets/${seeded.mouse}/`)).contact_person;
