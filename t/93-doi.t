@@ -13,6 +13,7 @@ use Test::More;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(strftime);
+use Time::HiRes qw(sleep);
 use DandiTest;
 use FakeDataCite;
 
@@ -223,6 +224,32 @@ is(run_jobs(), 1, 'worked');
 is_deeply([ map { "$_->{method} $_->{path}" } @{ $fake->requests } ], [ "GET /dois/$doi0" ],
     'DataCite does not know it (404): nothing deleted');
 is(job('doi_delete')->[1], 'done', 'and the job is done');
+
+# --- a version deleted while its DOI is being registered ---
+# Its delete job may ask DataCite before the POST has landed (404: nothing
+# to delete, job done); the register job then sees the version gone and
+# queues another, which deletes the draft DOI.
+
+my $d4 = published_draft('Deleted meanwhile');
+like($t->jobs('run', '--no-validate', '--max', '1'), qr/^1 job\(s\) worked/m, 'published (its doi job waits)');
+my $v4 = version_of($d4);
+my $doi4 = "$PREFIX/dandi.$d4/$v4";
+$fake->clear_requests;
+$fake->delay('POST', 4);
+my $pid = fork // die "fork: $!";
+if ($pid == 0) {
+	$t->jobs('run', '--no-validate');
+	POSIX::_exit(0);
+}
+sleep 1.5;	# the POST is on its way
+is($t->delete("/api/dandisets/$d4/versions/$v4/", token => $admin)->{status}, 204, 'deleted during the POST');
+# As if its delete job had run at once and found nothing at DataCite yet.
+is(one("WITH u AS (UPDATE jobs SET state = 'done' WHERE kind = 'doi_delete' AND args->>'doi' = '$doi4'"
+    . " AND state = 'queued' RETURNING 1) SELECT count(*) FROM u"), 1, 'its delete job done (DataCite did not know the DOI yet)');
+waitpid($pid, 0);
+is_deeply([ map { "$_->{method} $_->{path}" } @{ $fake->requests } ], [ 'POST /dois', "GET /dois/$doi4", "DELETE /dois/$doi4" ],
+    'the register job queued another delete: GET, then DELETE of the draft');
+ok(!$fake->dois->{$doi4}, 'no DOI left for the deleted version');
 
 $fake->stop;
 done_testing;

@@ -65,7 +65,7 @@ sub line {
 	return join ' ', $OWNER, $o{bucket} // $bucket, '[06/Feb/2026:00:00:38 +0000]', '192.0.2.3', '-',
 	    sprintf('%016X', ++$req), $op, $k, qq("$m /$bucket/$key HTTP/1.1"), $status,
 	    ($status >= 400 ? 'AccessDenied' : '-'), ($status >= 400 ? 243 : 11), 11, 7, 5, '"-"',
-	    qq("dandi/0.61.0 \\"test\\" agent"), '-', 'hostid=', 'SigV4', 'ECDHE-RSA-AES128-GCM-SHA256', 'AuthHeader',
+	    $o{agent} ? qq("$o{agent}") : qq("dandi/0.61.0 \\"test\\" agent"), '-', 'hostid=', 'SigV4', 'ECDHE-RSA-AES128-GCM-SHA256', 'AuthHeader',
 	    "$bucket.s3.amazonaws.com", 'TLSv1.2', '-', '-';
 }
 sub put_log {
@@ -96,6 +96,8 @@ put_log('2026-02-06-01-05-12-0123456789ABCDE0',
 	(map { line('REST.GET.OBJECT', $key{$C}, 200) } 1 .. 3),
 	line('REST.GET.OBJECT', $key{$B}, 206),
 	line('REST.GET.OBJECT', $key{$E}, 200),
+	# the archive's own read (the sha256 job, verify): not a download
+	line('REST.GET.OBJECT', $key{$E}, 200, agent => 'dandi-archive-c'),
 );
 put_log('readme.txt', 'not a log object: its name says so');
 
@@ -107,9 +109,9 @@ is($rc, 0, 'analytics: exit 0');
 like($out, qr/^counted 2 log\(s\): 9 download\(s\)$/m, 'two logs counted, nine downloads of known blobs');
 like($err, qr/2026-02-06-00-05-12-0123456789ABCDEF: 2 malformed line\(s\) skipped/, 'malformed lines reported');
 is_deeply(counts(), { $A => 3, $B => 2, $C => 3, $E => 1 },
-    'counts: 200 and 206 GETs of blobs only (not 403/404, HEAD, other keys, other buckets, malformed lines)');
+    'counts: 200 and 206 GETs of blobs only (not 403/404, HEAD, other keys, other buckets, malformed lines, the archive\'s own reads)');
 is_deeply([ $t->psql("SELECT name, lines, skipped, downloads FROM processed_s3_logs ORDER BY name") ],
-    [ [ 'logs/2026-02-06-00-05-12-0123456789ABCDEF', 12, 2, 4 ], [ 'logs/2026-02-06-01-05-12-0123456789ABCDE0', 5, 0, 5 ] ],
+    [ [ 'logs/2026-02-06-00-05-12-0123456789ABCDEF', 12, 2, 4 ], [ 'logs/2026-02-06-01-05-12-0123456789ABCDE0', 6, 0, 5 ] ],
     'processed_s3_logs: one row per log with what it held');
 
 my $all = { count => 2, results => [ { identifier => $d1, download_count => 5 }, { identifier => $d2, download_count => 5 } ] };

@@ -102,6 +102,9 @@ count_line(struct counting *c, char *line)
 	if (strcmp(rec.bucket, c->bucket) != 0 || strcmp(rec.operation, "REST.GET.OBJECT") != 0 ||
 	    (rec.status != 200 && rec.status != 206) || (u = s3log_blob_uuid(rec.key)) == NULL)
 		return;
+	/* The archive's own reads (sha256, verify) are not downloads. */
+	if (rec.user_agent != NULL && strncmp(rec.user_agent, S3_USER_AGENT, strlen(S3_USER_AGENT)) == 0)
+		return;
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 256;
 		c->uuids = xrealloc(c->uuids, c->cap * sizeof(*c->uuids));

@@ -20,6 +20,13 @@
 static const struct db_stmt doi_stmts[] = {
 	{ "doi_version",
 	  "SELECT doi, metadata::text FROM versions WHERE id = $1::bigint AND version <> 'draft'" },
+	/* A version deleted while its DOI was being registered: the delete
+	 * job queued by the DELETE may have asked DataCite before the DOI
+	 * existed there, so one more is queued to look again. */
+	{ "doi_gone_requeue",
+	  "INSERT INTO jobs (kind, args) SELECT 'doi_delete', jsonb_build_object('key', $2::text, 'doi', $2::text)"
+	  " WHERE NOT EXISTS (SELECT 1 FROM versions WHERE id = $1::bigint)"
+	  " ON CONFLICT DO NOTHING RETURNING id" },
 };
 
 static const struct config	*dcfg;
@@ -93,8 +100,16 @@ doi_job_register(struct json_object *args, char *err, size_t errlen)
 		rc = datacite_register(dcfg, doi,
 		    json_object_to_json_string_ext(doc, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 		    err, errlen);
-		if (rc == DATACITE_OK)
+		if (rc == DATACITE_OK) {
 			log_info("doi: registered %s (%s)", doi, datacite_publish(dcfg) ? "findable" : "draft");
+			const char *p2[2] = { version, doi };
+			if (db_exec(&ddb, &r, "doi_gone_requeue", 2, p2) != DB_OK)
+				log_warn("doi: doi_gone_requeue: %s", r ? PQresultErrorMessage(r) : "database unavailable");
+			else if (PQntuples(r) > 0)
+				log_info("doi: version %s was deleted meanwhile; doi_delete queued for %s", version, doi);
+			if (r != NULL)
+				PQclear(r);
+		}
 	}
 	json_object_put(doc);
 	json_object_put(md);

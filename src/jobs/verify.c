@@ -37,13 +37,19 @@ static const struct db_stmt verify_stmts[] = {
 	 * (else --older-than 0 would go round for ever). */
 	{ "vf_start",
 	  "SELECT now()::text" },
-	/* $1: how old a check must be to be done again, $2 the run's start. */
+	/* $1: how old a check must be to be done again, $2 the run's start.
+	 * PostgreSQL locks a row's tables in the order of these clauses and
+	 * keeps a lock it took before skipping the row: the blob goes first,
+	 * so a blob the collector holds is passed over without leaving its
+	 * blob_integrity row locked (the collector's cascading delete would
+	 * wait on it for the whole check of the next blob). A blob row kept
+	 * KEY SHARE locked by a skip only makes the collector skip it too. */
 	{ "vf_claim",
 	  "SELECT i.blob_id, b.blob_id, b.blob, b.size, b.etag, b.sha256"
 	  " FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id"
 	  " WHERE b.sha256 IS NOT NULL AND (i.checked_at IS NULL OR i.checked_at < $2::timestamptz - $1::interval)"
 	  " ORDER BY i.checked_at NULLS FIRST, i.blob_id LIMIT 1"
-	  " FOR UPDATE OF i SKIP LOCKED FOR KEY SHARE OF b SKIP LOCKED" },
+	  " FOR KEY SHARE OF b SKIP LOCKED FOR UPDATE OF i SKIP LOCKED" },
 	{ "vf_record",
 	  "WITH rec AS (INSERT INTO blob_verifications (blob_id, ok, detail)"
 	  "   VALUES ($1::bigint, $2::boolean, $3) RETURNING checked_at)"

@@ -606,7 +606,7 @@ datacite_delete_draft(const struct config *cfg, const char *doi, enum datacite_f
 		rc = http_failure("GET", url, status, &out, err, errlen);
 		goto done;
 	}
-	doc = json_tokener_parse(out.data);
+	doc = out.len > 0 ? json_tokener_parse(out.data) : NULL;	/* an empty body has no buffer */
 	if (doc == NULL || !json_object_object_get_ex(doc, "data", &data) ||
 	    !json_object_object_get_ex(data, "attributes", &attrs) ||
 	    !json_object_object_get_ex(attrs, "state", &state) ||

@@ -542,6 +542,7 @@ request(struct s3 *s, const char *method, const char *key, const struct s3_param
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(c, CURLOPT_USERAGENT, S3_USER_AGENT);
 		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
 		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->sink ? 0L : s->timeout_ms);
 		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);

@@ -10,6 +10,10 @@
 #ifndef DANDI_S3_H
 #define DANDI_S3_H
 
+/* The User-Agent of the archive's own S3 requests (the sha256 job, verify,
+ * manifests...): download analytics leaves these out of the counts. */
+#define S3_USER_AGENT	"dandi-archive-c"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

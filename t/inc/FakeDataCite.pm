@@ -10,6 +10,8 @@ package FakeDataCite;
 #   dois.json       {doi: {state, attributes}}
 #   fail.json       [{method, status, body}]: the next request of that method
 #                   gets this answer instead (each entry used once)
+#   delay.json      {method: seconds}: the next request of that method is
+#                   answered that much later (once)
 #
 #   my $f = FakeDataCite->start(user => 'U', password => 'P');
 #   $f->url; $f->requests; $f->fail('POST', 500, 'oops'); $f->dois; $f->stop;
@@ -31,6 +33,7 @@ sub start {
 	my $self = bless { dir => $dir, port => $listen->sockport, owner => $$, %o }, $class;
 	_write("$dir/dois.json", {});
 	_write("$dir/fail.json", []);
+	_write("$dir/delay.json", {});
 	open(my $fh, '>', "$dir/requests.jsonl") or die;
 	close $fh;
 	my $pid = fork // die "fork: $!";
@@ -64,6 +67,13 @@ sub fail {
 	my $f = _read("$self->{dir}/fail.json");
 	push @$f, { method => $method, status => $status, body => $body // '' };
 	_write("$self->{dir}/fail.json", $f);
+}
+
+sub delay {
+	my ($self, $method, $seconds) = @_;
+	my $d = _read("$self->{dir}/delay.json");
+	$d->{$method} = $seconds;
+	_write("$self->{dir}/delay.json", $d);
 }
 
 sub dois { _read("$_[0]{dir}/dois.json") }
@@ -125,6 +135,11 @@ sub _one {
 	print $log $JSON->encode({ method => $method, path => $path, authorization => $hdr{authorization},
 	    content_type => $hdr{'content-type'}, accept => $hdr{accept}, body => $body }), "\n";
 	close $log;
+	my $delays = _read("$self->{dir}/delay.json");
+	if (my $secs = delete $delays->{$method}) {
+		_write("$self->{dir}/delay.json", $delays);
+		select(undef, undef, undef, $secs);
+	}
 	my ($status, $out) = $self->_answer($method, $path, \%hdr, $body);
 	my $text = ref $out ? $JSON->encode($out) : $out // '';
 	print $c "HTTP/1.1 $status X\r\nContent-Type: application/vnd.api+json\r\n"
