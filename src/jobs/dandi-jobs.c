@@ -9,6 +9,7 @@
  *   dandi-jobs [-c config] gc [--dry-run] [--assets]   garbage collection
  *   dandi-jobs [-c config] mail [--max N]  send the e-mail outbox
  *   dandi-jobs [-c config] stats           record the archive statistics
+ *   dandi-jobs [-c config] refresh-search  rebuild the asset search view
  *   dandi-jobs [-c config] validate [--max N] [--batch N]
  *                                          validate Pending drafts and assets
  *   dandi-jobs [-c config] zarr-ingest [--force] ZARR_ID   queue a zarr ingest
@@ -847,6 +848,7 @@ usage(void)
 	    "                       delete stale uploads and orphan blobs (and assets)\n"
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
+	    "  refresh-search       rebuild the asset_search view (GET /api/dandisets/search/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
 	    "                       queue the checksum of a zarr archive again\n"
 	    "  verify [--max N] [--older-than INTERVAL]\n"
@@ -956,6 +958,8 @@ main(int argc, char **argv)
 		rc = cmd_mail(argc, argv);
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = cmd_stats();
+	} else if (strcmp(cmd, "refresh-search") == 0) {
+		rc = cmd_refresh_search();
 	} else if (strcmp(cmd, "verify") == 0) {
 		rc = cmd_verify(&cfg, argc, argv);
 	} else if (strcmp(cmd, "analytics") == 0) {

@@ -73,6 +73,12 @@ static const struct db_stmt hk_stmts[] = {
 	  "  (SELECT count(*) FROM users WHERE status = 'APPROVED'),"
 	  "  (SELECT coalesce(sum(size), 0) FROM blobs) + (SELECT coalesce(sum(size), 0) FROM zarrs)"
 	  " RETURNING dandiset_count, published_dandiset_count, user_count, size" },
+	/* refresh-search: one refresh at a time across machines (a second
+	 * one would only wait for the first and redo its work); the key is
+	 * arbitrary but fixed. */
+	{ "search_lock", "SELECT pg_try_advisory_xact_lock(7011)" },
+	{ "search_timeout", "SELECT set_config('statement_timeout', '175000', true)" },
+	{ "search_refresh", "REFRESH MATERIALIZED VIEW CONCURRENTLY asset_search" },
 	{ "stats_prune",
 	  "DELETE FROM app_stats WHERE timestamp < now() - interval '90 days'"
 	  " AND id <> (SELECT max(id) FROM app_stats)" },
@@ -377,4 +383,38 @@ cmd_stats(void)
 	if (hx("stats_prune", 0, NULL, err, sizeof(err)) != 0)
 		log_warn("%s", err);
 	return 0;
+}
+
+int
+cmd_refresh_search(void)
+{
+	char err[512];
+	PGresult *r;
+
+	if (tx_begin(err, sizeof(err)) != 0)
+		goto fail;
+	if ((r = hq("search_lock", 0, NULL, err, sizeof(err))) == NULL)
+		goto fail_tx;
+	bool got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!got) {
+		tx_rollback(err, sizeof(err));
+		printf("asset_search: another refresh is running\n");
+		return 0;
+	}
+	/* CONCURRENTLY keeps the view readable during the rebuild; the
+	 * timeout (local to this transaction) bounds a runaway refresh below
+	 * the 10-minute period. */
+	if (hx("search_timeout", 0, NULL, err, sizeof(err)) != 0 ||
+	    hx("search_refresh", 0, NULL, err, sizeof(err)) != 0)
+		goto fail_tx;
+	if (tx_commit(err, sizeof(err)) != 0)
+		goto fail;
+	printf("asset_search refreshed\n");
+	return 0;
+fail_tx:
+	tx_rollback(err, sizeof(err));
+fail:
+	fprintf(stderr, "dandi-jobs: %s\n", err);
+	return 1;
 }

@@ -19,5 +19,7 @@ void	job_unembargo_gave_up(struct json_object *args);
 /* dandi-jobs mail [--max N]; dandi-jobs stats. Exit codes. */
 int	cmd_mail(int argc, char **argv);
 int	cmd_stats(void);
+/* Rebuilds the asset_search materialized view (GET /api/dandisets/search/). */
+int	cmd_refresh_search(void);
 
 #endif
