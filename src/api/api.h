@@ -116,11 +116,27 @@ int	root_get(struct request *);
 extern const struct db_stmt	dandisets_stmts[];
 extern const size_t		dandisets_nstmts;
 int	dandisets_list(struct request *);
+/* The list's filters, shared with the asset search (search.c). */
+struct dandiset_list_args {
+	struct page	 pg;
+	bool		 draft, empty, embargoed, starred, me;
+	const char	*order;
+};
+int	dandisets_list_parse(struct request *, struct dandiset_list_args *);
+PGresult *dandisets_list_query(struct request *, const struct dandiset_list_args *,
+	    const char *ids, int64_t *total);
 int	dandisets_create(struct request *);
 int	dandisets_get(struct request *);
 int	dandisets_delete(struct request *);
 int	dandisets_star(struct request *);
 int	dandisets_unstar(struct request *);
+
+/* search.c */
+extern const struct db_stmt	search_stmts[];
+extern const size_t		search_nstmts;
+int	search_dandisets(struct request *);
+int	search_genotypes(struct request *);
+int	search_species(struct request *);
 
 extern const struct db_stmt	versions_stmts[];
 extern const size_t		versions_nstmts;

@@ -13,7 +13,8 @@
 const struct db_stmt dandisets_stmts[] = {
 	{ "dandiset_list",
 	  /* $1 uid $2 superuser $3 embargoed $4 user=me $5 starred $6 draft
-	   * $7 empty $8 search words $9 ordering $10 limit $11 offset */
+	   * $7 empty $8 search words $9 ordering $10 limit $11 offset
+	   * $12 only these dandiset ids (NULL: all; the asset search) */
 	  "WITH sel AS ("
 	  " SELECT d.id, d.created, lv.name AS lv_name, lv.modified AS lv_modified,"
 	  "  (SELECT t.bytes FROM dandi_version_totals(lv.id) t) AS lv_size,"
@@ -33,6 +34,7 @@ const struct db_stmt dandisets_stmts[] = {
 	  "  AND NOT EXISTS (SELECT 1 FROM unnest($8::text[]) w WHERE NOT EXISTS ("
 	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id"
 	  "   AND strpos(lower(unaccent(v.metadata::text)), lower(unaccent(w))) > 0))"
+	  "  AND ($12::bigint[] IS NULL OR d.id = ANY ($12::bigint[]))"
 	  "), page AS ("
 	  " SELECT sel.id, count(*) OVER () AS total,"
 	  "  row_number() OVER (ORDER BY"
@@ -50,7 +52,7 @@ const struct db_stmt dandisets_stmts[] = {
 	  "   sel.created, sel.id) AS rn"
 	  " FROM sel"
 	  ")"
-	  " SELECT dandi_dandiset_json(d, $1::bigint, 'list'), p.total"
+	  " SELECT dandi_dandiset_json(d, $1::bigint, 'list'), p.total, d.id"
 	  " FROM page p JOIN dandisets d ON d.id = p.id"
 	  " ORDER BY p.rn LIMIT $10::bigint OFFSET $11::bigint" },
 	{ "dandiset_detail",
@@ -161,63 +163,85 @@ search_array(struct request *req, const char *q)
 	return out;
 }
 
+/* The list's query parameters: 400 set and -1 when one is malformed. */
 int
-dandisets_list(struct request *req)
+dandisets_list_parse(struct request *req, struct dandiset_list_args *a)
 {
-	struct page	 pg;
-	bool		 draft, empty, embargoed, starred;
 	const char	*user = query_get(req, "user"), *ordering = query_get(req, "ordering");
-	const char	*order = "";
 
-	if (page_parse(req, &pg) != 0 ||
-	    query_bool(req, "draft", true, &draft) != 0 ||
-	    query_bool(req, "empty", true, &empty) != 0 ||
-	    query_bool(req, "embargoed", false, &embargoed) != 0 ||
-	    query_bool(req, "starred", false, &starred) != 0)
-		return 0;
+	memset(a, 0, sizeof(*a));
+	a->order = "";
+	if (page_parse(req, &a->pg) != 0 ||
+	    query_bool(req, "draft", true, &a->draft) != 0 ||
+	    query_bool(req, "empty", true, &a->empty) != 0 ||
+	    query_bool(req, "embargoed", false, &a->embargoed) != 0 ||
+	    query_bool(req, "starred", false, &a->starred) != 0)
+		return -1;
 	if (user != NULL && *user && strcmp(user, "me") != 0)
-		return resp_field_error(req, "user", "Select a valid choice. That choice is not one of the available choices.");
-	if (embargoed && req->user == NULL)
-		return resp_string(req, 401, "Authentication credentials must be provided when attempting to access embargoed dandisets");
-	if (starred && req->user == NULL)
-		return resp_string(req, 401, "Must be authenticated to filter by starred dandisets.");
+		return resp_field_error(req, "user", "Select a valid choice. That choice is not one of the available choices."), -1;
+	a->me = user != NULL && strcmp(user, "me") == 0;
 	/* DRF's OrderingFilter ignores unknown fields; first valid one wins. */
 	if (ordering != NULL) {
 		char *list = arena_strdup(&req->arena, ordering), *tok, *save = NULL;
-		for (tok = strtok_r(list, ",", &save); tok && !*order; tok = strtok_r(NULL, ",", &save))
+		for (tok = strtok_r(list, ",", &save); tok && !*a->order; tok = strtok_r(NULL, ",", &save))
 			for (size_t i = 0; i < sizeof(orderings) / sizeof(char *); i++)
 				if (strcmp(tok, orderings[i]) == 0)
-					order = orderings[i];
+					a->order = orderings[i];
 	}
-	if (*order == '\0' && starred)
-		order = "starred";
+	if (*a->order == '\0' && a->starred)
+		a->order = "starred";
+	return 0;
+}
+
+/* One page of the list (dandi_dandiset_json in column 0), only dandisets
+ * in ids (a bigint[] literal) unless NULL. NULL with the response set. */
+PGresult *
+dandisets_list_query(struct request *req, const struct dandiset_list_args *a,
+    const char *ids, int64_t *total)
+{
+	if (a->embargoed && req->user == NULL)
+		return resp_string(req, 401, "Authentication credentials must be provided when attempting to access embargoed dandisets"), NULL;
+	if (a->starred && req->user == NULL)
+		return resp_string(req, 401, "Must be authenticated to filter by starred dandisets."), NULL;
 
 	char limit[24], offset[24];
-	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
-	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
-	bool me = user != NULL && strcmp(user, "me") == 0;
-	const char *params[11] = {
+	snprintf(limit, sizeof(limit), "%lld", (long long)a->pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)a->pg.offset);
+	const char *params[12] = {
 		req->user_id_str,
 		req->user && req->user->is_superuser ? "t" : "f",
-		embargoed ? "t" : "f",
-		me ? "t" : "f",
-		starred ? "t" : "f",
-		draft ? "t" : "f",
-		empty ? "t" : "f",
+		a->embargoed ? "t" : "f",
+		a->me ? "t" : "f",
+		a->starred ? "t" : "f",
+		a->draft ? "t" : "f",
+		a->empty ? "t" : "f",
 		search_array(req, metadata_utf8_fix(req, query_get(req, "search"))),
-		order, limit, offset,
+		a->order, limit, offset, ids,
 	};
-	if (me && req->user == NULL)
+	if (a->me && req->user == NULL)
 		params[0] = "0";	/* anonymous "me" owns nothing: empty list */
-	PGresult *r = req_query(req, "dandiset_list", 11, params);
+	PGresult *r = req_query(req, "dandiset_list", 12, params);
 	if (r == NULL)
-		return 0;
-	int64_t total = 0;
+		return NULL;
+	*total = 0;
 	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	else if (pg.page > 1)
-		return resp_detail(req, 404, "Invalid page.");
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+		parse_int64(PQgetvalue(r, 0, 1), total);
+	else if (a->pg.page > 1)
+		return resp_detail(req, 404, "Invalid page."), NULL;
+	return r;
+}
+
+int
+dandisets_list(struct request *req)
+{
+	struct dandiset_list_args a;
+	int64_t total;
+	PGresult *r;
+
+	if (dandisets_list_parse(req, &a) != 0 ||
+	    (r = dandisets_list_query(req, &a, NULL, &total)) == NULL)
+		return 0;
+	return page_respond(req, &a.pg, r, 0, total, a.pg.offset + PQntuples(r) < total);
 }
 
 const char *

@@ -63,6 +63,9 @@ const struct route api_routes[] = {
 	{ "DELETE", "/api/zarr/" UUID_RE "/files/",		zarr_files_delete },
 
 	{ "GET",    "/api/dandisets/",				dandisets_list },
+	{ "GET",    "/api/dandisets/search/",			search_dandisets },
+	{ "GET",    "/api/search/genotypes/",			search_genotypes },
+	{ "GET",    "/api/search/species/",			search_species },
 	{ "POST",   "/api/dandisets/",				dandisets_create },
 	{ "GET",    DANDISET "/",				dandisets_get },
 	{ "DELETE", DANDISET "/",				dandisets_delete },

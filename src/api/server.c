@@ -38,6 +38,7 @@ collect_stmts(size_t *n)
 		{ oauth_stmts, &oauth_nstmts },
 		{ notify_stmts, &notify_nstmts },
 		{ info_stmts, &info_nstmts },
+		{ search_stmts, &search_nstmts },
 	};
 	size_t total = 0, k = 0;
 

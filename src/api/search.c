@@ -1,0 +1,359 @@
+/*
+ * search.c - asset-level search over the asset_search materialized view
+ * (sql/011_asset_search.sql, rebuilt by `dandi-jobs refresh-search`):
+ * GET /api/dandisets/search/ (the dandiset list narrowed to dandisets with
+ * a matching asset, each item with asset_counts), GET /api/search/genotypes/
+ * and GET /api/search/species/ (the choices the web search offers).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt search_stmts[] = {
+	/* The first requested species that is not a choice (the distinct
+	 * non-empty species of the view), or no row. */
+	{ "search_species_unknown",
+	  "SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
+	  " WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s WHERE s.species = u.x)"
+	  " ORDER BY u.i LIMIT 1" },
+	/* $1 file types $2 size min $3 size max $4 genotypes $5 species
+	 * $6 techniques: the dandisets with an asset matching every filter. */
+	{ "search_dandisets",
+	  "SELECT coalesce(array_agg(DISTINCT s.dandiset_id), '{}')::text FROM asset_search s,"
+	  " LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
+	  "   $4::text[], $5::text[], $6::text[]) m"
+	  " WHERE m.file_type IS NOT FALSE AND m.file_size IS NOT FALSE"
+	  "  AND m.genotype IS NOT FALSE AND m.species IS NOT FALSE"
+	  "  AND m.measurement_technique IS NOT FALSE" },
+	/* Per dandiset of $7, how many of its assets match each given filter
+	 * on its own (json keeps the key order; absent filters are dropped). */
+	{ "search_counts",
+	  "SELECT s.dandiset_id, json_strip_nulls(json_build_object("
+	  "  'file_type', CASE WHEN $1::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.file_type) END,"
+	  "  'file_size', CASE WHEN $2::bigint IS NOT NULL OR $3::bigint IS NOT NULL"
+	  "   THEN count(*) FILTER (WHERE m.file_size) END,"
+	  "  'genotype', CASE WHEN $4::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.genotype) END,"
+	  "  'species', CASE WHEN $5::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.species) END,"
+	  "  'measurement_technique', CASE WHEN $6::text[] IS NOT NULL"
+	  "   THEN count(*) FILTER (WHERE m.measurement_technique) END))::text"
+	  " FROM asset_search s,"
+	  " LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
+	  "   $4::text[], $5::text[], $6::text[]) m"
+	  " WHERE s.dandiset_id = ANY ($7::bigint[]) GROUP BY s.dandiset_id" },
+	/* Choices lists: rows of OPEN dandisets and of those $1 owns (not
+	 * every dandiset for a superuser, as the original). $2: substring. */
+	{ "search_genotypes",
+	  "SELECT x.g::text FROM (SELECT DISTINCT s.asset_metadata #> '{wasAttributedTo,0,genotype}' AS g"
+	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	  "  WHERE (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
+	  "    WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  "   AND ($2 = '' OR strpos(upper(s.asset_metadata #>> '{wasAttributedTo,0,genotype}'),"
+	  "    upper($2)) > 0)) x"
+	  " WHERE x.g IS NOT NULL AND x.g <> '\"\"'::jsonb ORDER BY x.g LIMIT 10" },
+	{ "search_species",
+	  "SELECT x.species, count(*) OVER () FROM (SELECT DISTINCT s.species"
+	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	  "  WHERE (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
+	  "    WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  "   AND s.species <> '' AND ($2 = '' OR strpos(upper(s.species), upper($2)) > 0)) x"
+	  " ORDER BY x.species LIMIT $3::bigint OFFSET $4::bigint" },
+};
+const size_t search_nstmts = sizeof(search_stmts) / sizeof(search_stmts[0]);
+
+static const char *const file_types[] = {
+	"application/x-nwb", "image/", "text/", "video/",
+};
+
+static const char *const techniques[] = {
+	"signal filtering technique",
+	"spike sorting technique",
+	"multi electrode extracellular electrophysiology recording technique",
+	"voltage clamp technique",
+	"surgical technique",
+	"behavioral technique",
+	"current clamp technique",
+	"fourier analysis technique",
+	"two-photon microscopy technique",
+	"patch clamp technique",
+	"analytical technique",
+};
+
+/* Every value of a repeated query parameter, in order (DRF's getlist). */
+static const char **
+query_all(struct request *req, const char *key, size_t *n)
+{
+	const char **v = arena_alloc(&req->arena, (req->nquery + 1) * sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].key, key) == 0)
+			v[(*n)++] = req->query[i].value;
+	return v;
+}
+
+/* A PostgreSQL text[] literal of the values; NULL (no filter) when none. */
+static const char *
+pg_text_array(struct request *req, const char **v, size_t n)
+{
+	struct buf b;
+	char *out;
+
+	if (n == 0)
+		return NULL;
+	buf_init(&b);
+	buf_puts(&b, "{");
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&b, i ? ",\"" : "\"");
+		for (const char *c = v[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_append(&b, "\\", 1);
+			buf_append(&b, c, 1);
+		}
+		buf_append(&b, "\"", 1);
+	}
+	buf_puts(&b, "}");
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
+}
+
+static void
+field_error(struct json_object *errs, const char *field, const char *msg)
+{
+	struct json_object *l = json_object_new_array();
+
+	json_object_array_add(l, json_object_new_string(msg));
+	json_object_object_add(errs, field, l);
+}
+
+/* A MultipleChoiceField: the first value not among choices is the error. */
+static void
+check_choices(struct json_object *errs, const char *field, const char **v, size_t n,
+    const char *const *choices, size_t nchoices)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool ok = false;
+		for (size_t j = 0; j < nchoices && !ok; j++)
+			ok = strcmp(v[i], choices[j]) == 0;
+		if (!ok) {
+			char *m = NULL;
+			if (asprintf(&m, "\"%s\" is not a valid choice.", v[i]) < 0)
+				return;
+			field_error(errs, field, m);
+			free(m);
+			return;
+		}
+	}
+}
+
+/* An IntegerField(min_value=0); an empty value counts as absent. */
+static bool
+check_size(struct request *req, struct json_object *errs, const char *field, int64_t *out)
+{
+	const char *v = query_get(req, field);
+
+	if (v == NULL || *v == '\0')
+		return false;
+	if (!parse_int64(v, out)) {
+		field_error(errs, field, "A valid integer is required.");
+		return false;
+	}
+	if (*out < 0) {
+		field_error(errs, field, "Ensure this value is greater than or equal to 0.");
+		return false;
+	}
+	return true;
+}
+
+struct search_filters {
+	const char *params[6];	/* as $1..$6 of search_dandisets */
+	char min[24], max[24];
+};
+
+/* Validates the asset filters as DRF's serializer does, every field error
+ * at once. -1 with the 400 set. */
+static int
+search_filters_parse(struct request *req, struct search_filters *f)
+{
+	struct json_object *errs = json_object_new_object();
+	size_t nt, ng, ns, nm;
+	const char **types = query_all(req, "file_type", &nt);
+	const char **genos = query_all(req, "genotype", &ng);
+	const char **spec = query_all(req, "species", &ns);
+	const char **tech = query_all(req, "measurement_technique", &nm);
+	int64_t min = 0, max = 0;
+	bool has_min, has_max;
+
+	memset(f, 0, sizeof(*f));
+	check_choices(errs, "file_type", types, nt, file_types,
+	    sizeof(file_types) / sizeof(file_types[0]));
+	has_min = check_size(req, errs, "file_size_min", &min);
+	has_max = check_size(req, errs, "file_size_max", &max);
+	check_choices(errs, "measurement_technique", tech, nm, techniques,
+	    sizeof(techniques) / sizeof(techniques[0]));
+	for (size_t i = 0; i < ng; i++)
+		if (*genos[i] == '\0') {
+			/* ListField(CharField): errors keyed by the item's index */
+			struct json_object *o = json_object_new_object();
+			char idx[24];
+			snprintf(idx, sizeof(idx), "%zu", i);
+			struct json_object *l = json_object_new_array();
+			json_object_array_add(l, json_object_new_string("This field may not be blank."));
+			json_object_object_add(o, idx, l);
+			json_object_object_add(errs, "genotype", o);
+			break;
+		}
+	const char *sp = pg_text_array(req, spec, ns);
+	if (sp != NULL) {
+		/* the species choices are whatever the view holds */
+		const char *p[1] = { sp };
+		PGresult *r = req_query(req, "search_species_unknown", 1, p);
+		if (r == NULL) {
+			json_object_put(errs);
+			return -1;
+		}
+		if (PQntuples(r) > 0) {
+			const char *bad = PQgetvalue(r, 0, 0);
+			check_choices(errs, "species", &bad, 1, NULL, 0);
+		}
+	}
+	if (json_object_object_length(errs) > 0)
+		return resp_json(req, 400, errs), -1;
+	json_object_put(errs);
+	if (has_min && has_max && max < min)
+		return resp_field_error(req, "non_field_errors",
+		    "file_size_max must be greater than file_size_min"), -1;
+	/* The original filters on a size only when it is non-zero (Python
+	 * truthiness), so 0 is no filter and no file_size count. */
+	f->params[0] = pg_text_array(req, types, nt);
+	if (has_min && min > 0) {
+		snprintf(f->min, sizeof(f->min), "%lld", (long long)min);
+		f->params[1] = f->min;
+	}
+	if (has_max && max > 0) {
+		snprintf(f->max, sizeof(f->max), "%lld", (long long)max);
+		f->params[2] = f->max;
+	}
+	f->params[3] = pg_text_array(req, genos, ng);
+	f->params[4] = sp;
+	f->params[5] = pg_text_array(req, tech, nm);
+	return 0;
+}
+
+struct counts_ctx {
+	PGresult *counts;	/* dandiset id, asset_counts JSON */
+};
+
+/* A list item with asset_counts appended as its last key. */
+static void
+search_row(struct buf *b, PGresult *r, int row, void *ctx)
+{
+	struct counts_ctx *c = ctx;
+	const char *item = PQgetvalue(r, row, 0), *id = PQgetvalue(r, row, 2);
+	size_t len = (size_t)PQgetlength(r, row, 0);
+	const char *counts = "{}";
+
+	for (int i = 0; i < PQntuples(c->counts); i++)
+		if (strcmp(PQgetvalue(c->counts, i, 0), id) == 0)
+			counts = PQgetvalue(c->counts, i, 1);
+	while (len > 0 && item[len - 1] != '}')
+		len--;
+	if (len == 0) {		/* not an object: cannot happen, keep it whole */
+		buf_puts(b, item);
+		return;
+	}
+	buf_append(b, item, len - 1);
+	buf_puts(b, len > 2 ? ",\"asset_counts\":" : "\"asset_counts\":");
+	buf_puts(b, counts);
+	buf_puts(b, "}");
+}
+
+/* GET /api/dandisets/search/ */
+int
+search_dandisets(struct request *req)
+{
+	struct search_filters f;
+	struct dandiset_list_args a;
+	int64_t total;
+	PGresult *r, *ids, *counts;
+
+	if (search_filters_parse(req, &f) != 0 || dandisets_list_parse(req, &a) != 0)
+		return 0;
+	if ((ids = req_query(req, "search_dandisets", 6, f.params)) == NULL)
+		return 0;
+	if ((r = dandisets_list_query(req, &a, PQgetvalue(ids, 0, 0), &total)) == NULL)
+		return 0;
+	/* The page's ids as a bigint[] literal for the counts. */
+	struct buf b;
+	buf_init(&b);
+	buf_puts(&b, "{");
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (i > 0)
+			buf_puts(&b, ",");
+		buf_puts(&b, PQgetvalue(r, i, 2));
+	}
+	buf_puts(&b, "}");
+	const char *cp[7] = { f.params[0], f.params[1], f.params[2], f.params[3],
+	    f.params[4], f.params[5], arena_strdup(&req->arena, b.data) };
+	buf_free(&b);
+	if ((counts = req_query(req, "search_counts", 7, cp)) == NULL)
+		return 0;
+	struct counts_ctx ctx = { counts };
+	return page_respond_each(req, &a.pg, r, PQntuples(r), total,
+	    a.pg.offset + PQntuples(r) < total, search_row, &ctx);
+}
+
+/* GET /api/search/genotypes/: up to 10, unpaginated. */
+int
+search_genotypes(struct request *req)
+{
+	const char *q = query_get(req, "genotype");
+	const char *p[2] = { req->user_id_str, metadata_utf8_fix(req, q ? q : "") };
+	PGresult *r = req_query(req, "search_genotypes", 2, p);
+	struct buf *b = &req->out;
+
+	if (r == NULL)
+		return 0;
+	req->status = 200;
+	req->content_type_out = "application/json";
+	b->len = 0;
+	buf_puts(b, "[");
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (i > 0)
+			buf_puts(b, ",");
+		buf_puts(b, PQgetvalue(r, i, 0));	/* a JSON value already */
+	}
+	buf_puts(b, "]");
+	return 0;
+}
+
+static void
+species_row(struct buf *b, PGresult *r, int row, void *ctx)
+{
+	buf_json_string(b, PQgetvalue(r, row, 0));
+}
+
+/* GET /api/search/species/: paginated names. */
+int
+search_species(struct request *req)
+{
+	struct page pg;
+	const char *q = query_get(req, "species");
+	char limit[24], offset[24];
+
+	if (page_parse(req, &pg) != 0)
+		return 0;
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *p[4] = { req->user_id_str, metadata_utf8_fix(req, q ? q : ""), limit, offset };
+	PGresult *r = req_query(req, "search_species", 4, p);
+	if (r == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	return page_respond_each(req, &pg, r, PQntuples(r), total,
+	    pg.offset + PQntuples(r) < total, species_row, NULL);
+}
