@@ -81,6 +81,10 @@ my @MATRIX = (
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
 	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
+	# Asset-level search: public (embargoed rows only for their owners).
+	[ 'GET', '/api/dandisets/search/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/search/genotypes/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/search/species/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/users/', undef, '401 403 403 403 200' ],
 	[ 'GET', '/api/auth/token/', undef, '401 403 200 200 200' ],
 	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200' ],
