@@ -30,9 +30,11 @@ CREATE INDEX asset_search_format_trgm ON asset_search
 -- test (all given filters) and the per-filter asset_counts.
 CREATE FUNCTION dandi_asset_search_match(s asset_search, p_types text[],
     p_size_min bigint, p_size_max bigint, p_genotypes text[], p_species text[],
-    p_techniques text[],
-    OUT file_type boolean, OUT file_size boolean, OUT genotype boolean,
-    OUT species boolean, OUT measurement_technique boolean)
+    p_techniques text[])
+-- SETOF (always one row) so the planner inlines it into the calling query,
+-- which it does only for set-returning SQL functions.
+RETURNS TABLE (file_type boolean, file_size boolean, genotype boolean,
+    species boolean, measurement_technique boolean)
 LANGUAGE sql IMMUTABLE AS $$
 SELECT
     -- encodingFormat starts with the type, case-insensitively
