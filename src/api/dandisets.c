@@ -193,7 +193,7 @@ dandisets_list_parse(struct request *req, struct dandiset_list_args *a)
 	return 0;
 }
 
-/* One page of the list (dandi_dandiset_json in column 0), only dandisets
+/* One page of the list (columns: dandi_dandiset_json, total, id), only dandisets
  * in ids (a bigint[] literal) unless NULL. NULL with the response set. */
 PGresult *
 dandisets_list_query(struct request *req, const struct dandiset_list_args *a,
