@@ -79,6 +79,7 @@ my @MATRIX = (
 	[ 'GET', '/api/stats/downloads/', undef, '200 200 200 200 200' ],
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
+	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
 	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
 	[ 'GET', '/api/users/', undef, '401 403 403 403 200' ],

@@ -111,6 +111,7 @@ int	info_get(struct request *);
 int	robots_get(struct request *);
 /* schemas.c */
 int	schemas_get(struct request *);
+int	schemas_available(struct request *);
 int	root_get(struct request *);
 
 extern const struct db_stmt	dandisets_stmts[];

@@ -19,6 +19,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/stats/",				stats_get },
 	{ "GET",    "/api/stats/downloads/",			stats_downloads_get },
 	{ "GET",    "/api/schemas/",				schemas_get },
+	{ "GET",    "/api/schemas/available/",			schemas_available },
 
 	{ "GET",    "/api/users/me/",				users_me },
 	{ "GET",    "/api/users/search/",			users_search },
