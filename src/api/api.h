@@ -164,6 +164,11 @@ int	assets_create(struct request *);
 int	assets_update(struct request *);
 int	assets_delete(struct request *);
 
+/* webdav.c: the asset or folder at a path, for dandidav */
+extern const struct db_stmt	webdav_stmts[];
+extern const size_t		webdav_nstmts;
+int	webdav_atpath(struct request *);
+
 /* uploads.c: blobs, uploads, downloads (S3) */
 extern const struct db_stmt	uploads_stmts[];
 extern const size_t		uploads_nstmts;

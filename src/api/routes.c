@@ -92,5 +92,7 @@ const struct route api_routes[] = {
 	{ "GET",    ASSETS "/" UUID_RE "/info/",		assets_info },
 	{ "GET",    ASSETS "/" UUID_RE "/validation/",		assets_validation },
 	{ "GET",    ASSETS "/" UUID_RE "/download/",		assets_download_nested },
+
+	{ "GET",    "/api/webdav/assets/atpath/",		webdav_atpath },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
