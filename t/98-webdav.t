@@ -6,6 +6,7 @@ use strict;
 use warnings;
 use lib 't/lib', 't/inc';
 use Test::More;
+use JSON::PP;
 use DandiTest;
 use Shape qw(okeys);
 
@@ -179,6 +180,29 @@ is($r->{status}, 200, 'embargoed, owner: 200');
 is_deeply([ map { $_->{resource}{path} } @{ $r->{json}{results} } ], ['secret'], 'owner sees the tree');
 is(atpath($EQ, token => $t->admin_token)->{status}, 200, 'embargoed, admin: 200');
 is(atpath("$Q&children=true")->{status}, 200, 'open dandiset, anonymous: 200');
+
+# --- a published version ---------------------------------------------------
+
+my $pid = $t->post('/api/dandisets/', { name => 'Pub', metadata => { description => 'D', license => ['spdx:CC-BY-4.0'],
+    contributor => [ { name => 'Smith, Alice', email => 'alice\@example.org', roleName => ['dcite:ContactPerson'],
+    includeInCitation => JSON::PP::true, schemaKey => 'Person' } ] } }, token => $alice)->{json}{identifier};
+$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256) VALUES ('00000009-1111-4000-8000-000000000000',"
+    . " 'blobs/x/9', '" . ('9' x 32) . "-1', 42, '" . ('9' x 64) . "')");
+my $pa = $t->post("/api/dandisets/$pid/versions/draft/assets/", { blob_id => '00000009-1111-4000-8000-000000000000',
+    metadata => { schemaKey => 'Asset', encodingFormat => 'application/json', path => 'dir/p.json' } },
+    token => $alice)->{json};
+$t->psql("UPDATE assets SET status = 'Valid' WHERE path = 'dir/p.json'");
+$t->psql("UPDATE versions SET status = 'Valid' WHERE dandiset_id = $pid AND version = 'draft'");
+is($t->post("/api/dandisets/$pid/versions/draft/publish/", undef, token => $alice)->{status}, 202, 'publish');
+$t->jobs('run');
+my ($pv) = grep { $_ ne 'draft' } map { $_->{version} } @{ $t->get("/api/dandisets/$pid/versions/")->{json}{results} };
+like($pv // '', qr/^0\.\d{6}\.\d{4}$/, 'a published version');
+$t->delete("/api/dandisets/$pid/versions/draft/assets/$pa->{asset_id}/", token => $alice);
+$r = atpath("dandiset_id=$pid&version_id=$pv&path=dir&children=true");
+is($r->{status}, 200, 'published version: 200');
+is_deeply([ map { "$_->{type} $_->{resource}{path}" } @{ $r->{json}{results} } ], [ 'folder dir', 'asset dir/p.json' ],
+    'published version: its own tree (the draft no longer has the file)');
+is(atpath("dandiset_id=$pid&version_id=draft&path=dir")->{status}, 404, 'draft: the file is gone');
 
 # --- the asset list and the tree agree after changes ------------------------
 
