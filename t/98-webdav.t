@@ -149,6 +149,9 @@ $r = atpath("$Q&children=maybe&metadata=perhaps");
 is($r->{status}, 400, 'bad booleans: 400');
 is_deeply($r->{json}, { children => ['Must be a valid boolean.'], metadata => ['Must be a valid boolean.'] },
     'bad booleans: both fields');
+is_deeply(okeys(atpath('children=x')->{body}), [qw(dandiset_id version_id children)], 'errors in field order');
+is_deeply(atpath('dandiset_id=%20&version_id=draft&path=%20%20')->{json},
+    { dandiset_id => ['This field may not be blank.'], path => ['This field may not be blank.'] }, 'blanks');
 $r = atpath('dandiset_id=abc&version_id=draft');
 is_deeply([ $r->{status}, $r->{json} ], [ 400, { dandiset_id => ['A valid integer is required.'] } ],
     'a dandiset_id that is not a number: 400');

@@ -102,18 +102,18 @@ webdav_atpath(struct request *req)
 
 	/* All field errors at once, in the serializer's field order. */
 	const char *ds = char_field(req, errs, "dandiset_id", true);
-	const char *ver = char_field(req, errs, "version_id", true);
-	const char *pp = char_field(req, errs, "path", false);
-	bool with_md = bool_field(req, errs, "metadata");
-	bool children = bool_field(req, errs, "children");
 	required(errs, "dandiset_id", ds);
-	required(errs, "version_id", ver);
 	/* The original int()s the id unchecked (a 500); a field error here. */
 	if (ds != NULL && !parse_int64(ds, &id)) {
 		struct json_object *l = json_object_new_array();
 		json_object_array_add(l, json_object_new_string("A valid integer is required."));
 		json_object_object_add(errs, "dandiset_id", l);
 	}
+	const char *ver = char_field(req, errs, "version_id", true);
+	required(errs, "version_id", ver);
+	const char *pp = char_field(req, errs, "path", false);
+	bool with_md = bool_field(req, errs, "metadata");
+	bool children = bool_field(req, errs, "children");
 	if (json_object_object_length(errs) > 0)
 		return resp_json(req, 400, errs);
 	json_object_put(errs);
