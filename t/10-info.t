@@ -112,4 +112,18 @@ is($r->{status}, 200, 'HEAD /api/info/');
 is($r->{body} // '', '', 'HEAD has no body');
 is($t->get('/api/info/')->{status}, 200, 'still answering');
 
+# The models the schema view takes (the original's schema_list_view).
+for my $path ('/api/schemas/available/', '/api/schemas/available', '/api/schemas/available/?version=x') {
+	$r = $t->get($path, ($path =~ /x$/ ? (token => $t->user('bob')) : ()));
+	is($r->{status}, 200, "$path: 200");
+	like($r->{headers}{'content-type'} // '', qr{^application/json}, "$path: JSON");
+	is_deeply($r->{json}, [qw(Dandiset Asset PublishedDandiset PublishedAsset)], "$path: the four models");
+}
+# ... each of which the schema view serves.
+for my $m (@{ $t->get('/api/schemas/available/')->{json} }) {
+	is($t->get("/api/schemas/?model=$m")->{status}, 200, "available model $m is served");
+}
+$r = $t->request('POST', '/api/schemas/available/', json => {});
+is($r->{status}, 405, 'POST /api/schemas/available/: 405');
+
 done_testing;

@@ -79,6 +79,7 @@ my @MATRIX = (
 	[ 'GET', '/api/stats/downloads/', undef, '200 200 200 200 200' ],
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
+	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
 	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
 	# Asset-level search: public (embargoed rows only for their owners).
@@ -145,6 +146,11 @@ my @MATRIX = (
 	    '401 403 403 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/download/', undef, '302 302 302 302 302',
 	    '401 403 403 302 302' ],
+	# WebDAV helper: without dandiset_id/version_id a 400 for everyone; at
+	# a dandiset's root, the dandiset's read rule.
+	[ 'GET', '/api/webdav/assets/atpath/', undef, '400 400 400 400 400' ],
+	[ 'GET', '/api/webdav/assets/atpath/?dandiset_id={id}&version_id={version}&children=true', undef,
+	    '200 200 200 200 200', '401 403 403 200 200' ],
 	# The asset's own routes follow its blob's embargo (this blob is open).
 	[ 'GET', '/api/assets/{asset}/', undef, '200 200 200 200 200', '200 200 200 200 200' ],
 	[ 'GET', '/api/assets/{asset}/info/', undef, '200 200 200 200 200', '200 200 200 200 200' ],

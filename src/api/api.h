@@ -111,6 +111,7 @@ int	info_get(struct request *);
 int	robots_get(struct request *);
 /* schemas.c */
 int	schemas_get(struct request *);
+int	schemas_available(struct request *);
 int	root_get(struct request *);
 
 extern const struct db_stmt	dandisets_stmts[];
@@ -178,6 +179,11 @@ int	assets_validation(struct request *);
 int	assets_create(struct request *);
 int	assets_update(struct request *);
 int	assets_delete(struct request *);
+
+/* webdav.c: the asset or folder at a path, for dandidav */
+extern const struct db_stmt	webdav_stmts[];
+extern const size_t		webdav_nstmts;
+int	webdav_atpath(struct request *);
 
 /* uploads.c: blobs, uploads, downloads (S3) */
 extern const struct db_stmt	uploads_stmts[];

@@ -19,6 +19,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/stats/",				stats_get },
 	{ "GET",    "/api/stats/downloads/",			stats_downloads_get },
 	{ "GET",    "/api/schemas/",				schemas_get },
+	{ "GET",    "/api/schemas/available/",			schemas_available },
 
 	{ "GET",    "/api/users/me/",				users_me },
 	{ "GET",    "/api/users/search/",			users_search },
@@ -94,5 +95,7 @@ const struct route api_routes[] = {
 	{ "GET",    ASSETS "/" UUID_RE "/info/",		assets_info },
 	{ "GET",    ASSETS "/" UUID_RE "/validation/",		assets_validation },
 	{ "GET",    ASSETS "/" UUID_RE "/download/",		assets_download_nested },
+
+	{ "GET",    "/api/webdav/assets/atpath/",		webdav_atpath },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);

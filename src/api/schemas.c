@@ -4,6 +4,8 @@
  * the current schemaVersion (what /api/info/'s schema_url points at), as
  * the original's schema_view. The files ship with the archive (schema_dir);
  * each worker reads a model once and keeps its text.
+ * GET /api/schemas/available/: the model names ?model= takes, as the
+ * original's schema_list_view (a plain JSON list).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,4 +43,15 @@ schemas_get(struct request *req)
 		json_object_put(o);
 	}
 	return resp_raw_json(req, 200, cached[m]);
+}
+
+int
+schemas_available(struct request *req)
+{
+	struct json_object *a = json_object_new_array();
+
+	/* dmodel_parse's names in enum order: the original's order too. */
+	for (int m = 0; m < DM_N; m++)
+		json_object_array_add(a, json_object_new_string(dmodel_name((enum dmodel)m)));
+	return resp_json(req, 200, a);
 }

@@ -30,6 +30,7 @@ collect_stmts(size_t *n)
 		{ audit_read_stmts, &audit_read_nstmts },
 		{ users_stmts, &users_nstmts },
 		{ assets_stmts, &assets_nstmts },
+		{ webdav_stmts, &webdav_nstmts },
 		{ publish_stmts, &publish_nstmts },
 		{ uploads_stmts, &uploads_nstmts },
 		{ zarrs_stmts, &zarrs_nstmts },

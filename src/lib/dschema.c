@@ -63,6 +63,12 @@ dmodel_parse(const char *name)
 	return -1;
 }
 
+const char *
+dmodel_name(enum dmodel m)
+{
+	return model_names[m];
+}
+
 /* s with regex metacharacters escaped, appended to b. */
 static void
 re_escape(struct buf *b, const char *s)

@@ -25,6 +25,7 @@ bool	dschema_allowed(const char *version);
 enum dmodel { DM_DANDISET, DM_ASSET, DM_PUBLISHED_DANDISET, DM_PUBLISHED_ASSET, DM_N };
 /* "Dandiset" ... "PublishedAsset" -> model, or -1. */
 int	dmodel_parse(const char *name);
+const char *dmodel_name(enum dmodel);	/* the inverse */
 
 /* The schema document of a model in a version, read from
  * <schema_dir>/<version>/<file>.json; the current version's patterns carry

@@ -1,0 +1,162 @@
+/*
+ * webdav.c - GET /api/webdav/assets/atpath/?dandiset_id=&version_id=&path=
+ * &children=&metadata=: what dandidav shows at a path of a version, as the
+ * original's webdav atpath view. A page of {"type": "folder"|"asset",
+ * "resource": ...}: the node at path, then (children=true, folders only)
+ * its direct children; at the root (path empty) only the children. The
+ * answer comes from the folder tree (asset_paths) and the asset serialiser
+ * of sql/003_assets.sql, so it agrees with assets/ and assets/paths/.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api.h"
+
+const struct db_stmt webdav_stmts[] = {
+	/* The node at $2: is it a file? */
+	{ "webdav_node",
+	  "SELECT asset_id IS NOT NULL FROM asset_paths WHERE version_id = $1::bigint AND path = $2" },
+	/* $1 version, $2 path ('' = root), $3 children, $4 with metadata,
+	 * $5 api url, $6 s3 base, $7 limit, $8 offset. The page is chosen
+	 * first (path order, the node before its children as 'x' < 'x/...')
+	 * and only its rows are serialised. The children are the range
+	 * scan of assets.c's asset_path_children. */
+	{ "webdav_atpath",
+	  "SELECT CASE WHEN a.id IS NULL THEN json_build_object('type', 'folder', 'resource',"
+	  "   json_build_object('path', p.path, 'total_assets', p.aggregate_files,"
+	  "     'total_size', p.aggregate_size))"
+	  " ELSE json_build_object('type', 'asset', 'resource',"
+	  "   dandi_asset_json(a, $4::boolean, $5, $6)) END, page.total"
+	  " FROM (SELECT p.id, count(*) OVER () AS total FROM asset_paths p"
+	  "   WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
+	  "     THEN $3::boolean AND position('/' in p.path) = 0"
+	  "     ELSE p.path = $2 OR ($3::boolean AND p.path > $2 || '/' AND p.path < $2 || '0'"
+	  "          AND position('/' in substr(p.path, length($2) + 2)) = 0) END"
+	  "   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
+	  " JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
+	  " ORDER BY p.path" },
+};
+const size_t webdav_nstmts = sizeof(webdav_stmts) / sizeof(webdav_stmts[0]);
+
+/* A DRF CharField of the query: surrounding whitespace trimmed; only
+ * blanks is "may not be blank", and so is an empty value of a required
+ * field (an optional one given empty takes its default, as DRF's
+ * get_value for HTML input). NULL when absent or in error. */
+static const char *
+char_field(struct request *req, struct json_object *errs, const char *key, bool req_field)
+{
+	const char	*v = query_get(req, key);
+	char		*s;
+	size_t		 n;
+
+	if (v == NULL || (*v == '\0' && !req_field))
+		return NULL;
+	while (isspace((unsigned char)*v))
+		v++;
+	s = arena_strdup(&req->arena, v);
+	for (n = strlen(s); n > 0 && isspace((unsigned char)s[n - 1]); n--)
+		s[n - 1] = '\0';
+	if (*s == '\0') {
+		struct json_object *l = json_object_new_array();
+		json_object_array_add(l, json_object_new_string("This field may not be blank."));
+		json_object_object_add(errs, key, l);
+		return NULL;
+	}
+	return s;
+}
+
+/* A DRF BooleanField defaulting to false. */
+static bool
+bool_field(struct request *req, struct json_object *errs, const char *key)
+{
+	const char	*v = query_get(req, key);
+	bool		 b = false;
+
+	if (v != NULL && *v && !parse_bool(v, &b)) {
+		struct json_object *l = json_object_new_array();
+		json_object_array_add(l, json_object_new_string("Must be a valid boolean."));
+		json_object_object_add(errs, key, l);
+	}
+	return b;
+}
+
+static void
+required(struct json_object *errs, const char *key, const char *value)
+{
+	if (value != NULL || json_object_object_get_ex(errs, key, NULL))
+		return;
+	struct json_object *l = json_object_new_array();
+	json_object_array_add(l, json_object_new_string("This field is required."));
+	json_object_object_add(errs, key, l);
+}
+
+int
+webdav_atpath(struct request *req)
+{
+	struct json_object *errs = json_object_new_object();
+	struct page	 pg;
+	char		 limit[24], offset[24], did[24], *path;
+	PGresult	*r;
+	int64_t		 id = 0;
+
+	/* All field errors at once, in the serializer's field order. */
+	const char *ds = char_field(req, errs, "dandiset_id", true);
+	required(errs, "dandiset_id", ds);
+	/* The original int()s the id unchecked (a 500); a field error here. */
+	if (ds != NULL && !parse_int64(ds, &id)) {
+		struct json_object *l = json_object_new_array();
+		json_object_array_add(l, json_object_new_string("A valid integer is required."));
+		json_object_object_add(errs, "dandiset_id", l);
+	}
+	const char *ver = char_field(req, errs, "version_id", true);
+	required(errs, "version_id", ver);
+	const char *pp = char_field(req, errs, "path", false);
+	bool with_md = bool_field(req, errs, "metadata");
+	bool children = bool_field(req, errs, "children");
+	if (json_object_object_length(errs) > 0)
+		return resp_json(req, 400, errs);
+	json_object_put(errs);
+	if (page_parse(req, &pg) != 0)
+		return 0;
+
+	snprintf(did, sizeof(did), "%lld", (long long)id);
+	const char *p2[2] = { did, ver };
+	if ((r = req_query(req, "asset_version", 2, p2)) == NULL)
+		return 0;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	const char *vid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	/* Embargoed: owners only (anonymous 401, others 403), as elsewhere. */
+	if (perm_read_dandiset(req, did, PQgetvalue(r, 0, 2)) != 0)
+		return 0;
+
+	/* Folders may be asked for with a trailing slash; files may not. */
+	path = arena_strdup(&req->arena, pp != NULL ? pp : "");
+	size_t n = strlen(path);
+	bool endslash = n > 0 && path[n - 1] == '/';
+	for (; n > 0 && path[n - 1] == '/'; n--)
+		path[n - 1] = '\0';
+	if (*path) {
+		const char *pn[2] = { vid, path };
+		if ((r = req_query(req, "webdav_node", 2, pn)) == NULL)
+			return 0;
+		if (PQntuples(r) == 0)
+			return resp_detail(req, 404, "Folder or asset not found at %s", path);
+		if (endslash && PQgetvalue(r, 0, 0)[0] == 't')
+			return resp_detail(req, 404, "Folder not found at %s", path);
+	}
+
+	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
+	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
+	const char *params[8] = { vid, path, children ? "t" : "f", with_md ? "t" : "f",
+	    req->cfg->api_url, assets_s3_base(req), limit, offset };
+	if ((r = req_query(req, "webdav_atpath", 8, params)) == NULL)
+		return 0;
+	int64_t total = 0;
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	else if (pg.page > 1)
+		total = 1;	/* past the end: page_respond answers 404 */
+	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+}
