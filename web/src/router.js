@@ -13,6 +13,7 @@ const routes = [
   { path: '/dandiset/:identifier(\\d{6})/:version/files', name: 'fileBrowser', component: () => import('./views/FileBrowser.vue'), meta: { title: 'Files' } },
   { path: '/dandiset/:identifier(\\d{6})/:version/metadata', name: 'metadataEditor', component: () => import('./views/MetadataEditor.vue'), meta: { title: 'Metadata' } },
   { path: '/dandiset/:identifier/:version?', name: 'dandisetLanding', component: () => import('./views/LandingView.vue'), meta: { title: 'Dandiset' } },
+  { path: '/search', name: 'assetSearch', component: () => import('./views/AssetSearchView.vue'), meta: { title: 'Search Assets' } },
   { path: '/:pathMatch(.*)*', name: 'notFound', component: () => import('./views/NotFound.vue'), meta: { title: 'Not found' } },
 ];
 

@@ -33,7 +33,9 @@ export function apiUrl(path, query) {
   const url = new URL(path.startsWith('/') ? path : API_ROOT + path, window.location.origin);
   for (const [k, v] of Object.entries(query || {})) {
     if (v === undefined || v === null || v === '') continue;
-    url.searchParams.set(k, String(v));
+    // Arrays become repeated keys (?file_type=a&file_type=b), as DRF reads them.
+    if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, String(x)));
+    else url.searchParams.set(k, String(v));
   }
   return url.pathname + url.search;
 }
