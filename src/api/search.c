@@ -5,6 +5,7 @@
  * a matching asset, each item with asset_counts), GET /api/search/genotypes/
  * and GET /api/search/species/ (the choices the web search offers).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,11 +13,15 @@
 #include "api.h"
 
 const struct db_stmt search_stmts[] = {
-	/* The first requested species that is not a choice (the distinct
-	 * non-empty species of the view), or no row. */
+	/* The first requested species that is not a choice, or no row. The
+	 * choices are those GET /api/search/species/ offers $2 (OPEN and owned
+	 * dandisets): counting embargoed rows would tell anyone whether an
+	 * embargoed dandiset holds a species. */
 	{ "search_species_unknown",
 	  "SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
-	  " WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s WHERE s.species = u.x)"
+	  " WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	  "   WHERE s.species = u.x AND (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
+	  "     WHERE o.dandiset_id = d.id AND o.user_id = $2::bigint)))"
 	  " ORDER BY u.i LIMIT 1" },
 	/* $1 file types $2 size min $3 size max $4 genotypes $5 species
 	 * $6 techniques: the dandisets with an asset matching every filter. */
@@ -193,6 +198,16 @@ search_filters_parse(struct request *req, struct search_filters *f)
 	has_max = check_size(req, errs, "file_size_max", &max);
 	check_choices(errs, "measurement_technique", tech, nm, techniques,
 	    sizeof(techniques) / sizeof(techniques[0]));
+	/* CharField trims: " Cre" is "Cre", and "  " is blank. */
+	for (size_t i = 0; i < ng; i++) {
+		const char *g = genos[i];
+		size_t len = strlen(g);
+		while (len > 0 && isspace((unsigned char)*g))
+			g++, len--;
+		while (len > 0 && isspace((unsigned char)g[len - 1]))
+			len--;
+		genos[i] = arena_strndup(&req->arena, g, len);
+	}
 	for (size_t i = 0; i < ng; i++)
 		if (*genos[i] == '\0') {
 			/* ListField(CharField): errors keyed by the item's index */
@@ -208,8 +223,8 @@ search_filters_parse(struct request *req, struct search_filters *f)
 	const char *sp = pg_text_array(req, spec, ns);
 	if (sp != NULL) {
 		/* the species choices are whatever the view holds */
-		const char *p[1] = { sp };
-		PGresult *r = req_query(req, "search_species_unknown", 1, p);
+		const char *p[2] = { sp, req->user_id_str };
+		PGresult *r = req_query(req, "search_species_unknown", 2, p);
 		if (r == NULL) {
 			json_object_put(errs);
 			return -1;
