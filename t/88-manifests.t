@@ -30,17 +30,8 @@ my $checker = DandiTest::root() . '/t/inc/manifest_check.py';
 
 # s3-tool with the harness's S3 settings: its output, or undef when it failed.
 sub s3tool {
-	my (@args) = @_;
-	my $pid = open(my $fh, '-|') // die;
-	if ($pid == 0) {
-		%ENV = (%ENV, %{ $t->env });
-		open(STDERR, '>', '/dev/null');
-		exec($tool, @args) or POSIX::_exit(127);
-	}
-	binmode $fh;
-	my $out = do { local $/; <$fh> } // '';
-	close $fh;
-	return $? == 0 ? $out : undef;
+	my ($out, undef, $rc) = $t->run_cmd($tool, @_);
+	return $rc == 0 ? $out : undef;
 }
 sub tags { my $o = s3tool('tags', $_[0]); chomp $o if defined $o; $o }
 sub stat_of { my $o = s3tool('stat', $_[0]) // return; chomp $o; [ split / /, $o, 3 ] }

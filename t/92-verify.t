@@ -18,22 +18,7 @@ my $tool = DandiTest::build() . '/t/unit/s3-tool';
 my $jobs = DandiTest::build() . '/src/dandi-jobs';
 sub one { my @r = $t->psql($_[0]); return $r[0][0] }
 
-# Runs a program with the harness environment: (stdout, stderr, exit status).
-sub run {
-	my (@cmd) = @_;
-	my (undef, $errf) = tempfile(DIR => $t->dir);
-	my $pid = open(my $fh, '-|') // die;
-	if ($pid == 0) {
-		%ENV = (%ENV, %{ $t->env });
-		open(STDERR, '>', $errf);
-		exec(@cmd) or POSIX::_exit(127);
-	}
-	my $out = do { local $/; <$fh> } // '';
-	close $fh;
-	my $rc = $? >> 8;
-	my $err = do { local $/; open my $e, '<', $errf; <$e> } // '';
-	return ($out, $err, $rc);
-}
+sub run { $t->run_cmd(@_) }
 sub verify { run($jobs, 'verify', @_) }
 
 my $id = $t->post('/api/dandisets/', { name => 'Verified', metadata => {} }, token => $owner)->{json}{identifier};

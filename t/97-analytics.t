@@ -18,21 +18,7 @@ my $jobs = DandiTest::build() . '/src/dandi-jobs';
 my $bucket = $t->s3->{S3_BUCKET};
 sub one { my @r = $t->psql($_[0]); return $r[0][0] }
 
-sub run {
-	my (@cmd) = @_;
-	my (undef, $errf) = tempfile(DIR => $t->dir);
-	my $pid = open(my $fh, '-|') // die;
-	if ($pid == 0) {
-		%ENV = (%ENV, %{ $t->env });
-		open(STDERR, '>', $errf);
-		exec(@cmd) or POSIX::_exit(127);
-	}
-	my $out = do { local $/; <$fh> } // '';
-	close $fh;
-	my $rc = $? >> 8;
-	my $err = do { local $/; open my $e, '<', $errf; <$e> } // '';
-	return ($out, $err, $rc);
-}
+sub run { $t->run_cmd(@_) }
 sub analytics { run($jobs, 'analytics', @_) }
 
 my ($out, $err, $rc) = analytics();

@@ -15,7 +15,7 @@ use Carp qw(croak);
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Path qw(rmtree);
-use File::Temp qw(tempdir);
+use File::Temp qw(tempdir tempfile);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
@@ -70,6 +70,27 @@ sub _capture {
 	close $fh;
 	die "command failed ($?): @cmd\n$out" if $?;
 	return $out;
+}
+
+# Runs a program with the harness environment and returns (stdout, stderr,
+# exit status), the status as a shell gives it: 128 + N when signal N
+# killed it, so a crash never reads as success.
+sub run_cmd {
+	my ($self, @cmd) = @_;
+	my (undef, $errf) = tempfile(DIR => $self->{dir});
+	my $pid = open(my $fh, '-|') // die "fork: $!";
+	if ($pid == 0) {
+		%ENV = (%ENV, %{ $self->{env} || {} });
+		open(STDERR, '>', $errf);
+		exec(@cmd) or POSIX::_exit(127);
+	}
+	binmode $fh;
+	my $out = do { local $/; <$fh> } // '';
+	close $fh;
+	my $rc = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+	my $err = do { local $/; open my $e, '<', $errf or die "$errf: $!"; <$e> } // '';
+	unlink $errf;
+	return ($out, $err, $rc);
 }
 
 sub new {
