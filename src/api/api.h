@@ -92,6 +92,12 @@ int	page_respond_rows(struct request *, const struct page *, PGresult *, int col
 typedef void (*page_row_fn)(struct buf *, PGresult *, int row, void *ctx);
 int	page_respond_each(struct request *, const struct page *, PGresult *, int rows,
 	    int64_t total, bool has_next, page_row_fn write_row, void *ctx);
+/* The lists whose query adds count(*) OVER () as column 1: the total is
+ * read off the first row (none: 0), and there is a next page while rows
+ * remain past this one. Results from column 0, or written by write_row. */
+int	page_respond_counted(struct request *, const struct page *, PGresult *);
+int	page_respond_counted_each(struct request *, const struct page *, PGresult *,
+	    page_row_fn write_row, void *ctx);
 
 /* metadata.c: server-computed version metadata. */
 /* s itself when valid UTF-8, else a copy with U+FFFD for each bad byte. */

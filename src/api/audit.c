@@ -113,10 +113,7 @@ audit_dandiset_list(struct request *req)
 	const char *params[3] = { id, limit, offset };
 	if ((r = req_query(req, "audit_dandiset_page", 3, params)) == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+	return page_respond_counted(req, &pg, r);
 }
 
 /* ISO 8601 date-time as DRF's DateTimeField takes it; a value without an

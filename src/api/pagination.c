@@ -98,3 +98,24 @@ page_respond_each(struct request *req, const struct page *p, PGresult *r, int ro
 	buf_puts(b, "]}");
 	return 0;
 }
+
+int
+page_respond_counted_each(struct request *req, const struct page *p, PGresult *r,
+    page_row_fn write_row, void *ctx)
+{
+	int64_t total = 0;
+
+	/* An empty page past the end keeps 0: page_respond_each answers 404. */
+	if (PQntuples(r) > 0)
+		parse_int64(PQgetvalue(r, 0, 1), &total);
+	return page_respond_each(req, p, r, PQntuples(r), total, p->offset + PQntuples(r) < total,
+	    write_row, ctx);
+}
+
+int
+page_respond_counted(struct request *req, const struct page *p, PGresult *r)
+{
+	int col = 0;
+
+	return page_respond_counted_each(req, p, r, page_row_column, &col);
+}

@@ -366,9 +366,5 @@ search_species(struct request *req)
 	PGresult *r = req_query(req, "search_species", 4, p);
 	if (r == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	return page_respond_each(req, &pg, r, PQntuples(r), total,
-	    pg.offset + PQntuples(r) < total, species_row, NULL);
+	return page_respond_counted_each(req, &pg, r, species_row, NULL);
 }

@@ -519,10 +519,7 @@ uploads_list(struct request *req)
 	const char *params[3] = { req->params[0], limit, offset };
 	if ((r = req_query(req, "upload_list", 3, params)) == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+	return page_respond_counted(req, &pg, r);
 }
 
 /* DELETE /api/dandisets/{id}/uploads/: forget every pending upload and

@@ -57,10 +57,7 @@ versions_list(struct request *req)
 	PGresult *r = req_query(req, "version_list", 5, params);
 	if (r == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+	return page_respond_counted(req, &pg, r);
 }
 
 /* Runs a per-version statement after the embargo check; 404 if missing. */

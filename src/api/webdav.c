@@ -153,10 +153,5 @@ webdav_atpath(struct request *req)
 	    req->cfg->api_url, assets_s3_base(req), limit, offset };
 	if ((r = req_query(req, "webdav_atpath", 8, params)) == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	else if (pg.page > 1)
-		total = 1;	/* past the end: page_respond answers 404 */
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+	return page_respond_counted(req, &pg, r);
 }

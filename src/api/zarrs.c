@@ -191,12 +191,7 @@ zarr_list(struct request *req)
 	const char *p[6] = { ds ? did : NULL, superuser(req), user_id(req), name, limit, offset };
 	if ((r = req_query(req, "zarr_list", 6, p)) == NULL)
 		return 0;
-	int64_t total = 0;
-	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
-	else if (pg.page > 1)
-		return resp_detail(req, 404, "Invalid page.");
-	return page_respond(req, &pg, r, 0, total, pg.offset + PQntuples(r) < total);
+	return page_respond_counted(req, &pg, r);
 }
 
 /* POST /api/zarr/ {"name", "dandiset"} */
