@@ -64,14 +64,12 @@ static struct db adb;
 static PGresult *
 aq(const char *stmt, int n, const char *const *params)
 {
-	PGresult *r = NULL;
+	char err[1024];
+	PGresult *r = db_query(&adb, stmt, n, params, err, sizeof(err));
 
-	if (db_exec(&adb, &r, stmt, n, params) != DB_OK) {
-		log_error("analytics: %s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		fprintf(stderr, "dandi-jobs analytics: %s: %s\n", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
+	if (r == NULL) {
+		log_error("analytics: %s", err);
+		fprintf(stderr, "dandi-jobs analytics: %s\n", err);
 	}
 	return r;
 }

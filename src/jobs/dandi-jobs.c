@@ -211,15 +211,7 @@ typedef int (*job_fn)(struct json_object *args, char *err, size_t errlen);
 static PGresult *
 wq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
 {
-	PGresult *r = NULL;
-
-	if (db_exec(&work_db, &r, stmt, n, params) != DB_OK) {
-		snprintf(err, errlen, "%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
-	}
-	return r;
+	return db_query(&work_db, stmt, n, params, err, errlen);
 }
 
 static const char *

@@ -75,12 +75,8 @@ doi_job_register(struct json_object *args, char *err, size_t errlen)
 		return 0;
 	}
 	const char *p1[1] = { version };
-	if (db_exec(&ddb, &r, "doi_version", 1, p1) != DB_OK) {
-		snprintf(err, errlen, "doi_version: %s", r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
+	if ((r = db_query(&ddb, "doi_version", 1, p1, err, errlen)) == NULL)
 		return -1;
-	}
 	if (PQntuples(r) == 0 || PQgetisnull(r, 0, 0)) {
 		/* Deleted before its DOI was registered: nothing to describe. */
 		log_info("doi: version %s is gone or has no DOI; nothing to register", version);

@@ -111,15 +111,7 @@ hk_close(void)
 static PGresult *
 hq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
 {
-	PGresult *r = NULL;
-
-	if (db_exec(&hk_db, &r, stmt, n, params) != DB_OK) {
-		snprintf(err, errlen, "%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
-	}
-	return r;
+	return db_query(&hk_db, stmt, n, params, err, errlen);
 }
 
 static int

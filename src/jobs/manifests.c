@@ -88,19 +88,11 @@ manifests_close(void)
 static PGresult *
 mq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
 {
-	PGresult *r = NULL;
-
 	if (!mdb_ready) {
 		db_init(&mdb, mcfg->db, mstmts, sizeof(mstmts) / sizeof(mstmts[0]));
 		mdb_ready = true;
 	}
-	if (db_exec(&mdb, &r, stmt, n, params) != DB_OK) {
-		snprintf(err, errlen, "%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
-	}
-	return r;
+	return db_query(&mdb, stmt, n, params, err, errlen);
 }
 
 void

@@ -77,14 +77,12 @@ static struct db vdb;
 static PGresult *
 vq(const char *stmt, int n, const char *const *params)
 {
-	PGresult *r = NULL;
+	char err[1024];
+	PGresult *r = db_query(&vdb, stmt, n, params, err, sizeof(err));
 
-	if (db_exec(&vdb, &r, stmt, n, params) != DB_OK) {
-		log_error("verify: %s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		fprintf(stderr, "dandi-jobs verify: %s: %s\n", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
+	if (r == NULL) {
+		log_error("verify: %s", err);
+		fprintf(stderr, "dandi-jobs verify: %s\n", err);
 	}
 	return r;
 }

@@ -85,15 +85,7 @@ zdb_get(void)
 static PGresult *
 zq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
 {
-	PGresult *r = NULL;
-
-	if (db_exec(zdb_get(), &r, stmt, n, params) != DB_OK) {
-		snprintf(err, errlen, "%s: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
-	}
-	return r;
+	return db_query(zdb_get(), stmt, n, params, err, errlen);
 }
 
 struct feed {
