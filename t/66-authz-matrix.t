@@ -160,6 +160,10 @@ my @MATRIX = (
 	[ 'POST', '/api/uploads/initialize/', \&init_body, '401 403 403 200 200', '401 403 404 200 200' ],
 	[ 'POST', '/api/uploads/{upload}/complete/', $complete, '401 403 200 200 200', '401 403 404 200 200' ],
 	[ 'POST', '/api/uploads/{upload}/validate/', undef, '401 403 400 400 400', '401 403 404 400 400' ],
+	# The archive's completion URL: its signature is the permission, not
+	# the caller (the client posts it without credentials); unsigned, 403
+	# for every role (t/81-client-upload.t signs).
+	[ 'POST', '/api/uploads/{upload}/s3-complete/', undef, '403 403 403 403 403', '403 403 403 403 403' ],
 	[ 'GET', '/api/dandisets/{id}/uploads/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/uploads/', undef, '401 403 403 204 204', '401 403 403 204 204' ],
 	# Zarrs: invisible (embargoed, not owned) is 404; no DELETE of a zarr

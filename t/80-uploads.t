@@ -35,7 +35,7 @@ sub upload {
 
 my $n = 0;
 my @made;	# [blob_id, sha256 of the bytes, asset_id]
-for my $case ([ 'empty', '' ], [ 'one byte', 'x' ], [ 'small', join('', map { chr } 0 .. 255) x 4 ],
+for my $case ([ 'one byte', 'x' ], [ 'small', join('', map { chr } 0 .. 255) x 4 ],
     [ 'exactly one 64 MiB part', 'a' x (64 * $MiB) ],
     [ 'two parts, short last', ('b' x (64 * $MiB)) . ('c' x (3 * $MiB + 17)) ],
     # Several hundred MB: the API only signs; dandi-jobs streams it for the
@@ -46,7 +46,7 @@ for my $case ([ 'empty', '' ], [ 'one byte', 'x' ], [ 'small', join('', map { ch
 	ok($u->{blob}, "$name: uploaded") or diag(encode_json({ step => $u->{step}, status => $u->{r}{status},
 	    body => $u->{r}{content} // $u->{r}{body} }));
 	next unless $u->{blob};
-	is_deeply([ scalar @{ $u->{init}{parts} } ], [ scalar(part_plan(length $bytes)) || 1 ], "$name: part count");
+	is_deeply([ scalar @{ $u->{init}{parts} } ], [ scalar(part_plan(length $bytes)) ], "$name: part count");
 	is_deeply($u->{blob}, { blob_id => $u->{upload_id}, etag => etag_of($bytes), sha256 => undef,
 	    size => length($bytes) }, "$name: blob");
 	is_deeply(okeys(encode_json($u->{blob})) && [ sort keys %{ $u->{blob} } ], [qw(blob_id etag sha256 size)], "$name: blob keys");
@@ -114,7 +114,12 @@ is(one("SELECT count(*) FROM blobs WHERE etag = '" . etag_of('race content') . "
 
 # --- lies and refusals -----------------------------------------------------------------------
 
+# The dandi client would stop at the completion's ETag; a client that does
+# not look is stopped by validate.
 my $lie = upload('honest bytes', etag => etag_of('other bytes'));
+is_deeply([ $lie->{step}, $lie->{final_etag} ], [ 'final ETag', etag_of('honest bytes') ],
+    "a lying digest: the completion answers the object's true ETag");
+$lie = upload('honest bytes', etag => etag_of('other bytes'), no_client_check => 1);
 is_deeply([ $lie->{step}, $lie->{r}{status} ], [ 'validate', 400 ], 'a lying digest fails at validate');
 like($lie->{r}{json}[0] // '', qr/^ETag \S+ does not match actual ETag \S+\.$/, 'with the original message');
 is(one("SELECT count(*) FROM blobs WHERE etag = '" . etag_of('other bytes') . "'"), 0, 'and no blob');
@@ -159,6 +164,11 @@ is(init({ contentSize => 1, digest => $ok_digest, dandiset => $id + 0 })->{statu
 is_deeply(init({ contentSize => 1, digest => { algorithm => 'dandi:sha2-256', value => 'x' }, dandiset => $id })->{json},
     ['Unsupported Digest Type'], 'digest type');
 is(init({ contentSize => -1, digest => $ok_digest, dandiset => $id })->{status}, 400, 'negative size');
+# As the original (contentSize min_value=1): an empty file has no part to
+# send (its dandi-etag names 0 parts).
+is_deeply([ @{ init({ contentSize => 0, digest => { algorithm => 'dandi:dandi-etag', value => etag_of('') },
+    dandiset => $id }) }{qw(status json)} ], [ 400, { contentSize => ['Ensure this value is greater than or equal to 1.'] } ],
+    'an empty file: 400, as the original');
 is(init({ contentSize => 'x', digest => $ok_digest, dandiset => $id })->{status}, 400, 'size not a number');
 is(init({ contentSize => 1, dandiset => $id })->{status}, 400, 'no digest: 400 (the original fails with 500)');
 is(init({ contentSize => 10 * 1024 ** 4, digest => { algorithm => 'dandi:dandi-etag', value => ('0' x 32) . '-10000' },

@@ -197,6 +197,7 @@ extern const size_t		uploads_nstmts;
 int	blobs_digest(struct request *);
 int	uploads_initialize(struct request *);
 int	uploads_complete(struct request *);
+int	uploads_s3_complete(struct request *);
 int	uploads_validate(struct request *);
 int	uploads_list(struct request *);
 int	uploads_clear(struct request *);

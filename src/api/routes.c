@@ -49,6 +49,7 @@ const struct route api_routes[] = {
 	{ "POST",   "/api/blobs/digest/",			blobs_digest },
 	{ "POST",   "/api/uploads/initialize/",			uploads_initialize },
 	{ "POST",   "/api/uploads/" UUID_RE "/complete/",	uploads_complete },
+	{ "POST",   "/api/uploads/" UUID_RE "/s3-complete/",	uploads_s3_complete },
 	{ "POST",   "/api/uploads/" UUID_RE "/validate/",	uploads_validate },
 	{ "GET",    "/api/assets/" UUID_RE "/",			assets_top_get },
 	{ "GET",    "/api/assets/" UUID_RE "/info/",		assets_top_info },

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include "api.h"
 #include "blobsum.h"
 #include "s3.h"
@@ -22,8 +25,6 @@
 #define PART_URL_TTL	604800			/* 7 days, as the original */
 #define COMPLETE_TTL	86400
 #define DOWNLOAD_TTL	3600
-/* The dandi-etag of zero bytes: md5 of no part digests, zero parts. */
-#define EMPTY_ETAG	"d41d8cd98f00b204e9800998ecf8427e-0"
 
 const struct db_stmt uploads_stmts[] = {
 	{ "blob_by_etag",
@@ -50,6 +51,9 @@ const struct db_stmt uploads_stmts[] = {
 	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
 	{ "upload_delete",
 	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },
+	/* For the signed completion URL: the signature is the permission. */
+	{ "upload_by_id",
+	  "SELECT blob, multipart_upload_id, embargoed FROM uploads WHERE upload_id = $1::uuid" },
 	/* The sha256 of a new blob is computed by dandi-jobs from S3. */
 	{ "blob_sha256_enqueue",
 	  "INSERT INTO jobs (kind, args) VALUES ('sha256', jsonb_build_object('key', $1::text, 'blob', $1::text))"
@@ -248,9 +252,11 @@ uploads_initialize(struct request *req)
 		json_object_object_add(errs, "contentSize", error_list("This field is required."));
 	else if (!json_object_is_type(cs, json_type_int))
 		json_object_object_add(errs, "contentSize", error_list("A valid integer is required."));
-	else if ((size = json_object_get_int64(cs)) < 0)
+	else if ((size = json_object_get_int64(cs)) < 1)
+		/* As the original: an empty file has no part to upload (its
+		 * dandi-etag names 0 parts). */
 		json_object_object_add(errs, "contentSize",
-		    error_list("Ensure this value is greater than or equal to 0."));
+		    error_list("Ensure this value is greater than or equal to 1."));
 	/* digest is optional in the original's serializer but required by
 	 * its view (a KeyError there): say so clearly. */
 	if (!json_object_object_get_ex(body, "digest", &dg) || dg == NULL)
@@ -276,19 +282,17 @@ uploads_initialize(struct request *req)
 	if (strcmp(json_object_get_string(alg), "dandi:dandi-etag") != 0)
 		return resp_list_error(req, 400, "Unsupported Digest Type");
 	etag = json_object_get_string(val);
-	if (!etag_valid(etag) || (size == 0) != (strcmp(etag, EMPTY_ETAG) == 0))
+	if (!etag_valid(etag))
 		return resp_field_error(req, "digest", "Not a valid dandi-etag for this size.");
 	int64_t part_size = 0, nparts = 0, last = 0;
-	if (size > 0 && dandi_part_plan(size, &part_size, &nparts, &last) != 0)
+	if (dandi_part_plan(size, &part_size, &nparts, &last) != 0)
 		return resp_field_error(req, "contentSize", "File is larger than the S3 maximum object size.");
-	if (size > 0) {
-		/* The part count is in the etag: a mismatch can never validate. */
-		int64_t declared = strtoll(strchr(etag, '-') + 1, NULL, 10);
-		if (declared != nparts)
-			return resp_field_error(req, "digest", arena_printf(&req->arena,
-			    "The dandi-etag names %" PRId64 " parts; a file of this size has %" PRId64 ".",
-			    declared, nparts));
-	}
+	/* The part count is in the etag: a mismatch can never validate. */
+	int64_t declared = strtoll(strchr(etag, '-') + 1, NULL, 10);
+	if (declared != nparts)
+		return resp_field_error(req, "digest", arena_printf(&req->arena,
+		    "The dandi-etag names %" PRId64 " parts; a file of this size has %" PRId64 ".",
+		    declared, nparts));
 
 	const char *p3[3] = { dandiset, superuser_flag(req), req->user_id_str };
 	if ((r = req_query(req, "upload_dandiset", 3, p3)) == NULL)
@@ -334,9 +338,7 @@ uploads_initialize(struct request *req)
 		return 0;
 	}
 
-	/* One part per presigned PUT; zero bytes is one empty part. */
-	if (size == 0)
-		nparts = 1, part_size = last = 0;
+	/* One part per presigned PUT. */
 	struct buf b;
 	buf_init(&b);
 	buf_printf(&b, "{\"upload_id\":\"%s\",\"parts\":[", uuid);
@@ -378,8 +380,32 @@ upload_load(struct request *req)
 	return r;
 }
 
-/* POST /api/uploads/{upload_id}/complete/: a presigned
- * CompleteMultipartUpload and its body; the client posts it to S3. */
+/* The signature of the archive's completion URL of an upload: an HMAC
+ * under a key derived from the S3 secret (the credential a presigned S3
+ * URL would rest on), over the upload id and the expiry. */
+static void
+complete_signature(const struct s3 *s3, const char *upload_id, const char *expires, char out[65])
+{
+	unsigned char	 key[32], mac[32];
+	unsigned int	 n = sizeof(key);
+	static const char purpose[] = "dandi-archive upload completion";
+
+	HMAC(EVP_sha256(), s3->secret_key, (int)strlen(s3->secret_key), (const unsigned char *)purpose,
+	    sizeof(purpose) - 1, key, &n);
+	const char *msg = upload_id;
+	size_t ml = strlen(upload_id) + strlen(expires) + 2;
+	char *m = xmalloc(ml);
+	snprintf(m, ml, "%s\n%s", msg, expires);
+	n = sizeof(mac);
+	HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)m, strlen(m), mac, &n);
+	free(m);
+	hex_encode(mac, sizeof(mac), out);
+}
+
+/* POST /api/uploads/{upload_id}/complete/: the URL that completes the
+ * multipart upload and its body (CompleteMultipartUpload XML), which the
+ * client POSTs there: the archive's own s3-complete URL, or a presigned S3
+ * one (s3_multipart_complete). */
 int
 uploads_complete(struct request *req)
 {
@@ -412,7 +438,7 @@ uploads_complete(struct request *req)
 		    !json_object_object_get_ex(p, "etag", &etag) || !json_object_is_type(etag, json_type_string) ||
 		    json_object_get_string_len(etag) == 0 || json_object_get_string_len(etag) > 64 ||
 		    !json_object_object_get_ex(p, "size", &sz) || !json_object_is_type(sz, json_type_int) ||
-		    json_object_get_int64(sz) < 0)
+		    json_object_get_int64(sz) < 1)
 			return resp_field_error(req, "parts", arena_printf(&req->arena,
 			    "Part %zu needs part_number (1..10000), size and etag.", i + 1));
 		const char *e = json_object_get_string(etag);
@@ -432,8 +458,17 @@ uploads_complete(struct request *req)
 	if ((r = upload_load(req)) == NULL || (s3 = s3_for(req)) == NULL)
 		return 0;
 	const char *key = PQgetvalue(r, 0, 0), *mpu = PQgetvalue(r, 0, 3);
-	struct s3_param qp[1] = { { "uploadId", mpu } };
-	char *url = s3_presign(s3, "POST", key, qp, 1, COMPLETE_TTL, time(NULL));
+	char *url;
+	if (strcmp(req->cfg->s3_multipart_complete, "s3") == 0) {
+		struct s3_param qp[1] = { { "uploadId", mpu } };
+		url = s3_presign(s3, "POST", key, qp, 1, COMPLETE_TTL, time(NULL));
+	} else {
+		char expires[24], sig[65];
+		snprintf(expires, sizeof(expires), "%lld", (long long)time(NULL) + COMPLETE_TTL);
+		complete_signature(s3, req->params[0], expires, sig);
+		url = xstrdup(arena_printf(&req->arena, "%s/api/uploads/%s/s3-complete/?expires=%s&signature=%s",
+		    req->cfg->api_url, req->params[0], expires, sig));
+	}
 	char *xml = s3_complete_body(list, n);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "complete_url", json_object_new_string(url ? url : ""));
@@ -441,6 +476,95 @@ uploads_complete(struct request *req)
 	free(url);
 	free(xml);
 	return resp_json(req, 200, o);
+}
+
+/* POST /api/uploads/{upload_id}/s3-complete/?expires=&signature=: what a
+ * presigned CompleteMultipartUpload would do, done by the archive: the
+ * client (dandi-cli, the web app) POSTs the body /complete/ gave it, with
+ * no credentials but the URL's signature. The archive completes the upload
+ * with S3 and answers S3's XML with the object's ETag, taken from a HEAD
+ * when S3 leaves it out (radosgw 16 answers an empty one, which the dandi
+ * client refuses). A repeated POST after a lost answer finds the object
+ * complete and answers the same. */
+int
+uploads_s3_complete(struct request *req)
+{
+	const char	*expires = query_get(req, "expires"), *sig = query_get(req, "signature");
+	PGresult	*r;
+	struct s3	*s3;
+	char		 want[65], err[160];
+
+	if ((s3 = s3_for(req)) == NULL)
+		return 0;
+	if (expires == NULL || sig == NULL || strspn(expires, "0123456789") != strlen(expires) ||
+	    *expires == '\0' || strlen(expires) > 18)
+		return resp_detail(req, 403, "This completion URL is not signed.");
+	complete_signature(s3, req->params[0], expires, want);
+	if (!ct_streq(want, sig))
+		return resp_detail(req, 403, "The signature of this completion URL does not match.");
+	if (strtoll(expires, NULL, 10) < (long long)time(NULL))
+		return resp_detail(req, 403, "This completion URL has expired; ask /complete/ for a new one.");
+
+	/* The parts go to S3 as the client listed them, read and rewritten
+	 * (never passed through unread). */
+	struct s3_part *list;
+	size_t n;
+	if (s3_complete_body_parse(req->body ? req->body : "", req->body ? req->body_len : 0, &list, &n,
+	    err, sizeof(err)) != 0)
+		return resp_detail(req, 400, "%s", err);
+
+	const char *p1[1] = { req->params[0] };
+	if ((r = req_query(req, "upload_by_id", 1, p1)) == NULL) {
+		s3_parts_free(list, n);
+		return 0;
+	}
+	if (PQntuples(r) == 0) {
+		s3_parts_free(list, n);
+		return resp_detail(req, 404, "Not found.");
+	}
+	const char *key = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *mpu = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	bool embargoed = PQgetvalue(r, 0, 2)[0] == 't';
+
+	char *etag = NULL;
+	int st = s3_complete_multipart(s3, key, mpu, list, n, &etag);
+	s3_parts_free(list, n);
+	if (st == S3_NOT_FOUND) {
+		/* NoSuchUpload: completed by an earlier POST whose answer was
+		 * lost, or aborted. The object tells which. */
+		struct s3_object obj = { 0 };
+		int hs = s3_head(s3, key, &obj);
+		if (hs == S3_OK)
+			etag = obj.etag ? xstrdup(obj.etag) : NULL;
+		s3_object_free(&obj);
+		if (hs == S3_NOT_FOUND)
+			return resp_detail(req, 404, "The upload is no longer in progress (aborted or expired).");
+		if (hs != S3_OK)
+			return s3_failed(req, s3, "HeadObject");
+	} else if (st != S3_OK) {
+		/* S3 refused what the client sent (InvalidPart, EntityTooSmall,
+		 * InvalidPartOrder...): the client's error, in S3's words. */
+		if (s3->status >= 400 && s3->status < 500)
+			return resp_detail(req, 400, "The object store refused to complete the upload: %s.",
+			    *s3->code ? s3->code : "error");
+		free(etag);
+		return s3_failed(req, s3, "CompleteMultipartUpload");
+	}
+	/* radosgw 16 drops the tag given at CreateMultipartUpload: tag the
+	 * object now, so an embargoed object is untagged (readable under the
+	 * public-read bucket policy) only between these two calls. */
+	if (embargoed && s3_put_tagging(s3, key, "embargoed=true") != S3_OK) {
+		free(etag);
+		return s3_failed(req, s3, "PutObjectTagging");
+	}
+	char *xml = s3_complete_result(s3, key, etag != NULL && *etag ? etag : NULL);
+	free(etag);
+	req->status = 200;
+	req->content_type_out = "application/xml";
+	req->out.len = 0;
+	buf_puts(&req->out, xml);
+	free(xml);
+	return 0;
 }
 
 /* POST /api/uploads/{upload_id}/validate/: the object must exist with the

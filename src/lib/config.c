@@ -48,6 +48,7 @@ static const struct ckey keys[] = {
 	S(s3_secret_key, ""),
 	S(s3_public_endpoint, ""),
 	S(s3_path_style, "auto"),
+	S(s3_multipart_complete, "archive"),
 	S(access_log_bucket, ""),
 	S(access_log_prefix, ""),
 	{ "manifest_part_size", C_SIZE, offsetof(struct config, manifest_part_size), "8388608" },
@@ -186,6 +187,11 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 			snprintf(err, errlen, "bad value in %s", env);
 			return -1;
 		}
+	}
+	if (strcmp(c->s3_multipart_complete, "archive") != 0 && strcmp(c->s3_multipart_complete, "s3") != 0) {
+		snprintf(err, errlen, "s3_multipart_complete must be archive or s3, not '%s'",
+		    c->s3_multipart_complete);
+		return -1;
 	}
 	/* URLs are joined with "/api/...": a trailing slash would double it. */
 	for (size_t i = 0; i < 2; i++) {

@@ -32,6 +32,11 @@ struct config {
 	char	*s3_secret_key;
 	char	*s3_public_endpoint;	/* in presigned URLs; "" = s3_endpoint */
 	char	*s3_path_style;		/* auto|true|false */
+	/* Who completes a client's multipart upload: "archive" (complete_url
+	 * is the API's, which completes with S3 and answers the ETag from a
+	 * HEAD: right on every S3, radosgw 16 included) or "s3" (a presigned
+	 * S3 URL, as the original; S3 must answer the ETag itself) */
+	char	*s3_multipart_complete;
 	/* S3 server access logs of s3_bucket, for `dandi-jobs analytics` */
 	char	*access_log_bucket;	/* "" = no download counts */
 	char	*access_log_prefix;	/* the logs' TargetPrefix, e.g. "logs/" */

@@ -582,12 +582,15 @@ request(struct s3 *s, const char *method, const char *key, const struct s3_param
 	}
 	free(query);
 	free(path);
+	s->status = status;
+	s->code[0] = '\0';
 	if (status >= 300 || status == 0) {
 		buf_append(&r->body, "", 1);
 		char *code = r->body.data ? xml_text(r->body.data, "Code", NULL) : NULL;
 		if (status != 0)
 			snprintf(s->err, sizeof(s->err), "%s %s: HTTP %ld %s", method, key ? key : "", status,
 			    code ? code : "");
+		snprintf(s->code, sizeof(s->code), "%s", code ? code : "");
 		free(code);
 	}
 	return status;
@@ -775,6 +778,220 @@ s3_complete_body(const struct s3_part *parts, size_t nparts)
 	return b.data;
 }
 
+/* --- the CompleteMultipartUpload body, read back ------------------------------ */
+
+static const char *
+skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+		p++;
+	return p;
+}
+
+/* p at "<tag>" exactly: returns the position after it, else NULL. */
+static const char *
+expect_tag(const char *p, const char *end, const char *tag)
+{
+	size_t n = strlen(tag);
+
+	if ((size_t)(end - p) < n || memcmp(p, tag, n) != 0)
+		return NULL;
+	return p + n;
+}
+
+/* The text up to the next '<' (no markup inside the simple elements we
+ * read), entity-decoded into out (outlen bytes with the NUL). NULL when it
+ * is too long or holds an unknown entity. */
+static const char *
+element_text(const char *p, const char *end, char *out, size_t outlen)
+{
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&quot;", '"' }, { "&#34;", '"' }, { "&amp;", '&' }, { "&apos;", '\'' },
+		{ "&lt;", '<' }, { "&gt;", '>' },
+	};
+	size_t n = 0;
+
+	while (p < end && *p != '<') {
+		char c = *p++;
+		if (c == '&') {
+			size_t k, left = (size_t)(end - p + 1);
+			for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+				if (left >= strlen(ents[k].ent) && memcmp(p - 1, ents[k].ent, strlen(ents[k].ent)) == 0)
+					break;
+			if (k == sizeof(ents) / sizeof(ents[0]))
+				return NULL;
+			c = ents[k].c;
+			p += strlen(ents[k].ent) - 1;
+		}
+		if (n + 1 >= outlen)
+			return NULL;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return p < end ? p : NULL;
+}
+
+int
+s3_complete_body_parse(const char *xml, size_t len, struct s3_part **parts_out, size_t *nparts_out,
+    char *err, size_t errlen)
+{
+	const char	*p = xml, *end = xml + len, *q;
+	struct s3_part	*parts = NULL;
+	size_t		 n = 0, cap = 0;
+
+	*parts_out = NULL;
+	*nparts_out = 0;
+#define FAIL(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+	if (memchr(xml, '\0', len) != NULL)
+		FAIL("The body holds a NUL byte.");
+	p = skip_space(p, end);
+	if ((q = expect_tag(p, end, "<?xml")) != NULL) {
+		const char *close = NULL;
+		for (const char *c = q; c + 1 < end; c++)
+			if (c[0] == '?' && c[1] == '>') {
+				close = c + 2;
+				break;
+			}
+		if (close == NULL)
+			FAIL("The XML declaration is not closed.");
+		p = skip_space(close, end);
+	}
+	/* The root, with attributes (xmlns) or none. */
+	if ((q = expect_tag(p, end, "<CompleteMultipartUpload")) == NULL || q >= end ||
+	    (*q != '>' && skip_space(q, end) == q))
+		FAIL("The body is not a CompleteMultipartUpload document.");
+	while (q < end && *q != '>' && *q != '<')
+		q++;
+	if (q >= end || *q != '>')
+		FAIL("The CompleteMultipartUpload element is not closed.");
+	p = q + 1;
+	for (;;) {
+		char num[16], etag[80];
+		bool have_num = false, have_etag = false;
+
+		p = skip_space(p, end);
+		if ((q = expect_tag(p, end, "</CompleteMultipartUpload>")) != NULL) {
+			if (skip_space(q, end) != end)
+				FAIL("Content follows the document.");
+			break;
+		}
+		if ((p = expect_tag(p, end, "<Part>")) == NULL)
+			FAIL("Expected a Part element (part %zu).", n + 1);
+		for (;;) {
+			p = skip_space(p, end);
+			if ((q = expect_tag(p, end, "</Part>")) != NULL) {
+				p = q;
+				break;
+			}
+			if ((q = expect_tag(p, end, "<PartNumber>")) != NULL && !have_num) {
+				if ((q = element_text(q, end, num, sizeof(num))) == NULL ||
+				    (p = expect_tag(q, end, "</PartNumber>")) == NULL)
+					FAIL("Part %zu has a malformed PartNumber.", n + 1);
+				have_num = true;
+			} else if ((q = expect_tag(p, end, "<ETag>")) != NULL && !have_etag) {
+				if ((q = element_text(q, end, etag, sizeof(etag))) == NULL ||
+				    (p = expect_tag(q, end, "</ETag>")) == NULL)
+					FAIL("Part %zu has a malformed ETag.", n + 1);
+				have_etag = true;
+			} else
+				FAIL("Part %zu holds an unexpected element.", n + 1);
+		}
+		if (!have_num || !have_etag)
+			FAIL("Part %zu needs a PartNumber and an ETag.", n + 1);
+		size_t digits = strspn(num, "0123456789");
+		long number = digits > 0 && digits <= 5 && num[digits] == '\0' ? strtol(num, NULL, 10) : 0;
+		if (number < 1 || number > 10000)
+			FAIL("Part %zu: the PartNumber must be 1..10000.", n + 1);
+		if (n > 0 && number <= parts[n - 1].number)
+			FAIL("Part numbers must be in ascending order without repeats.");
+		unquote(etag);
+		size_t el = strlen(etag);
+		if (el == 0 || el > 64 || strspn(etag, "0123456789abcdefABCDEF-") != el)
+			FAIL("Part %ld has an invalid ETag.", number);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			parts = xrealloc(parts, cap * sizeof(*parts));
+		}
+		parts[n].number = (int)number;
+		parts[n].etag = xstrdup(etag);
+		n++;
+	}
+#undef FAIL
+	if (n == 0) {
+		snprintf(err, errlen, "The body names no parts.");
+		goto fail;
+	}
+	*parts_out = parts;
+	*nparts_out = n;
+	return 0;
+fail:
+	s3_parts_free(parts, n);
+	return -1;
+}
+
+void
+s3_parts_free(struct s3_part *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(parts[i].etag);
+	free(parts);
+}
+
+static void
+xml_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		switch (*s) {
+		case '&': buf_puts(b, "&amp;"); break;
+		case '<': buf_puts(b, "&lt;"); break;
+		case '>': buf_puts(b, "&gt;"); break;
+		case '"': buf_puts(b, "&quot;"); break;
+		default: buf_append(b, s, 1);
+		}
+}
+
+char *
+s3_object_url(const struct s3 *s, const char *key)
+{
+	char host[300], prefix[600];
+	char *k = s3_uri_encode(key, true);
+	struct buf b;
+
+	target(s, s->public_endpoint && *s->public_endpoint ? s->public_endpoint : s->endpoint,
+	    host, sizeof(host), prefix, sizeof(prefix));
+	buf_init(&b);
+	buf_printf(&b, "%s%s", prefix, k);
+	buf_append(&b, "", 1);
+	free(k);
+	return b.data;
+}
+
+char *
+s3_complete_result(const struct s3 *s, const char *key, const char *etag)
+{
+	char *url = s3_object_url(s, key);
+	struct buf b;
+
+	buf_init(&b);
+	buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>");
+	xml_escape(&b, url);
+	buf_puts(&b, "</Location><Bucket>");
+	xml_escape(&b, s->bucket);
+	buf_puts(&b, "</Bucket><Key>");
+	xml_escape(&b, key);
+	buf_puts(&b, "</Key>");
+	if (etag != NULL) {
+		buf_puts(&b, "<ETag>&quot;");
+		xml_escape(&b, etag);
+		buf_puts(&b, "&quot;</ETag>");
+	}
+	buf_puts(&b, "</CompleteMultipartUploadResult>");
+	buf_append(&b, "", 1);
+	free(url);
+	return b.data;
+}
+
 int
 s3_complete_multipart(struct s3 *s, const char *key, const char *upload_id,
     const struct s3_part *parts, size_t nparts, char **etag_out)
@@ -787,12 +1004,21 @@ s3_complete_multipart(struct s3 *s, const char *key, const char *upload_id,
 
 	response_init(&r);
 	*etag_out = NULL;
+	/* AWS may take minutes over thousands of parts (it keeps the
+	 * connection alive with whitespace meanwhile). */
+	long timeout = s->timeout_ms;
+	s->timeout_ms = timeout > 600000 ? timeout : 600000;
 	rc = status_of(request(s, "POST", key, p, 1, h, 1, body, strlen(body), &r));
+	s->timeout_ms = timeout;
 	if (rc == S3_OK) {
 		buf_append(&r.body, "", 1);
+		/* A 200 can still carry an error that came up after the
+		 * headers were sent. */
 		if (strstr(r.body.data, "<Error>") != NULL) {
 			char *code = xml_text(r.body.data, "Code", NULL);
 			snprintf(s->err, sizeof(s->err), "CompleteMultipartUpload %s: %s", key, code ? code : "error");
+			snprintf(s->code, sizeof(s->code), "%s", code ? code : "InternalError");
+			s->status = 500;
 			free(code);
 			rc = S3_ERROR;
 		} else {

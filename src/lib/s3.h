@@ -40,6 +40,8 @@ struct s3 {
 	long	 timeout_ms;	/* per attempt */
 	int	 retries;	/* extra attempts on 5xx and transport errors */
 	void	*curl;		/* reused handle (connection kept alive) */
+	long	 status;	/* HTTP status of the last request (0: no answer) */
+	char	 code[64];	/* S3 error Code of the last request, or "" */
 	char	 err[256];
 };
 
@@ -97,7 +99,8 @@ int	s3_delete(struct s3 *, const char *key);
 int	s3_create_multipart(struct s3 *, const char *key, const char *content_type,
 	    const char *tagging, char **upload_id);
 /* etag_out gets the object's ETag; when the server's reply has none
- * (radosgw 16) it comes from a HEAD of the object. */
+ * (radosgw 16) it comes from a HEAD of the object. An S3 refusal (e.g.
+ * InvalidPart) is S3_ERROR with s->status and s->code set. */
 int	s3_complete_multipart(struct s3 *, const char *key, const char *upload_id,
 	    const struct s3_part *parts, size_t nparts, char **etag_out);
 int	s3_abort_multipart(struct s3 *, const char *key, const char *upload_id);
@@ -136,6 +139,19 @@ int	s3_stream_close(struct s3_stream *);
 /* The CompleteMultipartUpload XML body for these parts (for clients that
  * complete the upload themselves with a presigned POST). */
 char	*s3_complete_body(const struct s3_part *parts, size_t nparts);
+/* Reads such a body back (as a client sends it to the archive's
+ * completion URL): parts in strictly ascending number 1..10000, each with
+ * a PartNumber and an ETag of [0-9A-Za-z-] (quotes removed). Returns 0
+ * with *parts (free with s3_parts_free) and *nparts, or -1 with the reason
+ * in err. */
+int	 s3_complete_body_parse(const char *xml, size_t len, struct s3_part **parts,
+	    size_t *nparts, char *err, size_t errlen);
+void	 s3_parts_free(struct s3_part *parts, size_t nparts);
+/* The CompleteMultipartUploadResult XML S3 answers a completion with
+ * (Location, Bucket, Key and, when etag is not NULL, the quoted ETag). */
+char	*s3_complete_result(const struct s3 *, const char *key, const char *etag);
+/* The public URL of key (s3_public_endpoint, path or virtual-host style). */
+char	*s3_object_url(const struct s3 *, const char *key);
 /* Sets or removes (tagging NULL) an object's tags. */
 int	s3_put_tagging(struct s3 *, const char *key, const char *tagging);
 /* The object's tags as "k=v&k2=v2" ("" for none; malloc'd), NULL when the

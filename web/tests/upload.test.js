@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createHash } from 'node:crypto';
 import { Md5, md5Hex, toHex } from '../src/lib/md5.js';
-import { partPlan, etagFromDigests, computeEtag, assetPath, encodingFormat, EMPTY_ETAG, PART_SIZE } from '../src/lib/upload.js';
+import { partPlan, etagFromDigests, computeEtag, assetPath, encodingFormat, completionEtag, EMPTY_ETAG, PART_SIZE } from '../src/lib/upload.js';
 
 const MiB = 1024 * 1024;
 const nodeMd5 = (b) => createHash('md5').update(b).digest('hex');
@@ -95,5 +95,23 @@ describe('asset paths', () => {
     expect(encodingFormat('README.txt')).toBe('text/plain');
     expect(encodingFormat('x.bin', '')).toBe('application/octet-stream');
     expect(encodingFormat('x.png', 'image/png')).toBe('image/png');
+  });
+});
+
+describe('completionEtag', () => {
+  const ns = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"';
+  it('reads the ETag of the result, in a namespace or none, quotes removed', () => {
+    expect(completionEtag(`<?xml version="1.0" encoding="UTF-8"?>\n<CompleteMultipartUploadResult ${ns}><Location>x</Location><Bucket>b</Bucket><Key>k</Key><ETag>&quot;0123-2&quot;</ETag></CompleteMultipartUploadResult>`)).toBe('0123-2');
+    expect(completionEtag('<CompleteMultipartUploadResult><ETag>"ab-1"</ETag></CompleteMultipartUploadResult>')).toBe('ab-1');
+  });
+  it("gives '' for radosgw 16's empty ETag and null when there is none", () => {
+    expect(completionEtag(`<CompleteMultipartUploadResult ${ns}><ETag></ETag></CompleteMultipartUploadResult>`)).toBe('');
+    expect(completionEtag(`<CompleteMultipartUploadResult ${ns}><Key>k</Key></CompleteMultipartUploadResult>`)).toBe(null);
+  });
+  it('looks only at the children of the root, as the client does', () => {
+    expect(completionEtag('<R><Part><ETag>"x"</ETag></Part></R>')).toBe(null);
+  });
+  it('refuses what is not XML', () => {
+    expect(() => completionEtag('{"detail": "x"}')).toThrow(/XML/);
   });
 });

@@ -127,9 +127,23 @@ function putPart(url, body, { onProgress, signal } = {}) {
 
 const sleep = (ms) => new Promise((r) => { setTimeout(r, ms); });
 
+// The ETag of a CompleteMultipartUploadResult (the answer to the POST to
+// complete_url), quotes removed; null when it has none. Read as the dandi
+// client reads it: a child ETag of the root element, in any namespace.
+export function completionEtag(xml) {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  if (doc.getElementsByTagName('parsererror').length) throw new Error('The upload completion did not answer XML.');
+  for (const el of Array.from(doc.documentElement.children)) {
+    if (el.localName === 'ETag') return el.textContent.replace(/^"+|"+$/g, '');
+  }
+  return null;
+}
+
 // Uploads file into the draft of dandiset id at path. onProgress({ phase:
 // 'hash'|'upload'|'finish', done, total }). Resolves with the new asset.
 export async function uploadFile(id, file, path, { onProgress, signal } = {}) {
+  // As DANDI: an empty file has no part to send (initialize refuses it).
+  if (file.size === 0) throw new Error('Empty files cannot be uploaded.');
   const progress = (phase, done) => { if (onProgress) onProgress({ phase, done, total: file.size }); };
   let hashed = 0;
   progress('hash', 0);
@@ -176,6 +190,9 @@ export async function uploadFile(id, file, path, { onProgress, signal } = {}) {
     const s3 = await fetch(done.data.complete_url, { method: 'POST', body: done.data.body, signal });
     const xml = await s3.text();
     if (!s3.ok || /<Error>/.test(xml)) throw new Error(`S3 did not complete the upload (${s3.status}).`);
+    // The dandi client's check: an ETag in the answer must be ours.
+    const final = completionEtag(xml);
+    if (final !== null && final !== etag) throw new Error(`The upload completed with ETag ${final || '(empty)'}, not ${etag}.`);
     // S3 may take a moment to show the finished object.
     for (let attempt = 1; ; attempt++) {
       const v = await apiFetch(`uploads/${uploadId}/validate/`);
