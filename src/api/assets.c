@@ -144,11 +144,15 @@ const struct db_stmt assets_stmts[] = {
 	{ "asset_version_touch",
 	  "UPDATE versions SET status = 'Pending', modified = now() WHERE id = $1::bigint" },
 	/* A blob uploaded for an embargoed dandiset becomes public once it is
-	 * used in an open one. */
+	 * used in an open one; dandi-jobs takes the embargoed tag off its S3
+	 * object (blob_untag). */
 	{ "asset_blob_unembargo",
-	  "UPDATE blobs SET embargoed = false, modified = now()"
-	  " WHERE id = $1::bigint AND embargoed"
-	  "   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'" },
+	  "WITH b AS (UPDATE blobs SET embargoed = false, modified = now()"
+	  "   WHERE id = $1::bigint AND embargoed"
+	  "   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'"
+	  "   RETURNING blob_id)"
+	  " INSERT INTO jobs (kind, args) SELECT 'blob_untag', jsonb_build_object('key', blob_id::text) FROM b"
+	  " ON CONFLICT DO NOTHING" },
 	{ "asset_unchanged",
 	  "SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
 	  " AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"

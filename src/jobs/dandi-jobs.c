@@ -449,6 +449,7 @@ static const struct {
 	{ "publish", job_publish, job_publish_gave_up },
 	{ "sha256", job_sha256, NULL },
 	{ "unembargo", job_unembargo, job_unembargo_gave_up },
+	{ "blob_untag", job_blob_untag, NULL },
 	{ "zarr_ingest", zarr_job_ingest, NULL },
 	{ "doi", doi_job_register, NULL },
 	{ "doi_delete", doi_job_delete, NULL },

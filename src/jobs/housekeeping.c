@@ -55,6 +55,9 @@ static const struct db_stmt hk_stmts[] = {
 	  " WHERE o.dandiset_id = $1::bigint AND u.email <> ''" },
 	{ "ue_name",
 	  "SELECT name FROM versions WHERE dandiset_id = $1::bigint AND version = 'draft'" },
+	/* blob_untag: only while the blob is still public (it may be gone). */
+	{ "untag_blob",
+	  "SELECT blob FROM blobs WHERE blob_id = $1::uuid AND NOT embargoed" },
 	/* The outbox: one unsent message at a time, locked while it is sent. */
 	{ "mail_claim",
 	  "SELECT id, array_to_string(to_addrs, E'\\n'), array_to_string(bcc_addrs, E'\\n'), reply_to,"
@@ -251,6 +254,48 @@ fail:
 		tx_rollback(e2, sizeof(e2));
 	}
 	return -1;
+}
+
+/* ---------------------------------------------------------------- blob_untag */
+
+/* An embargoed blob made public by its use in an open dandiset (POST or
+ * PUT of an asset, src/api/assets.c) loses its S3 tag here, so the bucket
+ * policy lets anyone read it at its contentUrl, as the original's
+ * remove_asset_blob_embargoed_tag task does. A rerun is harmless. */
+int
+job_blob_untag(struct json_object *args, char *err, size_t errlen)
+{
+	const char *blob = arg(args, "key");
+	PGresult *r;
+
+	if (blob == NULL) {
+		snprintf(err, errlen, "blob_untag job without a blob");
+		return -2;
+	}
+	const char *p1[1] = { blob };
+	if ((r = hq("untag_blob", 1, p1, err, errlen)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);	/* deleted meanwhile, or embargoed again */
+		return 0;
+	}
+	char *key = xstrdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!hk_s3_ready) {
+		if (s3_init(&hk_s3, hk_cfg) != 0) {
+			free(key);
+			snprintf(err, errlen, "S3 is not configured");
+			return -1;
+		}
+		hk_s3_ready = true;
+	}
+	int st = s3_put_tagging(&hk_s3, key, NULL);
+	if (st != S3_OK && st != S3_NOT_FOUND)
+		snprintf(err, errlen, "untag %s: %s", key, hk_s3.err);
+	else
+		log_info("blob %s is public: %s untagged", blob, key);
+	free(key);
+	return st == S3_ERROR ? -1 : 0;
 }
 
 /* Given up (after the retries): the owners hear of it, the admin too; the

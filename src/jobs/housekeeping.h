@@ -16,6 +16,7 @@ void	hk_close(void);
 /* Job kind "unembargo" {dandiset, user}: 0 done, -1 retry, -2 give up. */
 int	job_unembargo(struct json_object *args, char *err, size_t errlen);
 void	job_unembargo_gave_up(struct json_object *args);
+int	job_blob_untag(struct json_object *args, char *err, size_t errlen);
 /* dandi-jobs mail [--max N]; dandi-jobs stats. Exit codes. */
 int	cmd_mail(int argc, char **argv);
 int	cmd_stats(void);

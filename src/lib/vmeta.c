@@ -163,11 +163,21 @@ metadata_populate_version(const struct config *cfg, const struct version_ctx *v,
 void
 s3_base_url(const struct config *c, char *out, size_t outlen)
 {
-	const char *ep = c->s3_endpoint != NULL && *c->s3_endpoint ? c->s3_endpoint :
-	    "https://s3.amazonaws.com";
+	const char *ep = c->s3_public_endpoint != NULL && *c->s3_public_endpoint ? c->s3_public_endpoint :
+	    c->s3_endpoint != NULL && *c->s3_endpoint ? c->s3_endpoint : "https://s3.amazonaws.com";
 	size_t n = strlen(ep);
 
 	while (n > 0 && ep[n - 1] == '/')
 		n--;
-	snprintf(out, outlen, "%.*s/%s/", (int)n, ep, c->s3_bucket);
+	/* The addressing style of the S3 client (s3_init): virtual-host on
+	 * AWS unless s3_path_style says otherwise. */
+	const char *ps = c->s3_path_style != NULL ? c->s3_path_style : "auto";
+	bool path_style = strcmp(ps, "true") == 0 ? true : strcmp(ps, "false") == 0 ? false :
+	    strstr(c->s3_endpoint != NULL && *c->s3_endpoint ? c->s3_endpoint : ep, "amazonaws.com") == NULL;
+	const char *host = strstr(ep, "://");
+	if (path_style || host == NULL || (size_t)(host - ep) + 3 > n)
+		snprintf(out, outlen, "%.*s/%s/", (int)n, ep, c->s3_bucket);
+	else
+		snprintf(out, outlen, "%.*s%s.%.*s/", (int)(host - ep) + 3, ep, c->s3_bucket,
+		    (int)(n - (size_t)(host - ep) - 3), host + 3);
 }

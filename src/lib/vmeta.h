@@ -21,8 +21,9 @@ void	metadata_strip_version(struct json_object *md);
 void	metadata_populate_version(const struct config *, const struct version_ctx *,
 	    struct json_object *md);
 
-/* "<endpoint>/<bucket>/": where an object's bytes are, unsigned (path
- * style), for contentUrl and the folder tree's URLs. */
+/* "<endpoint>/<bucket>/" (or "<scheme>://<bucket>.<host>/" in virtual-host
+ * style): where an object's bytes are, unsigned, for contentUrl and the
+ * folder tree's URLs; s3_public_endpoint when set, since clients read it. */
 void	s3_base_url(const struct config *, char *out, size_t outlen);
 
 #endif
