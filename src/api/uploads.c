@@ -392,13 +392,10 @@ complete_signature(const struct s3 *s3, const char *upload_id, const char *expir
 
 	HMAC(EVP_sha256(), s3->secret_key, (int)strlen(s3->secret_key), (const unsigned char *)purpose,
 	    sizeof(purpose) - 1, key, &n);
-	const char *msg = upload_id;
-	size_t ml = strlen(upload_id) + strlen(expires) + 2;
-	char *m = xmalloc(ml);
-	snprintf(m, ml, "%s\n%s", msg, expires);
+	char m[128];	/* a UUID, a newline, at most 18 digits */
+	snprintf(m, sizeof(m), "%s\n%s", upload_id, expires);
 	n = sizeof(mac);
 	HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)m, strlen(m), mac, &n);
-	free(m);
 	hex_encode(mac, sizeof(mac), out);
 }
 
