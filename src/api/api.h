@@ -4,6 +4,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "cors.h"
 #include "db.h"
 #include "dschema.h"
 #include "http.h"
@@ -17,6 +18,9 @@ struct server;
 struct server	*server_new(const struct config *, char *err, size_t errlen);
 void		 server_free(struct server *);
 void		 server_handle(struct server *, struct request *);
+/* Last touches to every response, whether or not server_handle ran: the
+ * CORS headers. */
+void		 server_finish(struct server *, struct request *);
 struct db	*server_db(struct server *);
 /* Weak ETag of the body; answers 304 when If-None-Match matches. */
 void		 server_etag(struct request *);

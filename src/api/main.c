@@ -81,6 +81,7 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	req->cookie = param(rq, "HTTP_COOKIE");
 	req->csrf_header = param(rq, "HTTP_X_CSRFTOKEN");
 	req->origin = param(rq, "HTTP_ORIGIN");
+	req->cors_method = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
 	req->remote_addr = param(rq, "REMOTE_ADDR");
 	req->if_none_match = param(rq, "HTTP_IF_NONE_MATCH");
 	req->content_type = param(rq, "CONTENT_TYPE");
@@ -120,7 +121,9 @@ write_response(FCGX_Request *rq, struct request *req)
 		FCGX_FPrintF(rq->out, "Content-Type: %s\r\n", req->content_type_out);
 	if (req->status != 204 && req->status != 304)
 		FCGX_FPrintF(rq->out, "Content-Length: %lu\r\n", (unsigned long)req->out.len);
-	FCGX_FPrintF(rq->out, "Vary: Accept, Authorization\r\n");
+	/* Origin: the CORS headers depend on it (django-cors-headers adds it
+	 * to every answer). */
+	FCGX_FPrintF(rq->out, "Vary: Accept, Authorization, Origin\r\n");
 	for (int i = 0; i < req->nhdr; i++)
 		FCGX_FPrintF(rq->out, "%s: %s\r\n", req->hdr_name[i], req->hdr_value[i]);
 	FCGX_PutS("\r\n", rq->out);
@@ -159,6 +162,7 @@ worker_main(int sock, const struct config *cfg)
 		request_init(&req, cfg, server_db(srv));
 		if (read_request(&rq, &req, cfg) == 0)
 			server_handle(srv, &req);
+		server_finish(srv, &req);
 		write_response(&rq, &req);
 		log_access(req.method, req.uri, req.status, (long long)req.out.len,
 		    now_seconds() - t0, req.user ? req.user->username : NULL);
@@ -234,6 +238,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	router_free(check);
+	struct cors *cors_check = cors_new(&cfg, err, sizeof(err));
+	if (cors_check == NULL) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
+	cors_free(cors_check);
 
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "dandi-api: FCGX_Init failed\n");

@@ -78,7 +78,8 @@ qenc(struct request *req, const char *s)
 }
 
 /* Is redirect_uri registered for client? The web app's client also
- * accepts the configured web_url + "/". 1 yes, 0 no, -1 response set. */
+ * accepts web_url + "/" and "<origin>/" for each of web_app_origins (the
+ * app served from other origins too). 1 yes, 0 no, -1 response set. */
 static int
 redirect_allowed(struct request *req, const char *client, const char *uri)
 {
@@ -86,7 +87,9 @@ redirect_allowed(struct request *req, const char *client, const char *uri)
 
 	if (strcmp(client, req->cfg->oauth_client_id) == 0) {
 		const char *web = arena_printf(&req->arena, "%s/", req->cfg->web_url);
-		if (strcmp(uri, web) == 0)
+		size_t n = url_origin_len(uri);
+		if (strcmp(uri, web) == 0 ||
+		    (n > 0 && strcmp(uri + n, "/") == 0 && web_app_url(req->cfg, uri)))
 			return 1;
 	}
 	const char *params[2] = { client, uri };

@@ -1,6 +1,8 @@
 /*
- * server.c - one request from start to end: authenticate, route, run the
- * handler, add the ETag. The FastCGI loop (main.c) only moves bytes.
+ * server.c - one request from start to end: answer a CORS preflight, or
+ * authenticate, route, run the handler, add the ETag; then, for every
+ * answer (main.c's own errors too), the CORS headers. The FastCGI loop
+ * (main.c) only moves bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@ struct server {
 	struct db		 db;
 	struct router		*router;
 	struct db_stmt		*stmts;
+	struct cors		*cors;
 };
 
 /* Every statement of every resource, prepared on each new connection. */
@@ -65,6 +68,11 @@ server_new(const struct config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	if ((s->cors = cors_new(cfg, err, errlen)) == NULL) {
+		router_free(s->router);
+		free(s);
+		return NULL;
+	}
 	s->stmts = collect_stmts(&n);
 	db_init(&s->db, cfg->db, s->stmts, n);
 	return s;
@@ -78,6 +86,7 @@ server_free(struct server *s)
 	db_close(&s->db);
 	uploads_shutdown();
 	router_free(s->router);
+	cors_free(s->cors);
 	free(s->stmts);
 	free(s);
 }
@@ -136,6 +145,12 @@ server_handle(struct server *s, struct request *req)
 	const struct route	*route = NULL;
 	char			 allow[64];
 
+	/* Before authentication and routing, as django-cors-headers does:
+	 * the browser sends no credentials with it, on any path. */
+	if (cors_is_preflight(req)) {
+		resp_empty(req, 200);
+		return;
+	}
 	if (auth_request(req) != 0)
 		goto done;
 	switch (router_match(s->router, req, &route, allow, sizeof(allow))) {
@@ -156,4 +171,10 @@ done:
 	db_rollback(&s->db);	/* a handler that failed mid-transaction */
 	if (strcmp(req->method, "GET") == 0 || req->head)
 		server_etag(req);
+}
+
+void
+server_finish(struct server *s, struct request *req)
+{
+	cors_respond(s->cors, req);
 }

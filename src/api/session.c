@@ -69,22 +69,10 @@ csrf_token(struct request *req)
 	return t;
 }
 
-/* The origin (scheme://host[:port]) that url starts with has length n. */
-static size_t
-origin_len(const char *url)
-{
-	const char *p = strstr(url, "://");
-
-	if (p == NULL)
-		return 0;
-	p += 3;
-	return (size_t)(p - url) + strcspn(p, "/?#");
-}
-
 static bool
 same_origin(const char *origin, const char *url)
 {
-	size_t n = origin_len(url);
+	size_t n = url_origin_len(url);
 
 	return n > 0 && strlen(origin) == n && strncasecmp(origin, url, n) == 0;
 }
@@ -148,12 +136,12 @@ safe_next(struct request *req, const char *next)
 	for (const char *p = next; *p; p++)
 		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '\\')
 			return NULL;
-	/* A path here ("//host" is another site), or the web app's origin. */
+	/* A path here ("//host" is another site), or a place where our web
+	 * app runs: web_url's origin or one of web_app_origins, never
+	 * anywhere else. */
 	if (next[0] == '/' && next[1] != '/')
 		return next;
-	const char *web = req->cfg->web_url;
-	size_t n = origin_len(web);
-	if (n > 0 && strncasecmp(next, web, n) == 0 && (next[n] == '/' || next[n] == '\0'))
+	if (web_app_url(req->cfg, next))
 		return next;
 	return NULL;
 }

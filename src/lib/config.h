@@ -10,6 +10,15 @@ struct config {
 	int	 workers;
 	char	*api_url;		/* origin of the API, no /api suffix */
 	char	*web_url;		/* web app origin */
+	/* Cross-origin use (cors.h). Lists are space- or comma-separated. */
+	char	*web_app_origins;	/* more origins serving our web app: CORS,
+					 * OAuth redirect_uri <origin>/, sign-in `next` */
+	char	*cors_allowed_origins;	/* more origins given CORS, nothing else */
+	char	*cors_allowed_origin_regexes;	/* PCRE2, anchored at the start; spaces only */
+	char	*cors_public_read;	/* true: GET/HEAD from any origin (as the original) */
+	char	*cors_allow_credentials;	/* true|false (default, as the original) */
+	char	*cors_expose_headers;	/* Access-Control-Expose-Headers */
+	int	 cors_max_age;		/* preflight cache seconds; 0: not sent */
 	char	*jupyterhub_url;
 	char	*instance_name;		/* DANDI */
 	char	*instance_identifier;	/* RRID:... or empty */

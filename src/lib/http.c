@@ -159,8 +159,10 @@ resp_redirect(struct request *req, int status, const char *location)
 void
 resp_header(struct request *req, const char *name, const char *value)
 {
-	if (req->nhdr >= RESP_MAX_HEADERS)
+	if (req->nhdr >= RESP_MAX_HEADERS) {
+		log_error("response header %s dropped: more than %d", name, RESP_MAX_HEADERS);
 		return;
+	}
 	req->hdr_name[req->nhdr] = arena_strdup(&req->arena, name);
 	req->hdr_value[req->nhdr] = arena_strdup(&req->arena, value);
 	req->nhdr++;

@@ -16,7 +16,7 @@ struct config;
 struct db;
 
 #define ROUTE_MAX_PARAMS	4
-#define RESP_MAX_HEADERS	12
+#define RESP_MAX_HEADERS	24
 
 struct user {
 	int64_t		 id;
@@ -48,6 +48,7 @@ struct request {
 	const char		*cookie;	/* the Cookie header */
 	const char		*csrf_header;	/* X-CSRFToken */
 	const char		*origin;	/* Origin */
+	const char		*cors_method;	/* Access-Control-Request-Method */
 	const char		*remote_addr;
 	const char		*if_none_match;
 	const char		*content_type;

@@ -9,6 +9,11 @@ package DandiTest;
 #   my $tok = $t->user('alice', first => 'Alice', status => 'APPROVED', admin => 0);
 #   my $r = $t->post('/api/dandisets/', { name => 'x', metadata => {} }, token => $tok);
 #   $r->{status}, $r->{body}, $r->{json}, $r->{headers}{etag}
+#
+# web_origin => 1 also serves the web app from a second nginx on another
+# loopback port (its /config.js pointing at the API; see
+# contrib/dev/nginx-ctl start-web), listed in DANDI_WEB_APP_ORIGINS:
+# $t->web_origin is its URL.
 use strict;
 use warnings;
 use Carp qw(croak);
@@ -121,6 +126,12 @@ sub new {
 		PGHOST => "$dir/pg", PGPORT => $self->{pg_port}, PGUSER => 'postgres', PGDATABASE => 'dandi',
 		%{ $o{env} || {} },
 	};
+	if ($o{web_origin}) {
+		$self->{web_origin_port} = free_port();
+		$self->{web_origin} = "http://127.0.0.1:$self->{web_origin_port}";
+		$self->{env}{DANDI_WEB_APP_ORIGINS} = join ' ', grep { defined && length }
+		    $self->{env}{DANDI_WEB_APP_ORIGINS}, $self->{web_origin};
+	}
 	$self->start_pg;
 	$self->admin_cmd('migrate');
 	if ($o{s3}) {
@@ -146,12 +157,18 @@ sub new {
 	$self->_capture("$ROOT/contrib/dev/nginx-ctl", 'start', "$dir/nginx", "127.0.0.1:$self->{http_port}",
 	    $self->{socket}, $web);
 	$self->{nginx} = 1;
+	if ($self->{web_origin}) {
+		$self->_capture("$ROOT/contrib/dev/nginx-ctl", 'start-web', "$dir/nginx-web",
+		    "127.0.0.1:$self->{web_origin_port}", $web, $url);
+		$self->{nginx_web} = 1;
+	}
 	return $self;
 }
 
 sub dir { $_[0]{dir} }
 sub api_url { $_[0]{url} }
 sub web_url { $_[0]{url} }
+sub web_origin { $_[0]{web_origin} }	# undef unless new(web_origin => 1)
 sub api_pid { $_[0]{api_pid} }
 sub s3 { $_[0]{s3cred} }
 sub env { $_[0]{env} }
@@ -296,6 +313,7 @@ sub teardown {
 	return if $self->{down}++ || $$ != $self->{owner};
 	$self->stop_api;
 	eval { $self->_capture("$ROOT/contrib/dev/nginx-ctl", 'stop', "$self->{dir}/nginx") } if $self->{nginx};
+	eval { $self->_capture("$ROOT/contrib/dev/nginx-ctl", 'stop', "$self->{dir}/nginx-web") } if $self->{nginx_web};
 	eval { $self->stop_pg } if $self->{pg};
 	eval { $self->_capture("$ROOT/contrib/dev/s3-ctl", 'stop', "$self->{dir}/s3") } if $self->{s3};
 	$self->_valgrind_verdict if $ENV{DANDI_VALGRIND};
