@@ -17,11 +17,13 @@ plan skip_all => "no browser at $CHROMIUM (apt-get install chromium)" unless -x 
 plan skip_all => 'node is not installed' unless grep { -x "$_/node" } split /:/, $ENV{PATH} // '';
 
 $ENV{DANDI_WEB_ROOT} = "$ROOT/web/dist";
-my $t = DandiTest->new(s3 => 1, workers => 2);
+# web_origin: the app also served from a second origin (cross-origin.spec.mjs).
+my $t = DandiTest->new(s3 => 1, workers => 2, web_origin => 1);
 my $token = $t->admin_token;
 
 my $tap = do {
 	local $ENV{DANDI_URL} = $t->web_url;
+	local $ENV{DANDI_WEB_ORIGIN} = $t->web_origin;
 	local $ENV{DANDI_TOKEN} = $token;
 	local $ENV{DANDI_WEB_SHOTS} = $t->dir . '/screenshots';
 	local $ENV{DANDI_CHROMIUM} = $CHROMIUM;

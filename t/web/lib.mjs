@@ -15,6 +15,10 @@ export class Tap {
     }
     return cond;
   }
+  skip(name, reason) {
+    this.n++;
+    console.log(`ok ${this.n} - ${name} # SKIP ${reason}`);
+  }
   diag(text) {
     for (const line of String(text).split('\n')) console.log(`# ${line}`);
   }

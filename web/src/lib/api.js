@@ -1,9 +1,12 @@
-// A small fetch wrapper for the archive's REST API (same origin, /api/).
-// Every call sends the stored credentials; errors become ApiError with the
-// status and the parsed body so views can show the server's message.
+// A small fetch wrapper for the archive's REST API (/api/ on this origin,
+// or wherever config.js says). Every call sends the stored credentials;
+// errors become ApiError with the status and the parsed body so views can
+// show the server's message.
 import { authHeader } from './auth.js';
+import { config } from './config.js';
 
-export const API_ROOT = '/api/';
+// '/api/' on the app's origin, else an absolute URL ending in '/'.
+export const API_ROOT = config.apiRoot;
 
 export class ApiError extends Error {
   constructor(status, body, url) {
@@ -29,16 +32,25 @@ export function errorText(body) {
   return String(body);
 }
 
+// The URL of an API path ('dandisets/' under API_ROOT, or '/api/...' on the
+// API's origin): a path when the API is on this origin, else absolute.
 export function apiUrl(path, query) {
-  const url = new URL(path.startsWith('/') ? path : API_ROOT + path, window.location.origin);
+  const base = new URL(API_ROOT, window.location.origin);
+  const url = new URL(path.startsWith('/') ? path : API_ROOT + path, base);
   for (const [k, v] of Object.entries(query || {})) {
     if (v === undefined || v === null || v === '') continue;
     // Arrays become repeated keys (?file_type=a&file_type=b), as DRF reads them.
     if (Array.isArray(v)) v.forEach((x) => url.searchParams.append(k, String(x)));
     else url.searchParams.set(k, String(v));
   }
-  return url.pathname + url.search;
+  return url.origin === window.location.origin ? url.pathname + url.search : url.href;
 }
+
+// An absolute URL of what apiUrl gives, for links copied elsewhere.
+export const absoluteUrl = (u) => new URL(u, window.location.origin).href;
+
+// A server-rendered page of the archive (e.g. 'dashboard/'), on the API's origin.
+export const serverPageUrl = (path) => config.serverRoot + path;
 
 export async function api(path, { method = 'GET', query, body, headers = {}, auth = true } = {}) {
   const url = apiUrl(path, query);

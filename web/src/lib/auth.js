@@ -4,8 +4,12 @@
 //    "Authorization: Bearer <access_token>".
 //  * An API key pasted by the user, kept in localStorage and sent as
 //    "Authorization: token <key>" (what dandi-cli does).
-export const CLIENT_ID = import.meta.env.VITE_APP_OAUTH_CLIENT_ID || 'Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl';
-export const OAUTH_ROOT = import.meta.env.VITE_APP_OAUTH_API_ROOT || '/oauth/';
+// The provider is the archive's, which may be on another origin than this
+// app (config.js); the redirect URI is always this app's origin.
+import { config } from './config.js';
+
+export const CLIENT_ID = config.oauthClientId;
+export const OAUTH_ROOT = config.oauthApiRoot;
 const TOKEN_KEY = `oauth-token-${CLIENT_ID}`;
 const PENDING_KEY = `oauth-pending-${CLIENT_ID}`;
 const APIKEY_KEY = 'dandi-api-key';

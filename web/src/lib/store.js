@@ -1,7 +1,7 @@
 // Application-wide state: server info, the Dandiset schema, the user and
 // the global message line. A plain reactive object; no store library.
 import { reactive } from 'vue';
-import { get, errorText, ApiError } from './api.js';
+import { get, apiUrl, errorText, ApiError } from './api.js';
 import { authHeader, loginMethod, logout as authLogout, setApiKey } from './auth.js';
 import { derefSchema } from './schema.js';
 
@@ -94,7 +94,7 @@ export async function loadUser() {
 export async function loginWithApiKey(key) {
   const k = (key || '').trim();
   if (!/^\S+$/.test(k)) throw new Error('Enter an API key.');
-  const res = await fetch('/api/users/me/', { headers: { Accept: 'application/json', Authorization: `token ${k}` } });
+  const res = await fetch(apiUrl('users/me/'), { headers: { Accept: 'application/json', Authorization: `token ${k}` } });
   if (res.status === 401 || res.status === 403) throw new Error('The server did not accept this API key.');
   if (!res.ok) throw new Error(`The server answered ${res.status}.`);
   await authLogout();
