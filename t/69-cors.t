@@ -127,7 +127,7 @@ cors_ok($r, $APP, 'HEAD');
 
 # Errors of every kind.
 $r = $t->get('/api/dandisets/999999/', %app);
-is($r->{status}, 404, '404');
+is($r->{status}, 404, 'an unknown dandiset: 404');
 cors_ok($r, $APP, '404');
 $r = $t->get('/api/users/me/', %app, token => 'f' x 40);
 is($r->{status}, 401, '401 (a bad token, refused before routing)');
@@ -144,7 +144,7 @@ $r = $t->post('/api/dandisets/', { name => 'x', metadata => {} }, %app);
 is($r->{status}, 401, '401 (anonymous POST)');
 cors_ok($r, $APP, 'anonymous 401');
 $r = $t->request('PATCH', '/api/dandisets/', token => $tok, %app);
-is($r->{status}, 405, '405');
+is($r->{status}, 405, 'PATCH on a list: 405');
 cors_ok($r, $APP, '405');
 
 # A 304: what the browser's cache revalidation gets.
@@ -152,7 +152,7 @@ $r = $t->get("/api/dandisets/$id/", %app);
 my $etag = h($r, 'ETag');
 ok($etag, 'an ETag');
 $r = $t->get("/api/dandisets/$id/", headers => { Origin => $APP, 'If-None-Match' => $etag });
-is($r->{status}, 304, '304');
+is($r->{status}, 304, 'If-None-Match with the ETag: 304');
 cors_ok($r, $APP, '304');
 
 # The database down: 503 from the API.

@@ -140,6 +140,17 @@ add_regex(const char *s, size_t n, void *vctx)
 	return 0;
 }
 
+/* An HTTP token (RFC 9110 5.1): no separators, controls or spaces. */
+static bool
+header_name_ok(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f ||
+		    strchr("()<>@,;:\\\"/[]?={}", s[i]) != NULL)
+			return false;
+	return n > 0;
+}
+
 struct cors *
 cors_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -175,12 +186,11 @@ cors_new(const struct config *cfg, char *err, size_t errlen)
 		size_t len = strcspn(p, " \t,");
 		if (len == 0)
 			break;
-		for (size_t i = 0; i < len; i++)
-			if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f || strchr("()<>@;:\\\"/[]?={}", p[i])) {
-				snprintf(err, errlen, "cors_expose_headers: '%.*s' is not a header name", (int)len, p);
-				buf_free(&b);
-				goto fail;
-			}
+		if (!header_name_ok(p, len)) {
+			snprintf(err, errlen, "cors_expose_headers: '%.*s' is not a header name", (int)len, p);
+			buf_free(&b);
+			goto fail;
+		}
 		if (b.len > 0)
 			buf_puts(&b, ", ");
 		buf_append(&b, p, len);

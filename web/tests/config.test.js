@@ -6,7 +6,7 @@ const PAGE = 'https://dandi.example.org';
 describe('resolveConfig: where the API is', () => {
   it('defaults to the app\'s own origin, as paths', () => {
     expect(resolveConfig(undefined, {}, PAGE)).toEqual({
-      apiRoot: '/api/', oauthApiRoot: '/oauth/', oauthClientId: DEFAULT_CLIENT_ID, apiOrigin: PAGE, serverRoot: '/',
+      apiRoot: '/api/', oauthApiRoot: '/oauth/', oauthClientId: DEFAULT_CLIENT_ID, serverRoot: '/',
     });
   });
 
@@ -19,7 +19,6 @@ describe('resolveConfig: where the API is', () => {
     expect(c.apiRoot).toBe('https://api.example.org/api/');
     expect(c.oauthApiRoot).toBe('https://auth.example.org/oauth/');
     expect(c.oauthClientId).toBe('client-1');
-    expect(c.apiOrigin).toBe('https://api.example.org');
     expect(c.serverRoot).toBe('https://api.example.org/');
   });
 

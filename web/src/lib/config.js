@@ -30,7 +30,6 @@ export function resolveConfig(runtime, env, origin) {
     apiRoot: short(api),
     oauthApiRoot: short(oauth),
     oauthClientId: given(r.oauthClientId) || given(e.VITE_APP_OAUTH_CLIENT_ID) || DEFAULT_CLIENT_ID,
-    apiOrigin: api.origin,
     // Where the server-rendered pages (/dashboard/, /accounts/) are.
     serverRoot: short(new URL('../', api)),
   };
