@@ -123,6 +123,12 @@ int	robots_get(struct request *);
 int	schemas_get(struct request *);
 int	schemas_available(struct request *);
 int	root_get(struct request *);
+/* docs.c: the OpenAPI document, Swagger UI and ReDoc */
+int	docs_get(struct request *);
+int	docs_swagger(struct request *);
+int	docs_redoc(struct request *);
+int	docs_swagger_redirect(struct request *);
+int	docs_redoc_redirect(struct request *);
 
 extern const struct db_stmt	dandisets_stmts[];
 extern const size_t		dandisets_nstmts;

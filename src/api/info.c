@@ -110,7 +110,10 @@ root_get(struct request *req)
 	    "<!doctype html><html><head><title>DANDI Archive API</title></head>"
 	    "<body><h1>DANDI Archive API</h1><p>This is the API server. "
 	    "The archive is at <a href=\"%s\">%s</a>; the API root is "
-	    "<a href=\"/api/info/\">/api/info/</a>.</p></body></html>\n",
+	    "<a href=\"/api/info/\">/api/info/</a>. The API is documented in "
+	    "<a href=\"/api/docs/swagger/\">Swagger UI</a> and "
+	    "<a href=\"/api/docs/redoc/\">ReDoc</a> (the OpenAPI document: "
+	    "<a href=\"/api/docs/?format=openapi\">/api/docs/?format=openapi</a>).</p></body></html>\n",
 	    req->cfg->web_url, req->cfg->web_url);
 	return 0;
 }

@@ -20,6 +20,12 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/stats/downloads/",			stats_downloads_get },
 	{ "GET",    "/api/schemas/",				schemas_get },
 	{ "GET",    "/api/schemas/available/",			schemas_available },
+	/* This API's OpenAPI document and its Swagger UI and ReDoc pages. */
+	{ "GET",    "/api/docs/",				docs_get },
+	{ "GET",    "/api/docs/swagger/",			docs_swagger },
+	{ "GET",    "/api/docs/redoc/",				docs_redoc },
+	{ "GET",    "/swagger/",				docs_swagger_redirect },
+	{ "GET",    "/redoc/",					docs_redoc_redirect },
 
 	{ "GET",    "/api/users/me/",				users_me },
 	{ "GET",    "/api/users/search/",			users_search },

@@ -45,6 +45,7 @@ static const struct ckey keys[] = {
 	S(datacite_publish, "false"),
 	S(sql_dir, DANDI_SQL_DIR_DEFAULT),
 	S(schema_dir, DANDI_SCHEMA_DIR_DEFAULT),
+	S(openapi_file, DANDI_OPENAPI_FILE_DEFAULT),
 	S(log_file, ""),
 	S(log_level, "info"),
 	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },

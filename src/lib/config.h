@@ -31,6 +31,7 @@ struct config {
 	char	*datacite_publish;	/* true: Findable DOIs; false: Draft */
 	char	*sql_dir;
 	char	*schema_dir;		/* <dir>/<schemaVersion>/<model>.json */
+	char	*openapi_file;		/* the API's OpenAPI document (docs.c) */
 	char	*log_file;
 	char	*log_level;
 	size_t	 max_body;		/* bytes */

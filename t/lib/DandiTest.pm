@@ -123,6 +123,7 @@ sub new {
 		DANDI_LOG_LEVEL => 'info',
 		DANDI_SQL_DIR => "$ROOT/sql",
 		DANDI_SCHEMA_DIR => "$ROOT/share/schema",
+		DANDI_OPENAPI_FILE => "$ROOT/share/openapi/openapi.json",
 		PGHOST => "$dir/pg", PGPORT => $self->{pg_port}, PGUSER => 'postgres', PGDATABASE => 'dandi',
 		%{ $o{env} || {} },
 	};
