@@ -14,6 +14,11 @@ ok(@sql >= 2, 'migrations exist');
 ok($listed{$_}, "$_ is installed (dist_sql_DATA)") for @sql;
 my @nums = map { m{sql/(\d+)_} ? $1 : 'bad' } @sql;
 is_deeply(\@nums, [ map { sprintf '%03d', $_ } 1 .. @sql ], 'migrations are numbered 001.. without gaps');
+# The OpenAPI document dandi-api serves ships with it.
+my ($openapi) = $am =~ /^dist_openapi_DATA\s*=\s*(.*)$/m;
+my %openapi = map { $_ => 1 } split ' ', $openapi // '';
+ok($openapi{$_}, "$_ is installed (dist_openapi_DATA)") for glob 'share/openapi/*.json';
+ok(-f 'share/openapi/openapi.json', 'the OpenAPI document exists');
 ok(-x $_, "$_ is executable") for qw(contrib/dev/stack-up contrib/dev/stack-down contrib/dev/run-tests
     contrib/dev/install-deps contrib/dev/pg-ctl contrib/dev/nginx-ctl contrib/dev/s3-ctl .ci/run);
 done_testing;

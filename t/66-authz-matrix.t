@@ -80,6 +80,14 @@ my @MATRIX = (
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
 	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200' ],
+	# The API's documentation: public; /api/docs/ without format goes to
+	# the Swagger UI page, the old addresses redirect permanently.
+	[ 'GET', '/api/docs/', undef, '302 302 302 302 302' ],
+	[ 'GET', '/api/docs/?format=openapi', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/docs/swagger/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/docs/redoc/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/swagger/', undef, '301 301 301 301 301' ],
+	[ 'GET', '/redoc/', undef, '301 301 301 301 301' ],
 	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
 	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
 	# Asset-level search: public (embargoed rows only for their owners).
