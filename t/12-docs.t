@@ -269,8 +269,11 @@ call('POST', '/api/uploads/initialize/', token => $owner, want => 409,
     dandiset => $v{dandiset__pk} });
 
 my $A = '/api/dandisets/{versions__dandiset__pk}/versions/{versions__version}/assets';
+my $subject = { schemaKey => 'Participant', identifier => 'sub-1', genotype => 'Cre',
+    species => { schemaKey => 'SpeciesType', name => 'Mus musculus' } };
 $r = call('POST', "$A/", vals => \%v, token => $owner, want => 200,
-    json => { blob_id => $blob, metadata => { path => 'sub-1/data.nwb', encodingFormat => 'application/x-nwb' } });
+    json => { blob_id => $blob, metadata => { path => 'sub-1/data.nwb', encodingFormat => 'application/x-nwb',
+    wasAttributedTo => [ $subject ] } });
 $v{asset_id} = $r->{json}{asset_id};
 call('POST', "$A/", vals => \%v, token => $owner, want => 409,
     json => { blob_id => $blob, metadata => { path => 'sub-1/data.nwb' } });
@@ -291,16 +294,21 @@ call('GET', '/api/assets/{asset_id}/download/', vals => \%v, query => 'content_d
 call('GET', '/api/assets/{asset_id}/download/', vals => \%v, query => 'content_disposition=x', want => 400);
 $r = call('PUT', "$A/{asset_id}/", vals => \%v, token => $owner, want => 200,
     json => { blob_id => $blob, metadata => { path => 'sub-1/data.nwb', encodingFormat => 'application/x-nwb',
-    description => 'changed' } });
+    wasAttributedTo => [ $subject ], description => 'changed' } });
 $v{asset_id} = $r->{json}{asset_id};
 call('GET', '/api/webdav/assets/atpath/', query => "dandiset_id=$v{dandiset__pk}&version_id=draft&path=sub-1"
     . '&children=true&metadata=true', want => 200);
 call('GET', '/api/webdav/assets/atpath/', query => 'version_id=draft', want => 400);
 call('GET', '/api/dandisets/{dandiset__pk}/versions/{version}/info/', vals => \%v, want => 200);
-call('GET', '/api/dandisets/search/', query => 'file_type=application/x-nwb', want => 200);
+$t->jobs('refresh-search');
+$r = call('GET', '/api/dandisets/search/', query => 'file_type=application/x-nwb&genotype=Cre&species=Mus+musculus',
+    want => 200);
+is_deeply($r->{json}{results}[0]{asset_counts}, { file_type => 1, genotype => 1, species => 1 },
+    'the search found the asset (so its answer had something to check)');
 call('GET', '/api/dandisets/search/', query => 'file_type=audio/', want => 400);
-call('GET', '/api/search/genotypes/', query => 'genotype=x', want => 200);
-call('GET', '/api/search/species/', want => 200);
+is_deeply(call('GET', '/api/search/genotypes/', query => 'genotype=cr', want => 200)->{json}, ['Cre'],
+    'genotype choices');
+is_deeply(call('GET', '/api/search/species/', want => 200)->{json}{results}, ['Mus musculus'], 'species choices');
 call('GET', '/api/stats/downloads/', query => "dandiset=$v{dandiset__pk}", want => 200);
 call('GET', '/api/audit/events/asset', token => $admin, want => 200);
 call('GET', '/api/audit/events/asset', token => $admin, query => 'before=yesterday', want => 400);
