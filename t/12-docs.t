@@ -331,6 +331,43 @@ call('DELETE', '/api/zarr/{zarr_id}/', vals => \%v, token => $owner, want => 405
 call('POST', '/api/zarr/{zarr_id}/finalize/', vals => \%v, token => $owner, want => 204);
 call('POST', '/api/zarr/{zarr_id}/finalize/', vals => \%v, token => $owner, want => 400);
 
+# Publishing: a valid draft (validated by the sweep) becomes a version.
+$r = call('POST', '/api/dandisets/', token => $owner, want => 200, json => { name => 'Published', metadata => {
+    description => 'Recordings', license => ['spdx:CC-BY-4.0'], contributor => [ { name => 'Owner, Olive',
+    email => 'olive@example.org', roleName => ['dcite:ContactPerson'], includeInCitation => JSON::PP::true,
+    schemaKey => 'Person' } ] } });
+my %p = (version => 'draft', versions__version => 'draft');
+$p{dandiset__pk} = $p{versions__dandiset__pk} = $r->{json}{identifier};
+my $pblob = '00000001-1111-4000-8000-000000000000';
+$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256) VALUES ('$pblob', 'blobs/000/000/$pblob', '"
+    . ('ab' x 16) . "-1', 5, '" . ('cd' x 32) . "')");
+call('POST', "$A/", vals => \%p, token => $owner, want => 200, json => { blob_id => $pblob,
+    metadata => { schemaKey => 'Asset', encodingFormat => 'application/json', path => 'dataset_description.json' } });
+$t->jobs('validate');
+call('POST', '/api/dandisets/{dandiset__pk}/versions/{version}/publish/', vals => \%p, token => $owner,
+    json => { release_notes => 'First.' }, want => 202);
+call('POST', '/api/dandisets/{dandiset__pk}/versions/{version}/publish/', vals => \%p, token => $owner, want => 423);
+$t->jobs('run', '--no-validate');
+$r = call('GET', '/api/dandisets/{dandiset__pk}/', vals => \%p, want => 200);
+my $pub = $r->{json}{most_recent_published_version}{version};
+like($pub // '', qr/^0\.\d{6}\.\d{4}$/, "published as $pub (so the published shapes were checked)");
+my %pv = (%p, version => $pub, versions__version => $pub);
+call('GET', '/api/dandisets/', query => 'draft=false', want => 200);
+call('GET', '/api/dandisets/{dandiset__pk}/versions/', vals => \%p, query => 'order=-created', want => 200);
+call('GET', '/api/dandisets/{dandiset__pk}/versions/{version}/', vals => \%pv, want => 200);
+call('GET', '/api/dandisets/{dandiset__pk}/versions/{version}/info/', vals => \%pv, want => 200);
+call('PUT', '/api/dandisets/{dandiset__pk}/versions/{version}/', vals => \%pv, token => $owner,
+    json => { name => 'x', metadata => {} }, want => 405);
+call('POST', '/api/dandisets/{dandiset__pk}/versions/{version}/publish/', vals => \%pv, token => $owner, want => 405);
+$r = call('GET', "$A/", vals => \%pv, query => 'metadata=true', want => 200);
+$pv{asset_id} = $r->{json}{results}[0]{asset_id};
+call('GET', "$A/{asset_id}/", vals => \%pv, want => 200);
+call('DELETE', "$A/{asset_id}/", vals => \%pv, token => $owner, want => 405);
+call('POST', '/api/dandisets/{dandiset__pk}/versions/{version}/publish/', vals => \%p, token => $owner, want => 400);
+call('DELETE', '/api/dandisets/{dandiset__pk}/', vals => \%p, token => $owner, want => 403);
+call('DELETE', '/api/dandisets/{dandiset__pk}/versions/{version}/', vals => \%pv, token => $owner, want => 403);
+call('DELETE', '/api/dandisets/{dandiset__pk}/versions/{version}/', vals => \%pv, token => $admin, want => 204);
+
 # Removing things; an embargoed dandiset; and the ways of being refused.
 call('DELETE', "$A/{asset_id}/", vals => \%v, token => $owner, want => 204);
 call('DELETE', '/api/dandisets/{dandiset__pk}/uploads/', vals => \%v, token => $owner, want => 204);
