@@ -123,8 +123,8 @@ to_swagger(struct request *req)
 	return resp_redirect(req, 302, "/api/docs/swagger/");
 }
 
-/* GET /api/docs/ (not a route of the original): the document, or the
- * Swagger UI page. */
+/* GET /api/docs/ (not a route of the original): the document, or a
+ * redirect to the Swagger UI page. */
 int
 docs_get(struct request *req)
 {
