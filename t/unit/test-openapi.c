@@ -125,7 +125,7 @@ pattern_matches(const char *pattern, const char *s)
 	return rc >= 0;
 }
 
-/* The parameter named name in path of the operation's or the path's list. */
+/* The path parameter called name: the operation's, else the path item's. */
 static struct json_object *
 path_param(struct json_object *item, struct json_object *op, const char *name)
 {
