@@ -104,10 +104,21 @@ my $emb = new_dandiset('Embargoed');
 $t->psql("UPDATE dandisets SET embargo_status = 'EMBARGOED', embargo_end_date = now() + interval '1 year' WHERE id = $emb");
 force_valid($emb);
 is_deeply([ @{ publish($emb) }{qw(status json)} ], [ 400, 'Operation only allowed on OPEN dandisets' ], 'embargoed: 400');
+# Zarrs: refused while an asset of the draft points at one (the original
+# since its PR 2924), whatever the draft's status, as the check comes first.
 my $zd = new_dandiset('With a zarr');
-$t->psql("INSERT INTO zarrs (dandiset_id, zarr_id, name) VALUES ($zd, gen_random_uuid(), 'z')");
+add($zd, 'plain.nwb');
+my $zarr = $t->post('/api/zarr/', { name => 'z.zarr', dandiset => $zd }, token => $alice)->{json}{zarr_id};
+my $za = $t->post("/api/dandisets/$zd/versions/draft/assets/", { zarr_id => $zarr,
+    metadata => { schemaKey => 'Asset', path => 'z.zarr' } }, token => $alice);
+is($za->{status}, 200, 'a zarr asset in the draft');
 force_valid($zd);
-is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 400, 'Cannot publish dandisets which contain zarrs' ], 'zarrs: 400');
+is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 400, 'Cannot publish dandisets which contain zarrs' ],
+    'a draft asset points at a zarr: 400');
+$t->psql("UPDATE versions SET status = 'Pending' WHERE dandiset_id = $zd AND version = 'draft'");
+is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 400, 'Cannot publish dandisets which contain zarrs' ],
+    '... before the status check (Pending draft: the zarr message)');
+is(draft_status($zd), 'Pending', '... and nothing changed');
 
 # --- publish --------------------------------------------------------------------------
 
@@ -215,6 +226,23 @@ like(join("\n", map { join "\t", @$_ } $t->psql("SELECT state, last_error FROM j
 is(scalar(grep { $_->{version} ne 'draft' } @{ $t->get("/api/dandisets/$id2/versions/")->{json}{results} }), 0,
     'nothing published');
 like($t->jobs('list', '--state', 'failed'), qr/publish\tfailed/, 'dandi-jobs list shows it');
+
+# --- a dandiset that owns a zarr no asset points at ------------------------------------------------
+
+# The zarr stays with its dandiset after its asset is removed (#2915 of
+# the original): that no longer stops a publish; nor does a zarr that
+# never had an asset.
+is($t->delete("/api/dandisets/$zd/versions/draft/assets/$za->{json}{asset_id}/", token => $alice)->{status}, 204,
+    'the zarr asset is removed from the draft');
+is($t->post('/api/zarr/', { name => 'never.zarr', dandiset => $zd }, token => $alice)->{status}, 200,
+    'and another zarr with no asset');
+is(one("SELECT count(*) FROM zarrs WHERE dandiset_id = $zd"), 2, 'the dandiset owns two zarrs');
+make_valid($zd);
+is(publish($zd)->{status}, 202, 'owning zarrs without assets: 202');
+$t->jobs('run');
+is_deeply([ map { $_->{path} } @{ $t->get("/api/dandisets/$zd/versions/" . (grep { $_ ne 'draft' }
+    map { $_->{version} } @{ $t->get("/api/dandisets/$zd/versions/")->{json}{results} })[0] . '/assets/')->{json}{results} } ],
+    [ 'plain.nwb' ], 'published, with its one blob asset');
 
 # --- two workers at once -------------------------------------------------------------------------------
 

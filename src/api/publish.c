@@ -9,11 +9,16 @@
 
 const struct db_stmt publish_stmts[] = {
 	{ "publish_checks",
-	  "SELECT d.embargo_status, EXISTS (SELECT 1 FROM zarrs z WHERE z.dandiset_id = d.id)"
-	  " FROM dandisets d WHERE d.id = $1::bigint" },
+	  "SELECT d.embargo_status FROM dandisets d WHERE d.id = $1::bigint" },
+	/* Zarr archives cannot be published yet: what counts is an asset of
+	 * the draft that points at one (the original since its PR 2924), not
+	 * a zarr the dandiset merely owns, since a zarr stays with its
+	 * dandiset after its asset is removed. */
 	{ "publish_lock_draft",
 	  "SELECT v.id, v.status, EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  "   WHERE av.version_id = v.id AND a.status <> 'Valid')"
+	  "   WHERE av.version_id = v.id AND a.status <> 'Valid'),"
+	  " EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	  "   WHERE av.version_id = v.id AND a.zarr_id IS NOT NULL)"
 	  " FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = 'draft' FOR UPDATE" },
 	{ "publish_mark",
 	  "UPDATE versions SET status = 'Publishing', release_notes = $2 WHERE id = $1::bigint" },
@@ -55,7 +60,6 @@ versions_publish(struct request *req)
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
 	const char *embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	bool zarrs = PQgetvalue(r, 0, 1)[0] == 't';
 	if (!perm_is_owner(req, id))
 		return req->status ? 0 : resp_empty(req, 403);
 	if (strcmp(req->params[1], "draft") != 0)
@@ -82,8 +86,6 @@ versions_publish(struct request *req)
 	}
 	if (strcmp(embargo, "OPEN") != 0)
 		return resp_string(req, 400, "Operation only allowed on OPEN dandisets");
-	if (zarrs)
-		return resp_string(req, 400, "Cannot publish dandisets which contain zarrs");
 
 	if (req_begin(req) != 0 || (r = req_query(req, "publish_lock_draft", 1, p1)) == NULL)
 		return 0;
@@ -92,6 +94,11 @@ versions_publish(struct request *req)
 	const char *draft = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
 	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
 	bool assets_invalid = PQgetvalue(r, 0, 2)[0] == 't';
+	/* As the original: after the lock, before the draft's status. */
+	if (PQgetvalue(r, 0, 3)[0] == 't') {
+		resp_string(req, 400, "Cannot publish dandisets which contain zarrs");
+		return 0;
+	}
 	if (strcmp(status, "Valid") != 0 || assets_invalid) {
 		not_publishable(req, status, assets_invalid);
 		return 0;
