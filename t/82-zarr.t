@@ -9,7 +9,7 @@ use Test::More;
 use Digest::MD5 qw(md5_hex md5_base64);
 use HTTP::Tiny;
 use DandiTest;
-use Zarr qw(zarr_checksum zarr_upload);
+use Zarr qw(zarr_checksum zarr_upload client_headers);
 
 my $t = DandiTest->new(s3 => 1, workers => 2);
 my $owner = $t->user('zowner');
@@ -235,14 +235,47 @@ for my $who ([ 'anonymous', undef ], [ 'stranger', $stranger ]) {
 }
 is($t->get("/api/zarr/$ez/", token => $admin)->{status}, 200, 'embargoed detail: admin 200');
 is($t->post("/api/zarr/$ez/finalize/", undef, token => $stranger)->{status}, 404, 'embargoed finalize: stranger 404');
+# The original's scheme (its embargo redesign): the presigned PUT URL of an
+# embargoed zarr signs x-amz-tagging: embargoed=true, so S3 takes the bytes
+# only with the tag and no object of it ever exists untagged. dandi-cli
+# (0.71.2 and later) reads X-Amz-SignedHeaders and sends the tag then.
 $r = $t->post("/api/zarr/$ez/files/", [ { path => 'c', base64md5 => md5_base64('s') . '==' } ], token => $owner);
 like($r->{json}[0], qr/X-Amz-SignedHeaders=content-md5%3Bhost%3Bx-amz-tagging/, 'embargoed PUT URL signs the tag header');
+is_deeply(client_headers($r->{json}[0], 'c', 's'), { 'Content-MD5' => md5_base64('s') . '==',
+    'x-amz-tagging' => 'embargoed=true' }, 'dandi-cli finds it there and sends the tag with Content-MD5');
 $res = $http->request('PUT', $r->{json}[0], { headers => { 'Content-MD5' => md5_base64('s') . '==' }, content => 's' });
-isnt($res->{status}, 200, 'PUT without the embargo tag refused');
-is(zarr_upload($t, $owner, $ez, { c => 's', 'd/e' => 'tt' }, embargoed => 1), '', 'embargoed upload with the tag');
-$t->post("/api/zarr/$ez/finalize/", undef, token => $owner);
+is($res->{status}, 403, 'a PUT without the tag (dandi-cli before 0.71.2, as with the original): 403');
+my $tool = DandiTest::build() . '/t/unit/s3-tool';
+sub s3tool {
+	my ($out, $err, $rc) = $t->run_cmd($tool, @_);
+	chomp $out;
+	return $rc == 0 ? $out : $rc == 3 ? 'not found' : "error $rc: $err";
+}
+is(s3tool('head', "zarr/$ez/c"), 'not found', '... and nothing was stored');
+my %secret = (c => 's', 'd/e' => 'tt', '.zattrs' => '{"secret": true}');
+is(zarr_upload($t, $owner, $ez, \%secret), '', "embargoed upload with dandi-cli's exact requests");
+is($t->post("/api/zarr/$ez/finalize/", undef, token => $owner)->{status}, 204, 'finalize');
 $t->jobs('run');
-is($t->get("/api/zarr/$ez/", token => $owner)->{json}{checksum}, zarr_checksum({ c => 's', 'd/e' => 'tt' }), 'embargoed zarr checksummed');
+is($t->get("/api/zarr/$ez/", token => $owner)->{json}{checksum}, zarr_checksum(\%secret), 'embargoed zarr checksummed');
+is_deeply({ map { $_ => s3tool('tags', "zarr/$ez/$_") } sort keys %secret }, { map { $_ => 'embargoed=true' } keys %secret },
+    'every object of the embargoed zarr is tagged embargoed=true');
+like(s3tool('stat', "zarr/$ez/.zattrs"), qr/ application\/json$/, 'the Content-Type the client sent is kept');
+is(s3tool('tags', "zarr/$zid/0/.zarray"), '', 'an open zarr object has no tag');
+$r = $t->post("/api/zarr/$zid/files/", [ { path => 'n', base64md5 => md5_base64('n') . '==' } ], token => $owner);
+is_deeply(client_headers($r->{json}[0], 'n', 'n'), { 'Content-MD5' => md5_base64('n') . '==' },
+    'an open zarr URL signs no tag: dandi-cli sends Content-MD5 alone');
+
+# Unembargo takes the tag off every object of the dandiset's zarrs, as the
+# original does; new uploads are then untagged.
+is($t->post("/api/dandisets/$eds/unembargo/", undef, token => $owner)->{status}, 200, 'unembargo');
+like($t->jobs('run', '--no-validate'), qr/^1 job\(s\) worked/m, 'the unembargo job');
+is($t->get("/api/dandisets/$eds/")->{json}{embargo_status}, 'OPEN', 'OPEN');
+is_deeply({ map { $_ => s3tool('tags', "zarr/$ez/$_") } sort keys %secret }, { map { $_ => '' } keys %secret },
+    'the tags are gone from its zarr objects');
+$r = $t->post("/api/zarr/$ez/files/", [ { path => 'f', base64md5 => md5_base64('f') . '==' } ], token => $owner);
+unlike($r->{json}[0], qr/x-amz-tagging/, 'its new URLs sign no tag');
+is(zarr_upload($t, $owner, $ez, { f => 'f' }), '', 'upload after the unembargo');
+is(s3tool('tags', "zarr/$ez/f"), '', '... untagged');
 
 # A zarr of another dandiset cannot back an asset here.
 $r = $t->post("/api/dandisets/$ds/versions/draft/assets/", { zarr_id => $ez, metadata => { path => 'other.zarr' } }, token => $owner);

@@ -27,6 +27,9 @@ static const struct db_stmt hk_stmts[] = {
 	  "  SELECT a.blob_id FROM versions v JOIN asset_versions av ON av.version_id = v.id"
 	  "  JOIN assets a ON a.id = av.asset_id WHERE v.dandiset_id = $1::bigint)"
 	  " ORDER BY b.id LIMIT " UNEMBARGO_BATCH },
+	/* The dandiset's zarr archives: their objects carry the tag too. */
+	{ "ue_zarrs",
+	  "SELECT zarr_id FROM zarrs WHERE dandiset_id = $1::bigint ORDER BY id" },
 	{ "ue_open_blobs",
 	  "UPDATE blobs SET embargoed = false WHERE embargoed AND id IN ("
 	  "  SELECT a.blob_id FROM versions v JOIN asset_versions av ON av.version_id = v.id"
@@ -151,6 +154,51 @@ arg(struct json_object *args, const char *key)
 
 /* ---------------------------------------------------------------- unembargo */
 
+struct untag {
+	long	 n;
+	char	*last;		/* the last key taken: the next page starts after it */
+	char	 err[640];
+};
+
+static int
+untag_listed(void *arg, const struct s3_listed *o)
+{
+	struct untag *u = arg;
+	int st = s3_put_tagging(&hk_s3, o->key, NULL);
+
+	free(u->last);
+	u->last = xstrdup(o->key);
+	if (st != S3_OK && st != S3_NOT_FOUND) {	/* gone meanwhile: nothing to untag */
+		snprintf(u->err, sizeof(u->err), "untag %.300s: %s", o->key, hk_s3.err);
+		return -1;
+	}
+	u->n++;
+	return 0;
+}
+
+/* Every object of a zarr archive loses its embargoed tag (they all got it
+ * from the presigned PUT URL): the original's _delete_zarr_object_tags.
+ * Page by page, so memory stays flat for any number of chunks. */
+static int
+untag_zarr(const char *uuid, long *n, char *err, size_t errlen)
+{
+	struct untag u = { 0, NULL, "" };
+	char prefix[64];
+	bool more = true;
+	int rc = 0;
+
+	snprintf(prefix, sizeof(prefix), "zarr/%s/", uuid);
+	while (more && rc == 0) {
+		if (s3_list_page(&hk_s3, prefix, u.last, NULL, 1000, untag_listed, &u, &more, NULL) != S3_OK) {
+			snprintf(err, errlen, "%s", *u.err ? u.err : hk_s3.err);
+			rc = -1;
+		}
+	}
+	free(u.last);
+	*n += u.n;
+	return rc;
+}
+
 /* The original's steps (spec model-and-jobs 2.4): the S3 tags first, in
  * batches (idempotent: a rerun after a crash tags nothing twice), then
  * every database change, the owners' mail and the audit record in one
@@ -218,6 +266,16 @@ job_unembargo(struct json_object *args, char *err, size_t errlen)
 		if (n < atoi(UNEMBARGO_BATCH))
 			break;
 	}
+	long zarr_objects = 0;
+	if ((r = hq("ue_zarrs", 1, p1, err, errlen)) == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (untag_zarr(PQgetvalue(r, i, 0), &zarr_objects, err, errlen) != 0) {
+			PQclear(r);
+			return -1;
+		}
+	}
+	PQclear(r);
 
 	if (tx_begin(err, errlen) != 0)
 		return -1;
@@ -246,7 +304,7 @@ job_unembargo(struct json_object *args, char *err, size_t errlen)
 	free(body);
 	if (bad || tx_commit(err, errlen) != 0)
 		goto fail;
-	log_info("dandiset %s unembargoed (%ld blob(s) untagged)", ds, untagged);
+	log_info("dandiset %s unembargoed (%ld blob(s), %ld zarr object(s) untagged)", ds, untagged, zarr_objects);
 	return 0;
 fail:
 	{

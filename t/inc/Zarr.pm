@@ -7,8 +7,9 @@ use warnings;
 use Digest::MD5 qw(md5_hex md5_base64);
 use Exporter 'import';
 use HTTP::Tiny;
+use JSON::PP ();
 
-our @EXPORT_OK = qw(zarr_checksum zarr_upload);
+our @EXPORT_OK = qw(zarr_checksum zarr_upload client_headers);
 
 sub _js {
 	my ($s) = @_;
@@ -54,8 +55,40 @@ sub zarr_checksum {
 
 my $http = HTTP::Tiny->new(timeout => 60, keep_alive => 1);
 
-# Uploads { path => bytes } to a zarr in batches through presigned URLs;
-# returns '' or the error.
+# What Python's urllib.parse.parse_qs makes of a whole URL (dandi-cli hands
+# it the presigned URL itself, not its query): name => [values], pairs
+# split on '&', '+' and %XX decoded; the first name keeps "scheme://...?".
+sub _parse_qs {
+	my ($s) = @_;
+	my %q;
+	for my $pair (split /&/, $s) {
+		next unless $pair =~ /=/;
+		my ($k, $v) = split /=/, $pair, 2;
+		for ($k, $v) { tr/+/ /; s/%([0-9A-Fa-f]{2})/chr hex $1/ge }
+		push @{ $q{$k} }, $v;
+	}
+	return \%q;
+}
+
+# The headers dandi-cli (dandi/files/zarr.py, _upload_zarr_file, 0.71.2 and
+# later) sends with its PUT of one zarr entry to the presigned URL:
+# Content-MD5; Content-Type application/json for a zarr metadata file that
+# parses as JSON; and x-amz-tagging: embargoed=true only when the URL's
+# X-Amz-SignedHeaders names it. Clients before 0.71.2 never send the tag.
+sub client_headers {
+	my ($url, $path, $bytes) = @_;
+	my %h = ('Content-MD5' => md5_base64($bytes) . '==');
+	my ($name) = $path =~ m{([^/]*)$};
+	if (grep { $name eq $_ } qw(.zarray .zattrs .zgroup .zmetadata zarr.json)) {
+		$h{'Content-Type'} = 'application/json' if eval { JSON::PP->new->allow_nonref->decode($bytes); 1 };
+	}
+	my @signed = split /;/, join ';', @{ _parse_qs($url)->{'X-Amz-SignedHeaders'} // [] };
+	$h{'x-amz-tagging'} = 'embargoed=true' if grep { $_ eq 'x-amz-tagging' } @signed;
+	return \%h;
+}
+
+# Uploads { path => bytes } to a zarr in batches through presigned URLs,
+# each PUT as dandi-cli sends it; returns '' or the error.
 sub zarr_upload {
 	my ($t, $token, $zarr, $files, %o) = @_;
 	my @paths = sort keys %$files;
@@ -64,9 +97,9 @@ sub zarr_upload {
 		    [ map { { path => $_, base64md5 => md5_base64($files->{$_}) . '==' } } @batch ], token => $token);
 		return "files POST: $r->{status} $r->{body}" unless $r->{status} == 200;
 		for my $i (0 .. $#batch) {
-			my %h = ('Content-MD5' => md5_base64($files->{ $batch[$i] }) . '==');
-			$h{'x-amz-tagging'} = 'embargoed=true' if $o{embargoed};
-			my $res = $http->request('PUT', $r->{json}[$i], { headers => \%h, content => $files->{ $batch[$i] } });
+			my $bytes = $files->{ $batch[$i] };
+			my $h = client_headers($r->{json}[$i], $batch[$i], $bytes);
+			my $res = $http->request('PUT', $r->{json}[$i], { headers => $h, content => $bytes });
 			return "PUT $batch[$i]: $res->{status} $res->{content}" unless $res->{status} == 200;
 		}
 	}
