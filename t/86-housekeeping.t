@@ -1,7 +1,8 @@
 # Housekeeping beyond publish: unembargo (API + job: S3 tags off, blobs
 # public, dandiset OPEN, owners mailed, audited; a failing run retried,
-# then given up with a mail, then retried by hand), the e-mail outbox
-# (spool directory and SMTP), and the archive statistics.
+# then given up with a mail, then retried by hand), the daily mail of the
+# users waiting for approval, the e-mail outbox (spool directory and SMTP),
+# and the archive statistics.
 use strict;
 use warnings;
 use utf8;
@@ -9,6 +10,8 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use IO::Socket::INET;
 use POSIX ();
+use Time::HiRes qw(sleep);
+use JSON::PP ();
 use DandiTest;
 use Upload ();
 
@@ -101,6 +104,60 @@ is($t->put("/api/dandisets/$id/users/", [ { username => 'olive' }, { username =>
     200, 'bob added as owner');
 is($t->put("/api/dandisets/$id/users/", [ { username => 'bob' } ], token => $owner)->{status}, 200, 'olive removed');
 
+# --- the daily mail of the users waiting for approval ------------------------------
+my $PU = 'DANDI: new user registrations to review';
+# [to, body] of each (the body as JSON: psql's output is a line per row).
+sub pending_mails { map { [ $_->[0], JSON::PP->new->decode($_->[1]) ] }
+	$t->psql("SELECT array_to_string(to_addrs, ','), to_json(body) FROM emails WHERE subject = '$PU' ORDER BY id") }
+like($t->jobs('pending-users-mail'), qr/^pending users: none$/m, 'nobody waits: no mail');
+is(scalar(pending_mails()), 0, '... none queued');
+is(one('SELECT count(*) FROM pending_users_mails'), 0, '... and the day stays unclaimed');
+$t->user($_->[0], email => "$_->[0]\@example.org", status => $_->[1])
+    for [ 'ann', 'PENDING' ], [ 'zed', 'PENDING' ], [ 'ivy', 'INCOMPLETE' ], [ 'rex', 'REJECTED' ];
+$t->psql("UPDATE users SET date_joined = '2026-03-04 05:06:07+00' WHERE username = 'zed'");
+# Three hosts at once: a lock on the table holds their claims back, then
+# lets them go together; one mail, the others see the day taken.
+my $holder = fork // die;
+if ($holder == 0) {
+	$t->psql('BEGIN; LOCK TABLE pending_users_mails IN EXCLUSIVE MODE; SELECT pg_sleep(1.5); COMMIT');
+	POSIX::_exit(0);
+}
+sleep 0.5;
+my @runs;
+for my $i (1 .. 3) {
+	my $pid = fork // die;
+	if ($pid == 0) {
+		my $t0 = Time::HiRes::time();
+		my ($out, $err, $rc) = $t->run_cmd(DandiTest::build() . '/src/dandi-jobs', 'pending-users-mail');
+		open(my $f, '>', $t->dir . "/pu.$i") or die;
+		printf $f "%.1f\n%s %s%s", Time::HiRes::time() - $t0, $rc, $out, $err;
+		close $f;
+		POSIX::_exit(0);
+	}
+	push @runs, $pid;
+}
+waitpid($_, 0) for $holder, @runs;
+my @outs = map { local $/; open my $f, '<', $t->dir . "/pu.$_" or die; scalar <$f> } 1 .. 3;
+ok(!(grep { !/\A(\d+\.\d)\n/ || $1 < 0.5 } @outs), 'all three waited for the lock (they ran together)')
+    or diag(join '', @outs);
+is_deeply([ sort map { /^0 pending users: (\d+, mail queued to \S+|already mailed today)$/m ? $1 : $_ } @outs ],
+    [ '2, mail queued to admin@archive.example', 'already mailed today', 'already mailed today' ],
+    'three runs at once: one queues the mail, two find the day taken');
+my @pm = pending_mails();
+is(scalar @pm, 1, 'one mail');
+is($pm[0][0], 'admin@archive.example', 'to the admins (admin_email)');
+my $base = $t->api_url;
+my $ann_joined = one("SELECT to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM users WHERE username = 'ann'");
+is($pm[0][1], "These new DANDI users are waiting for approval:\n"
+    . "\nUsername: zed\nE-mail: zed\@example.org\nJoined: 2026-03-04 05:06 UTC\nApprove or reject: $base/dashboard/user/zed/\n"
+    . "\nUsername: ann\nE-mail: ann\@example.org\nJoined: $ann_joined UTC\nApprove or reject: $base/dashboard/user/ann/\n",
+    'it lists the PENDING users, longest waiting first, with their approval pages (not the INCOMPLETE or REJECTED)');
+like($t->jobs('pending-users-mail'), qr/^pending users: already mailed today$/m, 'a later run that day: nothing');
+is(scalar(pending_mails()), 1, '... still one mail');
+$t->psql('UPDATE pending_users_mails SET day = day - 1');
+like($t->jobs('pending-users-mail'), qr/^pending users: 2, mail queued/m, 'the next day: a new mail');
+is(scalar(pending_mails()), 2, '... two in all');
+
 # --- the outbox, to the spool ----------------------------------------------------------
 my $queued = one("SELECT count(*) FROM emails WHERE sent IS NULL");
 like($t->jobs('mail'), qr/^$queued mail\(s\) sent, 0 failed/m, "dandi-jobs mail sends the $queued queued");
@@ -113,6 +170,7 @@ like($by{'Added to Dandiset "Secret"'} // '', qr/^To: bob\@example\.org\r\n.*You
     'bob: added');
 like($by{'Removed from Dandiset "Secret"'} // '', qr/^To: olive\@example\.org\r$/m, 'olive: removed');
 like($mails[0], qr/^From: DANDI Archive <dandi\@localhost>\r$/m, 'From as configured');
+like($by{$PU} // '', qr/^To: admin\@archive\.example\r$/m, 'the pending-users mail goes to the admins');
 like($t->jobs('mail'), qr/^0 mail\(s\) sent/m, 'a second run sends nothing again');
 is(scalar(spooled()), $queued, '... and writes nothing new');
 

@@ -841,6 +841,8 @@ usage(void)
 	    "                       delete stale uploads and orphan blobs (and assets)\n"
 	    "  mail [--max N]       send the queued e-mail (SMTP or the spool directory)\n"
 	    "  stats                record the archive statistics (GET /api/stats/)\n"
+	    "  pending-users-mail   queue the daily mail to admin_email listing the users\n"
+	    "                       waiting for approval (once a day, none when nobody waits)\n"
 	    "  refresh-search       rebuild the asset_search view (GET /api/dandisets/search/)\n"
 	    "  zarr-ingest [--force] ZARR_ID\n"
 	    "                       queue the checksum of a zarr archive again\n"
@@ -951,6 +953,8 @@ main(int argc, char **argv)
 		rc = cmd_mail(argc, argv);
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = cmd_stats();
+	} else if (strcmp(cmd, "pending-users-mail") == 0) {
+		rc = cmd_pending_users_mail();
 	} else if (strcmp(cmd, "refresh-search") == 0) {
 		rc = cmd_refresh_search();
 	} else if (strcmp(cmd, "verify") == 0) {

@@ -85,6 +85,19 @@ static const struct db_stmt hk_stmts[] = {
 	{ "search_lock", "SELECT pg_try_advisory_xact_lock(7011)" },
 	{ "search_timeout", "SELECT set_config('statement_timeout', '175000', true)" },
 	{ "search_refresh", "REFRESH MATERIALIZED VIEW CONCURRENTLY asset_search" },
+	/* pending-users-mail: claims today's row (waiting, when another run
+	 * holds it, for that run's end), then lists and queues. */
+	{ "pu_claim",
+	  "INSERT INTO pending_users_mails (day) VALUES ((now() AT TIME ZONE 'UTC')::date)"
+	  " ON CONFLICT DO NOTHING RETURNING day" },
+	{ "pu_list",
+	  "SELECT username, email, to_char(date_joined AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI \"UTC\"')"
+	  " FROM users WHERE status = 'PENDING' ORDER BY date_joined, id" },
+	/* $1 day, $2 to, $3 subject, $4 body, $5 number of users */
+	{ "pu_queue",
+	  "WITH m AS (INSERT INTO emails (to_addrs, subject, body) VALUES (ARRAY[$2], $3, $4) RETURNING id)"
+	  " UPDATE pending_users_mails SET email_id = (SELECT id FROM m), user_count = $5::int"
+	  " WHERE day = $1::date" },
 	{ "stats_prune",
 	  "DELETE FROM app_stats WHERE timestamp < now() - interval '90 days'"
 	  " AND id <> (SELECT max(id) FROM app_stats)" },
@@ -458,6 +471,73 @@ cmd_mail(int argc, char **argv)
 	}
 	printf("%ld mail(s) sent, %ld failed\n", sent, failed);
 	return failed ? 1 : 0;
+}
+
+/* ------------------------------------------------------- pending users mail */
+
+/* The original's daily send_pending_users_email: one mail to admin_email
+ * listing every PENDING user with a link to their approval page; nothing
+ * when nobody waits. Once per UTC day whoever runs it (see pu_claim). */
+int
+cmd_pending_users_mail(void)
+{
+	char err[512];
+	PGresult *r;
+	struct buf body;
+
+	if (*hk_cfg->admin_email == '\0') {
+		printf("no admin_email configured: nothing to send\n");
+		return 0;
+	}
+	if (tx_begin(err, sizeof(err)) != 0)
+		goto fail;
+	if ((r = hq("pu_claim", 0, NULL, err, sizeof(err))) == NULL)
+		goto fail_tx;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		tx_rollback(err, sizeof(err));
+		printf("pending users: already mailed today\n");
+		return 0;
+	}
+	char day[16];
+	snprintf(day, sizeof(day), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if ((r = hq("pu_list", 0, NULL, err, sizeof(err))) == NULL)
+		goto fail_tx;
+	int n = PQntuples(r);
+	if (n == 0) {
+		/* The claim goes too: someone may register later today. */
+		PQclear(r);
+		tx_rollback(err, sizeof(err));
+		printf("pending users: none\n");
+		return 0;
+	}
+	buf_init(&body);
+	buf_printf(&body, "These new %s users are waiting for approval:\n", hk_cfg->instance_name);
+	for (int i = 0; i < n; i++) {
+		char *user = s3_uri_encode(PQgetvalue(r, i, 0), false);
+		buf_printf(&body, "\nUsername: %s\nE-mail: %s\nJoined: %s\nApprove or reject: %s/dashboard/user/%s/\n",
+		    PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), hk_cfg->api_url, user);
+		free(user);
+	}
+	PQclear(r);
+	char count[16];
+	snprintf(count, sizeof(count), "%d", n);
+	buf_append(&body, "", 1);
+	const char *pq[5] = { day, hk_cfg->admin_email, "DANDI: new user registrations to review", body.data, count };
+	int bad = hx("pu_queue", 5, pq, err, sizeof(err));
+	buf_free(&body);
+	if (bad)
+		goto fail_tx;
+	if (tx_commit(err, sizeof(err)) != 0)
+		goto fail;
+	printf("pending users: %d, mail queued to %s\n", n, hk_cfg->admin_email);
+	return 0;
+fail_tx:
+	tx_rollback(err, sizeof(err));
+fail:
+	fprintf(stderr, "dandi-jobs: %s\n", err);
+	return 1;
 }
 
 /* -------------------------------------------------------------------- stats */

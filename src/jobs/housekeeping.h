@@ -20,6 +20,9 @@ int	job_blob_untag(struct json_object *args, char *err, size_t errlen);
 /* dandi-jobs mail [--max N]; dandi-jobs stats. Exit codes. */
 int	cmd_mail(int argc, char **argv);
 int	cmd_stats(void);
+/* dandi-jobs pending-users-mail: the daily list of users waiting for
+ * approval, to admin_email, once per UTC day across all hosts. */
+int	cmd_pending_users_mail(void);
 /* Rebuilds the asset_search materialized view (GET /api/dandisets/search/). */
 int	cmd_refresh_search(void);
 
