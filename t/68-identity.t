@@ -340,6 +340,58 @@ is(browse($bobb, 'GET', '/api/users/me/')->{status}, 401, "a rejected user's ses
 is(login(new_browser(), 'bob', 'correct horse')->{status}, 400, 'a rejected user cannot sign in');
 is(browse($adm, 'GET', '/dashboard/user/nobody/')->{status}, 404, 'unknown user: 404');
 
+# The original's data dashboard on the same page: assets in no version,
+# blobs no asset uses, upload rows, and the assets of some version that
+# are not Valid; each number as the page shows it.
+sub dash_counts {
+	my $body = browse($adm, 'GET', '/dashboard/')->{body};
+	return { map { my ($n) = $body =~ /id="$_">(\d+)</; ($_ => $n) }
+	    qw(orphaned-asset-count orphaned-blob-count upload-count non-valid-asset-count) };
+}
+is_deeply(dash_counts(), { 'orphaned-asset-count' => 0, 'orphaned-blob-count' => 0, 'upload-count' => 0,
+    'non-valid-asset-count' => 0 }, 'dashboard: nothing to report yet');
+my $dds = $t->post('/api/dandisets/', { name => 'Dash', metadata => {} }, token => $t->admin_token)->{json}{identifier};
+my $draft = one("SELECT id FROM versions WHERE dandiset_id = $dds AND version = 'draft'");
+my $nb = 0;
+sub dash_blob {
+	my $u = sprintf '%08d-2222-4000-8000-000000000000', ++$nb;
+	return one("INSERT INTO blobs (blob_id, blob, etag, size) VALUES ('$u', 'blobs/x/$u', '"
+	    . sprintf('%032x', $nb) . "-1', " . (100 * $nb) . ") RETURNING id");
+}
+sub dash_asset {
+	my ($path, $status, $in_draft, $blob) = @_;
+	my $a = one("INSERT INTO assets (asset_id, path, blob_id, metadata, status, validation_errors)"
+	    . " VALUES (gen_random_uuid(), '$path', $blob, '{\"schemaVersion\": \"0.6.7\", \"path\": \"$path\"}',"
+	    . " '$status', '" . ($status eq 'Invalid' ? '[{"field": "path", "message": "bad <x>"}]' : '[]')
+	    . "') RETURNING id");
+	$t->psql("INSERT INTO asset_versions (asset_id, version_id) VALUES ($a, $draft)") if $in_draft;
+	return $a;
+}
+dash_asset('orphan.nwb', 'Pending', 0, dash_blob());	# orphaned (not counted as non-valid: no version)
+my $orphan_blob = dash_blob();				# used by no asset
+dash_asset('pending.nwb', 'Pending', 1, dash_blob());
+dash_asset('invalid.nwb', 'Invalid', 1, dash_blob());
+dash_asset('valid.nwb', 'Valid', 1, dash_blob());
+my $shared = dash_blob();				# one asset in the draft, one orphaned: not an orphan blob
+dash_asset('shared-old.nwb', 'Valid', 0, $shared);
+dash_asset('shared.nwb', 'Valid', 1, $shared);
+$t->psql("INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size) VALUES"
+    . " ($dds, gen_random_uuid(), 'blobs/u/1', '" . ('a' x 32) . "-1', 'mp1', 5),"
+    . " ($dds, gen_random_uuid(), 'blobs/u/2', NULL, 'mp2', 7)");
+is_deeply(dash_counts(), { 'orphaned-asset-count' => 2, 'orphaned-blob-count' => 1, 'upload-count' => 2,
+    'non-valid-asset-count' => 2 }, 'dashboard: 2 orphaned assets, 1 orphaned blob, 2 uploads, 2 non-valid assets');
+my $page = browse($adm, 'GET', '/dashboard/')->{body};
+my ($nv) = $page =~ m{<section id="non-valid-assets">(.*?)</section>}s;
+is_deeply([ $nv =~ m{<tr><td>\d+</td><td>[0-9a-f-]{36}</td><td>([^<]*)</td><td>([^<]*)</td>}g ],
+    [ 'pending.nwb', 'Pending', 'invalid.nwb', 'Invalid' ], 'non-valid assets listed, oldest first, with their status');
+like($nv, qr{bad &lt;x&gt;}, '... their validation errors (escaped)');
+like($nv, qr{<td>0*$dds/draft</td>}, '... and their versions');
+my ($ups) = $page =~ m{<section id="uploads">(.*?)</section>}s;
+is_deeply([ $ups =~ m{<tr><td>\d+</td><td>[0-9a-f-]{36}</td><td>(\d+)</td><td>([^<]*)</td>}g ],
+    [ 5, 'unknown (no object store)', 7, 'unknown (no object store)' ],
+    'uploads listed with their reported size (no object store here to ask for the actual one)');
+like($page, qr{<code>dandi-jobs gc --assets</code>}, 'how orphaned assets are cleaned up');
+
 # --- upstream provider --------------------------------------------------------------
 my $gh = new_browser();
 $r = browse($gh, 'GET', '/accounts/login/?next=/dandiset/000007');

@@ -143,6 +143,22 @@ my $never = $r->{json}{upload_id};
 $r = $t->post("/api/uploads/$never/validate/", undef, token => $alice);
 is_deeply([ $r->{status}, $r->{json} ], [ 400, ['Object does not exist.'] ], 'validate before upload: 400');
 is(one("SELECT count(*) FROM uploads WHERE upload_id = '$never'"), 1, 'a never-completed upload is left for GC');
+
+# The staff dashboard lists the upload rows with what S3 holds at their
+# keys (the original's "Size/ETag (actual)"): the lying upload's object is
+# there with its real size and ETag, the never-completed one is not.
+my $dash = $t->get('/dashboard/', token => $t->admin_token);
+is($dash->{status}, 200, 'dashboard');
+my ($ucount) = $dash->{body} =~ /id="upload-count">(\d+)</;
+is($ucount, one('SELECT count(*) FROM uploads'), 'dashboard: every upload row counted');
+my %urow;
+for ($dash->{body} =~ m{<tr>(<td>\d+</td><td>[0-9a-f-]{36}</td>.*?)</tr>}g) {
+	my @c = map { s/&#x27;/'/gr } m{<td>([^<]*)</td>}g;
+	$urow{ $c[1] } = [ @c[2 .. 5] ];
+}
+is_deeply($urow{ $lie->{upload_id} }, [ 12, 12, etag_of('other bytes'), etag_of('honest bytes') ],
+    'dashboard: reported and actual size and ETag of a completed upload');
+is_deeply($urow{$never}, [ 3, "Doesn't exist", etag_of('abc'), "Doesn't exist" ], 'dashboard: no object yet');
 $r = $t->get("/api/dandisets/$id/uploads/", token => $alice);
 is($r->{status}, 200, 'uploads list');
 is_deeply(okeys($r->{body}, 'results', 0), [qw(created blob upload_id etag size)], 'upload shape');

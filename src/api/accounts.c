@@ -16,6 +16,7 @@
 #include "api.h"
 #include "httpc.h"
 #include "passwd.h"
+#include "s3.h"
 
 #define FAIL_WINDOW		"15 minutes"
 #define FAILS_PER_ACCOUNT	5
@@ -53,6 +54,30 @@ const struct db_stmt accounts_stmts[] = {
 	{ "acct_pending",
 	  "SELECT username, email, first_name, last_name, status, to_char(date_joined, 'YYYY-MM-DD')"
 	  " FROM users WHERE status = ANY (string_to_array($1, ',')) ORDER BY date_joined DESC LIMIT 500" },
+	/* The data dashboard, as the original's DashboardView: assets in no
+	 * version, blobs no asset uses, every upload row, and the assets of
+	 * some version that are not Valid. */
+	{ "dash_counts",
+	  "SELECT (SELECT count(*) FROM assets a WHERE NOT EXISTS"
+	  "          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)),"
+	  "       (SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
+	  "       (SELECT count(*) FROM uploads),"
+	  "       (SELECT count(*) FROM assets a WHERE a.status <> 'Valid' AND EXISTS"
+	  "          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id))" },
+	{ "dash_uploads",
+	  "SELECT id, upload_id, size, blob, coalesce(etag, ''),"
+	  " to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+	  " FROM uploads ORDER BY created, id LIMIT 10" },
+	{ "dash_non_valid",
+	  "SELECT a.id, a.asset_id, a.path, a.status, a.validation_errors::text,"
+	  " coalesce(b.blob_id::text, ''), coalesce(b.size, z.size), coalesce(b.sha256, ''),"
+	  " (SELECT string_agg(lpad(v.dandiset_id::text, 6, '0') || '/' || v.version, ', ' ORDER BY v.id)"
+	  "    FROM asset_versions av JOIN versions v ON v.id = av.version_id WHERE av.asset_id = a.id),"
+	  " to_char(a.created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+	  " to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), a.metadata::text"
+	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " WHERE a.status <> 'Valid' AND EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)"
+	  " ORDER BY a.created, a.id LIMIT 10" },
 	{ "acct_user",
 	  "SELECT username, email, first_name, last_name, status, rejection_reason,"
 	  " coalesce(questionnaire_form::text, '{}'), to_char(date_joined, 'YYYY-MM-DD HH24:MI')"
@@ -518,12 +543,94 @@ dashboard_allowed(struct request *req)
 	return 0;
 }
 
-/* GET /dashboard/?status=PENDING */
+/* Table cells, each value escaped. */
+static void
+cells(struct request *req, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		buf_puts(&req->out, "<td>");
+		html_text(req, v[i]);
+		buf_puts(&req->out, "</td>");
+	}
+}
+
+static void
+count_line(struct request *req, const char *id, const char *n, const char *what)
+{
+	buf_printf(&req->out, "<p>There are currently <strong id=\"%s\">", id);
+	html_text(req, n);
+	buf_printf(&req->out, "</strong> %s.</p>", what);
+}
+
+/* The upload rows (the oldest ten), with what S3 holds at their key: a
+ * multipart upload's object exists once it is completed. */
+static void
+dashboard_uploads(struct request *req, const char *count, PGresult *r)
+{
+	buf_puts(&req->out, "<section id=\"uploads\"><h2>Uploads</h2>");
+	count_line(req, "upload-count", count, "uploads");
+	if (PQntuples(r) == 0) {
+		buf_puts(&req->out, "</section>");
+		return;
+	}
+	struct s3 *s3 = api_s3_optional(req);
+	buf_puts(&req->out, "<p>They may simply be recent and still uploading, or abandoned.</p>"
+	    "<table><thead><tr><th>ID</th><th>Upload ID</th><th>Size (reported)</th><th>Size (actual)</th>"
+	    "<th>ETag (reported)</th><th>ETag (actual)</th><th>Created (UTC)</th></tr></thead><tbody>");
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct s3_object o = { 0 };
+		const char *size = "unknown (no object store)", *etag = size;
+		int st = s3 != NULL ? s3_head(s3, PQgetvalue(r, i, 3), &o) : S3_ERROR;
+		if (st == S3_OK) {
+			size = arena_printf(&req->arena, "%lld", (long long)o.size);
+			etag = arena_strdup(&req->arena, o.etag ? o.etag : "");
+		} else if (st == S3_NOT_FOUND)
+			size = etag = "Doesn't exist";
+		else if (s3 != NULL)
+			size = etag = "unknown (S3 error)";
+		s3_object_free(&o);
+		const char *v[7] = { PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), size,
+		    PQgetvalue(r, i, 4), etag, PQgetvalue(r, i, 5) };
+		buf_puts(&req->out, "<tr>");
+		cells(req, v, 7);
+		buf_puts(&req->out, "</tr>");
+	}
+	buf_puts(&req->out, "</tbody></table></section>");
+}
+
+/* The assets of some version that are not Valid (the oldest ten). */
+static void
+dashboard_non_valid(struct request *req, const char *count, PGresult *r)
+{
+	buf_puts(&req->out, "<section id=\"non-valid-assets\"><h2>Non-valid assets</h2>");
+	count_line(req, "non-valid-asset-count", count, "assets that are not valid");
+	if (PQntuples(r) == 0) {
+		buf_puts(&req->out, "</section>");
+		return;
+	}
+	buf_puts(&req->out, "<table><thead><tr><th>ID</th><th>Asset ID</th><th>Path</th><th>Status</th>"
+	    "<th>Validation errors</th><th>Blob ID</th><th>Size</th><th>SHA256</th><th>Versions</th>"
+	    "<th>Created (UTC)</th><th>Modified (UTC)</th><th>Metadata</th></tr></thead><tbody>");
+	for (int i = 0; i < PQntuples(r); i++) {
+		const char *v[11];
+		for (int k = 0; k < 11; k++)
+			v[k] = PQgetvalue(r, i, k);
+		buf_puts(&req->out, "<tr>");
+		cells(req, v, 11);
+		buf_puts(&req->out, "<td><details><summary>metadata</summary><pre>");
+		html_text(req, PQgetvalue(r, i, 11));
+		buf_puts(&req->out, "</pre></details></td></tr>");
+	}
+	buf_puts(&req->out, "</tbody></table></section>");
+}
+
+/* GET /dashboard/?status=PENDING: the users of a status (PENDING first,
+ * for approval), then the original's data dashboard. */
 int
 dashboard_get(struct request *req)
 {
 	const char *st = query_get(req, "status");
-	PGresult *r;
+	PGresult *r, *c, *up, *nv;
 
 	if (dashboard_allowed(req) != 0)
 		return 0;
@@ -531,37 +638,51 @@ dashboard_get(struct request *req)
 	    strcmp(st, "REJECTED")))
 		st = "PENDING";
 	const char *params[1] = { st };
-	if ((r = req_query(req, "acct_pending", 1, params)) == NULL)
+	if ((r = req_query(req, "acct_pending", 1, params)) == NULL ||
+	    (c = req_query(req, "dash_counts", 0, NULL)) == NULL ||
+	    (up = req_query(req, "dash_uploads", 0, NULL)) == NULL ||
+	    (nv = req_query(req, "dash_non_valid", 0, NULL)) == NULL)
 		return 0;
-	html_begin(req, "Users");
-	buf_puts(&req->out, "<nav><p>Show: ");
+	html_begin(req, "Dashboard");
+	buf_puts(&req->out, "<section id=\"user-list\"><h2>Users</h2><nav><p>Show: ");
 	static const char *const all[] = { "PENDING", "INCOMPLETE", "APPROVED", "REJECTED" };
 	for (size_t i = 0; i < 4; i++)
 		buf_printf(&req->out, "%s<a href=\"/dashboard/?status=%s\"%s>%s</a>", i ? " | " : "",
 		    all[i], strcmp(all[i], st) == 0 ? " aria-current=\"page\"" : "", all[i]);
 	buf_puts(&req->out, "</p></nav>");
-	if (PQntuples(r) == 0) {
+	if (PQntuples(r) == 0)
 		buf_puts(&req->out, "<p id=\"no-users\">No users with this status.</p>");
-		return html_end(req, 200);
+	else {
+		buf_puts(&req->out, "<table id=\"users\"><thead><tr><th>Username</th><th>Name</th><th>E-mail</th>"
+		    "<th>Joined</th></tr></thead><tbody>");
+		for (int i = 0; i < PQntuples(r); i++) {
+			buf_puts(&req->out, "<tr><td><a href=\"/dashboard/user/");
+			html_text(req, qenc(req, PQgetvalue(r, i, 0)));
+			buf_puts(&req->out, "/\">");
+			html_text(req, PQgetvalue(r, i, 0));
+			buf_puts(&req->out, "</a></td><td>");
+			html_text(req, PQgetvalue(r, i, 2));
+			buf_puts(&req->out, " ");
+			html_text(req, PQgetvalue(r, i, 3));
+			buf_puts(&req->out, "</td><td>");
+			html_text(req, PQgetvalue(r, i, 1));
+			buf_puts(&req->out, "</td><td>");
+			html_text(req, PQgetvalue(r, i, 5));
+			buf_puts(&req->out, "</td></tr>");
+		}
+		buf_puts(&req->out, "</tbody></table>");
 	}
-	buf_puts(&req->out, "<table id=\"users\"><thead><tr><th>Username</th><th>Name</th><th>E-mail</th>"
-	    "<th>Joined</th></tr></thead><tbody>");
-	for (int i = 0; i < PQntuples(r); i++) {
-		buf_puts(&req->out, "<tr><td><a href=\"/dashboard/user/");
-		html_text(req, qenc(req, PQgetvalue(r, i, 0)));
-		buf_puts(&req->out, "/\">");
-		html_text(req, PQgetvalue(r, i, 0));
-		buf_puts(&req->out, "</a></td><td>");
-		html_text(req, PQgetvalue(r, i, 2));
-		buf_puts(&req->out, " ");
-		html_text(req, PQgetvalue(r, i, 3));
-		buf_puts(&req->out, "</td><td>");
-		html_text(req, PQgetvalue(r, i, 1));
-		buf_puts(&req->out, "</td><td>");
-		html_text(req, PQgetvalue(r, i, 5));
-		buf_puts(&req->out, "</td></tr>");
-	}
-	buf_puts(&req->out, "</tbody></table>");
+	buf_puts(&req->out, "</section><section id=\"orphaned-assets\"><h2>Orphaned assets</h2>");
+	count_line(req, "orphaned-asset-count", PQgetvalue(c, 0, 0), "assets with no associated versions");
+	if (strcmp(PQgetvalue(c, 0, 0), "0") != 0)
+		buf_puts(&req->out, "<p><code>dandi-jobs gc --assets</code> cleans them up.</p>");
+	buf_puts(&req->out, "</section><section id=\"orphaned-blobs\"><h2>Orphaned blobs</h2>");
+	count_line(req, "orphaned-blob-count", PQgetvalue(c, 0, 1), "blobs with no associated assets");
+	if (strcmp(PQgetvalue(c, 0, 1), "0") != 0)
+		buf_puts(&req->out, "<p><code>dandi-jobs gc</code> cleans them up.</p>");
+	buf_puts(&req->out, "</section>");
+	dashboard_uploads(req, PQgetvalue(c, 0, 2), up);
+	dashboard_non_valid(req, PQgetvalue(c, 0, 3), nv);
 	return html_end(req, 200);
 }
 

@@ -221,6 +221,8 @@ void	uploads_shutdown(void);		/* frees the worker's S3 client */
  * is not configured. */
 struct s3;
 struct s3	*api_s3(struct request *);
+/* The same, or NULL and no response when S3 is not configured. */
+struct s3	*api_s3_optional(struct request *);
 
 /* zarrs.c: /api/zarr/ */
 extern const struct db_stmt	zarrs_stmts[];

@@ -102,17 +102,25 @@ const size_t uploads_nstmts = sizeof(uploads_stmts) / sizeof(uploads_stmts[0]);
 static struct s3	 s3_client;
 static bool		 s3_ready;
 
-static struct s3 *
-s3_for(struct request *req)
+struct s3 *
+api_s3_optional(struct request *req)
 {
 	if (!s3_ready) {
-		if (s3_init(&s3_client, req->cfg) != 0) {
-			resp_detail(req, 503, "The object store is not configured.");
+		if (s3_init(&s3_client, req->cfg) != 0)
 			return NULL;
-		}
 		s3_ready = true;
 	}
 	return &s3_client;
+}
+
+static struct s3 *
+s3_for(struct request *req)
+{
+	struct s3 *s3 = api_s3_optional(req);
+
+	if (s3 == NULL)
+		resp_detail(req, 503, "The object store is not configured.");
+	return s3;
 }
 
 struct s3 *
