@@ -140,10 +140,18 @@ is(one("SELECT count(*) FROM pg_tables WHERE tablename = 'dandisets'"), 1, 'the 
 refused('301 multibyte characters', 400, json_is({ name => ['Ensure this field has no more than 300 characters.'] }),
     post_json({ name => 'é' x 301, metadata => {} }));
 
-for my $q ("Robert'); DROP", q{"quoted"}, '\\', '"', '{a,b}', 'NULL', "' OR '1'='1", '数据', '🧠',
-    'a"b c"d', '""', '" "', ',', '%', '_', "\t") {
+for my $q ("Robert'); DROP", q{"quoted"}, '\\', '{a,b}', 'NULL', "' OR '1'='1", '数据', '🧠',
+    'a"b c"d', '""', '" "', ',', '%', '_') {
 	my $r = $t->get('/api/dandisets/?search=' . enc($q));
 	is($r->{status}, 200, "search '$q': 200") or diag($r->{body});
+}
+# A lone quote, whitespace alone, a NUL: the original's 400s (t/96 has the rest).
+for ([ '"', { search => 'Unbalanced quote in search query. Remove the stray quote, or wrap the intended phrase in matched quotes.' } ],
+    [ "\t", { search => [ 'This field may not be blank.' ] } ],
+    [ "a\0b", { search => [ 'Null characters are not allowed.' ] } ]) {
+	my ($q, $want) = @$_;
+	my $r = $t->get('/api/dandisets/?search=' . enc($q));
+	is_deeply([ $r->{status}, $r->{json} ], [ 400, $want ], 'search ' . join('', map { sprintf '\\x%02x', ord } split //, $q) . ': 400');
 }
 my $r = $t->get('/api/dandisets/?search=' . enc("DROP TABLE dandisets"));
 is_deeply([ map { $_->{draft_version}{name} } @{ $r->{json}{results} || [] } ],

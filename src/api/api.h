@@ -138,6 +138,7 @@ struct dandiset_list_args {
 	struct page	 pg;
 	bool		 draft, empty, embargoed, starred, me;
 	const char	*order;
+	const char	*search;	/* text with operators (searchq.h); NULL: none */
 };
 int	dandisets_list_parse(struct request *, struct dandiset_list_args *);
 PGresult *dandisets_list_query(struct request *, const struct dandiset_list_args *,

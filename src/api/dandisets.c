@@ -9,12 +9,15 @@
 #include <time.h>
 
 #include "api.h"
+#include "pyunicode.h"
+#include "searchq.h"
 
 const struct db_stmt dandisets_stmts[] = {
 	{ "dandiset_list",
 	  /* $1 uid $2 superuser $3 embargoed $4 user=me $5 starred $6 draft
 	   * $7 empty $8 search words $9 ordering $10 limit $11 offset
-	   * $12 only these dandiset ids (NULL: all; the asset search) */
+	   * $12 only these dandiset ids (NULL: all; the asset search)
+	   * $13..$23 the search operators (enum list_param; NULL: not given) */
 	  "WITH sel AS ("
 	  " SELECT d.id, d.created, lv.name AS lv_name, lv.modified AS lv_modified,"
 	  "  (SELECT t.bytes FROM dandi_version_totals(lv.id) t) AS lv_size,"
@@ -35,6 +38,42 @@ const struct db_stmt dandisets_stmts[] = {
 	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id"
 	  "   AND strpos(lower(unaccent(v.metadata::text)), lower(unaccent(w))) > 0))"
 	  "  AND ($12::bigint[] IS NULL OR d.id = ANY ($12::bigint[]))"
+	  /* created_after/before: the dandiset's creation; modified_*: the
+	   * latest version's modification; published_*: the creation of the
+	   * latest published version (none: no match). */
+	  "  AND ($13::timestamptz IS NULL OR d.created >= $13::timestamptz)"
+	  "  AND ($14::timestamptz IS NULL OR d.created < $14::timestamptz)"
+	  "  AND ($15::timestamptz IS NULL OR lv.modified >= $15::timestamptz)"
+	  "  AND ($16::timestamptz IS NULL OR lv.modified < $16::timestamptz)"
+	  "  AND ($17::timestamptz IS NULL AND $18::timestamptz IS NULL OR EXISTS ("
+	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.version <> 'draft'"
+	  "   HAVING max(v.created) >= coalesce($17::timestamptz, '-infinity')"
+	  "    AND max(v.created) < coalesce($18::timestamptz, 'infinity')))"
+	  /* species, approach, technique: one version whose assetsSummary
+	   * names hold every value (case-insensitive substrings). The [*]
+	   * after name unwraps an array of names, as the original's lax
+	   * jsonpath filter does. */
+	  "  AND ($19::text[] IS NULL AND $20::text[] IS NULL AND $21::text[] IS NULL OR EXISTS ("
+	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND NOT EXISTS ("
+	  "    SELECT 1 FROM (VALUES ('$.assetsSummary.species[*].name[*][*]'::jsonpath, $19::text[]),"
+	  "      ('$.assetsSummary.approach[*].name[*][*]', $20::text[]),"
+	  "      ('$.assetsSummary.measurementTechnique[*].name[*][*]', $21::text[])) f(path, vals),"
+	  "     unnest(f.vals) w"
+	  "    WHERE NOT EXISTS (SELECT 1 FROM jsonb_path_query(v.metadata, f.path) n"
+	  "     WHERE jsonb_typeof(n) = 'string' AND strpos(lower(n #>> '{}'), lower(w)) > 0))))"
+	  /* file_type: one asset of the dandiset (in the asset_search view;
+	   * d is visible to the caller, so its assets are) whose encodingFormat
+	   * starts with every prefix, case-insensitively. */
+	  "  AND ($22::text[] IS NULL OR EXISTS (SELECT 1 FROM asset_search s"
+	  "   WHERE s.dandiset_id = d.id AND NOT EXISTS (SELECT 1 FROM unnest($22::text[]) t"
+	  "    WHERE starts_with(upper(s.asset_metadata->>'encodingFormat'), upper(t)) IS NOT TRUE)))"
+	  /* owner: for each value, an owner whose login (as shown), e-mail,
+	   * first, last or full name it is, case-insensitively. */
+	  "  AND NOT EXISTS (SELECT 1 FROM unnest($23::text[]) w WHERE NOT EXISTS ("
+	  "   SELECT 1 FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
+	  "   WHERE o.dandiset_id = d.id AND upper(w) IN (upper(coalesce(u.github_login, u.username)),"
+	  "    upper(u.email), upper(u.first_name), upper(u.last_name),"
+	  "    upper(u.first_name || ' ' || u.last_name))))"
 	  "), page AS ("
 	  " SELECT sel.id, count(*) OVER () AS total,"
 	  "  row_number() OVER (ORDER BY"
@@ -118,49 +157,109 @@ query_bool(struct request *req, const char *key, bool def, bool *out)
 	return 0;
 }
 
-/* Splits the search text into words; quoted phrases stay whole. NUL bytes
- * are already impossible (the query decoder stops at them). */
-static const char *
-search_array(struct request *req, const char *q)
+/* The search parameter as DRF's CharField(required=False) takes it: an
+ * empty value is no search, text of only whitespace is blank, a NUL is
+ * refused. *out is NULL when there is no search. */
+static int
+search_param_check(struct request *req, const char **out)
 {
-	struct buf	 b;
-	char		*out;
-	bool		 any = false;
+	const struct query_param *q = query_param(req, "search");
+	size_t start, end;
 
-	buf_init(&b);
-	buf_puts(&b, "{");
-	while (q != NULL && *q) {
-		const char *start, *end;
-		while (isspace((unsigned char)*q))
-			q++;
-		if (*q == '\0')
-			break;
-		if (*q == '"' && strchr(q + 1, '"') != NULL) {
-			start = q + 1;
-			end = strchr(start, '"');
-			q = end + 1;
-		} else {
-			start = q;
-			while (*q && !isspace((unsigned char)*q))
-				q++;
-			end = q;
-		}
-		if (end == start)
-			continue;
-		/* Array literal element: double-quote and escape " and \. */
-		buf_puts(&b, any ? ",\"" : "\"");
-		for (const char *c = start; c < end; c++) {
-			if (*c == '"' || *c == '\\')
-				buf_append(&b, "\\", 1);
-			buf_append(&b, c, 1);
-		}
-		buf_append(&b, "\"", 1);
-		any = true;
+	*out = NULL;
+	if (q == NULL || (*q->value == '\0' && !q->nul))
+		return 0;
+	py_strip(q->value, strlen(q->value), &start, &end);
+	if (start == end && !q->nul)
+		return resp_field_error(req, "search", "This field may not be blank."), -1;
+	if (q->nul)
+		return resp_field_error(req, "search", "Null characters are not allowed."), -1;
+	*out = q->value;
+	return 0;
+}
+
+/* The parameters of dandiset_list, in order. */
+enum list_param {
+	P_UID, P_SUPERUSER, P_EMBARGOED, P_ME, P_STARRED, P_DRAFT, P_EMPTY, P_WORDS,
+	P_ORDERING, P_LIMIT, P_OFFSET, P_IDS,
+	P_CREATED_AFTER, P_CREATED_BEFORE, P_MODIFIED_AFTER, P_MODIFIED_BEFORE,
+	P_PUBLISHED_AFTER, P_PUBLISHED_BEFORE,
+	P_SPECIES, P_APPROACH, P_TECHNIQUE, P_FILE_TYPE, P_OWNER,
+	P_COUNT
+};
+
+/* Where each search operator goes. Repeated operators must all hold: of
+ * the dates the latest "after" and the earliest "before" count; the values
+ * of the others go to their parameter as an array. */
+static const struct {
+	const char	*key;
+	enum list_param	 param;
+} search_op_params[] = {
+	{ "created_after", P_CREATED_AFTER },
+	{ "created_before", P_CREATED_BEFORE },
+	{ "modified_after", P_MODIFIED_AFTER },
+	{ "modified_before", P_MODIFIED_BEFORE },
+	{ "published_after", P_PUBLISHED_AFTER },
+	{ "published_before", P_PUBLISHED_BEFORE },
+	{ "species", P_SPECIES },
+	{ "approach", P_APPROACH },
+	{ "technique", P_TECHNIQUE },
+	{ "file_type", P_FILE_TYPE },
+	{ "owner", P_OWNER },
+};
+
+/* Parses the search text into params (free words as P_WORDS, operators
+ * from P_CREATED_AFTER on). -1 with the original's 400 set: the message
+ * as {"search": "..."} (a string, not a list, as its view raises it). */
+static int
+search_params(struct request *req, const char *text, const char *params[P_COUNT])
+{
+	struct searchq sq;
+	const char *err, *dates[P_COUNT] = { NULL };
+	const char **vals[P_COUNT] = { NULL };
+	size_t nvals[P_COUNT] = { 0 };
+
+	if (searchq_parse(&req->arena, text ? text : "", &sq, &err) != 0 ||
+	    searchq_check(&req->arena, &sq, &err) != 0) {
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "search", json_object_new_string(err));
+		return resp_json(req, 400, o), -1;
 	}
-	buf_puts(&b, "}");
-	out = arena_strdup(&req->arena, b.data);
-	buf_free(&b);
-	return out;
+	params[P_WORDS] = req_text_array(req, sq.words, sq.nwords);
+	if (params[P_WORDS] == NULL)
+		params[P_WORDS] = "{}";
+	for (size_t i = 0; i < sq.nops; i++) {
+		const struct searchq_op *op = &sq.ops[i];
+		enum list_param p = P_COUNT;
+
+		for (size_t j = 0; j < sizeof(search_op_params) / sizeof(search_op_params[0]); j++)
+			if (strcmp(op->def->key, search_op_params[j].key) == 0)
+				p = search_op_params[j].param;
+		if (p == P_COUNT)	/* searchq_ops and the table disagree: a bug */
+			return resp_detail(req, 500, "A server error occurred."), -1;
+		switch (op->def->kind) {
+		case SEARCHQ_AFTER:	/* YYYY-MM-DD: strcmp orders them */
+			if (dates[p] == NULL || strcmp(op->value, dates[p]) > 0)
+				dates[p] = op->value;
+			break;
+		case SEARCHQ_BEFORE:
+			if (dates[p] == NULL || strcmp(op->value, dates[p]) < 0)
+				dates[p] = op->value;
+			break;
+		case SEARCHQ_TEXT:
+		case SEARCHQ_FILE_TYPE:
+			if (vals[p] == NULL)
+				vals[p] = arena_alloc(&req->arena, sq.nops * sizeof(*vals[p]));
+			vals[p][nvals[p]++] = op->value;
+			break;
+		}
+	}
+	for (int p = P_CREATED_AFTER; p < P_COUNT; p++)
+		if (dates[p] != NULL)	/* midnight UTC, as the original */
+			params[p] = arena_printf(&req->arena, "%sT00:00:00Z", dates[p]);
+		else
+			params[p] = req_text_array(req, vals[p], nvals[p]);
+	return 0;
 }
 
 /* The list's query parameters: 400 set and -1 when one is malformed. */
@@ -180,6 +279,8 @@ dandisets_list_parse(struct request *req, struct dandiset_list_args *a)
 	if (user != NULL && *user && strcmp(user, "me") != 0)
 		return resp_field_error(req, "user", "Select a valid choice. That choice is not one of the available choices."), -1;
 	a->me = user != NULL && strcmp(user, "me") == 0;
+	if (search_param_check(req, &a->search) != 0)
+		return -1;
 	/* DRF's OrderingFilter ignores unknown fields; first valid one wins. */
 	if (ordering != NULL) {
 		char *list = arena_strdup(&req->arena, ordering), *tok, *save = NULL;
@@ -205,22 +306,23 @@ dandisets_list_query(struct request *req, const struct dandiset_list_args *a,
 		return resp_string(req, 401, "Must be authenticated to filter by starred dandisets."), NULL;
 
 	char limit[24], offset[24];
+	const char *params[P_COUNT] = { NULL };
+	if (search_params(req, a->search, params) != 0)
+		return NULL;
 	snprintf(limit, sizeof(limit), "%lld", (long long)a->pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)a->pg.offset);
-	const char *params[12] = {
-		req->user_id_str,
-		req->user && req->user->is_superuser ? "t" : "f",
-		a->embargoed ? "t" : "f",
-		a->me ? "t" : "f",
-		a->starred ? "t" : "f",
-		a->draft ? "t" : "f",
-		a->empty ? "t" : "f",
-		search_array(req, metadata_utf8_fix(req, query_get(req, "search"))),
-		a->order, limit, offset, ids,
-	};
-	if (a->me && req->user == NULL)
-		params[0] = "0";	/* anonymous "me" owns nothing: empty list */
-	PGresult *r = req_query(req, "dandiset_list", 12, params);
+	params[P_UID] = a->me && req->user == NULL ? "0" : req->user_id_str;	/* anonymous "me" owns nothing */
+	params[P_SUPERUSER] = req->user && req->user->is_superuser ? "t" : "f";
+	params[P_EMBARGOED] = a->embargoed ? "t" : "f";
+	params[P_ME] = a->me ? "t" : "f";
+	params[P_STARRED] = a->starred ? "t" : "f";
+	params[P_DRAFT] = a->draft ? "t" : "f";
+	params[P_EMPTY] = a->empty ? "t" : "f";
+	params[P_ORDERING] = a->order;
+	params[P_LIMIT] = limit;
+	params[P_OFFSET] = offset;
+	params[P_IDS] = ids;
+	PGresult *r = req_query(req, "dandiset_list", P_COUNT, params);
 	if (r == NULL)
 		return NULL;
 	*total = 0;

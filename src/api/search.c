@@ -98,32 +98,6 @@ query_all(struct request *req, const char *key, size_t *n)
 	return v;
 }
 
-/* A PostgreSQL text[] literal of the values; NULL (no filter) when none. */
-static const char *
-pg_text_array(struct request *req, const char **v, size_t n)
-{
-	struct buf b;
-	char *out;
-
-	if (n == 0)
-		return NULL;
-	buf_init(&b);
-	buf_puts(&b, "{");
-	for (size_t i = 0; i < n; i++) {
-		buf_puts(&b, i ? ",\"" : "\"");
-		for (const char *c = v[i]; *c; c++) {
-			if (*c == '"' || *c == '\\')
-				buf_append(&b, "\\", 1);
-			buf_append(&b, c, 1);
-		}
-		buf_append(&b, "\"", 1);
-	}
-	buf_puts(&b, "}");
-	out = arena_strdup(&req->arena, b.data);
-	buf_free(&b);
-	return out;
-}
-
 static void
 field_error(struct json_object *errs, const char *field, const char *msg)
 {
@@ -220,7 +194,7 @@ search_filters_parse(struct request *req, struct search_filters *f)
 			json_object_object_add(errs, "genotype", o);
 			break;
 		}
-	const char *sp = pg_text_array(req, spec, ns);
+	const char *sp = req_text_array(req, spec, ns);
 	if (sp != NULL) {
 		/* the species choices are whatever the view holds */
 		const char *p[2] = { sp, req->user_id_str };
@@ -242,7 +216,7 @@ search_filters_parse(struct request *req, struct search_filters *f)
 		    "file_size_max must be greater than file_size_min"), -1;
 	/* The original filters on a size only when it is non-zero (Python
 	 * truthiness), so 0 is no filter and no file_size count. */
-	f->params[0] = pg_text_array(req, types, nt);
+	f->params[0] = req_text_array(req, types, nt);
 	if (has_min && min > 0) {
 		snprintf(f->min, sizeof(f->min), "%lld", (long long)min);
 		f->params[1] = f->min;
@@ -251,9 +225,9 @@ search_filters_parse(struct request *req, struct search_filters *f)
 		snprintf(f->max, sizeof(f->max), "%lld", (long long)max);
 		f->params[2] = f->max;
 	}
-	f->params[3] = pg_text_array(req, genos, ng);
+	f->params[3] = req_text_array(req, genos, ng);
 	f->params[4] = sp;
-	f->params[5] = pg_text_array(req, tech, nm);
+	f->params[5] = req_text_array(req, tech, nm);
 	return 0;
 }
 

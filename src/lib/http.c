@@ -72,6 +72,8 @@ request_parse_query(struct request *req, const char *qs)
 			*eq++ = '\0';
 		else
 			eq = p + strlen(p);
+		/* %00 is the only way to a NUL; C strings end there. */
+		req->query[req->nquery].nul = strstr(eq, "%00") != NULL;
 		if (url_decode(p, true) != 0 || url_decode(eq, true) != 0)
 			return -1;
 		/* PostgreSQL refuses bytes that are not UTF-8; Django would
@@ -83,14 +85,48 @@ request_parse_query(struct request *req, const char *qs)
 	return 0;
 }
 
-const char *
-query_get(const struct request *req, const char *key)
+const struct query_param *
+query_param(const struct request *req, const char *key)
 {
 	/* Last occurrence wins, as Django's QueryDict.get does. */
 	for (size_t i = req->nquery; i-- > 0;)
 		if (strcmp(req->query[i].key, key) == 0)
-			return req->query[i].value;
+			return &req->query[i];
 	return NULL;
+}
+
+const char *
+query_get(const struct request *req, const char *key)
+{
+	const struct query_param *q = query_param(req, key);
+
+	return q != NULL ? q->value : NULL;
+}
+
+const char *
+req_text_array(struct request *req, const char *const *v, size_t n)
+{
+	struct buf b;
+	char *out;
+
+	if (n == 0)
+		return NULL;
+	buf_init(&b);
+	buf_puts(&b, "{");
+	for (size_t i = 0; i < n; i++) {
+		/* each element double-quoted, with " and \ escaped */
+		buf_puts(&b, i ? ",\"" : "\"");
+		for (const char *c = v[i]; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				buf_append(&b, "\\", 1);
+			buf_append(&b, c, 1);
+		}
+		buf_append(&b, "\"", 1);
+	}
+	buf_puts(&b, "}");
+	out = arena_strdup(&req->arena, b.data);
+	buf_free(&b);
+	return out;
 }
 
 int

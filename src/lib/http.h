@@ -31,6 +31,7 @@ struct user {
 struct query_param {
 	const char	*key;
 	const char	*value;
+	bool		 nul;	/* the value held a NUL (%00) and ends there */
 };
 
 struct request {
@@ -76,6 +77,8 @@ void	 request_finish(struct request *);	/* frees the arena and body */
 /* Splits "a=1&b=2" into decoded pairs. -1 on a malformed escape. */
 int	 request_parse_query(struct request *, const char *qs);
 const char *query_get(const struct request *, const char *key);
+/* The parameter query_get reads, or NULL. */
+const struct query_param *query_param(const struct request *, const char *key);
 /* Parses an application/x-www-form-urlencoded body into req->form. -1 with
  * 400 set when the body is of another type or malformed. */
 int	 request_parse_form(struct request *);
@@ -95,6 +98,10 @@ int	 resp_list_error(struct request *, int status, const char *msg);	/* ["m"] */
 int	 resp_empty(struct request *, int status);
 int	 resp_redirect(struct request *, int status, const char *location);
 void	 resp_header(struct request *, const char *name, const char *value);
+
+/* A PostgreSQL array literal of the strings, to bind as a text[]
+ * parameter (arena copy); NULL when n is 0. */
+const char *req_text_array(struct request *, const char *const *v, size_t n);
 
 /* Database helpers bound to the request: failures become 503/500 responses
  * and results are freed with the request. */
