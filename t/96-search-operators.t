@@ -10,6 +10,7 @@ use utf8;
 use lib 't/lib', 't/inc';
 use Test::More;
 binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
+use JSON::PP ();
 use DandiTest;
 
 my $t = DandiTest->new(s3 => 0, workers => 2);
@@ -135,8 +136,15 @@ my $s6 = ds($maker, 'study six');
 draft_summary($s6, '{"species": ' . names('Mus musculus') . '}');
 published($s6, '0.240303.0000', '2024-03-03 00:00:00+00', '2024-03-03 00:00:00+00',
     '{"approach": ' . names('electrophysiological approach') . ', "species": ' . names('Danio rerio') . '}');
+# s7: names that are not strings, and one with a backslash and quotes.
+my $s7 = ds($maker, 'study seven');
+draft_summary($s7, JSON::PP->new->canonical->encode({ species => [ { name => { label => 'Tricky mouse' } },
+    { name => 42 }, { name => [ 'Tricky \\"lab\\" rat' ] } ] }));	# the name: Tricky \"lab\" rat
 
 is_deeply(found('species:mouse'), set($s1, $s2), 'species: case-insensitive substring of a name');
+is_deeply(found('species:42'), [], 'species: a number is no name');
+is_deeply(found(q{species:\\"lab\\"}), set($s7), 'species: backslashes and quotes are plain characters');
+is_deeply(found(q{species:"tricky \\"}), set($s7), 'species: a name in an array of names');
 is_deeply(found('species:MUSCULUS'), set($s1, $s6), 'species: any case');
 is_deeply(found('species:human'), set($s2), 'species: any entry of the list');
 is_deeply(found('species:mouse species:human'), set($s2), 'repeated species: all on one version');
@@ -161,16 +169,22 @@ asset($bob, $f2, encodingFormat => 'image/tiff');
 asset($bob, $f2, encodingFormat => 'text/plain');
 my $f3 = ds($bob, 'files three');
 asset($bob, $f3);	# no encodingFormat
+my $f4 = ds($bob, 'files four');
+asset($bob, $f4, encodingFormat => 'text/x_%Odd');
 is_deeply(found('file_type:nwb'), [], 'file_type reads the view: nothing before a refresh');
 like(join('', $t->jobs('refresh-search')), qr/asset_search refreshed/, 'refresh-search');
 is_deeply(found('file_type:nwb'), set($s1), 'file_type:nwb');
 is_deeply(found('file_type:NWB'), set($s1), 'aliases in any case');
 is_deeply(found('file_type:application/x-nwb'), set($s1), 'a MIME prefix');
 is_deeply(found('file_type:image'), set($f2), 'file_type:image');
-is_deeply(found('file_type:text'), set($f2), 'file_type:text');
+is_deeply(found('file_type:text'), set($f2, $f4), 'file_type:text');
+is_deeply(found('file_type:TEXT/X_%o'), set($f4), '_ and % are plain characters');
+is_deeply(found('file_type:text/xa'), [], 'not wildcards (_)');
+is_deeply(found('file_type:image%'), [], 'not wildcards (%)');
 is_deeply(found('file_type:IMAGE/T'), set($f2), 'a prefix, case-insensitively');
 is_deeply(found('file_type:image file_type:image/tiff'), set($f2), 'repeated: one asset matches both');
 is_deeply(found('file_type:image file_type:text'), [], 'no single asset is both an image and text');
+is_deeply(found('file_type:text file_type:text/x'), set($f4), 'three prefixes, one asset');
 is_deeply(found('file_type:x'), [], 'an unknown type: nothing (an asset without encodingFormat neither)');
 is_deeply(found('file_type:video'), [], 'embargoed assets: not for anonymous callers');
 is_deeply(found('file_type:video', token => $eve, query => '&embargoed=true'), [], 'nor for strangers');
@@ -195,7 +209,7 @@ my $z1 = ds($zed, 'zed one');
 my $ad = ds($admin, 'admin one');
 $t->psql("UPDATE dandisets SET created = '2019-01-01' WHERE id = ${\ num($a1)}");
 $t->psql("INSERT INTO dandiset_owners SELECT ${\ num($a2)}, id FROM users WHERE username = 'bob'");
-my @bobs = ($f2, $f3, $b1, $a2);
+my @bobs = ($f2, $f3, $f4, $b1, $a2);
 is_deeply(found('owner:alice-codes'), set($a1, $a2), 'owner: the GitHub login, any case');
 is_deeply(found('owner:ALICE-CODES'), set($a1, $a2), 'owner: upper case');
 is_deeply(found('owner:alice@example.com'), set($a1, $a2), 'owner: the e-mail, any case');
