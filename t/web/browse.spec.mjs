@@ -100,6 +100,37 @@ export async function run({ base, token, browser, tap, shots }) {
     await snap(page, 'search');
   });
 
+  await tap.test('search operators: picked from the suggestions, they filter the list; a bad one shows the message', async () => {
+    const box = page.getByRole('combobox', { name: 'Search dandisets' });
+    await page.goto('/');
+    await box.click();
+    await box.fill(`${tag} created_bef`);
+    await page.locator('.operator-suggestions [role=option]', { hasText: 'created_before:' }).waitFor();
+    await box.press('Enter'); // the first match is highlighted while a key is typed
+    assertEq(await box.inputValue(), `${tag} created_before:`, 'Enter inserts the operator');
+    await page.keyboard.type('2000-01-01');
+    await box.press('Enter');
+    await page.waitForURL(/search=.*created_before/);
+    await page.getByText('0 results found').waitFor();
+    await page.getByText('No results!').waitFor();
+    // the same words with a bound they all meet: all three
+    await box.fill(`${tag} created_after:2000-01-01`);
+    await box.press('Enter');
+    await page.getByText('3 results found').waitFor();
+    await box.fill(`zebrafish created_after:2000-1-1 ${tag}`);
+    await box.press('Enter');
+    await page.getByText('1 result found').waitFor();
+    await page.getByRole('link', { name: names.fish }).waitFor();
+    // an unknown operator: the server's 400 message instead of a list
+    await box.fill(`${tag} specie:mouse`); // a word with a colon: no suggestions, Enter searches
+    await box.press('Enter');
+    const alert = page.getByRole('alert').filter({ hasText: 'Unknown search operator' });
+    await alert.waitFor();
+    assertEq(await alert.textContent(), 'Unknown search operator "specie". Did you mean "species"? Wrap the term in double quotes (e.g. "foo:bar") to search for it as text.', 'the message');
+    assertEq(await page.locator('.ds-item').count(), 0, 'no list');
+    await snap(page, 'search-operator-error');
+  });
+
   await tap.test('sorting by name ascending and descending (?ordering=)', async () => {
     await page.goto(`/dandiset/search?search=${tag}&ordering=name`);
     await page.getByText('3 results found').waitFor();
