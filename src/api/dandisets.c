@@ -194,11 +194,11 @@ search_param_check(struct request *req, const char **out)
 	*out = NULL;
 	if (q == NULL || (*q->value == '\0' && !q->nul))
 		return 0;
-	py_strip(q->value, strlen(q->value), &start, &end);
-	if (start == end && !q->nul)
-		return resp_field_error(req, "search", "This field may not be blank."), -1;
-	if (q->nul)
+	if (q->nul)	/* never blank: a NUL is no whitespace */
 		return resp_field_error(req, "search", "Null characters are not allowed."), -1;
+	py_strip(q->value, strlen(q->value), &start, &end);
+	if (start == end)
+		return resp_field_error(req, "search", "This field may not be blank."), -1;
 	*out = q->value;
 	return 0;
 }

@@ -20,12 +20,25 @@ main(void)
 	is_str(query_get(&req, "b"), "x y", "values are decoded");
 	is_str(query_get(&req, "c"), "", "a key without value is empty");
 	ok(query_get(&req, "zz") == NULL, "missing key is NULL");
+	ok(!query_param(&req, "b")->nul, "no NUL in b");
+
+	/* Arrays to bind as text[]: each element quoted, " and \ escaped. */
+	const char *elems[] = { "a b", "say \"hi\"", "back\\slash", "" };
+	is_str(req_text_array(&req, elems, 4), "{\"a b\",\"say \\\"hi\\\"\",\"back\\\\slash\",\"\"}",
+	    "req_text_array quotes and escapes");
+	ok(req_text_array(&req, elems, 0) == NULL, "req_text_array of nothing is NULL");
 
 	req.path = "/api/dandisets/";
 	is_str(req_page_url(&req, 4), "http://h:1/api/dandisets/?a=1&b=x%20y&c=&page=4&a=2",
 	    "page link replaces page in place");
 	is_str(req_page_url(&req, 0), "http://h:1/api/dandisets/?a=1&b=x%20y&c=&a=2",
 	    "page 1 link drops page");
+	request_finish(&req);
+
+	request_init(&req, &cfg, NULL);
+	ok(request_parse_query(&req, "search=ab%00cd&x=1") == 0, "a NUL escape parses");
+	is_str(query_get(&req, "search"), "ab", "the value ends at the NUL");
+	ok(query_param(&req, "search")->nul && !query_param(&req, "x")->nul, "and says so");
 	request_finish(&req);
 
 	request_init(&req, &cfg, NULL);
