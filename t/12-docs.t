@@ -306,6 +306,9 @@ $r = call('GET', '/api/dandisets/search/', query => 'file_type=application/x-nwb
 is_deeply($r->{json}{results}[0]{asset_counts}, { file_type => 1, genotype => 1, species => 1 },
     'the search found the asset (so its answer had something to check)');
 call('GET', '/api/dandisets/search/', query => 'file_type=audio/', want => 400);
+call('GET', '/api/dandisets/search/', query => 'search=file_type%3Anwb+species%3Amus', want => 200);
+call('GET', '/api/dandisets/', query => 'search=specie%3Amouse', want => 400);
+call('GET', '/api/dandisets/', query => 'search=%20', want => 400);
 is_deeply(call('GET', '/api/search/genotypes/', query => 'genotype=cr', want => 200)->{json}, ['Cre'],
     'genotype choices');
 is_deeply(call('GET', '/api/search/species/', want => 200)->{json}{results}, ['Mus musculus'], 'species choices');
