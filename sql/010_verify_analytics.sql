@@ -31,14 +31,9 @@ CREATE INDEX blob_verifications_blob ON blob_verifications (blob_id, checked_at)
 CREATE INDEX blob_verifications_checked ON blob_verifications (checked_at) WHERE ok;
 
 -- A blob becomes verifiable when its sha256 is stored; a trigger keeps
--- blob_integrity complete without a scan of blobs on every run.
-CREATE FUNCTION dandi_blob_integrity_row() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO blob_integrity (blob_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
-    RETURN NULL;
-END;
-$$;
+-- blob_integrity complete without a scan of blobs on every run. Its
+-- function, dandi_blob_integrity_row (sql/functions/70_blobs.sql), is
+-- created before this migration runs.
 CREATE TRIGGER blobs_integrity_row AFTER INSERT OR UPDATE OF sha256 ON blobs
     FOR EACH ROW WHEN (NEW.sha256 IS NOT NULL) EXECUTE FUNCTION dandi_blob_integrity_row();
 INSERT INTO blob_integrity (blob_id) SELECT id FROM blobs WHERE sha256 IS NOT NULL;
@@ -59,11 +54,4 @@ CREATE TABLE processed_s3_logs (
 );
 CREATE INDEX processed_s3_logs_at ON processed_s3_logs (processed_at, name);
 
--- Downloads of a dandiset: the counts of the blobs of the assets of all
--- its versions, each blob once.
-CREATE FUNCTION dandi_dandiset_downloads(ds bigint) RETURNS bigint
-LANGUAGE sql STABLE AS $$
-    SELECT coalesce(sum(b.download_count), 0)::bigint FROM blobs b
-    WHERE b.id IN (SELECT a.blob_id FROM versions v JOIN asset_versions av ON av.version_id = v.id
-                   JOIN assets a ON a.id = av.asset_id WHERE v.dandiset_id = ds);
-$$;
+-- (a dandiset's downloads, dandi_dandiset_downloads: sql/functions/70_blobs.sql)

@@ -14,6 +14,12 @@ ok(@sql >= 2, 'migrations exist');
 ok($listed{$_}, "$_ is installed (dist_sql_DATA)") for @sql;
 my @nums = map { m{sql/(\d+)_} ? $1 : 'bad' } @sql;
 is_deeply(\@nums, [ map { sprintf '%03d', $_ } 1 .. @sql ], 'migrations are numbered 001.. without gaps');
+# The SQL functions (sql/README.md) ship too.
+my ($fn_listed) = $am =~ /^dist_sqlfunctions_DATA\s*=\s*(.*)$/m;
+my %fn_listed = map { $_ => 1 } split ' ', $fn_listed // '';
+my @fn = sort glob 'sql/functions/*.sql';
+ok(@fn >= 1, 'function files exist');
+ok($fn_listed{$_}, "$_ is installed (dist_sqlfunctions_DATA)") for @fn;
 # The OpenAPI document dandi-api serves ships with it.
 my ($openapi) = $am =~ /^dist_openapi_DATA\s*=\s*(.*)$/m;
 my %openapi = map { $_ => 1 } split ' ', $openapi // '';

@@ -20,6 +20,15 @@
 static const struct db_stmt admin_stmts[] = {
 	{ "migration_applied", "SELECT 1 FROM schema_migrations WHERE name = $1" },
 	{ "migration_record", "INSERT INTO schema_migrations (name) VALUES ($1)" },
+	/* Our functions (dandi_*, not an extension's) this transaction did not
+	 * create or replace: see cmd_migrate. */
+	{ "functions_stray",
+	  "SELECT p.oid::regprocedure::text FROM pg_proc p"
+	  " WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'dandi\\_%'"
+	  "   AND p.xmin <> pg_current_xact_id()::xid"
+	  "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
+	  "     AND d.objid = p.oid AND d.deptype = 'e')"
+	  " ORDER BY 1" },
 	{ "user_insert",
 	  "INSERT INTO users (username, email, first_name, last_name, is_superuser, is_staff, status)"
 	  " VALUES ($1, $2, $3, $4, $5::bool, $5::bool, $6)"
@@ -92,58 +101,194 @@ cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Migrations are files NNN_name.sql applied in name order, each once. */
-static int
-cmd_migrate(const char *dir)
+/* The *.sql files of dir in name order; numbered: only NNN_name.sql. */
+static size_t
+list_sql(const char *dir, int numbered, char ***out)
 {
 	DIR		*d = opendir(dir);
 	struct dirent	*e;
-	char		**names = NULL, err[1024];
-	size_t		 n = 0, applied = 0;
+	char		**names = NULL;
+	size_t		 n = 0;
 
 	if (d == NULL)
 		die("%s: %s", dir, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
 		size_t len = strlen(e->d_name);
 		if (len > 4 && strcmp(e->d_name + len - 4, ".sql") == 0 &&
-		    e->d_name[0] >= '0' && e->d_name[0] <= '9') {
+		    (!numbered || (e->d_name[0] >= '0' && e->d_name[0] <= '9'))) {
 			names = xrealloc(names, (n + 1) * sizeof(*names));
 			names[n++] = xstrdup(e->d_name);
 		}
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	return n;
+}
+
+/* A file of sql/functions/: its text and the migration it needs. */
+struct fn_file {
+	char	*name;
+	char	*sql;
+	long	 needs;		/* index of the migration, -1 for none */
+	int	 done;		/* applied early in this run */
+};
+
+/* "-- needs: NNN_name" (a migration, without .sql) or "-- needs: none". */
+static long
+fn_needs(const struct fn_file *f, char **migrations, size_t n)
+{
+	const char *p = strstr(f->sql, "\n-- needs: ");
+	size_t len;
+
+	if (strncmp(f->sql, "-- needs: ", 10) == 0)
+		p = f->sql;
+	else if (p != NULL)
+		p++;
+	else
+		die("%s: no '-- needs: <migration>|none' line", f->name);
+	p += 10;
+	len = strcspn(p, " \t\n");
+	if (len == 4 && strncmp(p, "none", 4) == 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(migrations[i]) == len + 4 && strncmp(migrations[i], p, len) == 0)
+			return (long)i;
+	die("%s: needs %.*s, which is no migration", f->name, (int)len, p);
+	return -1;
+}
+
+/* dir/name, allocated. */
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t	 n = strlen(dir) + strlen(name) + 2;
+	char	*p = xmalloc(n);
+
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static void
+exec_sql(const char *what, const char *sql)
+{
+	char err[1024];
+
+	if (db_command(&db, sql, err, sizeof(err)) != DB_OK)
+		die("%s: %s", what, err);
+}
+
+/*
+ * The schema is two kinds of files (sql/README.md):
+ *   sql/NNN_name.sql           tables, indexes, views, triggers, data:
+ *                              each applied once, in name order,
+ *                              recorded in schema_migrations; never
+ *                              edited after release.
+ *   sql/functions/NN_area.sql  the SQL functions, CREATE OR REPLACE: the
+ *                              current version of each, applied on
+ *                              every run, in name order.
+ * All in one transaction under an advisory lock: two hosts migrating at
+ * once take turns, and a failure leaves the database as it was.
+ *
+ * 1. Before each pending migration, every function file whose "needs"
+ *    migration is in place (and which this run has not applied yet), with
+ *    check_function_bodies off: a migration may use functions as it runs
+ *    (a trigger, an index expression, a view, a backfill), and a body may
+ *    refer to columns a later migration of the same run adds. "needs"
+ *    names the migration that makes the types of the file's signatures
+ *    (a table's row type), or the one that drops an old signature.
+ * 2. After the last migration, every function file again, bodies checked:
+ *    what the database ends with is exactly sql/functions/.
+ * 3. A dandi_* function none of the files (re)defined in this transaction
+ *    is an error: removing a function, or changing its return type or
+ *    argument names, is a migration (DROP FUNCTION).
+ */
+static int
+cmd_migrate(const char *dir)
+{
+	char		**names, **fnames, *fdir = path_join(dir, "functions"), *path;
+	size_t		 n = list_sql(dir, 1, &names), nf, applied = 0;
+	struct fn_file	*fns;
+	int		*done;
+
+	nf = list_sql(fdir, 0, &fnames);
+	fns = xcalloc(nf ? nf : 1, sizeof(*fns));
+	for (size_t j = 0; j < nf; j++) {
+		path = path_join(fdir, fnames[j]);
+		fns[j].name = path_join("functions", fnames[j]);
+		fns[j].sql = read_file(path);
+		fns[j].needs = fn_needs(&fns[j], names, n);
+		free(path);
+		free(fnames[j]);
+	}
 
 	if (db_begin(&db) != DB_OK)
 		die("cannot start a transaction");
 	/* One migrator at a time, across machines. */
-	if (db_command(&db, "SELECT pg_advisory_xact_lock(7294001)", err, sizeof(err)) != DB_OK ||
-	    db_command(&db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-	    err, sizeof(err)) != DB_OK)
-		die("%s", err);
+	exec_sql("lock", "SELECT pg_advisory_xact_lock(7294001)");
+	exec_sql("schema_migrations", "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+	done = xcalloc(n ? n : 1, sizeof(*done));
 	for (size_t i = 0; i < n; i++) {
 		const char *p[1] = { names[i] };
 		PGresult *r = q("migration_applied", 1, p);
-		int done = PQntuples(r) > 0;
+		done[i] = PQntuples(r) > 0;
 		PQclear(r);
-		if (!done) {
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			char *sql = read_file(path);
-			if (db_command(&db, sql, err, sizeof(err)) != DB_OK)
-				die("%s: %s", names[i], err);
-			free(sql);
-			PQclear(q("migration_record", 1, p));
-			printf("applied %s\n", names[i]);
-			applied++;
-		}
-		free(names[i]);
 	}
-	free(names);
+
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		exec_sql("check_function_bodies", "SET LOCAL check_function_bodies = off");
+		for (size_t j = 0; j < nf; j++) {
+			if (fns[j].done || (fns[j].needs >= 0 && !done[fns[j].needs]))
+				continue;
+			exec_sql(fns[j].name, fns[j].sql);
+			fns[j].done = 1;
+		}
+		exec_sql("check_function_bodies", "SET LOCAL check_function_bodies = on");
+		path = path_join(dir, names[i]);
+		char *sql = read_file(path);
+		exec_sql(names[i], sql);
+		free(sql);
+		free(path);
+		const char *p[1] = { names[i] };
+		PQclear(q("migration_record", 1, p));
+		done[i] = 1;
+		printf("applied %s\n", names[i]);
+		applied++;
+	}
+
+	for (size_t j = 0; j < nf; j++)
+		exec_sql(fns[j].name, fns[j].sql);
+	/* CREATE OR REPLACE rewrites the function's pg_proc row, so the rows
+	 * this transaction did not write are the functions no file has. */
+	PGresult *r = q("functions_stray", 0, NULL);
+	if (PQntuples(r) > 0) {
+		fprintf(stderr, "dandi-admin: functions in the database that no file of %s defines"
+		    " (drop them in a migration):\n", fdir);
+		for (int k = 0; k < PQntuples(r); k++)
+			fprintf(stderr, "  %s\n", PQgetvalue(r, k, 0));
+		PQclear(r);
+		die("nothing applied");
+	}
+	PQclear(r);
 	if (db_commit(&db) != DB_OK)
 		die("commit failed");
-	printf("%zu migration(s) applied\n", applied);
+	printf("%zu migration(s) applied, %zu function file(s) applied\n", applied, nf);
+
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	for (size_t j = 0; j < nf; j++) {
+		free(fns[j].name);
+		free(fns[j].sql);
+	}
+	free(fdir);
+	free(names);
+	free(fnames);
+	free(fns);
+	free(done);
 	return 0;
 }
 
@@ -272,7 +417,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: dandi-admin [-c config] command [args]\n"
-	    "  migrate [--sql-dir DIR]    apply pending sql/ migrations\n"
+	    "  migrate [--sql-dir DIR]    apply pending sql/ migrations and sql/functions/\n"
 	    "  create-user --username U [--email E] [--first F] [--last L]\n"
 	    "              [--status APPROVED|PENDING|INCOMPLETE|REJECTED] [--admin]\n"
 	    "  create-token --username U  print the user's API key (created if needed)\n"
@@ -308,11 +453,6 @@ main(int argc, char **argv)
 		const char *dir = cfg.sql_dir;
 		if (argc > 3 && strcmp(argv[2], "--sql-dir") == 0)
 			dir = argv[3];
-		/* Prepared statements need the table: create it first. */
-		if (db_command(&db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
-		    err, sizeof(err)) != DB_OK)
-			die("%s", err);
 		rc = cmd_migrate(dir);
 	} else if (strcmp(cmd, "create-user") == 0)
 		rc = cmd_create_user(argc - 1, argv + 1);

@@ -86,7 +86,9 @@ db_classify(struct db *db, PGresult *r)
 
 	db->sqlstate[0] = '\0';
 	db->constraint[0] = '\0';
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+	/* An empty query (a migration file of comments only) did nothing,
+	 * successfully. */
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY)
 		return DB_OK;
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return DB_UNAVAILABLE;
