@@ -1,7 +1,10 @@
 -- 30_assets: an asset's metadata as the API serves it, and the upkeep of a
 -- version's folder tree (asset_paths) and of the asset list's order column.
 -- Assets are immutable rows: a change makes a new asset that replaces the
--- old one in the draft, so published versions keep theirs.
+-- old one in the draft, so published versions keep theirs. The asset
+-- object of lists and info ({asset_id, blob, zarr, path, size, created,
+-- modified[, metadata]}) is written by the API alone: asset_json() in
+-- src/api/assets.c.
 -- needs: 001_core
 
 -- Size of the bytes behind an asset: its blob or its zarr.
@@ -95,30 +98,6 @@ BEGIN
         UNION ALL
         SELECT 2, 0, 'encodingFormat', to_json('application/x-zarr'::text) WHERE a.zarr_id IS NOT NULL
     ) kv);
-END $$;
-
--- An asset as listed (AssetSerializer): metadata only when asked for.
-CREATE OR REPLACE FUNCTION dandi_asset_json(a assets, with_metadata boolean, api_url text, s3_base text)
-RETURNS json
-LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
-DECLARE
-    blob_uuid uuid;
-    zarr_uuid uuid;
-BEGIN
-    IF a.blob_id IS NOT NULL THEN
-        SELECT blob_id INTO blob_uuid FROM blobs WHERE id = a.blob_id;
-    ELSE
-        SELECT zarr_id INTO zarr_uuid FROM zarrs WHERE id = a.zarr_id;
-    END IF;
-    IF NOT with_metadata THEN
-        RETURN json_build_object('asset_id', a.asset_id, 'blob', blob_uuid, 'zarr', zarr_uuid,
-            'path', a.path, 'size', dandi_asset_size(a),
-            'created', dandi_ts(a.created), 'modified', dandi_ts(a.modified));
-    END IF;
-    RETURN json_build_object('asset_id', a.asset_id, 'blob', blob_uuid, 'zarr', zarr_uuid,
-        'path', a.path, 'size', dandi_asset_size(a),
-        'created', dandi_ts(a.created), 'modified', dandi_ts(a.modified),
-        'metadata', dandi_asset_metadata(a, api_url, s3_base));
 END $$;
 
 -- 'a/b/c' -> {a, a/b, a/b/c}

@@ -188,6 +188,16 @@ extern const struct db_stmt	assets_stmts[];
 extern const size_t		assets_nstmts;
 const char *assets_s3_base(struct request *);
 const char *assets_path_error(const char *path);	/* NULL when valid */
+/* The asset object of lists, info and write answers, {asset_id, blob,
+ * zarr, path, size, created, modified[, metadata]}, has this one writer:
+ * asset_json() writes row's ASSET_JSON_COLUMNS (over assets a LEFT JOIN
+ * blobs b LEFT JOIN zarrs z) from column col on, and the metadata of
+ * column md_col unless that is -1 or NULL (dandi_asset_metadata there). */
+#define ASSET_JSON_COLUMNS \
+	"a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size)," \
+	" a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC'"
+void	asset_json(struct buf *, PGresult *, int row, int col, int md_col);
+int	asset_json_respond(struct request *, PGresult *, int col, int md_col);	/* row 0, 200 */
 int	assets_list(struct request *);
 int	assets_paths(struct request *);
 int	assets_get(struct request *);

@@ -26,13 +26,16 @@
 #define COMPLETE_TTL	86400
 #define DOWNLOAD_TTL	3600
 
+/* The blob object of the blob look-ups and of upload validation, over a
+ * row of blobs: one definition for the three statements. */
+#define BLOB_JSON \
+	"json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256, 'size', size)"
+
 const struct db_stmt uploads_stmts[] = {
 	{ "blob_by_etag",
-	  "SELECT json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256,"
-	  " 'size', size) FROM blobs WHERE etag = $1" },
+	  "SELECT " BLOB_JSON " FROM blobs WHERE etag = $1" },
 	{ "blob_by_sha256",
-	  "SELECT json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256,"
-	  " 'size', size) FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" },
+	  "SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" },
 	{ "blob_etag_exists",
 	  "SELECT blob_id FROM blobs WHERE etag = $1" },
 	/* Visible to the user: open, or owned (superusers see all). */
@@ -63,7 +66,7 @@ const struct db_stmt uploads_stmts[] = {
 	{ "blob_from_upload",
 	  "INSERT INTO blobs (blob_id, blob, etag, size, embargoed)"
 	  " VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean) ON CONFLICT (etag) DO NOTHING"
-	  " RETURNING json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256, 'size', size)" },
+	  " RETURNING " BLOB_JSON },
 	{ "upload_list",
 	  "SELECT json_build_object('created', dandi_ts(created), 'blob', blob, 'upload_id', upload_id,"
 	  " 'etag', etag, 'size', size), count(*) OVER ()"
@@ -86,15 +89,17 @@ const struct db_stmt uploads_stmts[] = {
 	  " a.zarr_id IS NOT NULL"
 	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
 	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
+	/* Columns: enum asset_top_col. */
 	{ "asset_top",
-	  "SELECT dandi_asset_metadata(a, $4, $5), dandi_asset_json(a, true, $4, $5),"
-	  " coalesce((SELECT embargoed FROM blobs WHERE id = a.blob_id),"
-	  "   (SELECT d.embargo_status <> 'OPEN' FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	  "    WHERE z.id = a.zarr_id), false),"
+	  "SELECT dandi_asset_metadata(a, $4, $5),"
+	  " coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN' FROM dandisets d"
+	  "    WHERE d.id = z.dandiset_id), false),"
 	  " $2::boolean OR EXISTS (SELECT 1 FROM asset_versions av JOIN versions v ON v.id = av.version_id"
 	  "   JOIN dandiset_owners o ON o.dandiset_id = v.dandiset_id"
-	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint)"
-	  " FROM assets a WHERE a.asset_id = $1::uuid" },
+	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint),"
+	  " " ASSET_JSON_COLUMNS
+	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " WHERE a.asset_id = $1::uuid" },
 };
 const size_t uploads_nstmts = sizeof(uploads_stmts) / sizeof(uploads_stmts[0]);
 
@@ -766,10 +771,14 @@ assets_download_nested(struct request *req)
 	    PQgetvalue(r, 0, 3)[0] == 't');
 }
 
+enum asset_top_col {
+	ATOP_METADATA, ATOP_EMBARGOED, ATOP_ALLOWED, ATOP_ASSET,
+};
+
 /* GET /api/assets/{asset_id}/ and .../info/: any asset, embargo rule of
  * its bytes. */
 static int
-asset_top(struct request *req, int col)
+asset_top(struct request *req, bool info)
 {
 	const char *params[5] = { req->params[0], superuser_flag(req), req->user_id_str,
 	    req->cfg->api_url, assets_s3_base(req) };
@@ -779,23 +788,25 @@ asset_top(struct request *req, int col)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, 2)[0] == 't') {
+	if (PQgetvalue(r, 0, ATOP_EMBARGOED)[0] == 't') {
 		if (perm_require_auth(req) != 0)
 			return 0;
-		if (PQgetvalue(r, 0, 3)[0] != 't')
+		if (PQgetvalue(r, 0, ATOP_ALLOWED)[0] != 't')
 			return resp_detail(req, 403, "You do not have permission to perform this action.");
 	}
-	return resp_raw_json(req, 200, PQgetvalue(r, 0, col));
+	if (!info)
+		return resp_raw_json(req, 200, PQgetvalue(r, 0, ATOP_METADATA));
+	return asset_json_respond(req, r, ATOP_ASSET, ATOP_METADATA);
 }
 
 int
 assets_top_get(struct request *req)
 {
-	return asset_top(req, 0);
+	return asset_top(req, false);
 }
 
 int
 assets_top_info(struct request *req)
 {
-	return asset_top(req, 1);
+	return asset_top(req, true);
 }

@@ -20,14 +20,12 @@ const struct db_stmt webdav_stmts[] = {
 	/* $1 version, $2 path ('' = root), $3 children, $4 with metadata,
 	 * $5 api url, $6 s3 base, $7 limit, $8 offset. The page is chosen
 	 * first (path order, the node before its children as 'x' < 'x/...')
-	 * and only its rows are serialised. The children are the range
-	 * scan of assets.c's asset_path_children. */
+	 * and only its rows are read. The children are the range scan of
+	 * assets.c's asset_path_children. Columns: enum webdav_atpath_col. */
 	{ "webdav_atpath",
-	  "SELECT CASE WHEN a.id IS NULL THEN json_build_object('type', 'folder', 'resource',"
-	  "   json_build_object('path', p.path, 'total_assets', p.aggregate_files,"
-	  "     'total_size', p.aggregate_size))"
-	  " ELSE json_build_object('type', 'asset', 'resource',"
-	  "   dandi_asset_json(a, $4::boolean, $5, $6)) END, page.total"
+	  "SELECT a.id IS NULL, page.total, p.path, p.aggregate_files, p.aggregate_size,"
+	  " CASE WHEN $4::boolean AND a.id IS NOT NULL THEN dandi_asset_metadata(a, $5, $6) END,"
+	  " " ASSET_JSON_COLUMNS
 	  " FROM (SELECT p.id, count(*) OVER () AS total FROM asset_paths p"
 	  "   WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
 	  "     THEN $3::boolean AND position('/' in p.path) = 0"
@@ -35,9 +33,31 @@ const struct db_stmt webdav_stmts[] = {
 	  "          AND position('/' in substr(p.path, length($2) + 2)) = 0) END"
 	  "   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
 	  " JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
+	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	  " ORDER BY p.path" },
 };
 const size_t webdav_nstmts = sizeof(webdav_stmts) / sizeof(webdav_stmts[0]);
+
+enum webdav_atpath_col {
+	WD_FOLDER, WD_TOTAL, WD_PATH, WD_FILES, WD_SIZE, WD_METADATA, WD_ASSET,
+};
+
+/* {"type": "folder"|"asset", "resource": ...} of a webdav_atpath row. */
+static void
+webdav_row_json(struct buf *b, PGresult *r, int i, void *ctx)
+{
+	(void)ctx;
+	if (PQgetvalue(r, i, WD_FOLDER)[0] == 't') {
+		buf_puts(b, "{\"type\":\"folder\",\"resource\":{\"path\":");
+		buf_json_stringn(b, PQgetvalue(r, i, WD_PATH), (size_t)PQgetlength(r, i, WD_PATH));
+		buf_printf(b, ",\"total_assets\":%s,\"total_size\":%s}}",
+		    PQgetvalue(r, i, WD_FILES), PQgetvalue(r, i, WD_SIZE));
+		return;
+	}
+	buf_puts(b, "{\"type\":\"asset\",\"resource\":");
+	asset_json(b, r, i, WD_ASSET, WD_METADATA);
+	buf_append(b, "}", 1);
+}
 
 /* A DRF CharField of the query: surrounding whitespace trimmed; only
  * blanks is "may not be blank", and so is an empty value of a required
@@ -153,5 +173,5 @@ webdav_atpath(struct request *req)
 	    req->cfg->api_url, assets_s3_base(req), limit, offset };
 	if ((r = req_query(req, "webdav_atpath", 8, params)) == NULL)
 		return 0;
-	return page_respond_counted(req, &pg, r);
+	return page_respond_counted_each(req, &pg, r, webdav_row_json, NULL);
 }
