@@ -4,8 +4,8 @@
  * original's webdav atpath view. A page of {"type": "folder"|"asset",
  * "resource": ...}: the node at path, then (children=true, folders only)
  * its direct children; at the root (path empty) only the children. The
- * answer comes from the folder tree (asset_paths) and the asset serialiser
- * of sql/003_assets.sql, so it agrees with assets/ and assets/paths/.
+ * answer comes from the folder tree (asset_paths) and the asset object of
+ * asset_json() (assets.c), so it agrees with assets/ and assets/paths/.
  */
 #include <ctype.h>
 #include <stdio.h>
