@@ -9,7 +9,7 @@
 # ends with the same schema (pg_dump --schema-only: tables, indexes, views,
 # triggers, functions) as a fresh install of this tree. And the functions
 # of the released migrations are, text for text, the ones sql/functions/
-# defines (but for dandi_asset_json, which 015 drops).
+# defines (but for dandi_asset_json, which 013 drops).
 #
 # Then what migrate promises: idempotent, one transaction (a bad function
 # body leaves nothing behind), safe when two hosts run it at once (the
@@ -38,7 +38,7 @@ plan skip_all => "needs the git history (commit $RELEASED) for the released migr
     unless @released == 12;
 
 # A PostgreSQL cluster of our own; one database per case.
-my $dir = tempdir('dandi-06-migrate-XXXXXX', DIR => $ENV{DANDI_TEST_TMP} || '/tmp');
+my $dir = tempdir('dandi-07-migrate-XXXXXX', DIR => $ENV{DANDI_TEST_TMP} || '/tmp');
 chmod 0755, $dir;
 my $port = DandiTest::free_port();
 system("$ROOT/contrib/dev/pg-ctl", 'start', "$dir/pg", $port, '--fast') == 0 or die "pg-ctl start failed";
@@ -183,7 +183,7 @@ same_schema(schema($fresh), $want, 'second migrate changes nothing');
 
 # --- released migrations, then this tree -------------------------------------
 # The released functions are the ones of sql/functions/, text for text:
-# only dandi_asset_json (dropped by 015) differs.
+# only dandi_asset_json (dropped by 013) differs.
 my $rel = new_db();
 migrate_released($rel, 12);
 my $rel_schema = schema($rel);
@@ -195,7 +195,7 @@ same_schema($without, $want, 'released 001..012 == this tree, but for dandi_asse
 # function file is applied early, 80_search only once 011 is in), 5 (006
 # needs its trigger's function; rows for the backfills of 006 and 010),
 # 9 (010 needs its trigger's function), 10 (011 before 80_search), 12
-# (only 015 pending).
+# (only 013 pending).
 for my $k (1, 5, 9, 10, 12) {
 	my $db = $k == 12 ? $rel : new_db();
 	migrate_released($db, $k) unless $k == 12;
