@@ -1,8 +1,8 @@
 /*
  * db.c - the libpq connection of a process. Statements are prepared once per
- * connection from a static table, so request code only ever names them and
- * never pastes values into SQL. A broken connection (server restart) is
- * detected on use and replaced on the next request.
+ * connection from static tables, so code only ever refers to them and never
+ * pastes values into SQL. A broken connection (server restart) is detected
+ * on use and replaced on the next request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +29,18 @@ db_close(struct db *db)
 		PQfinish(db->conn);
 	free(db->conninfo);
 	free(db->prepared);
+	free(db->tables);
 	memset(db, 0, sizeof(*db));
+}
+
+void
+db_add_table(struct db *db, const struct db_sql *const *table)
+{
+	for (size_t i = 0; i < db->ntables; i++)
+		if (db->tables[i] == table)
+			return;
+	db->tables = xrealloc(db->tables, (db->ntables + 1) * sizeof(*db->tables));
+	db->tables[db->ntables++] = table;
 }
 
 static void
@@ -49,6 +60,28 @@ db_notice(void *arg, const char *msg)
 {
 	(void)arg;
 	log_debug("postgres: %s", msg);
+}
+
+static enum db_status	db_classify(struct db *, PGresult *);
+
+/* Every statement of the tables, on a new connection. */
+static enum db_status
+db_prepare_tables(struct db *db)
+{
+	for (size_t t = 0; t < db->ntables; t++) {
+		for (const struct db_sql *const *q = db->tables[t]; *q != NULL; q++) {
+			PGresult *r = PQprepare(db->conn, (*q)->name, (*q)->sql, 0, NULL);
+			enum db_status s = db_classify(db, r);
+			if (s != DB_OK)
+				log_error("prepare %s failed: %s", (*q)->name, PQresultErrorMessage(r));
+			PQclear(r);
+			if (s != DB_OK) {
+				db_drop(db);
+				return s == DB_UNAVAILABLE ? s : DB_ERROR;
+			}
+		}
+	}
+	return DB_OK;
 }
 
 enum db_status
@@ -74,7 +107,7 @@ db_ensure(struct db *db)
 		db_drop(db);
 		return DB_UNAVAILABLE;
 	}
-	return DB_OK;
+	return db_prepare_tables(db);
 }
 
 /* Classifies a finished result; records SQLSTATE and constraint. */
@@ -129,8 +162,22 @@ db_prepare(struct db *db, const char *name)
 	return DB_ERROR;
 }
 
-enum db_status
-db_exec(struct db *db, PGresult **out, const char *name, int n, const char *const *params)
+/* Whether q is in a table of this connection (so it was prepared). */
+static bool
+db_has(const struct db *db, const struct db_sql *q)
+{
+	for (size_t t = 0; t < db->ntables; t++)
+		for (const struct db_sql *const *p = db->tables[t]; *p != NULL; p++)
+			if (*p == q)
+				return true;
+	return false;
+}
+
+/* Runs statement name: one of the tables' (q) or one prepared on first
+ * use (q NULL). */
+static enum db_status
+db_execute(struct db *db, PGresult **out, const char *name, const struct db_sql *q, int n,
+    const char *const *params)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool was_tx = db->in_tx;
@@ -139,9 +186,9 @@ db_exec(struct db *db, PGresult **out, const char *name, int n, const char *cons
 		*out = NULL;
 		if ((s = db_ensure(db)) != DB_OK)
 			return s;
-		if ((s = db_prepare(db, name)) == DB_ERROR)
+		if (q == NULL && (s = db_prepare(db, name)) == DB_ERROR)
 			return s;
-		if (s == DB_UNAVAILABLE) {
+		if (q == NULL && s == DB_UNAVAILABLE) {
 			db_drop(db);
 			if (was_tx)
 				return s;
@@ -160,6 +207,31 @@ db_exec(struct db *db, PGresult **out, const char *name, int n, const char *cons
 			return DB_UNAVAILABLE;
 	}
 	return DB_UNAVAILABLE;
+}
+
+enum db_status
+db_exec(struct db *db, PGresult **out, const char *name, int n, const char *const *params)
+{
+	return db_execute(db, out, name, NULL, n, params);
+}
+
+enum db_status
+db_run(struct db *db, PGresult **out, const struct db_sql *q, int n, const char *const *params)
+{
+	enum db_status s;
+
+	if (!db_has(db, q)) {
+		*out = NULL;
+		log_error("statement %s is in no table of this connection (db_add_table)", q->name);
+		return DB_ERROR;
+	}
+	s = db_execute(db, out, q->name, q, n, params);
+	if (s == DB_OK && PQnfields(*out) != q->ncols) {
+		log_error("statement %s: %d result columns, its enum names %d", q->name,
+		    PQnfields(*out), q->ncols);
+		return DB_ERROR;
+	}
+	return s;
 }
 
 static enum db_status

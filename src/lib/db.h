@@ -3,8 +3,33 @@
 #define DANDI_DB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <libpq-fe.h>
 
+/*
+ * A statement referenced by its symbol, so a misspelt one does not build,
+ * with its result columns named by an enum beside it whose last member
+ * counts them:
+ *
+ *	enum { ZI_LOCK_ID, ZI_LOCK_STATUS, ZI_LOCK_NCOLS };
+ *	static const struct db_sql zi_lock = { "zi_lock", ZI_LOCK_NCOLS,
+ *	    "SELECT id, status FROM zarrs WHERE zarr_id = $1::uuid FOR UPDATE" };
+ *	...
+ *	PQgetvalue(r, 0, ZI_LOCK_STATUS)
+ *
+ * A module lists its statements in a NULL-terminated table; every table
+ * given to db_add_table() is prepared when the connection is made, and
+ * t/08-statements.t prepares them all against a migrated database and
+ * compares each ncols with what PostgreSQL describes.
+ */
+struct db_sql {
+	const char	*name;		/* the prepared statement's name (logs) */
+	int		 ncols;		/* result columns; 0 for none */
+	const char	*sql;
+};
+
+/* A statement found by name at run time, prepared on first use: src/api
+ * and dandi-admin, until they move to struct db_sql. */
 struct db_stmt {
 	const char	*name;
 	const char	*sql;
@@ -23,6 +48,8 @@ struct db {
 	const struct db_stmt	*stmts;
 	size_t			 nstmts;
 	bool			*prepared;	/* per statement, this connection */
+	const struct db_sql *const **tables;	/* db_add_table() */
+	size_t			 ntables;
 	bool			 in_tx;
 	char			 sqlstate[6];
 	char			 constraint[64];	/* violated constraint name */
@@ -30,12 +57,21 @@ struct db {
 
 void		db_init(struct db *, const char *conninfo, const struct db_stmt *, size_t);
 void		db_close(struct db *);
-/* Connects (or reconnects). Statements are prepared on first use. */
+/* Adds a NULL-terminated table of statements to prepare on every new
+ * connection (a table added twice is prepared once). */
+void		db_add_table(struct db *, const struct db_sql *const *table);
+/* Connects (or reconnects) and prepares the tables' statements; a
+ * statement that does not prepare is a bug: DB_ERROR, no connection.
+ * Statements by name are prepared on first use. */
 enum db_status	db_ensure(struct db *);
 /* Runs a prepared statement. *out is set on DB_OK and on DB_CONSTRAINT/DB_ERROR
  * (caller PQclear()s it); NULL on DB_UNAVAILABLE. Outside a transaction a
  * statement that finds the connection dead reconnects and retries once. */
 enum db_status	db_exec(struct db *, PGresult **out, const char *name, int n,
+		    const char *const *params);
+/* db_exec of a statement of the tables. A result with other than its
+ * ncols columns is DB_ERROR. */
+enum db_status	db_run(struct db *, PGresult **out, const struct db_sql *, int n,
 		    const char *const *params);
 /* db_exec for the background jobs: the result, or NULL with "name: why"
  * in err (nothing to PQclear()). */

@@ -1,0 +1,97 @@
+/*
+ * sql-check: prepares every statement of dandi-api against the database of
+ * DANDI_DB (migrated) on one connection, as the program does, and asks
+ * PostgreSQL for each one's result columns (PQdescribePrepared).
+ * t/08-statements.t reads its lines:
+ *
+ *   stmt <TAB> connection <TAB> name <TAB> declared columns (- when not) <TAB> described <TAB> error
+ *
+ * One control statement with a wrong column count is checked too, so the
+ * comparison is seen to fail when it should. Exit status 0 unless the
+ * database cannot be reached.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/api/api.h"
+
+static const struct db_sql control = { "sql_check_control", 2, "SELECT 1" };
+static const struct db_sql *const control_sql[] = { &control, NULL };
+
+/* Prepares and describes one statement; declared < 0: not declared. */
+static void
+check(PGconn *conn, const char *connection, const char *name, const char *sql, int declared)
+{
+	PGresult *r = PQprepare(conn, name, sql, 0, NULL);
+	char decl[16] = "-", described[16] = "-";
+	const char *err = "";
+	PGresult *d = NULL;
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		err = PQresultErrorMessage(r);
+	else if (PQresultStatus(d = PQdescribePrepared(conn, name)) != PGRES_COMMAND_OK)
+		err = PQresultErrorMessage(d);
+	else
+		snprintf(described, sizeof(described), "%d", PQnfields(d));
+	if (declared >= 0)
+		snprintf(decl, sizeof(decl), "%d", declared);
+	/* One line each: the error's own line breaks go. */
+	printf("stmt\t%s\t%s\t%s\t%s\t", connection, name, decl, described);
+	for (const char *p = err; *p; p++)
+		putchar(*p == '\n' || *p == '\t' ? ' ' : *p);
+	putchar('\n');
+	PQclear(d);
+	PQclear(r);
+}
+
+static void
+check_table(PGconn *conn, const char *connection, const struct db_sql *const *table)
+{
+	for (; table != NULL && *table != NULL; table++)
+		check(conn, connection, (*table)->name, (*table)->sql, (*table)->ncols);
+}
+
+static PGconn *
+connect_db(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+
+	if (PQstatus(conn) != CONNECTION_OK) {
+		fprintf(stderr, "sql-check: %s", PQerrorMessage(conn));
+		exit(1);
+	}
+	return conn;
+}
+
+int
+main(void)
+{
+	struct config cfg;
+	char err[512];
+
+	if (config_load(&cfg, "/nonexistent", 0, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sql-check: %s\n", err);
+		return 1;
+	}
+	/* dandi-api: every resource's statements on the worker's connection. */
+	struct server *s = server_new(&cfg, err, sizeof(err));
+	if (s == NULL) {
+		fprintf(stderr, "sql-check: %s\n", err);
+		return 1;
+	}
+	struct db *api = server_db(s);
+	PGconn *conn = connect_db(cfg.db);
+	for (size_t i = 0; i < api->nstmts; i++)
+		check(conn, "api", api->stmts[i].name, api->stmts[i].sql, -1);
+	for (size_t t = 0; t < api->ntables; t++)
+		check_table(conn, "api", api->tables[t]);
+	PQfinish(conn);
+	server_free(s);
+
+	conn = connect_db(cfg.db);
+	check_table(conn, "control", control_sql);
+	PQfinish(conn);
+	config_free(&cfg);
+	return 0;
+}
