@@ -1,4 +1,4 @@
-# Every SQL statement of dandi-api, prepared against a
+# Every SQL statement of dandi-api and dandi-jobs, prepared against a
 # freshly migrated database as the programs prepare them (t/unit/sql-check):
 # each must prepare, no two of a connection may share a name, and a
 # statement that names its result columns (struct db_sql) must have as
@@ -14,9 +14,13 @@ my $t = DandiTest->new(s3 => 0, workers => 1);
 my ($out, $err, $rc) = $t->run_cmd(DandiTest::build() . '/t/unit/sql-check');
 is($rc, 0, 'sql-check ran') or diag($err);
 
-my (%n, %seen);
+my (%n, %seen, @kinds);
 for (split /\n/, $out) {
 	my @f = split /\t/, $_, -1;
+	if ($f[0] eq 'kind') {
+		push @kinds, $f[1];
+		next;
+	}
 	next unless $f[0] eq 'stmt';
 	my (undef, $conn, $name, $declared, $described, $error) = @f;
 	if ($conn eq 'control') {
@@ -31,4 +35,9 @@ for (split /\n/, $out) {
 	is($described, $declared, "$conn: $name has the $declared result column(s) its enum names");
 }
 cmp_ok($n{api} // 0, '>', 100, "dandi-api's statements were all checked ($n{api})");
+cmp_ok($n{jobs} // 0, '>', 60, "dandi-jobs' statements were all checked ($n{jobs})");
+is($n{'jobs named'}, $n{jobs}, 'every statement of dandi-jobs names its columns');
+is($n{claim} // 0, 4, 'the claim connection has its four');
+
+ok(@kinds >= 8, 'job kinds listed');
 done_testing;

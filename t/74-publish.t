@@ -11,6 +11,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use JSON::PP;
 use POSIX qw(strftime);
+use Time::HiRes qw(sleep);
 use DandiTest;
 
 my $t = DandiTest->new(s3 => 0, workers => 2);
@@ -259,5 +260,47 @@ is(one("SELECT count(*) FROM jobs WHERE state = 'done' AND args->>'dandiset' IN 
     6, 'two workers: all six jobs done');
 is(one("SELECT count(*) FROM versions WHERE version <> 'draft' AND dandiset_id IN (" . join(',', @ids) . ")"), 6,
     'exactly one published version each');
+
+# --- the connections of a run --------------------------------------------------------------------------
+# However many kinds it works, a run holds two connections: the one whose
+# transaction holds the claimed job and the work connection of every job.
+# Jobs of five kinds are queued ahead of a publish whose draft another
+# session holds locked; while the publish waits, the run's connections are
+# counted (it names itself with PGAPPNAME).
+my $cd = new_dandiset('Connections');
+add($cd, 'c.nwb');
+make_valid($cd);
+my $nx = '99999999-1111-4000-8000-000000000000';
+$t->psql("INSERT INTO jobs (kind, args) VALUES ('$_->[0]', '$_->[2]'::jsonb || jsonb_build_object('key', '$_->[1]'))") for [ 'zarr_ingest', $nx, qq({"zarr": "$nx"}) ],
+    [ 'sha256', $nx, qq({"blob": "$nx"}) ], [ 'blob_untag', $nx, '{}' ],
+    [ 'unembargo', '999999', '{"dandiset": 999999, "user": 1}' ], [ 'doi_delete', 'x/999999', '{"doi": "x/999999"}' ];
+is(publish($cd)->{status}, 202, 'a publish queued after them');
+my $vid = one("SELECT id FROM versions WHERE dandiset_id = $cd AND version = 'draft'");
+sub wait_for { my ($what) = @_; for (1 .. 1200) { return 1 if $what->(); sleep 0.05 } return 0 }
+my $holder = fork // die;
+if ($holder == 0) {
+	eval { $t->psql("BEGIN; SELECT 1 FROM versions WHERE id = $vid FOR UPDATE; SELECT pg_sleep(120); COMMIT") };
+	POSIX::_exit(0);
+}
+ok(wait_for(sub { one("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'") == 1 }),
+    'a session holds the draft locked');
+my $run = fork // die;
+if ($run == 0) {
+	$ENV{PGAPPNAME} = 'dandi-jobs-connections';
+	my ($out, $err, $rc) = $t->run_cmd(DandiTest::build() . '/src/dandi-jobs', 'run', '--no-validate');
+	open(my $f, '>', $t->dir . '/connections.out') or die;
+	print $f "$rc $out$err";
+	close $f;
+	POSIX::_exit(0);
+}
+my $mine = "FROM pg_stat_activity WHERE application_name = 'dandi-jobs-connections'";
+ok(wait_for(sub { one("SELECT count(*) $mine AND wait_event_type = 'Lock'") == 1 }), 'the run waits for the draft');
+is(one("SELECT count(*) FROM jobs WHERE state = 'done' AND args->>'key' IN ('$nx', '999999', 'x/999999')"), 5,
+    'after working the five jobs before it');
+is(one("SELECT count(*) $mine"), 2, 'the run holds two connections: the claim and the work');
+$t->psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'");
+waitpid($_, 0) for $holder, $run;
+like(do { local (@ARGV, $/) = ($t->dir . '/connections.out'); <> }, qr/^0 \d+ job\(s\) worked/, 'the run ends well');
+is(draft_status($cd), 'Published', 'and the publish is done');
 
 done_testing;

@@ -21,55 +21,56 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-#include "db.h"
+#include "jobs.h"
 #include "log.h"
-#include "s3.h"
 #include "s3log.h"
 #include "util.h"
-#include "verify.h"
 
 /* Longer lines are not S3 log records (a key is at most 1 KiB). */
 #define MAX_LINE	65536
 /* Advisory lock class of log names (the other key is hashtext(name)). */
 #define LOCK_CLASS	"2105"
 
-static const struct db_stmt an_stmts[] = {
-	{ "an_watermark",
-	  "SELECT coalesce(max(name), '') FROM processed_s3_logs"
-	  " WHERE processed_at < now() - interval '2 days' AND starts_with(name, $1)" },
-	/* Of a listing page (a JSON array of names), those not yet counted. */
-	{ "an_unprocessed",
-	  "SELECT x FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS l(x, i)"
-	  " WHERE NOT EXISTS (SELECT 1 FROM processed_s3_logs p WHERE p.name = l.x) ORDER BY i" },
-	{ "an_try_lock",
-	  "SELECT pg_try_advisory_xact_lock(" LOCK_CLASS ", hashtext($1))" },
-	{ "an_claim",
-	  "INSERT INTO processed_s3_logs (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id" },
-	/* $1: {"<blob uuid>": downloads, ...}. Returns the downloads of the
-	 * blobs that exist. */
-	{ "an_count",
-	  "WITH c AS (SELECT e.key::uuid AS u, e.value::bigint AS n FROM jsonb_each_text($1::jsonb) e),"
-	  " l AS (SELECT b.id, c.n FROM blobs b JOIN c ON b.blob_id = c.u ORDER BY b.id FOR NO KEY UPDATE OF b),"
-	  " up AS (UPDATE blobs b SET download_count = b.download_count + l.n FROM l WHERE b.id = l.id"
-	  "   RETURNING l.n)"
-	  " SELECT coalesce(sum(n), 0)::bigint FROM up" },
-	{ "an_done",
-	  "UPDATE processed_s3_logs SET lines = $2::bigint, skipped = $3::bigint, downloads = $4::bigint"
-	  " WHERE id = $1::bigint" },
+enum { WATERMARK_NAME, WATERMARK_NCOLS };
+static const struct db_sql an_watermark = { "an_watermark", WATERMARK_NCOLS,
+	"SELECT coalesce(max(name), '') FROM processed_s3_logs"
+	" WHERE processed_at < now() - interval '2 days' AND starts_with(name, $1)" };
+/* Of a listing page (a JSON array of names), those not yet counted. */
+enum { UNPROCESSED_NAME, UNPROCESSED_NCOLS };
+static const struct db_sql an_unprocessed = { "an_unprocessed", UNPROCESSED_NCOLS,
+	"SELECT x FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS l(x, i)"
+	" WHERE NOT EXISTS (SELECT 1 FROM processed_s3_logs p WHERE p.name = l.x) ORDER BY i" };
+enum { TRY_LOCKED, TRY_NCOLS };
+static const struct db_sql an_try_lock = { "an_try_lock", TRY_NCOLS,
+	"SELECT pg_try_advisory_xact_lock(" LOCK_CLASS ", hashtext($1))" };
+enum { CLAIM_ID, CLAIM_NCOLS };
+static const struct db_sql an_claim = { "an_claim", CLAIM_NCOLS,
+	"INSERT INTO processed_s3_logs (name) VALUES ($1) ON CONFLICT (name) DO NOTHING RETURNING id" };
+/* $1: {"<blob uuid>": downloads, ...}. Returns the downloads of the blobs
+ * that exist. */
+enum { COUNT_DOWNLOADS, COUNT_NCOLS };
+static const struct db_sql an_count = { "an_count", COUNT_NCOLS,
+	"WITH c AS (SELECT e.key::uuid AS u, e.value::bigint AS n FROM jsonb_each_text($1::jsonb) e),"
+	" l AS (SELECT b.id, c.n FROM blobs b JOIN c ON b.blob_id = c.u ORDER BY b.id FOR NO KEY UPDATE OF b),"
+	" up AS (UPDATE blobs b SET download_count = b.download_count + l.n FROM l WHERE b.id = l.id"
+	"   RETURNING l.n)"
+	" SELECT coalesce(sum(n), 0)::bigint FROM up" };
+static const struct db_sql an_done = { "an_done", 0,
+	"UPDATE processed_s3_logs SET lines = $2::bigint, skipped = $3::bigint, downloads = $4::bigint"
+	" WHERE id = $1::bigint" };
+const struct db_sql *const analytics_sql[] = {
+	&an_watermark, &an_unprocessed, &an_try_lock, &an_claim, &an_count, &an_done, NULL
 };
 
-static struct db adb;
-
+/* job_query_in for analytics: a failure is said in the log and on stderr. */
 static PGresult *
-aq(const char *stmt, int n, const char *const *params)
+aq(struct job *job, struct arena *a, const struct db_sql *q, int n, const char *const *params)
 {
-	char err[1024];
-	PGresult *r = db_query(&adb, stmt, n, params, err, sizeof(err));
+	PGresult *r = job_query_in(job, a, q, n, params);
 
 	if (r == NULL) {
-		log_error("analytics: %s", err);
-		fprintf(stderr, "dandi-jobs analytics: %s\n", err);
+		log_error("analytics: %s", job->err);
+		fprintf(stderr, "dandi-jobs analytics: %s\n", job->err);
 	}
 	return r;
 }
@@ -149,91 +150,102 @@ uuid_cmp(const void *a, const void *b)
 	return strcmp(a, b);
 }
 
-/* Counts one log object. 1 counted, 0 skipped (counted already, being
- * counted elsewhere, gone), -1 failure (the run stops). *downloads gets
- * the downloads of known blobs counted. */
+/* Takes the log for this run in a new transaction: 1 with *id its row,
+ * 0 when it is counted already or being counted elsewhere, -1. */
 static int
-count_log(struct s3 *logs, const char *bucket, const char *name, long long *downloads)
+log_claim(struct job *job, struct arena *a, const char *name, const char **id)
 {
-	PGresult *r;
 	const char *p1[1] = { name };
-	struct counting c = { .bucket = bucket };
-	int rc = -1;
+	PGresult *r;
 
-	if (db_begin(&adb) != DB_OK)
+	if (job_begin(job) != 0 || (r = aq(job, a, &an_try_lock, 1, p1)) == NULL)
 		return -1;
-	if ((r = aq("an_try_lock", 1, p1)) == NULL)
-		goto out;
-	bool locked = PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
-	if (!locked) {
-		rc = 0;
-		goto out;
-	}
-	if ((r = aq("an_claim", 1, p1)) == NULL)
-		goto out;
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		rc = 0;
-		goto out;
-	}
-	char id[24];
-	snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
+	if (PQgetvalue(r, 0, TRY_LOCKED)[0] != 't')
+		return 0;
+	if ((r = aq(job, a, &an_claim, 1, p1)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return 0;
+	*id = PQgetvalue(r, 0, CLAIM_ID);
+	return 1;
+}
 
-	buf_init(&c.line);
-	int st = s3_get(logs, name, 0, -1, log_sink, &c);
+/* Reads the log's lines into c: 1, 0 when it is gone, -1. */
+static int
+log_read(struct s3 *logs, const char *name, struct counting *c)
+{
+	int st = s3_get(logs, name, 0, -1, log_sink, c);
+
 	if (st == S3_NOT_FOUND) {
 		log_warn("analytics: %s is gone", name);
-		rc = 0;
-		goto out;
+		return 0;
 	}
 	if (st != S3_OK) {
 		log_error("analytics: GET %s: %s", name, logs->err);
 		fprintf(stderr, "dandi-jobs analytics: GET %s: %s\n", name, logs->err);
-		goto out;
+		return -1;
 	}
-	if (c.line.len > 0 || c.overlong)
-		log_sink(&c, "\n", 1);	/* a last line without its newline */
+	if (c->line.len > 0 || c->overlong)
+		log_sink(c, "\n", 1);	/* a last line without its newline */
+	return 1;
+}
+
+/* Adds the log's downloads to the blobs and commits with its row: 1 or -1. */
+static int
+log_record(struct job *job, struct arena *a, const char *id, struct counting *c, long long *downloads)
+{
+	struct buf counts;
+	PGresult *r;
 
 	/* Downloads per blob: sorted, then each run of equal uuids once. */
-	qsort(c.uuids, c.n, sizeof(*c.uuids), uuid_cmp);
-	struct buf counts;
+	qsort(c->uuids, c->n, sizeof(*c->uuids), uuid_cmp);
 	buf_init(&counts);
 	buf_puts(&counts, "{");
-	for (size_t i = 0, j; i < c.n; i = j) {
-		for (j = i + 1; j < c.n && strcmp(c.uuids[i], c.uuids[j]) == 0; j++)
+	for (size_t i = 0, j; i < c->n; i = j) {
+		for (j = i + 1; j < c->n && strcmp(c->uuids[i], c->uuids[j]) == 0; j++)
 			;
-		buf_printf(&counts, "%s\"%s\":%zu", i ? "," : "", c.uuids[i], j - i);
+		buf_printf(&counts, "%s\"%s\":%zu", i ? "," : "", c->uuids[i], j - i);
 	}
 	buf_puts(&counts, "}");
-	const char *p2[1] = { counts.data };
-	r = aq("an_count", 1, p2);
+	const char *p1[1] = { counts.data };
+	r = aq(job, a, &an_count, 1, p1);
 	buf_free(&counts);
 	if (r == NULL)
-		goto out;
-	*downloads = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	char lines[24], skipped[24], dl[24];
-	snprintf(lines, sizeof(lines), "%lld", c.lines);
-	snprintf(skipped, sizeof(skipped), "%lld", c.skipped);
-	snprintf(dl, sizeof(dl), "%lld", *downloads);
-	const char *p4[4] = { id, lines, skipped, dl };
-	if ((r = aq("an_done", 4, p4)) == NULL)
-		goto out;
-	PQclear(r);
-	if (db_commit(&adb) != DB_OK)
-		goto out;
-	log_info("analytics: %s: %lld line(s), %lld skipped, %lld download(s)", name, c.lines, c.skipped,
-	    *downloads);
-	if (c.skipped > 0)
-		fprintf(stderr, "dandi-jobs analytics: %s: %lld malformed line(s) skipped\n", name, c.skipped);
-	rc = 1;
-out:
+		return -1;
+	*downloads = strtoll(PQgetvalue(r, 0, COUNT_DOWNLOADS), NULL, 10);
+	const char *p4[4] = { id, arena_printf(a, "%lld", c->lines), arena_printf(a, "%lld", c->skipped),
+	    arena_printf(a, "%lld", *downloads) };
+	if (aq(job, a, &an_done, 4, p4) == NULL || job_commit(job) != 0)
+		return -1;
+	return 1;
+}
+
+/* Counts one log object. 1 counted, 0 skipped (counted already, being
+ * counted elsewhere, gone), -1 failure (the run stops). *downloads gets
+ * the downloads of known blobs counted. */
+static int
+count_log(struct job *job, struct s3 *logs, const char *bucket, const char *name, long long *downloads)
+{
+	struct counting c = { .bucket = bucket };
+	const char *id = NULL;
+	struct arena one;
+	int rc;
+
+	arena_init(&one);
+	buf_init(&c.line);
+	if ((rc = log_claim(job, &one, name, &id)) == 1 && (rc = log_read(logs, name, &c)) == 1)
+		rc = log_record(job, &one, id, &c, downloads);
 	if (rc != 1)
-		db_rollback(&adb);
+		job_rollback(job);
+	else {
+		log_info("analytics: %s: %lld line(s), %lld skipped, %lld download(s)", name, c.lines, c.skipped,
+		    *downloads);
+		if (c.skipped > 0)
+			fprintf(stderr, "dandi-jobs analytics: %s: %lld malformed line(s) skipped\n", name, c.skipped);
+	}
 	buf_free(&c.line);
 	free(c.uuids);
+	arena_reset(&one);
 	return rc;
 }
 
@@ -254,11 +266,46 @@ collect_name(void *ctx, const struct s3_listed *o)
 	return 0;
 }
 
-int
-cmd_analytics(const struct config *cfg, int argc, char **argv)
+/* Counts the logs of one listing page not counted yet: 0, or -1 (the run
+ * stops). */
+static int
+count_page(struct job *job, struct s3 *logs, struct page_names *page, long max, long *counted,
+    long long *downloads)
 {
-	long max = -1;
+	const char *pj[1] = { page->json.data };
+	struct arena a;
+	PGresult *r;
+	int rc = 0;
+
+	arena_init(&a);
+	if ((r = aq(job, &a, &an_unprocessed, 1, pj)) == NULL)
+		rc = -1;
+	for (int i = 0; r != NULL && i < PQntuples(r) && (max < 0 || *counted < max); i++) {
+		long long d = 0;
+		int got = count_log(job, logs, job->cfg->s3_bucket, PQgetvalue(r, i, UNPROCESSED_NAME), &d);
+		if (got < 0) {
+			rc = -1;
+			break;
+		}
+		*counted += got;
+		*downloads += d;
+	}
+	arena_reset(&a);
+	return rc;
+}
+
+int
+analytics_cmd(struct job *job, int argc, char **argv)
+{
+	const struct config *cfg = job->cfg;
+	long max = -1, counted = 0;
+	long long downloads = 0;
 	bool all = false;
+	char *token = NULL;
+	const char *after = NULL;
+	struct s3 logs;
+	PGresult *r;
+	int rc = 0;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--max") == 0 && i + 1 < argc)
@@ -266,35 +313,24 @@ cmd_analytics(const struct config *cfg, int argc, char **argv)
 		else if (strcmp(argv[i], "--all") == 0)
 			all = true;
 		else
-			return fprintf(stderr, "usage: dandi-jobs analytics [--max N] [--all]\n"), 2;
+			return JOB_USAGE;
 	}
 	if (*cfg->access_log_bucket == '\0') {
 		fprintf(stderr, "dandi-jobs analytics: access_log_bucket is not set\n");
 		return 1;
 	}
-	struct s3 logs;
+	/* The logs' bucket, with the archive's credentials. */
 	if (s3_init(&logs, cfg) != 0) {
 		fprintf(stderr, "dandi-jobs analytics: S3 is not configured\n");
 		return 1;
 	}
 	free(logs.bucket);
 	logs.bucket = xstrdup(cfg->access_log_bucket);
-	db_init(&adb, cfg->db, an_stmts, sizeof(an_stmts) / sizeof(an_stmts[0]));
-
-	int rc = 0;
-	long counted = 0;
-	long long downloads = 0;
-	char *after = NULL, *token = NULL;
 	const char *p1[1] = { cfg->access_log_prefix };
-	PGresult *r;
-	if (!all) {
-		if ((r = aq("an_watermark", 1, p1)) == NULL) {
-			rc = 1;
-			goto out;
-		}
-		after = xstrdup(PQgetvalue(r, 0, 0));
-		PQclear(r);
-	}
+	if (!all && (r = aq(job, &job->arena, &an_watermark, 1, p1)) == NULL)
+		rc = 1;
+	else if (!all)
+		after = PQgetvalue(r, 0, WATERMARK_NAME);
 	for (bool more = true; more && rc == 0 && (max < 0 || counted < max);) {
 		struct page_names page = { .n = 0 };
 		char *next = NULL;
@@ -303,43 +339,19 @@ cmd_analytics(const struct config *cfg, int argc, char **argv)
 		    &page, &more, &next) != S3_OK) {
 			fprintf(stderr, "dandi-jobs analytics: listing %s/%s: %s\n", logs.bucket,
 			    cfg->access_log_prefix, logs.err);
-			buf_free(&page.json);
 			rc = 1;
-			break;
 		}
 		free(token);
 		token = next;
 		if (more && token == NULL)
 			more = false;	/* no way on: a server without tokens */
-		if (page.n == 0) {
-			buf_free(&page.json);
-			continue;
-		}
 		buf_puts(&page.json, "]");
-		const char *pj[1] = { page.json.data };
-		r = aq("an_unprocessed", 1, pj);
-		buf_free(&page.json);
-		if (r == NULL) {
+		if (rc == 0 && page.n > 0 && count_page(job, &logs, &page, max, &counted, &downloads) != 0)
 			rc = 1;
-			break;
-		}
-		for (int i = 0; i < PQntuples(r) && (max < 0 || counted < max); i++) {
-			long long d = 0;
-			int got = count_log(&logs, cfg->s3_bucket, PQgetvalue(r, i, 0), &d);
-			if (got < 0) {
-				rc = 1;
-				break;
-			}
-			counted += got;
-			downloads += d;
-		}
-		PQclear(r);
+		buf_free(&page.json);
 	}
-out:
 	printf("counted %ld log(s): %lld download(s)\n", counted, downloads);
-	free(after);
 	free(token);
 	s3_free(&logs);
-	db_close(&adb);
 	return rc;
 }

@@ -19,16 +19,16 @@
  *
  * In an embargoed dandiset the objects carry the embargo tag
  * (embargoed=true, as the blobs) from the moment they are created.
+ *
+ * `dandi-jobs manifests --all | VERSION...` queues jobs by hand.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
 #include "emit.h"
+#include "jobs.h"
 #include "log.h"
-#include "manifests.h"
-#include "s3.h"
 #include "util.h"
 #include "vmeta.h"
 
@@ -39,61 +39,44 @@ const char *const manifest_files[5] = {
 	"dandiset.jsonld", "dandiset.yaml", "assets.jsonld", "assets.yaml", "collection.jsonld",
 };
 
-static const struct db_stmt mstmts[] = {
-	/* Must be the first statement of its transaction. */
-	{ "mf_snapshot",
-	  "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY" },
-	{ "mf_version",
-	  "SELECT v.metadata::text, v.version, d.id, d.embargo_status"
-	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id WHERE v.id = $1::bigint" },
-	/* One page of the version's assets in the API's default order
-	 * (created, then row id), after the cursor row ($2, $3). */
-	{ "mf_assets",
-	  "SELECT page.asset_created, page.asset_id, a.asset_id::text, dandi_asset_metadata(a, $4, $5)::text"
-	  " FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
-	  "       AND ($2::timestamptz IS NULL OR (asset_created, asset_id) > ($2, $3::bigint))"
-	  "       ORDER BY asset_created, asset_id LIMIT " PAGE_ROWS ") page"
-	  " JOIN assets a ON a.id = page.asset_id"
-	  " ORDER BY page.asset_created, page.asset_id" },
-	{ "mf_enqueue", MANIFESTS_ENQUEUE_SQL },
-	{ "mf_resolve",
-	  "SELECT v.id FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
-	/* Every version, for a backfill (manifests --all). */
-	{ "mf_all",
-	  "SELECT v.id FROM versions v ORDER BY v.id" },
+/* Must be the first statement of its transaction. */
+static const struct db_sql mf_snapshot = { "mf_snapshot", 0,
+	"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY" };
+enum { VERSION_METADATA, VERSION_VERSION, VERSION_DANDISET, VERSION_EMBARGO, VERSION_NCOLS };
+static const struct db_sql mf_version = { "mf_version", VERSION_NCOLS,
+	"SELECT v.metadata::text, v.version, d.id, d.embargo_status"
+	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id WHERE v.id = $1::bigint" };
+/* One page of the version's assets in the API's default order (created,
+ * then row id), after the cursor row ($2, $3). */
+enum { ASSETS_CREATED, ASSETS_ROW, ASSETS_UUID, ASSETS_METADATA, ASSETS_NCOLS };
+static const struct db_sql mf_assets = { "mf_assets", ASSETS_NCOLS,
+	"SELECT page.asset_created, page.asset_id, a.asset_id::text, dandi_asset_metadata(a, $4, $5)::text"
+	" FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
+	"       AND ($2::timestamptz IS NULL OR (asset_created, asset_id) > ($2, $3::bigint))"
+	"       ORDER BY asset_created, asset_id LIMIT " PAGE_ROWS ") page"
+	" JOIN assets a ON a.id = page.asset_id"
+	" ORDER BY page.asset_created, page.asset_id" };
+/* A version has at most one queued job (the jobs_one_queued index): a
+ * request for a version whose job is queued and idle changes nothing, and
+ * one for a version whose job is being worked waits for that run to end
+ * and then queues a new one, so no request is lost to a run that read the
+ * version before the change. */
+enum { ENQUEUED_ID, ENQUEUED_NCOLS };
+const struct db_sql manifests_enqueue = { "manifests_enqueue", ENQUEUED_NCOLS,
+	"INSERT INTO jobs (kind, args)"
+	" SELECT 'manifests', jsonb_build_object('key', v.id::text, 'version_id', v.id)"
+	" FROM versions v WHERE v.id = ANY ($1::bigint[]) ORDER BY v.id"
+	" ON CONFLICT (kind, (args->>'key')) WHERE state = 'queued'"
+	" DO UPDATE SET modified = now() RETURNING id" };
+enum { VID_ID, VID_NCOLS };
+static const struct db_sql mf_resolve = { "mf_resolve", VID_NCOLS,
+	"SELECT v.id FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = $2" };
+/* Every version, for a backfill (manifests --all). */
+static const struct db_sql mf_all = { "mf_all", VID_NCOLS,
+	"SELECT v.id FROM versions v ORDER BY v.id" };
+static const struct db_sql *const manifests_sql[] = {
+	&mf_snapshot, &mf_version, &mf_assets, &manifests_enqueue, &mf_resolve, &mf_all, NULL
 };
-
-static const struct config	*mcfg;
-static struct db		 mdb;
-static bool			 mdb_ready;
-static struct s3		 ms3;
-static bool			 ms3_ready;
-
-void
-manifests_init(const struct config *cfg)
-{
-	mcfg = cfg;
-}
-
-void
-manifests_close(void)
-{
-	if (mdb_ready)
-		db_close(&mdb);
-	if (ms3_ready)
-		s3_free(&ms3);
-	mdb_ready = ms3_ready = false;
-}
-
-static PGresult *
-mq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
-{
-	if (!mdb_ready) {
-		db_init(&mdb, mcfg->db, mstmts, sizeof(mstmts) / sizeof(mstmts[0]));
-		mdb_ready = true;
-	}
-	return db_query(&mdb, stmt, n, params, err, errlen);
-}
 
 void
 manifest_key(char *out, size_t outlen, long long dandiset_id, const char *version, const char *file)
@@ -111,25 +94,21 @@ content_type(const char *file)
 	return n > 7 && strcmp(file + n - 7, ".jsonld") == 0 ? "application/ld+json" : "application/octet-stream";
 }
 
-/* One manifest file being written: the S3 object and the writer feeding it. */
+/* One manifest file being written: the S3 object and the writer feeding
+ * it. In the job's arena, which aborts it if the job ends before it is
+ * closed. */
 struct mfile {
-	struct s3_stream	stream;
-	struct emit_out		out;
-	bool			open;
+	struct s3		*s3;
+	char			 key[512];
+	struct s3_stream	 stream;
+	struct emit_out		 out;
+	bool			 open;
 };
 
-static void
-mfile_open(struct mfile *f, const char *key, const char *file, const char *tagging)
-{
-	s3_stream_open(&f->stream, &ms3, key, content_type(file), tagging, mcfg->manifest_part_size);
-	emit_init(&f->out, EMIT_CHUNK, s3_stream_write, &f->stream);
-	f->open = true;
-}
-
-/* Finishes the object; 0, or -1 with the reason in err. Called for a file
- * that failed too, to free it and abort its upload. */
+/* Finishes the object; 0, or -1 with the reason in err. A file that
+ * failed (ok false) is freed and its upload aborted. */
 static int
-mfile_close(struct mfile *f, const char *key, bool ok, char *err, size_t errlen)
+mfile_close(struct mfile *f, bool ok, char *err, size_t errlen)
 {
 	int rc = 0;
 
@@ -142,243 +121,257 @@ mfile_close(struct mfile *f, const char *key, bool ok, char *err, size_t errlen)
 		f->stream.failed = true;
 	if (s3_stream_close(&f->stream) != S3_OK) {
 		if (ok)
-			snprintf(err, errlen, "writing %s: %s", key, ms3.err);
+			snprintf(err, errlen, "writing %s: %s", f->key, f->s3->err);
 		rc = -1;
 	} else
-		log_info("manifest %s: %lld bytes, %zu part(s)", key, (long long)f->stream.size,
+		log_info("manifest %s: %lld bytes, %zu part(s)", f->key, (long long)f->stream.size,
 		    f->stream.nparts);
 	emit_free(&f->out);
 	return rc;
 }
 
+static void
+mfile_abort(void *f)
+{
+	char err[8];
+
+	mfile_close(f, false, err, sizeof(err));
+}
+
+/* The version whose files are written. */
+struct manifest {
+	const char		*vid;		/* its row */
+	long long		 dandiset;
+	const char		*version;
+	const char		*tagging;	/* embargoed=true, or NULL */
+	struct json_object	*md;
+	struct s3		*s3;
+};
+
+static struct mfile *
+mfile_open(struct job *job, const struct manifest *m, const char *file)
+{
+	struct mfile *f = arena_zalloc(&job->arena, sizeof(*f));
+
+	f->s3 = m->s3;
+	manifest_key(f->key, sizeof(f->key), m->dandiset, m->version, file);
+	s3_stream_open(&f->stream, m->s3, f->key, content_type(file), m->tagging, job->cfg->manifest_part_size);
+	emit_init(&f->out, EMIT_CHUNK, s3_stream_write, &f->stream);
+	f->open = true;
+	arena_defer(&job->arena, mfile_abort, f);
+	return f;
+}
+
 /* The version's metadata as one file (dandiset.jsonld or dandiset.yaml). */
 static int
-write_metadata_file(const char *key, const char *file, const char *tagging, struct json_object *md,
-    bool yaml, char *err, size_t errlen)
+write_metadata_file(struct job *job, const struct manifest *m, const char *file, bool yaml)
 {
-	struct mfile f;
+	struct mfile *f = mfile_open(job, m, file);
 
-	mfile_open(&f, key, file, tagging);
 	if (yaml)
-		emit_yaml_document(&f.out, md, "", "");
+		emit_yaml_document(&f->out, m->md, "", "");
 	else
-		emit_json_value(&f.out, md);
-	return mfile_close(&f, key, true, err, errlen);
+		emit_json_value(&f->out, m->md);
+	return mfile_close(f, true, job->err, sizeof(job->err));
 }
 
-int
-manifests_job(struct json_object *args, char *err, size_t errlen)
-{
-	struct json_object *v, *md = NULL;
-	char vid[24], s3base[1024], keys[3][512], cursor_time[64] = "", cursor_row[24] = "";
-	struct mfile files[3] = { { .open = false } };	/* assets.jsonld, assets.yaml, collection.jsonld */
-	PGresult *r;
-	int rc = -1;
-	long long nassets = 0;
+/* The three asset files, filled together in one pass over the assets. */
+struct asset_files {
+	struct mfile		*jsonld, *yaml, *collection;
+	struct json_writer	 coll;
+	long long		 n;
+};
 
-	if (!json_object_object_get_ex(args, "version_id", &v) || json_object_get_int64(v) <= 0) {
-		snprintf(err, errlen, "manifests job without a version_id");
-		return -2;
-	}
-	snprintf(vid, sizeof(vid), "%lld", (long long)json_object_get_int64(v));
-	if (!ms3_ready) {
-		if (s3_init(&ms3, mcfg) != 0) {
-			snprintf(err, errlen, "S3 is not configured");
-			return -1;
-		}
-		ms3_ready = true;
-	}
-	if (!mdb_ready) {
-		db_init(&mdb, mcfg->db, mstmts, sizeof(mstmts) / sizeof(mstmts[0]));
-		mdb_ready = true;
-	}
-	if (db_begin(&mdb) != DB_OK) {
-		snprintf(err, errlen, "database unavailable");
+/* One page of assets after the cursor (which moves on) into the files:
+ * the rows written, or -1. */
+static int
+write_asset_page(struct job *job, const struct manifest *m, struct asset_files *af, char cursor[2][64])
+{
+	char s3base[1024];
+	struct arena page;
+	PGresult *r;
+	int n;
+
+	s3_base_url(job->cfg, s3base, sizeof(s3base));
+	const char *pa[5] = { m->vid, *cursor[0] ? cursor[0] : NULL, *cursor[1] ? cursor[1] : NULL, job->cfg->api_url,
+	    s3base };
+	arena_init(&page);
+	if ((r = job_query_in(job, &page, &mf_assets, 5, pa)) == NULL) {
+		arena_reset(&page);
 		return -1;
 	}
-	if ((r = mq("mf_snapshot", 0, NULL, err, errlen)) == NULL)
-		goto out;
-	PQclear(r);
-	const char *p1[1] = { vid };
-	if ((r = mq("mf_version", 1, p1, err, errlen)) == NULL)
-		goto out;
-	if (PQntuples(r) == 0) {
-		/* Deleted since it was queued: nothing to write. */
-		PQclear(r);
-		log_info("manifests of version %s: the version is gone", vid);
-		rc = 0;
-		goto out;
-	}
-	md = json_tokener_parse(PQgetvalue(r, 0, 0));
-	char *version = xstrdup(PQgetvalue(r, 0, 1));
-	long long dandiset = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	/* Not yet public while the unembargo is under way, either. */
-	const char *tagging = strcmp(PQgetvalue(r, 0, 3), "OPEN") != 0 ? "embargoed=true" : NULL;
-	PQclear(r);
-	if (md == NULL || !json_object_is_type(md, json_type_object)) {
-		snprintf(err, errlen, "version %s: metadata is not a JSON object", vid);
-		free(version);
-		rc = -2;
-		goto out;
-	}
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++) {
+		struct json_object *am = json_tokener_parse(PQgetvalue(r, i, ASSETS_METADATA));
+		char member[64];
 
-	/* The version's own two files. */
-	char key[512];
-	manifest_key(key, sizeof(key), dandiset, version, "dandiset.jsonld");
-	if (write_metadata_file(key, "dandiset.jsonld", tagging, md, false, err, errlen) != 0)
-		goto free_version;
-	manifest_key(key, sizeof(key), dandiset, version, "dandiset.yaml");
-	if (write_metadata_file(key, "dandiset.yaml", tagging, md, true, err, errlen) != 0)
-		goto free_version;
-
-	/* The three asset files, filled together in one pass. */
-	for (int i = 0; i < 3; i++) {
-		manifest_key(keys[i], sizeof(keys[i]), dandiset, version, manifest_files[2 + i]);
-		mfile_open(&files[i], keys[i], manifest_files[2 + i], tagging);
+		if (af->n++ > 0)
+			emit_puts(&af->jsonld->out, ",");
+		emit_json_value(&af->jsonld->out, am);
+		emit_yaml_document(&af->yaml->out, am, "- ", "  ");
+		snprintf(member, sizeof(member), "dandiasset:%s", PQgetvalue(r, i, ASSETS_UUID));
+		jw_string(&af->coll, member);
+		json_object_put(am);
 	}
-	struct json_writer coll;
+	if (n > 0) {
+		snprintf(cursor[0], 64, "%s", PQgetvalue(r, n - 1, ASSETS_CREATED));
+		snprintf(cursor[1], 64, "%s", PQgetvalue(r, n - 1, ASSETS_ROW));
+	}
+	arena_reset(&page);
+	return n;
+}
+
+static int
+write_asset_files(struct job *job, const struct manifest *m, long long *nassets)
+{
+	struct asset_files af = { .jsonld = mfile_open(job, m, "assets.jsonld"),
+	    .yaml = mfile_open(job, m, "assets.yaml"), .collection = mfile_open(job, m, "collection.jsonld") };
 	struct json_object *ctx = NULL, *id = NULL;
-	json_object_object_get_ex(md, "@context", &ctx);
-	json_object_object_get_ex(md, "id", &id);
-	emit_puts(&files[0].out, "[");
-	jw_init(&coll, &files[2].out);
-	jw_begin_object(&coll);
-	jw_key(&coll, "@context");
-	jw_value(&coll, ctx);
-	jw_key(&coll, "id");
-	jw_value(&coll, id);
-	jw_key(&coll, "@type");
-	jw_string(&coll, "prov:Collection");
-	jw_key(&coll, "hasMember");
-	jw_begin_array(&coll);
-
-	s3_base_url(mcfg, s3base, sizeof(s3base));
+	char cursor[2][64] = { "", "" };	/* asset_created, row id */
 	bool failed = false;
-	for (;;) {
-		const char *pa[5] = { vid, *cursor_time ? cursor_time : NULL, *cursor_row ? cursor_row : NULL,
-		    mcfg->api_url, s3base };
-		if ((r = mq("mf_assets", 5, pa, err, errlen)) == NULL) {
-			failed = true;
-			break;
-		}
-		int n = PQntuples(r);
-		for (int i = 0; i < n; i++) {
-			struct json_object *am = json_tokener_parse(PQgetvalue(r, i, 3));
-			char member[64];
+	int n, bad = 0;
 
-			if (nassets++ > 0)
-				emit_puts(&files[0].out, ",");
-			emit_json_value(&files[0].out, am);
-			emit_yaml_document(&files[1].out, am, "- ", "  ");
-			snprintf(member, sizeof(member), "dandiasset:%s", PQgetvalue(r, i, 2));
-			jw_string(&coll, member);
-			json_object_put(am);
-		}
-		if (n > 0) {
-			snprintf(cursor_time, sizeof(cursor_time), "%s", PQgetvalue(r, n - 1, 0));
-			snprintf(cursor_row, sizeof(cursor_row), "%s", PQgetvalue(r, n - 1, 1));
-		}
-		PQclear(r);
+	json_object_object_get_ex(m->md, "@context", &ctx);
+	json_object_object_get_ex(m->md, "id", &id);
+	emit_puts(&af.jsonld->out, "[");
+	jw_init(&af.coll, &af.collection->out);
+	jw_begin_object(&af.coll);
+	jw_key(&af.coll, "@context");
+	jw_value(&af.coll, ctx);
+	jw_key(&af.coll, "id");
+	jw_value(&af.coll, id);
+	jw_key(&af.coll, "@type");
+	jw_string(&af.coll, "prov:Collection");
+	jw_key(&af.coll, "hasMember");
+	jw_begin_array(&af.coll);
+	do {
+		n = write_asset_page(job, m, &af, cursor);
 		/* A file whose upload failed stops the run early. */
-		for (int k = 0; k < 3; k++)
-			if (files[k].out.failed || files[k].stream.failed)
-				failed = true;
-		if (failed || n < atoi(PAGE_ROWS))
-			break;
+		failed = n < 0 || af.jsonld->stream.failed || af.yaml->stream.failed || af.collection->stream.failed ||
+		    af.jsonld->out.failed || af.yaml->out.failed || af.collection->out.failed;
+	} while (!failed && n == atoi(PAGE_ROWS));
+	emit_puts(&af.jsonld->out, "]");
+	jw_end(&af.coll);
+	jw_end(&af.coll);
+	bad |= mfile_close(af.jsonld, !failed && !bad, job->err, sizeof(job->err));
+	bad |= mfile_close(af.yaml, !failed && !bad, job->err, sizeof(job->err));
+	bad |= mfile_close(af.collection, !failed && !bad, job->err, sizeof(job->err));
+	if (failed && !*job->err)
+		snprintf(job->err, sizeof(job->err), "writing the asset manifests of version %s failed", m->vid);
+	*nassets = af.n;
+	return failed || bad ? -1 : 0;
+}
+
+/* Reads the version in a read-only snapshot: JOB_DONE with m filled, or
+ * with m->md NULL when the version is gone; else the job's end. */
+static enum job_result
+version_read(struct job *job, struct manifest *m)
+{
+	const char *p1[1] = { m->vid };
+	PGresult *r;
+
+	if (job_begin(job) != 0 || job_exec(job, &mf_snapshot, 0, NULL) != 0 ||
+	    (r = job_query(job, &mf_version, 1, p1)) == NULL)
+		return JOB_RETRY;
+	if (PQntuples(r) == 0)
+		return JOB_DONE;
+	m->md = job_json(job, PQgetvalue(r, 0, VERSION_METADATA));
+	if (m->md == NULL || !json_object_is_type(m->md, json_type_object))
+		return job_fail(job, JOB_GIVE_UP, "version %s: metadata is not a JSON object", m->vid);
+	m->version = PQgetvalue(r, 0, VERSION_VERSION);
+	m->dandiset = strtoll(PQgetvalue(r, 0, VERSION_DANDISET), NULL, 10);
+	/* Not yet public while the unembargo is under way, either. */
+	m->tagging = strcmp(PQgetvalue(r, 0, VERSION_EMBARGO), "OPEN") != 0 ? "embargoed=true" : NULL;
+	return JOB_DONE;
+}
+
+static enum job_result
+manifests_run(struct job *job)
+{
+	struct json_object *v;
+	struct manifest m = { NULL };
+	enum job_result rc;
+	long long nassets;
+
+	if (!json_object_object_get_ex(job->args, "version_id", &v) || json_object_get_int64(v) <= 0)
+		return job_fail(job, JOB_GIVE_UP, "manifests job without a version_id");
+	m.vid = arena_printf(&job->arena, "%lld", (long long)json_object_get_int64(v));
+	if ((m.s3 = job_s3(job)) == NULL)
+		return JOB_RETRY;
+	if ((rc = version_read(job, &m)) != JOB_DONE)
+		return rc;
+	if (m.md == NULL) {
+		/* Deleted since it was queued: nothing to write. */
+		log_info("manifests of version %s: the version is gone", m.vid);
+		return JOB_DONE;
 	}
-	emit_puts(&files[0].out, "]");
-	jw_end(&coll);
-	jw_end(&coll);
-	int bad = 0;
-	for (int i = 0; i < 3; i++)
-		bad |= mfile_close(&files[i], keys[i], !failed && !bad, err, errlen);
-	if (failed && !*err)
-		snprintf(err, errlen, "writing the asset manifests of version %s failed", vid);
-	if (!failed && !bad) {
-		log_info("manifests of dandiset %06lld version %s (row %s) written: %lld asset(s)%s",
-		    dandiset, version, vid, nassets, tagging ? ", tagged embargoed" : "");
-		rc = 0;
+	if (write_metadata_file(job, &m, "dandiset.jsonld", false) != 0 ||
+	    write_metadata_file(job, &m, "dandiset.yaml", true) != 0 || write_asset_files(job, &m, &nassets) != 0)
+		return JOB_RETRY;
+	log_info("manifests of dandiset %06lld version %s (row %s) written: %lld asset(s)%s",
+	    m.dandiset, m.version, m.vid, nassets, m.tagging ? ", tagged embargoed" : "");
+	return JOB_DONE;	/* the snapshot, read only, is rolled back */
+}
+
+/* A version id of the command line (a row id, or DANDISET/VERSION), or
+ * NULL (said on stderr). */
+static const char *
+version_id(struct job *job, const char *arg)
+{
+	const char *slash = strchr(arg, '/');
+	int64_t n;
+	PGresult *r;
+
+	if (slash == NULL) {
+		if (parse_int64(arg, &n) && n > 0)
+			return arena_printf(&job->arena, "%lld", (long long)n);
+		fprintf(stderr, "dandi-jobs: not a version: %s\n", arg);
+		return NULL;
 	}
-free_version:
-	free(version);
-out:
-	for (int i = 0; i < 3; i++)
-		if (files[i].open)
-			mfile_close(&files[i], keys[i], false, err, errlen);
-	json_object_put(md);
-	db_rollback(&mdb);	/* read only: nothing to keep */
-	return rc;
+	const char *p[2] = { arena_strndup(&job->arena, arg, (size_t)(slash - arg)), slash + 1 };
+	if (!parse_int64(p[0], &n) || (r = job_query(job, &mf_resolve, 2, p)) == NULL || PQntuples(r) == 0) {
+		fprintf(stderr, "dandi-jobs: no version %s\n", arg);
+		return NULL;
+	}
+	return PQgetvalue(r, 0, VID_ID);
 }
 
 int
-manifests_cmd(int argc, char **argv)
+manifests_cmd(struct job *job, int argc, char **argv)
 {
-	char err[512];
 	struct buf ids;
+	PGresult *r;
 	int rc = 0;
 
-	if (argc < 3) {
-		fprintf(stderr, "usage: dandi-jobs manifests --all | VERSION... (a version row id, or DANDISET/VERSION)\n");
-		return 2;
-	}
+	if (argc < 3)
+		return JOB_USAGE;
 	buf_init(&ids);
 	if (argc == 3 && strcmp(argv[2], "--all") == 0) {
-		PGresult *r = mq("mf_all", 0, NULL, err, sizeof(err));
-		if (r == NULL) {
-			fprintf(stderr, "dandi-jobs: %s\n", err);
+		if ((r = job_query(job, &mf_all, 0, NULL)) == NULL) {
 			buf_free(&ids);
-			return 1;
+			return job_exit_err(job);
 		}
 		for (int i = 0; i < PQntuples(r); i++)
-			buf_printf(&ids, "%s%s", ids.len ? "," : "{", PQgetvalue(r, i, 0));
-		PQclear(r);
+			buf_printf(&ids, "%s%s", ids.len ? "," : "{", PQgetvalue(r, i, VID_ID));
 		argc = 2;	/* no arguments left to read */
 	}
 	for (int i = 2; i < argc; i++) {
-		const char *slash = strchr(argv[i], '/');
-		char id[24];
-		int64_t n;
-
-		if (slash != NULL) {
-			char ds[24];
-			snprintf(ds, sizeof(ds), "%.*s", (int)(slash - argv[i]), argv[i]);
-			const char *p[2] = { ds, slash + 1 };
-			PGresult *r;
-			if (!parse_int64(ds, &n) || (r = mq("mf_resolve", 2, p, err, sizeof(err))) == NULL) {
-				fprintf(stderr, "dandi-jobs: no version %s\n", argv[i]);
-				rc = 1;
-				continue;
-			}
-			if (PQntuples(r) == 0) {
-				fprintf(stderr, "dandi-jobs: no version %s\n", argv[i]);
-				rc = 1;
-				PQclear(r);
-				continue;
-			}
-			snprintf(id, sizeof(id), "%s", PQgetvalue(r, 0, 0));
-			PQclear(r);
-		} else if (parse_int64(argv[i], &n) && n > 0)
-			snprintf(id, sizeof(id), "%lld", (long long)n);
-		else {
-			fprintf(stderr, "dandi-jobs: not a version: %s\n", argv[i]);
+		const char *id = version_id(job, argv[i]);
+		if (id == NULL)
 			rc = 1;
-			continue;
-		}
-		buf_printf(&ids, "%s%s", ids.len ? "," : "{", id);
+		else
+			buf_printf(&ids, "%s%s", ids.len ? "," : "{", id);
 	}
 	if (ids.len > 0) {
 		buf_puts(&ids, "}");
 		const char *p[1] = { ids.data };
-		PGresult *r = mq("mf_enqueue", 1, p, err, sizeof(err));
-		if (r == NULL) {
-			fprintf(stderr, "dandi-jobs: %s\n", err);
-			rc = 1;
-		} else {
-			for (int i = 0; i < PQntuples(r); i++)
-				printf("queued manifests job %s\n", PQgetvalue(r, i, 0));
-			PQclear(r);
-		}
+		if ((r = job_query(job, &manifests_enqueue, 1, p)) == NULL)
+			rc = job_exit_err(job);
+		for (int i = 0; r != NULL && i < PQntuples(r); i++)
+			printf("queued manifests job %s\n", PQgetvalue(r, i, ENQUEUED_ID));
 	}
 	buf_free(&ids);
 	return rc;
 }
+
+const struct job_kind manifests_job = { "manifests", manifests_run, NULL, manifests_sql };

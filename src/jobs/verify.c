@@ -25,64 +25,64 @@
 #include <openssl/evp.h>
 
 #include "blobsum.h"
-#include "config.h"
-#include "db.h"
+#include "jobs.h"
 #include "log.h"
-#include "s3.h"
 #include "util.h"
-#include "verify.h"
 
-static const struct db_stmt verify_stmts[] = {
-	/* The run's start: blobs checked since are not due again in this run
-	 * (else --older-than 0 would go round for ever). */
-	{ "vf_start",
-	  "SELECT now()::text" },
-	/* $1: how old a check must be to be done again, $2 the run's start.
-	 * PostgreSQL locks a row's tables in the order of these clauses and
-	 * keeps a lock it took before skipping the row: the blob goes first,
-	 * so a blob the collector holds is passed over without leaving its
-	 * blob_integrity row locked (the collector's cascading delete would
-	 * wait on it for the whole check of the next blob). A blob row kept
-	 * KEY SHARE locked by a skip only makes the collector skip it too. */
-	{ "vf_claim",
-	  "SELECT i.blob_id, b.blob_id, b.blob, b.size, b.etag, b.sha256"
-	  " FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id"
-	  " WHERE b.sha256 IS NOT NULL AND (i.checked_at IS NULL OR i.checked_at < $2::timestamptz - $1::interval)"
-	  " ORDER BY i.checked_at NULLS FIRST, i.blob_id LIMIT 1"
-	  " FOR KEY SHARE OF b SKIP LOCKED FOR UPDATE OF i SKIP LOCKED" },
-	{ "vf_record",
-	  "WITH rec AS (INSERT INTO blob_verifications (blob_id, ok, detail)"
-	  "   VALUES ($1::bigint, $2::boolean, $3) RETURNING checked_at)"
-	  " UPDATE blob_integrity SET checked_at = (SELECT checked_at FROM rec), ok = $2::boolean, detail = $3"
-	  " WHERE blob_id = $1::bigint" },
-	{ "vf_prune",
-	  "DELETE FROM blob_verifications WHERE ok AND checked_at < now() - interval '90 days'" },
-	/* The failures an admin must look at: blobs whose last check failed
-	 * (with --all, every failed check ever recorded). */
-	{ "vf_report",
-	  "SELECT b.blob_id, b.blob, to_char(i.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), i.detail"
-	  " FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id WHERE NOT i.ok"
-	  " ORDER BY i.checked_at, i.blob_id" },
-	{ "vf_report_all",
-	  "SELECT b.blob_id, b.blob, to_char(v.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v.detail"
-	  " FROM blob_verifications v JOIN blobs b ON b.id = v.blob_id WHERE NOT v.ok"
-	  " ORDER BY v.checked_at, v.id" },
-	{ "vf_summary",
-	  "SELECT count(*), count(*) FILTER (WHERE checked_at IS NULL), count(*) FILTER (WHERE NOT ok)"
-	  " FROM blob_integrity" },
+/* The run's start: blobs checked since are not due again in this run
+ * (else --older-than 0 would go round for ever). */
+enum { START_NOW, START_NCOLS };
+static const struct db_sql vf_start = { "vf_start", START_NCOLS,
+	"SELECT now()::text" };
+/* $1: how old a check must be to be done again, $2 the run's start.
+ * PostgreSQL locks a row's tables in the order of these clauses and keeps
+ * a lock it took before skipping the row: the blob goes first, so a blob
+ * the collector holds is passed over without leaving its blob_integrity
+ * row locked (the collector's cascading delete would wait on it for the
+ * whole check of the next blob). A blob row kept KEY SHARE locked by a
+ * skip only makes the collector skip it too. */
+enum { CLAIM_ROW, CLAIM_UUID, CLAIM_KEY, CLAIM_SIZE, CLAIM_ETAG, CLAIM_SHA256, CLAIM_NCOLS };
+static const struct db_sql vf_claim = { "vf_claim", CLAIM_NCOLS,
+	"SELECT i.blob_id, b.blob_id, b.blob, b.size, b.etag, b.sha256"
+	" FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id"
+	" WHERE b.sha256 IS NOT NULL AND (i.checked_at IS NULL OR i.checked_at < $2::timestamptz - $1::interval)"
+	" ORDER BY i.checked_at NULLS FIRST, i.blob_id LIMIT 1"
+	" FOR KEY SHARE OF b SKIP LOCKED FOR UPDATE OF i SKIP LOCKED" };
+static const struct db_sql vf_record = { "vf_record", 0,
+	"WITH rec AS (INSERT INTO blob_verifications (blob_id, ok, detail)"
+	"   VALUES ($1::bigint, $2::boolean, $3) RETURNING checked_at)"
+	" UPDATE blob_integrity SET checked_at = (SELECT checked_at FROM rec), ok = $2::boolean, detail = $3"
+	" WHERE blob_id = $1::bigint" };
+static const struct db_sql vf_prune = { "vf_prune", 0,
+	"DELETE FROM blob_verifications WHERE ok AND checked_at < now() - interval '90 days'" };
+/* The failures an admin must look at: blobs whose last check failed (with
+ * --all, every failed check ever recorded). */
+enum { REPORT_UUID, REPORT_KEY, REPORT_CHECKED, REPORT_DETAIL, REPORT_NCOLS };
+static const struct db_sql vf_report = { "vf_report", REPORT_NCOLS,
+	"SELECT b.blob_id, b.blob, to_char(i.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), i.detail"
+	" FROM blob_integrity i JOIN blobs b ON b.id = i.blob_id WHERE NOT i.ok"
+	" ORDER BY i.checked_at, i.blob_id" };
+static const struct db_sql vf_report_all = { "vf_report_all", REPORT_NCOLS,
+	"SELECT b.blob_id, b.blob, to_char(v.checked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), v.detail"
+	" FROM blob_verifications v JOIN blobs b ON b.id = v.blob_id WHERE NOT v.ok"
+	" ORDER BY v.checked_at, v.id" };
+enum { SUMMARY_BLOBS, SUMMARY_NEVER, SUMMARY_FAILING, SUMMARY_NCOLS };
+static const struct db_sql vf_summary = { "vf_summary", SUMMARY_NCOLS,
+	"SELECT count(*), count(*) FILTER (WHERE checked_at IS NULL), count(*) FILTER (WHERE NOT ok)"
+	" FROM blob_integrity" };
+const struct db_sql *const verify_sql[] = {
+	&vf_start, &vf_claim, &vf_record, &vf_prune, &vf_report, &vf_report_all, &vf_summary, NULL
 };
 
-static struct db vdb;
-
+/* job_query for verify: a failure is said in the log and on stderr. */
 static PGresult *
-vq(const char *stmt, int n, const char *const *params)
+vq(struct job *job, const struct db_sql *q, int n, const char *const *params)
 {
-	char err[1024];
-	PGresult *r = db_query(&vdb, stmt, n, params, err, sizeof(err));
+	PGresult *r = job_query(job, q, n, params);
 
 	if (r == NULL) {
-		log_error("verify: %s", err);
-		fprintf(stderr, "dandi-jobs verify: %s\n", err);
+		log_error("verify: %s", job->err);
+		fprintf(stderr, "dandi-jobs verify: %s\n", job->err);
 	}
 	return r;
 }
@@ -142,24 +142,22 @@ check_blob(struct s3 *s3, const char *key, int64_t size, const char *etag, const
 		s3_object_free(&obj);
 		return 0;
 	}
-	char *s3_etag = xstrdup(obj.etag ? obj.etag : "");
+	char s3_etag[256];	/* an md5 and a part count: far less */
+	snprintf(s3_etag, sizeof(s3_etag), "%s", obj.etag ? obj.etag : "");
 	s3_object_free(&obj);
 
 	st = blobsum_compute(s3, key, size, true, &sum, err, sizeof(err));
 	if (st == S3_NOT_FOUND) {
 		buf_printf(detail, "%smissing: no object %s in S3", detail->len ? "; " : "", key);
-		free(s3_etag);
 		return 0;
 	}
 	if (st != S3_OK) {
 		log_error("verify: GET %s: %s", key, err);
-		free(s3_etag);
 		return -1;
 	}
 	if (size > 0 && *s3_etag && !s3_etag_agrees(s3_etag, etag))
 		buf_printf(detail, "%setag: S3 ETag %s does not match the blob's %s", detail->len ? "; " : "",
 		    s3_etag, etag);
-	free(s3_etag);
 	if (sum.bytes != size)
 		buf_printf(detail, "%sread %lld bytes, the blob has %lld", detail->len ? "; " : "",
 		    (long long)sum.bytes, (long long)size);
@@ -173,86 +171,68 @@ check_blob(struct s3 *s3, const char *key, int64_t size, const char *etag, const
 /* Claims, checks and records one blob. 1 checked and ok, 2 checked and
  * failed, 0 none due, -1 database or S3 failure. */
 static int
-verify_one(struct s3 *s3, const char *older_than, const char *start)
+verify_one(struct job *job, struct s3 *s3, const char *older_than, const char *start)
 {
-	PGresult *r;
 	const char *p2[2] = { older_than, start };
-
-	if (db_begin(&vdb) != DB_OK)
-		return -1;
-	if ((r = vq("vf_claim", 2, p2)) == NULL) {
-		db_rollback(&vdb);
-		return -1;
-	}
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		db_rollback(&vdb);
-		return 0;
-	}
-	char *id = xstrdup(PQgetvalue(r, 0, 0)), *uuid = xstrdup(PQgetvalue(r, 0, 1));
-	char *key = xstrdup(PQgetvalue(r, 0, 2)), *etag = xstrdup(PQgetvalue(r, 0, 4));
-	char *sha = xstrdup(PQgetvalue(r, 0, 5));
-	int64_t size = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
-	PQclear(r);
-
 	struct buf detail;
+	PGresult *r;
+	int rc = -1;
+
+	if (job_begin(job) != 0 || (r = vq(job, &vf_claim, 2, p2)) == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return 0;
+	const char *uuid = PQgetvalue(r, 0, CLAIM_UUID), *key = PQgetvalue(r, 0, CLAIM_KEY);
 	buf_init(&detail);
 	buf_puts(&detail, "");
-	int rc = -1;
-	if (check_blob(s3, key, size, etag, sha, &detail) == 0) {
-		bool ok = detail.len == 0;
-		const char *p3[3] = { id, ok ? "t" : "f", detail.data };
-		if ((r = vq("vf_record", 3, p3)) != NULL) {
-			PQclear(r);
-			if (db_commit(&vdb) == DB_OK) {
-				rc = ok ? 1 : 2;
-				if (!ok) {
-					log_error("verify: blob %s (%s) FAILED: %s", uuid, key, detail.data);
-					fprintf(stderr, "dandi-jobs verify: blob %s (%s) FAILED: %s\n", uuid, key, detail.data);
-				} else
-					log_info("verify: blob %s ok", uuid);
-			}
-		}
-	} else
+	if (check_blob(s3, key, strtoll(PQgetvalue(r, 0, CLAIM_SIZE), NULL, 10), PQgetvalue(r, 0, CLAIM_ETAG),
+	    PQgetvalue(r, 0, CLAIM_SHA256), &detail) != 0) {
 		fprintf(stderr, "dandi-jobs verify: S3 failed on %s (%s); stopping, nothing recorded\n", key, s3->err);
-	if (rc < 0)
-		db_rollback(&vdb);
+		buf_free(&detail);
+		return -1;
+	}
+	bool ok = detail.len == 0;
+	const char *p3[3] = { PQgetvalue(r, 0, CLAIM_ROW), ok ? "t" : "f", detail.data };
+	if (vq(job, &vf_record, 3, p3) != NULL && job_commit(job) == 0) {
+		rc = ok ? 1 : 2;
+		if (!ok) {
+			log_error("verify: blob %s (%s) FAILED: %s", uuid, key, detail.data);
+			fprintf(stderr, "dandi-jobs verify: blob %s (%s) FAILED: %s\n", uuid, key, detail.data);
+		} else
+			log_info("verify: blob %s ok", uuid);
+	}
 	buf_free(&detail);
-	free(id);
-	free(uuid);
-	free(key);
-	free(etag);
-	free(sha);
 	return rc;
 }
 
 static int
-verify_report(bool all)
+verify_report(struct job *job, bool all)
 {
-	PGresult *r = vq(all ? "vf_report_all" : "vf_report", 0, NULL);
+	PGresult *r = vq(job, all ? &vf_report_all : &vf_report, 0, NULL);
 
 	if (r == NULL)
 		return 1;
 	int n = PQntuples(r);
 	for (int i = 0; i < n; i++)
-		printf("%s\t%s\t%s\t%s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
-		    PQgetvalue(r, i, 3));
-	PQclear(r);
-	if ((r = vq("vf_summary", 0, NULL)) == NULL)
+		printf("%s\t%s\t%s\t%s\n", PQgetvalue(r, i, REPORT_UUID), PQgetvalue(r, i, REPORT_KEY),
+		    PQgetvalue(r, i, REPORT_CHECKED), PQgetvalue(r, i, REPORT_DETAIL));
+	if ((r = vq(job, &vf_summary, 0, NULL)) == NULL)
 		return 1;
-	fprintf(stderr, "%s verifiable blob(s), %s never verified, %s failing\n", PQgetvalue(r, 0, 0),
-	    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2));
-	PQclear(r);
+	fprintf(stderr, "%s verifiable blob(s), %s never verified, %s failing\n", PQgetvalue(r, 0, SUMMARY_BLOBS),
+	    PQgetvalue(r, 0, SUMMARY_NEVER), PQgetvalue(r, 0, SUMMARY_FAILING));
 	/* Failing blobs make the report fail too, for monitoring. */
 	return n > 0 ? 1 : 0;
 }
 
 int
-cmd_verify(const struct config *cfg, int argc, char **argv)
+verify_cmd(struct job *job, int argc, char **argv)
 {
-	long max = -1;
+	long max = -1, ok = 0, failed = 0;
 	const char *older = "30 days";
 	bool report = false, all = false;
+	char start[64];
+	struct s3 *s3;
+	PGresult *r;
 	int rc = 0;
 
 	for (int i = 2; i < argc; i++) {
@@ -265,30 +245,20 @@ cmd_verify(const struct config *cfg, int argc, char **argv)
 		else if (strcmp(argv[i], "--all") == 0)
 			all = true;
 		else
-			return fprintf(stderr, "usage: dandi-jobs verify [--max N] [--older-than INTERVAL]\n"
-			    "       dandi-jobs verify --report [--all]\n"), 2;
+			return JOB_USAGE;
 	}
-	db_init(&vdb, cfg->db, verify_stmts, sizeof(verify_stmts) / sizeof(verify_stmts[0]));
-	if (report) {
-		rc = verify_report(all);
-		db_close(&vdb);
-		return rc;
-	}
-	struct s3 s3;
-	if (s3_init(&s3, cfg) != 0) {
+	if (report)
+		return verify_report(job, all);
+	if ((s3 = job_s3(job)) == NULL) {
 		fprintf(stderr, "dandi-jobs verify: S3 is not configured\n");
-		db_close(&vdb);
 		return 1;
 	}
-	long ok = 0, failed = 0;
-	PGresult *r = vq("vf_start", 0, NULL);
-	char *start = r != NULL ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
-	if (r != NULL)
-		PQclear(r);
-	else
-		rc = 1;
-	for (long n = 0; start != NULL && (max < 0 || n < max); n++) {
-		int got = verify_one(&s3, older, start);
+	if ((r = vq(job, &vf_start, 0, NULL)) == NULL)
+		return 1;
+	snprintf(start, sizeof(start), "%s", PQgetvalue(r, 0, START_NOW));
+	for (long n = 0; max < 0 || n < max; n++) {
+		int got = verify_one(job, s3, older, start);
+		job_reset(job);		/* each blob's rows and transaction */
 		if (got <= 0) {
 			if (got < 0)
 				rc = 1;
@@ -299,16 +269,12 @@ cmd_verify(const struct config *cfg, int argc, char **argv)
 		else
 			failed++;
 	}
-	free(start);
-	if ((r = vq("vf_prune", 0, NULL)) != NULL)
-		PQclear(r);
+	(void)vq(job, &vf_prune, 0, NULL);
 	printf("verified %ld blob(s): %ld ok, %ld failed\n", ok + failed, ok, failed);
 	if (failed > 0) {
 		fprintf(stderr, "dandi-jobs verify: %ld blob(s) failed verification; see dandi-jobs verify --report\n",
 		    failed);
 		rc = 1;
 	}
-	s3_free(&s3);
-	db_close(&vdb);
 	return rc;
 }

@@ -12,6 +12,8 @@
  *     resumes there, never from the start.
  *  3. dandi_zarr_ingested(): checksum, file_count, size, Complete; the
  *     drafts' folder sizes, draft and unpublished assets back to Pending.
+ *
+ * `dandi-jobs zarr-ingest [--force] ZARR_ID` queues one by hand.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,79 +21,47 @@
 #include <string.h>
 #include <time.h>
 
-#include "db.h"
+#include "jobs.h"
 #include "log.h"
-#include "s3.h"
 #include "util.h"
-#include "zarr-jobs.h"
 #include "zarrsum.h"
 
 #define CHECKPOINT_KEYS	50000
 #define PAGE_KEYS	1000
 
-static const struct db_stmt zstmts[] = {
-	{ "zi_lock",
-	  "SELECT id, status FROM zarrs WHERE zarr_id = $1::uuid FOR UPDATE" },
-	{ "zi_start",
-	  "UPDATE zarrs SET status = 'Ingesting', checksum = NULL, modified = now() WHERE id = $1::bigint" },
-	{ "zi_forget",
-	  "DELETE FROM zarr_ingest_progress WHERE zarr_id = $1::bigint" },
-	{ "zi_progress",
-	  "SELECT after_key, state FROM zarr_ingest_progress WHERE zarr_id = $1::bigint" },
-	{ "zi_save",
-	  "INSERT INTO zarr_ingest_progress (zarr_id, after_key, state, leaves) VALUES ($1::bigint, $2, $3, $4::bigint)"
-	  " ON CONFLICT (zarr_id) DO UPDATE SET after_key = EXCLUDED.after_key, state = EXCLUDED.state,"
-	  "   leaves = EXCLUDED.leaves, modified = now()" },
-	{ "zi_done",
-	  "SELECT dandi_zarr_ingested($1::bigint, $2, $3::bigint, $4::bigint)" },
-	{ "zi_enqueue",
-	  "INSERT INTO jobs (kind, args) VALUES ('zarr_ingest',"
-	  " jsonb_build_object('key', $1::text, 'zarr', $1::text, 'force', $2::boolean))"
-	  " ON CONFLICT DO NOTHING RETURNING id" },
+enum { LOCK_ID, LOCK_STATUS, LOCK_NCOLS };
+static const struct db_sql zi_lock = { "zi_lock", LOCK_NCOLS,
+	"SELECT id, status FROM zarrs WHERE zarr_id = $1::uuid FOR UPDATE" };
+static const struct db_sql zi_start = { "zi_start", 0,
+	"UPDATE zarrs SET status = 'Ingesting', checksum = NULL, modified = now() WHERE id = $1::bigint" };
+static const struct db_sql zi_forget = { "zi_forget", 0,
+	"DELETE FROM zarr_ingest_progress WHERE zarr_id = $1::bigint" };
+enum { PROGRESS_AFTER_KEY, PROGRESS_STATE, PROGRESS_NCOLS };
+static const struct db_sql zi_progress = { "zi_progress", PROGRESS_NCOLS,
+	"SELECT after_key, state FROM zarr_ingest_progress WHERE zarr_id = $1::bigint" };
+static const struct db_sql zi_save = { "zi_save", 0,
+	"INSERT INTO zarr_ingest_progress (zarr_id, after_key, state, leaves) VALUES ($1::bigint, $2, $3, $4::bigint)"
+	" ON CONFLICT (zarr_id) DO UPDATE SET after_key = EXCLUDED.after_key, state = EXCLUDED.state,"
+	"   leaves = EXCLUDED.leaves, modified = now()" };
+enum { DONE_STORED, DONE_NCOLS };
+static const struct db_sql zi_done = { "zi_done", DONE_NCOLS,
+	"SELECT dandi_zarr_ingested($1::bigint, $2, $3::bigint, $4::bigint)" };
+enum { ENQUEUED_ID, ENQUEUED_NCOLS };
+static const struct db_sql zi_enqueue = { "zi_enqueue", ENQUEUED_NCOLS,
+	"INSERT INTO jobs (kind, args) VALUES ('zarr_ingest',"
+	" jsonb_build_object('key', $1::text, 'zarr', $1::text, 'force', $2::boolean))"
+	" ON CONFLICT DO NOTHING RETURNING id" };
+static const struct db_sql *const zarr_sql[] = {
+	&zi_lock, &zi_start, &zi_forget, &zi_progress, &zi_save, &zi_done, &zi_enqueue, NULL
 };
 
-static const struct config	*zcfg;
-static struct db		 zdb;
-static bool			 zdb_ready;
-static struct s3		 zs3;
-static bool			 zs3_ready;
-
-void
-zarr_jobs_init(const struct config *cfg)
-{
-	zcfg = cfg;
-}
-
-void
-zarr_jobs_close(void)
-{
-	if (zdb_ready)
-		db_close(&zdb);
-	if (zs3_ready)
-		s3_free(&zs3);
-	zdb_ready = zs3_ready = false;
-}
-
-static struct db *
-zdb_get(void)
-{
-	if (!zdb_ready) {
-		db_init(&zdb, zcfg->db, zstmts, sizeof(zstmts) / sizeof(zstmts[0]));
-		zdb_ready = true;
-	}
-	return &zdb;
-}
-
-static PGresult *
-zq(const char *stmt, int n, const char *const *params, char *err, size_t errlen)
-{
-	return db_query(zdb_get(), stmt, n, params, err, errlen);
-}
-
+/* The listing as it is fed to the checksum tree. */
 struct feed {
 	struct zarrsum	*tree;
+	const char	*zid;		/* zarrs.id */
+	const char	*base;		/* zarr/<uuid>/ */
 	size_t		 baselen;
-	char		*last;		/* last full key taken */
+	char		 last[1100];	/* the last full key taken (S3 keys: at most 1024 bytes) */
 	int64_t		 since_save;
 	bool		 failed;
 };
@@ -101,8 +71,7 @@ feed_key(void *arg, const struct s3_listed *o)
 {
 	struct feed *f = arg;
 
-	free(f->last);
-	f->last = xstrdup(o->key);
+	snprintf(f->last, sizeof(f->last), "%s", o->key);
 	if (strlen(o->key) <= f->baselen)
 		return 0;	/* the prefix itself: no file */
 	if (zarrsum_add(f->tree, o->key + f->baselen, o->size, o->etag) != 0) {
@@ -114,175 +83,148 @@ feed_key(void *arg, const struct s3_listed *o)
 }
 
 static int
-save(const char *zid, struct feed *f, char *err, size_t errlen)
+save(struct job *job, struct feed *f)
 {
 	char *state = zarrsum_save(f->tree), leaves[24];
-	PGresult *r;
 
 	snprintf(leaves, sizeof(leaves), "%" PRId64, zarrsum_leaves(f->tree));
-	const char *p[4] = { zid, f->last ? f->last : "", state, leaves };
-	r = zq("zi_save", 4, p, err, errlen);
+	const char *p[4] = { f->zid, f->last, state, leaves };
+	int rc = job_exec(job, &zi_save, 4, p);
 	free(state);
-	if (r == NULL)
-		return -1;
-	PQclear(r);
-	f->since_save = 0;
-	return 0;
+	if (rc == 0)
+		f->since_save = 0;
+	return rc;
 }
 
-int
-zarr_job_ingest(struct json_object *args, char *err, size_t errlen)
+static void
+zarrsum_free_cb(void *tree)
 {
-	struct json_object *v;
-	const char *uuid = json_object_object_get_ex(args, "zarr", &v) ? json_object_get_string(v) : NULL;
-	bool force = json_object_object_get_ex(args, "force", &v) && json_object_get_boolean(v);
-	struct db *db = zdb_get();
-	PGresult *r;
-	char zid[24];
-	int rc = -1;
+	zarrsum_free(tree);
+}
 
-	if (uuid == NULL || !is_uuid(uuid)) {
-		snprintf(err, errlen, "zarr_ingest job without a zarr id");
-		return -2;
-	}
-	/* 1. Claim the zarr for ingesting. */
-	if (db_begin(db) != DB_OK) {
-		snprintf(err, errlen, "database unavailable");
-		return -1;
-	}
+/* 1. Claims the zarr for ingesting: 1 to ingest (zid set), 0 nothing to
+ * do, -1 failed. */
+static int
+claim(struct job *job, const char *uuid, bool force, const char **zid)
+{
+	PGresult *r;
 	const char *p1[1] = { uuid };
-	if ((r = zq("zi_lock", 1, p1, err, errlen)) == NULL) {
-		db_rollback(db);
+
+	if (job_begin(job) != 0 || (r = job_query(job, &zi_lock, 1, p1)) == NULL)
 		return -1;
-	}
-	if (PQntuples(r) == 0) {
-		PQclear(r);
-		db_rollback(db);
+	if (PQntuples(r) == 0)
 		return 0;	/* gone with its dandiset */
-	}
-	snprintf(zid, sizeof(zid), "%s", PQgetvalue(r, 0, 0));
-	char status[16];
-	snprintf(status, sizeof(status), "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
-	const char *pz[1] = { zid };
+	const char *status = PQgetvalue(r, 0, LOCK_STATUS), *pz[1] = { PQgetvalue(r, 0, LOCK_ID) };
 	bool fresh = force || strcmp(status, "Uploaded") == 0;
 	if (!fresh && strcmp(status, "Ingesting") != 0) {
-		db_rollback(db);
 		log_info("zarr %s is %s: nothing to ingest", uuid, status);
 		return 0;
 	}
-	if (fresh) {
-		if ((r = zq("zi_start", 1, pz, err, errlen)) == NULL) {
-			db_rollback(db);
-			return -1;
-		}
-		PQclear(r);
-		if ((r = zq("zi_forget", 1, pz, err, errlen)) == NULL) {
-			db_rollback(db);
-			return -1;
-		}
-		PQclear(r);
-	}
-	if (db_commit(db) != DB_OK) {
-		snprintf(err, errlen, "commit failed");
+	if (fresh && (job_exec(job, &zi_start, 1, pz) != 0 || job_exec(job, &zi_forget, 1, pz) != 0))
 		return -1;
-	}
+	*zid = pz[0];
+	return job_commit(job) == 0 ? 1 : -1;
+}
 
-	/* 2. Resume or start the tree. */
-	struct feed f = { NULL, 0, NULL, 0, false };
-	if ((r = zq("zi_progress", 1, pz, err, errlen)) == NULL)
+/* 2. The tree from the saved progress, or a new one. */
+static int
+resume(struct job *job, const char *uuid, struct feed *f)
+{
+	const char *pz[1] = { f->zid };
+	PGresult *r = job_query(job, &zi_progress, 1, pz);
+
+	if (r == NULL)
 		return -1;
-	if (PQntuples(r) == 1) {
-		f.tree = zarrsum_load(PQgetvalue(r, 0, 1));
-		f.last = xstrdup(PQgetvalue(r, 0, 0));
-		if (f.tree == NULL)
+	if (PQntuples(r) == 1 && (f->tree = zarrsum_load(PQgetvalue(r, 0, PROGRESS_STATE))) != NULL) {
+		snprintf(f->last, sizeof(f->last), "%s", PQgetvalue(r, 0, PROGRESS_AFTER_KEY));
+		log_info("zarr %s: resuming after %s (%" PRId64 " files)", uuid, f->last, zarrsum_leaves(f->tree));
+	} else {
+		if (PQntuples(r) == 1)
 			log_warn("zarr %s: saved progress unreadable, starting over", uuid);
-		else
-			log_info("zarr %s: resuming after %s (%" PRId64 " files)", uuid, f.last,
-			    zarrsum_leaves(f.tree));
+		f->tree = zarrsum_new();
 	}
-	PQclear(r);
-	if (f.tree == NULL) {
-		free(f.last);
-		f.last = NULL;
-		f.tree = zarrsum_new();
-	}
-	if (!zs3_ready) {
-		if (s3_init(&zs3, zcfg) != 0) {
-			snprintf(err, errlen, "S3 is not configured");
-			goto out;
-		}
-		zs3_ready = true;
-	}
-	char *base = xmalloc(strlen(uuid) + 8);
-	sprintf(base, "zarr/%s/", uuid);
-	f.baselen = strlen(base);
+	arena_defer(&job->arena, zarrsum_free_cb, f->tree);
+	return 0;
+}
+
+/* 2. Lists the zarr page by page into the tree, saving the progress every
+ * CHECKPOINT_KEYS keys. */
+static enum job_result
+list(struct job *job, const char *uuid, struct feed *f)
+{
+	struct s3 *s3 = job_s3(job);
 	/* A test hook: stop (as if killed) after this many pages. */
 	const char *stop_env = getenv("DANDI_ZARR_INGEST_STOP_AFTER_PAGES");
 	long stop_after = stop_env ? strtol(stop_env, NULL, 10) : -1, pages = 0;
-	time_t t0 = time(NULL);
-	for (bool more = true; more;) {
-		int st = s3_list_page(&zs3, base, f.last, NULL, PAGE_KEYS, feed_key, &f, &more, NULL);
-		if (f.failed) {
-			snprintf(err, errlen, "zarr %s: %s", uuid, zarrsum_error(f.tree));
-			free(base);
-			rc = -2;	/* the listing itself is at fault: no retry helps */
-			goto out;
-		}
-		if (st != S3_OK) {
-			snprintf(err, errlen, "list %s: %s", base, zs3.err);
-			free(base);
-			goto out;
-		}
-		pages++;
-		if (more && (f.since_save >= CHECKPOINT_KEYS || (stop_after >= 0 && pages >= stop_after))) {
-			if (save(pz[0], &f, err, errlen) != 0) {
-				free(base);
-				goto out;
-			}
-			if (stop_after >= 0 && pages >= stop_after) {
-				snprintf(err, errlen, "stopped after %ld pages (test hook)", pages);
-				free(base);
-				goto out;
-			}
-		}
-	}
-	free(base);
 
-	/* 3. The result. */
+	if (s3 == NULL)
+		return JOB_RETRY;
+	for (bool more = true; more;) {
+		int st = s3_list_page(s3, f->base, *f->last ? f->last : NULL, NULL, PAGE_KEYS, feed_key, f, &more,
+		    NULL);
+		if (f->failed)	/* the listing itself is at fault: no retry helps */
+			return job_fail(job, JOB_GIVE_UP, "zarr %s: %s", uuid, zarrsum_error(f->tree));
+		if (st != S3_OK)
+			return job_fail(job, JOB_RETRY, "list %s: %s", f->base, s3->err);
+		pages++;
+		if (!more || (f->since_save < CHECKPOINT_KEYS && (stop_after < 0 || pages < stop_after)))
+			continue;
+		if (save(job, f) != 0)
+			return JOB_RETRY;
+		if (stop_after >= 0 && pages >= stop_after)
+			return job_fail(job, JOB_RETRY, "stopped after %ld pages (test hook)", pages);
+	}
+	return JOB_DONE;
+}
+
+static enum job_result
+zarr_ingest_run(struct job *job)
+{
+	struct json_object *v;
+	const char *uuid = job_arg(job, "zarr");
+	bool force = json_object_object_get_ex(job->args, "force", &v) && json_object_get_boolean(v);
+	struct feed f = { .last = "" };
 	char sum[ZARRSUM_LEN], files[24], bytes[24];
 	int64_t count = 0, size = 0;
-	if (zarrsum_finish(f.tree, sum) != 0) {
-		snprintf(err, errlen, "zarr %s: %s", uuid, zarrsum_error(f.tree));
-		rc = -2;
-		goto out;
-	}
+	time_t t0 = time(NULL);
+	enum job_result rc;
+	PGresult *r;
+	int got;
+
+	if (uuid == NULL || !is_uuid(uuid))
+		return job_fail(job, JOB_GIVE_UP, "zarr_ingest job without a zarr id");
+	if ((got = claim(job, uuid, force, &f.zid)) <= 0)
+		return got == 0 ? JOB_DONE : JOB_RETRY;
+	f.base = arena_printf(&job->arena, "zarr/%s/", uuid);
+	f.baselen = strlen(f.base);
+	if (resume(job, uuid, &f) != 0)
+		return JOB_RETRY;
+	if ((rc = list(job, uuid, &f)) != JOB_DONE)
+		return rc;
+
+	/* 3. The result. */
+	if (zarrsum_finish(f.tree, sum) != 0)
+		return job_fail(job, JOB_GIVE_UP, "zarr %s: %s", uuid, zarrsum_error(f.tree));
 	zarrsum_parse(sum, NULL, &count, &size);
 	snprintf(files, sizeof(files), "%" PRId64, count);
 	snprintf(bytes, sizeof(bytes), "%" PRId64, size);
-	const char *pd[4] = { zid, sum, files, bytes };
-	if ((r = zq("zi_done", 4, pd, err, errlen)) == NULL)
-		goto out;
-	bool stored = PQgetvalue(r, 0, 0)[0] == 't';
-	PQclear(r);
-	if (stored)
+	const char *pd[4] = { f.zid, sum, files, bytes };
+	if ((r = job_query(job, &zi_done, 4, pd)) == NULL)
+		return JOB_RETRY;
+	if (PQgetvalue(r, 0, DONE_STORED)[0] == 't')
 		log_info("zarr %s: %s (%" PRId64 " files, %" PRId64 " bytes, %ld s)", uuid, sum, count, size,
 		    (long)(time(NULL) - t0));
 	else
 		log_warn("zarr %s changed while ingesting; result %s dropped", uuid, sum);
-	rc = 0;
-out:
-	zarrsum_free(f.tree);
-	free(f.last);
-	return rc;
+	return JOB_DONE;
 }
 
 int
-zarr_cmd_ingest(int argc, char **argv)
+zarr_ingest_cmd(struct job *job, int argc, char **argv)
 {
 	bool force = false;
 	const char *id = NULL;
-	char err[512];
+	PGresult *r;
 
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0)
@@ -290,17 +232,13 @@ zarr_cmd_ingest(int argc, char **argv)
 		else
 			id = argv[i];
 	}
-	if (id == NULL || !is_uuid(id)) {
-		fprintf(stderr, "usage: dandi-jobs zarr-ingest [--force] ZARR_ID\n");
-		return 2;
-	}
+	if (id == NULL || !is_uuid(id))
+		return JOB_USAGE;
 	const char *p[2] = { id, force ? "t" : "f" };
-	PGresult *r = zq("zi_enqueue", 2, p, err, sizeof(err));
-	if (r == NULL) {
-		fprintf(stderr, "dandi-jobs: %s\n", err);
-		return 1;
-	}
+	if ((r = job_query(job, &zi_enqueue, 2, p)) == NULL)
+		return job_exit_err(job);
 	printf("%s\n", PQntuples(r) ? "queued" : "already queued");
-	PQclear(r);
 	return 0;
 }
+
+const struct job_kind zarr_ingest_job = { "zarr_ingest", zarr_ingest_run, NULL, zarr_sql };

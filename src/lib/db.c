@@ -296,17 +296,3 @@ db_command(struct db *db, const char *sql, char *err, size_t errlen)
 	PQclear(r);
 	return s;
 }
-
-PGresult *
-db_query(struct db *db, const char *name, int n, const char *const *params, char *err, size_t errlen)
-{
-	PGresult *r = NULL;
-
-	if (db_exec(db, &r, name, n, params) != DB_OK) {
-		snprintf(err, errlen, "%s: %s", name, r ? PQresultErrorMessage(r) : "database unavailable");
-		if (r != NULL)
-			PQclear(r);
-		return NULL;
-	}
-	return r;
-}

@@ -73,10 +73,6 @@ enum db_status	db_exec(struct db *, PGresult **out, const char *name, int n,
  * ncols columns is DB_ERROR. */
 enum db_status	db_run(struct db *, PGresult **out, const struct db_sql *, int n,
 		    const char *const *params);
-/* db_exec for the background jobs: the result, or NULL with "name: why"
- * in err (nothing to PQclear()). */
-PGresult	*db_query(struct db *, const char *name, int n, const char *const *params,
-		    char *err, size_t errlen);
 enum db_status	db_begin(struct db *);
 enum db_status	db_commit(struct db *);
 void		db_rollback(struct db *);

@@ -1,10 +1,11 @@
 /*
- * sql-check: prepares every statement of dandi-api against the database of
- * DANDI_DB (migrated) on one connection, as the program does, and asks
- * PostgreSQL for each one's result columns (PQdescribePrepared).
- * t/08-statements.t reads its lines:
+ * sql-check: prepares every statement of dandi-api and dandi-jobs against
+ * the database of DANDI_DB (migrated) on one connection per connection the
+ * programs make, as they do, and asks PostgreSQL for each one's result
+ * columns (PQdescribePrepared). t/08-statements.t reads its lines:
  *
  *   stmt <TAB> connection <TAB> name <TAB> declared columns (- when not) <TAB> described <TAB> error
+ *   kind <TAB> name                      (the job kinds of dandi-jobs.c)
  *
  * One control statement with a wrong column count is checked too, so the
  * comparison is seen to fail when it should. Exit status 0 unless the
@@ -15,6 +16,7 @@
 #include <string.h>
 
 #include "../../src/api/api.h"
+#include "../../src/jobs/jobs.h"
 
 static const struct db_sql control = { "sql_check_control", 2, "SELECT 1" };
 static const struct db_sql *const control_sql[] = { &control, NULL };
@@ -89,9 +91,20 @@ main(void)
 	PQfinish(conn);
 	server_free(s);
 
+	/* dandi-jobs: the work connection (struct job) and the claim one. */
+	struct job job;
+	job_init(&job, &cfg);
 	conn = connect_db(cfg.db);
+	for (size_t t = 0; t < job.db.ntables; t++)
+		check_table(conn, "jobs", job.db.tables[t]);
+	PQfinish(conn);
+	job_free(&job);
+	conn = connect_db(cfg.db);
+	check_table(conn, "claim", queue_claim_sql);
 	check_table(conn, "control", control_sql);
 	PQfinish(conn);
+	for (const struct job_kind *const *k = job_kinds; *k != NULL; k++)
+		printf("kind\t%s\n", (*k)->name);
 	config_free(&cfg);
 	return 0;
 }
