@@ -3,7 +3,8 @@
 # each must prepare, no two of a connection may share a name, and a
 # statement that names its result columns (struct db_sql) must have as
 # many as PostgreSQL describes, so a misspelt, miscounted or reordered
-# column list fails here rather than in a request.
+# column list fails here rather than in a request. The job kinds of
+# dandi-jobs.c are the rows of job_kinds, and dandi_enqueue() queues them.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -39,5 +40,26 @@ cmp_ok($n{jobs} // 0, '>', 60, "dandi-jobs' statements were all checked ($n{jobs
 is($n{'jobs named'}, $n{jobs}, 'every statement of dandi-jobs names its columns');
 is($n{claim} // 0, 4, 'the claim connection has its four');
 
+# The job kinds: dandi-jobs.c's table is job_kinds, and nothing else is queued.
+sub one { my @r = $t->psql($_[0]); $r[0][0] }
 ok(@kinds >= 8, 'job kinds listed');
+is_deeply([ sort @kinds ], [ map { $_->[0] } $t->psql('SELECT kind FROM job_kinds ORDER BY kind') ],
+    "dandi-jobs.c's kinds are job_kinds' rows");
+ok(!eval { $t->psql("SELECT dandi_enqueue('no_such_kind', 'k', '{}')"); 1 }, 'an unknown kind is refused');
+like($@, qr/jobs_kind_fkey/, '... by the foreign key');
+ok(!eval { $t->psql(q{INSERT INTO jobs (kind, args) VALUES ('no_such_kind', '{"key": "k"}')}); 1 },
+    '... written by hand too');
+
+# dandi_enqueue: one queued job per kind and key; a kind that does not
+# requeue says so with NULL, manifests hands back the queued job.
+my $id = one(q{SELECT dandi_enqueue('sha256', 'b1', '{"blob": "b1"}')});
+like($id, qr/^\d+$/, 'queued: its id');
+is(one(q{SELECT args::text FROM jobs WHERE id = } . $id), '{"key": "b1", "blob": "b1"}', 'the key is in args');
+is(one(q{SELECT dandi_enqueue('sha256', 'b1', '{"blob": "b1"}') IS NULL}), 't', 'again: NULL, nothing queued');
+is(one(q{SELECT dandi_enqueue('sha256', 'b2', '{"blob": "b2"}') IS NULL}), 'f', 'another key: queued');
+my $m = one(q{SELECT dandi_enqueue('manifests', '7', '{"version_id": 7}')});
+is(one(q{SELECT dandi_enqueue('manifests', '7', '{"version_id": 7}')}), $m, 'manifests: the queued job again');
+$t->psql("UPDATE jobs SET state = 'done' WHERE id = $id");
+isnt(one(q{SELECT dandi_enqueue('sha256', 'b1', '{"blob": "b1"}')}), $id, 'once done, the key queues anew');
+is(one("SELECT count(*) FROM jobs WHERE kind = 'sha256'"), 3, 'three sha256 jobs in all');
 done_testing;

@@ -271,7 +271,7 @@ my $cd = new_dandiset('Connections');
 add($cd, 'c.nwb');
 make_valid($cd);
 my $nx = '99999999-1111-4000-8000-000000000000';
-$t->psql("INSERT INTO jobs (kind, args) VALUES ('$_->[0]', '$_->[2]'::jsonb || jsonb_build_object('key', '$_->[1]'))") for [ 'zarr_ingest', $nx, qq({"zarr": "$nx"}) ],
+$t->psql("SELECT dandi_enqueue('$_->[0]', '$_->[1]', '$_->[2]')") for [ 'zarr_ingest', $nx, qq({"zarr": "$nx"}) ],
     [ 'sha256', $nx, qq({"blob": "$nx"}) ], [ 'blob_untag', $nx, '{}' ],
     [ 'unembargo', '999999', '{"dandiset": 999999, "user": 1}' ], [ 'doi_delete', 'x/999999', '{"doi": "x/999999"}' ];
 is(publish($cd)->{status}, 202, 'a publish queued after them');

@@ -150,8 +150,7 @@ const struct db_stmt assets_stmts[] = {
 	  "   WHERE id = $1::bigint AND embargoed"
 	  "   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'"
 	  "   RETURNING blob_id)"
-	  " INSERT INTO jobs (kind, args) SELECT 'blob_untag', jsonb_build_object('key', blob_id::text) FROM b"
-	  " ON CONFLICT DO NOTHING" },
+	  " SELECT dandi_enqueue('blob_untag', blob_id::text, '{}') FROM b" },
 	{ "asset_unchanged",
 	  "SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
 	  " AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"

@@ -135,9 +135,8 @@ const struct db_stmt dandisets_stmts[] = {
 	{ "dandiset_unembargo_start",
 	  "WITH d AS (UPDATE dandisets SET embargo_status = 'UNEMBARGOING', modified = now()"
 	  "   WHERE id = $1::bigint)"
-	  " INSERT INTO jobs (kind, args) VALUES ('unembargo',"
-	  "   jsonb_build_object('key', $1::text, 'dandiset', $1::bigint, 'user', $2::bigint))"
-	  " ON CONFLICT DO NOTHING" },
+	  " SELECT dandi_enqueue('unembargo', $1::text,"
+	  "   jsonb_build_object('dandiset', $1::bigint, 'user', $2::bigint))" },
 	{ "dandiset_insert",
 	  "INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
 	  " VALUES ($1::bigint, $2, $3::date)"

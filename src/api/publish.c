@@ -23,9 +23,8 @@ const struct db_stmt publish_stmts[] = {
 	{ "publish_mark",
 	  "UPDATE versions SET status = 'Publishing', release_notes = $2 WHERE id = $1::bigint" },
 	{ "publish_enqueue",
-	  "INSERT INTO jobs (kind, args) VALUES ('publish', jsonb_build_object('key', $1::text,"
-	  " 'dandiset', $2::bigint, 'draft', $1::bigint, 'user', $3::bigint))"
-	  " ON CONFLICT DO NOTHING" },
+	  "SELECT dandi_enqueue('publish', $1::text,"
+	  " jsonb_build_object('dandiset', $2::bigint, 'draft', $1::bigint, 'user', $3::bigint))" },
 };
 const size_t publish_nstmts = sizeof(publish_stmts) / sizeof(publish_stmts[0]);
 

@@ -59,8 +59,7 @@ const struct db_stmt uploads_stmts[] = {
 	  "SELECT blob, multipart_upload_id, embargoed FROM uploads WHERE upload_id = $1::uuid" },
 	/* The sha256 of a new blob is computed by dandi-jobs from S3. */
 	{ "blob_sha256_enqueue",
-	  "INSERT INTO jobs (kind, args) VALUES ('sha256', jsonb_build_object('key', $1::text, 'blob', $1::text))"
-	  " ON CONFLICT DO NOTHING" },
+	  "SELECT dandi_enqueue('sha256', $1::text, jsonb_build_object('blob', $1::text))" },
 	/* The blob takes the upload's id and key; an etag already taken (a
 	 * concurrent identical upload) inserts nothing. */
 	{ "blob_from_upload",

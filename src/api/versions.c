@@ -31,8 +31,7 @@ const struct db_stmt versions_stmts[] = {
 	/* The deleted version's DOI goes too if DataCite only holds it as a
 	 * draft: dandi-jobs asks DataCite, outside this transaction. */
 	{ "version_doi_delete",
-	  "INSERT INTO jobs (kind, args) VALUES ('doi_delete', jsonb_build_object('key', $1::text,"
-	  " 'doi', $1::text)) ON CONFLICT DO NOTHING" },
+	  "SELECT dandi_enqueue('doi_delete', $1::text, jsonb_build_object('doi', $1::text))" },
 	{ "version_update",
 	  "UPDATE versions SET name = $2, metadata = $3::jsonb, status = 'Pending',"
 	  " modified = now() WHERE id = $1::bigint" },

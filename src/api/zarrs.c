@@ -56,8 +56,7 @@ const struct db_stmt zarrs_stmts[] = {
 	{ "zarr_uploaded",
 	  "UPDATE zarrs SET status = 'Uploaded', modified = now() WHERE id = $1::bigint" },
 	{ "zarr_ingest_enqueue",
-	  "INSERT INTO jobs (kind, args) VALUES ('zarr_ingest', jsonb_build_object('key', $1::text, 'zarr', $1::text))"
-	  " ON CONFLICT DO NOTHING" },
+	  "SELECT dandi_enqueue('zarr_ingest', $1::text, jsonb_build_object('zarr', $1::text))" },
 	{ "zarr_pending",
 	  "UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
 	  " WHERE id = $1::bigint" },

@@ -22,12 +22,12 @@ static const struct db_sql doi_version = { "doi_version", DV_NCOLS,
 	"SELECT doi, metadata::text FROM versions WHERE id = $1::bigint AND version <> 'draft'" };
 /* A version deleted while its DOI was being registered: the delete job
  * queued by the DELETE may have asked DataCite before the DOI existed
- * there, so one more is queued to look again. */
+ * there, so one more is queued to look again (a row when the version is
+ * gone; its id NULL when a doi_delete of the DOI is queued already). */
 enum { REQUEUED_ID, REQUEUED_NCOLS };
 static const struct db_sql doi_gone_requeue = { "doi_gone_requeue", REQUEUED_NCOLS,
-	"INSERT INTO jobs (kind, args) SELECT 'doi_delete', jsonb_build_object('key', $2::text, 'doi', $2::text)"
-	" WHERE NOT EXISTS (SELECT 1 FROM versions WHERE id = $1::bigint)"
-	" ON CONFLICT DO NOTHING RETURNING id" };
+	"SELECT dandi_enqueue('doi_delete', $2::text, jsonb_build_object('doi', $2::text))"
+	" WHERE NOT EXISTS (SELECT 1 FROM versions WHERE id = $1::bigint)" };
 static const struct db_sql *const doi_sql[] = { &doi_version, &doi_gone_requeue, NULL };
 
 /* Each DATACITE_* result is a job_result. */
@@ -72,7 +72,7 @@ doi_register_run(struct job *job)
 	const char *p2[2] = { version, doi };
 	if ((r = job_query(job, &doi_gone_requeue, 2, p2)) == NULL)
 		log_warn("doi: %s", job->err);
-	else if (PQntuples(r) > 0)
+	else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, REQUEUED_ID))
 		log_info("doi: version %s was deleted meanwhile; doi_delete queued for %s", version, doi);
 	job->err[0] = '\0';	/* registered all the same */
 	return JOB_DONE;

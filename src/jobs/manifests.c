@@ -56,18 +56,16 @@ static const struct db_sql mf_assets = { "mf_assets", ASSETS_NCOLS,
 	"       ORDER BY asset_created, asset_id LIMIT " PAGE_ROWS ") page"
 	" JOIN assets a ON a.id = page.asset_id"
 	" ORDER BY page.asset_created, page.asset_id" };
-/* A version has at most one queued job (the jobs_one_queued index): a
- * request for a version whose job is queued and idle changes nothing, and
- * one for a version whose job is being worked waits for that run to end
- * and then queues a new one, so no request is lost to a run that read the
- * version before the change. */
+/* A version has at most one queued job (dandi_enqueue): a request for a
+ * version whose job is queued and idle changes nothing, and one for a
+ * version whose job is being worked waits for that run to end and then
+ * queues a new one (manifests requeues, in job_kinds), so no request is
+ * lost to a run that read the version before the change. Ids in order, so
+ * two requests for the same versions cannot deadlock. */
 enum { ENQUEUED_ID, ENQUEUED_NCOLS };
 const struct db_sql manifests_enqueue = { "manifests_enqueue", ENQUEUED_NCOLS,
-	"INSERT INTO jobs (kind, args)"
-	" SELECT 'manifests', jsonb_build_object('key', v.id::text, 'version_id', v.id)"
-	" FROM versions v WHERE v.id = ANY ($1::bigint[]) ORDER BY v.id"
-	" ON CONFLICT (kind, (args->>'key')) WHERE state = 'queued'"
-	" DO UPDATE SET modified = now() RETURNING id" };
+	"SELECT dandi_enqueue('manifests', v.id::text, jsonb_build_object('version_id', v.id))"
+	" FROM (SELECT id FROM versions WHERE id = ANY ($1::bigint[]) ORDER BY id) v" };
 enum { VID_ID, VID_NCOLS };
 static const struct db_sql mf_resolve = { "mf_resolve", VID_NCOLS,
 	"SELECT v.id FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = $2" };

@@ -36,9 +36,9 @@ static const struct db_sql pub_summary = { "pub_summary", SUMMARY_NCOLS,
 static const struct db_sql pub_save = { "pub_save", 0,
 	"UPDATE versions SET metadata = $2::jsonb, doi = $3, modified = now() WHERE id = $1::bigint" };
 /* DataCite registration, after this transaction and outside it. */
-static const struct db_sql pub_doi_queue = { "pub_doi_queue", 0,
-	"INSERT INTO jobs (kind, args) VALUES ('doi', jsonb_build_object('key', $1::text,"
-	" 'version', $1::bigint, 'doi', $2::text)) ON CONFLICT DO NOTHING" };
+enum { DOI_QUEUED_ID, DOI_QUEUED_NCOLS };	/* unread */
+static const struct db_sql pub_doi_queue = { "pub_doi_queue", DOI_QUEUED_NCOLS,
+	"SELECT dandi_enqueue('doi', $1::text, jsonb_build_object('version', $1::bigint, 'doi', $2::text))" };
 static const struct db_sql pub_draft_done = { "pub_draft_done", 0,
 	"UPDATE versions SET status = 'Published',"
 	" metadata = jsonb_set(metadata, '{assetsSummary}', $2::jsonb), modified = now()"

@@ -48,9 +48,7 @@ static const struct db_sql zi_done = { "zi_done", DONE_NCOLS,
 	"SELECT dandi_zarr_ingested($1::bigint, $2, $3::bigint, $4::bigint)" };
 enum { ENQUEUED_ID, ENQUEUED_NCOLS };
 static const struct db_sql zi_enqueue = { "zi_enqueue", ENQUEUED_NCOLS,
-	"INSERT INTO jobs (kind, args) VALUES ('zarr_ingest',"
-	" jsonb_build_object('key', $1::text, 'zarr', $1::text, 'force', $2::boolean))"
-	" ON CONFLICT DO NOTHING RETURNING id" };
+	"SELECT dandi_enqueue('zarr_ingest', $1::text, jsonb_build_object('zarr', $1::text, 'force', $2::boolean))" };
 static const struct db_sql *const zarr_sql[] = {
 	&zi_lock, &zi_start, &zi_forget, &zi_progress, &zi_save, &zi_done, &zi_enqueue, NULL
 };
@@ -237,7 +235,7 @@ zarr_ingest_cmd(struct job *job, int argc, char **argv)
 	const char *p[2] = { id, force ? "t" : "f" };
 	if ((r = job_query(job, &zi_enqueue, 2, p)) == NULL)
 		return job_exit_err(job);
-	printf("%s\n", PQntuples(r) ? "queued" : "already queued");
+	printf("%s\n", !PQgetisnull(r, 0, ENQUEUED_ID) ? "queued" : "already queued");
 	return 0;
 }
 
