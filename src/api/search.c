@@ -117,9 +117,7 @@ check_choices(struct json_object *errs, const char *field, const char **v, size_
 		for (size_t j = 0; j < nchoices && !ok; j++)
 			ok = strcmp(v[i], choices[j]) == 0;
 		if (!ok) {
-			char *m = NULL;
-			if (asprintf(&m, "\"%s\" is not a valid choice.", v[i]) < 0)
-				return;
+			char *m = xasprintf("\"%s\" is not a valid choice.", v[i]);
 			field_error(errs, field, m);
 			free(m);
 			return;

@@ -36,10 +36,9 @@ void
 s3_signing_key(const char *secret, const char *date8, const char *region,
     const char *service, unsigned char out[32])
 {
-	char		*k = xmalloc(strlen(secret) + 5);
+	char		*k = xasprintf("AWS4%s", secret);
 	unsigned char	 a[32], b[32], c[32];
 
-	sprintf(k, "AWS4%s", secret);
 	hmac(k, strlen(k), date8, a);
 	hmac(a, 32, region, b);
 	hmac(b, 32, service, c);
@@ -127,8 +126,7 @@ canonical_query(const struct s3_param *params, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char *k = s3_uri_encode(params[i].key, false);
 		char *v = s3_uri_encode(params[i].value ? params[i].value : "", false);
-		pairs[i] = xmalloc(strlen(k) + strlen(v) + 2);
-		sprintf(pairs[i], "%s=%s", k, v);
+		pairs[i] = xasprintf("%s=%s", k, v);
 		free(k);
 		free(v);
 	}
@@ -169,8 +167,7 @@ sign(const struct s3 *s, const char *canonical, const char *amz, const char *dat
 	unsigned char	 key[32], sig[32];
 
 	sha256_hex(canonical, strlen(canonical), creq_hash);
-	sts = xmalloc(strlen(amz) + strlen(date8) + strlen(s->region) + 200);
-	sprintf(sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s", amz, date8, s->region, creq_hash);
+	sts = xasprintf("AWS4-HMAC-SHA256\n%s\n%s/%s/s3/aws4_request\n%s", amz, date8, s->region, creq_hash);
 	s3_signing_key(s->secret_key, date8, s->region, "s3", key);
 	hmac(key, 32, sts, sig);
 	hex_encode(sig, 32, out);
@@ -184,11 +181,10 @@ canonical_path(const struct s3 *s, const char *key)
 {
 	char *k = s3_uri_encode(key, true), *out;
 
-	out = xmalloc(strlen(k) + strlen(s->bucket) + 4);
 	if (s->path_style)
-		sprintf(out, "/%s/%s", s->bucket, k);
+		out = xasprintf("/%s/%s", s->bucket, k);
 	else
-		sprintf(out, "/%s", k);
+		out = xasprintf("/%s", k);
 	free(k);
 	return out;
 }
@@ -221,8 +217,7 @@ s3_presign_headers(const struct s3 *s, const char *method, const char *key,
 	amz_dates(now, amz, date8);
 	target(s, s->public_endpoint && *s->public_endpoint ? s->public_endpoint : s->endpoint,
 	    host, sizeof(host), prefix, sizeof(prefix));
-	cred = xmalloc(strlen(s->access_key) + strlen(s->region) + 64);
-	sprintf(cred, "%s/%s/%s/s3/aws4_request", s->access_key, date8, s->region);
+	cred = xasprintf("%s/%s/%s/s3/aws4_request", s->access_key, date8, s->region);
 	snprintf(exp, sizeof(exp), "%ld", expires);
 	all = xcalloc(n, sizeof(*all));
 	if (nparams > 0)
@@ -688,11 +683,10 @@ s3_copy(struct s3 *s, const char *src_key, const char *dst_key)
 {
 	struct response r;
 	char *src = s3_uri_encode(src_key, true);
-	char *hdr = xmalloc(strlen(src) + strlen(s->bucket) + 32);
+	char *hdr = xasprintf("x-amz-copy-source: /%s/%s", s->bucket, src);
 	const char *h[1] = { hdr };
 	int rc;
 
-	sprintf(hdr, "x-amz-copy-source: /%s/%s", s->bucket, src);
 	response_init(&r);
 	long st = request(s, "PUT", dst_key, NULL, 0, h, 1, "", 0, &r);
 	rc = status_of(st);

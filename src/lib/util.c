@@ -65,6 +65,35 @@ xstrdup(const char *s)
 	return p;
 }
 
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	va_list	 again;
+	int	 n;
+	char	*p;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0)
+		fatal("xvasprintf: bad format \"%s\"", fmt);
+	p = xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*p;
+
+	va_start(ap, fmt);
+	p = xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
 void
 buf_init(struct buf *b)
 {

@@ -2,6 +2,7 @@
 #ifndef DANDI_UTIL_H
 #define DANDI_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +11,10 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
+/* A formatted string in memory of its own size, for the caller to free;
+ * never NULL (fatal when out of memory, as xmalloc). */
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *, va_list) __attribute__((format(printf, 1, 0)));
 void	 fatal(const char *, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Growable byte buffer (heap); used for response bodies. */

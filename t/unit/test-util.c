@@ -86,5 +86,19 @@ main(void)
 	ok(!ts_iso("2026-12-01 07:57:08+00", iso), "ts_iso: a zone is refused");
 	ok(!ts_iso("2026-12-01T07:57:08", iso), "ts_iso: other forms are refused");
 	ok(!ts_iso("2026-12-01 07:57:08.", iso), "ts_iso: empty fraction refused");
+
+	char *x = xasprintf("%s/%d", "ab", 42);
+	is_str(x, "ab/42", "xasprintf formats");
+	free(x);
+	char long_text[5000];
+	memset(long_text, 'z', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	x = xasprintf("<%s>", long_text);
+	ok(strlen(x) == sizeof(long_text) + 1 && x[0] == '<' && x[sizeof(long_text)] == '>' && x[1] == 'z',
+	    "xasprintf sizes its memory to the text");
+	free(x);
+	x = xasprintf("%s", "");
+	is_str(x, "", "xasprintf: empty text");
+	free(x);
 	return done_testing();
 }
