@@ -108,14 +108,6 @@ json_put_cb(void *o)
 }
 
 static bool
-cfg_true(const char *s)
-{
-	bool b = false;
-
-	return parse_bool(s, &b) && b;
-}
-
-static bool
 utf8_ok(const char *s)
 {
 	return s != NULL && utf8_chars(s, strlen(s)) >= 0;
@@ -213,7 +205,7 @@ login_page(struct request *req, int status, const char *login, const char *next,
 	field(req, "text", "login", "Username or e-mail", login, "autocomplete=\"username\" maxlength=\"254\"");
 	field(req, "password", "password", "Password", NULL, "autocomplete=\"current-password\"");
 	buf_puts(&req->out, "<button type=\"submit\" id=\"sign-in\">Sign in</button></form>");
-	if (cfg_true(req->cfg->allow_signup)) {
+	if (req->cfg->allow_signup) {
 		buf_puts(&req->out, "<p>No account yet? <a id=\"signup-link\" href=\"/accounts/signup/");
 		if (next != NULL) {
 			buf_puts(&req->out, "?next=");
@@ -330,14 +322,14 @@ email_ok(const char *e)
 static const char *
 new_user_status(const struct request *req)
 {
-	return cfg_true(req->cfg->auto_approve_users) ? "APPROVED" : "INCOMPLETE";
+	return req->cfg->auto_approve_users ? "APPROVED" : "INCOMPLETE";
 }
 
 /* GET /accounts/signup/ */
 int
 accounts_signup_get(struct request *req)
 {
-	if (!cfg_true(req->cfg->allow_signup))
+	if (!req->cfg->allow_signup)
 		return html_message(req, 403, "Sign up", "This archive does not take new local accounts.");
 	return signup_page(req, 200, NULL, NULL, safe_next(req, query_get(req, "next")), NULL);
 }
@@ -349,7 +341,7 @@ accounts_signup_post(struct request *req)
 	char hash[PASSWD_HASH_MAX];
 	PGresult *r;
 
-	if (!cfg_true(req->cfg->allow_signup))
+	if (!req->cfg->allow_signup)
 		return html_message(req, 403, "Sign up", "This archive does not take new local accounts.");
 	if (request_parse_form(req) != 0 || csrf_check_form(req) != 0)
 		return 0;
@@ -507,7 +499,7 @@ questionnaire_post(struct request *req)
 			    "\"%s\": at most %zu characters.", questions[i].label, questions[i].max));
 		json_object_object_add(answers, questions[i].label, json_object_new_string(v));
 	}
-	const char *status = cfg_true(req->cfg->auto_approve_users) ||
+	const char *status = req->cfg->auto_approve_users ||
 	    auto_approved(req, req->user->email) ? "APPROVED" : "PENDING";
 	const char *params[5] = { req->user_id_str, form_get(req, "first_name"), form_get(req, "last_name"),
 	    json_object_to_json_string_ext(answers, JSON_C_TO_STRING_PLAIN), status };

@@ -8,11 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "util.h"
 
-enum ckind { C_STR, C_INT, C_SIZE };
+enum ckind { C_STR, C_INT, C_SIZE, C_BOOL };
 
 struct ckey {
 	const char	*name;
@@ -22,6 +23,7 @@ struct ckey {
 };
 
 #define S(f, d)	{ #f, C_STR, offsetof(struct config, f), d }
+#define B(f, d)	{ #f, C_BOOL, offsetof(struct config, f), d }
 static const struct ckey keys[] = {
 	S(db, "dbname=dandi"),
 	S(socket, "/run/dandi/api.sock"),
@@ -31,8 +33,8 @@ static const struct ckey keys[] = {
 	S(web_app_origins, ""),
 	S(cors_allowed_origins, ""),
 	S(cors_allowed_origin_regexes, ""),
-	S(cors_public_read, "true"),
-	S(cors_allow_credentials, "false"),
+	B(cors_public_read, "true"),
+	B(cors_allow_credentials, "false"),
 	S(cors_expose_headers, ""),
 	{ "cors_max_age", C_INT, offsetof(struct config, cors_max_age), "86400" },
 	S(jupyterhub_url, "https://hub.dandiarchive.org"),
@@ -42,7 +44,7 @@ static const struct ckey keys[] = {
 	S(datacite_api_url, ""),
 	S(datacite_username, ""),
 	S(datacite_password, ""),
-	S(datacite_publish, "false"),
+	B(datacite_publish, "false"),
 	S(sql_dir, DANDI_SQL_DIR_DEFAULT),
 	S(schema_dir, DANDI_SCHEMA_DIR_DEFAULT),
 	S(openapi_file, DANDI_OPENAPI_FILE_DEFAULT),
@@ -61,8 +63,8 @@ static const struct ckey keys[] = {
 	S(access_log_prefix, ""),
 	{ "manifest_part_size", C_SIZE, offsetof(struct config, manifest_part_size), "8388608" },
 	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
-	S(allow_signup, "true"),
-	S(auto_approve_users, "false"),
+	B(allow_signup, "true"),
+	B(auto_approve_users, "false"),
 	S(auto_approve_email_suffixes, ".edu @alleninstitute.org @nih.gov @janelia.hhmi.org @ccf.org"
 	    " .ac.uk .mcgill.ca @epfl.ch"),
 	{ "session_days", C_INT, offsetof(struct config, session_days), "14" },
@@ -79,34 +81,54 @@ static const struct ckey keys[] = {
 	S(admin_email, ""),
 };
 #undef S
+#undef B
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
-static int
+/* A boolean as the configuration spells it. */
+static bool
+config_bool(const char *v, bool *out)
+{
+	static const char *yes[] = { "true", "yes", "on", "1" };
+	static const char *no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, true;
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, true;
+	}
+	return false;
+}
+
+/* Stores v in c's field of k. NULL, or what is wrong with v. */
+static const char *
 config_set(struct config *c, const struct ckey *k, const char *v)
 {
-	char		*end;
+	char		*end, *field = (char *)c + k->off;
 	long long	 n;
 
 	switch (k->kind) {
-	case C_STR: {
-		char **p = (char **)((char *)c + k->off);
-		free(*p);
-		*p = xstrdup(v);
-		return 0;
-	}
+	case C_STR:
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		return NULL;
+	case C_BOOL:
+		if (!config_bool(v, (bool *)field))
+			return "a boolean: true or false (yes/no, on/off, 1/0)";
+		return NULL;
 	case C_INT:
 	case C_SIZE:
 		errno = 0;
 		n = strtoll(v, &end, 10);
 		if (errno || *end || n < 0 || (k->kind == C_INT && n > 1 << 20))
-			return -1;
+			return k->kind == C_INT ? "a whole number from 0 to 1048576" : "a size in bytes";
 		if (k->kind == C_INT)
-			*(int *)((char *)c + k->off) = (int)n;
+			*(int *)field = (int)n;
 		else
-			*(size_t *)((char *)c + k->off) = (size_t)n;
-		return 0;
+			*(size_t *)field = (size_t)n;
+		return NULL;
 	}
-	return -1;
+	return "of an unknown kind";
 }
 
 static const struct ckey *
@@ -140,6 +162,7 @@ config_read_file(struct config *c, FILE *f, const char *path, char *err, size_t 
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *s = trim(line), *eq, *k, *v;
 		const struct ckey *key;
+		const char *why;
 
 		lineno++;
 		if (*s == '\0' || *s == '#')
@@ -155,8 +178,8 @@ config_read_file(struct config *c, FILE *f, const char *path, char *err, size_t 
 			snprintf(err, errlen, "%s:%d: unknown key '%s'", path, lineno, k);
 			return -1;
 		}
-		if (config_set(c, key, v) != 0) {
-			snprintf(err, errlen, "%s:%d: bad value for '%s'", path, lineno, k);
+		if ((why = config_set(c, key, v)) != NULL) {
+			snprintf(err, errlen, "%s:%d: %s is %s, not '%s'", path, lineno, k, why, v);
 			return -1;
 		}
 	}
@@ -186,13 +209,14 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		char env[64], *v;
+		const char *why;
 		size_t j;
 
 		snprintf(env, sizeof(env), "DANDI_%s", keys[i].name);
 		for (j = 6; env[j]; j++)
 			env[j] = (char)toupper((unsigned char)env[j]);
-		if ((v = getenv(env)) != NULL && config_set(c, &keys[i], v) != 0) {
-			snprintf(err, errlen, "bad value in %s", env);
+		if ((v = getenv(env)) != NULL && (why = config_set(c, &keys[i], v)) != NULL) {
+			snprintf(err, errlen, "%s is %s, not '%s'", env, why, v);
 			return -1;
 		}
 	}

@@ -2,6 +2,7 @@
 #ifndef DANDI_CONFIG_H
 #define DANDI_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct config {
@@ -15,8 +16,8 @@ struct config {
 					 * OAuth redirect_uri <origin>/, sign-in `next` */
 	char	*cors_allowed_origins;	/* more origins given CORS, nothing else */
 	char	*cors_allowed_origin_regexes;	/* PCRE2, anchored at the start; spaces only */
-	char	*cors_public_read;	/* true: GET/HEAD from any origin (as the original) */
-	char	*cors_allow_credentials;	/* true|false (default, as the original) */
+	bool	 cors_public_read;	/* GET/HEAD from any origin (as the original) */
+	bool	 cors_allow_credentials;	/* false by default, as the original */
 	char	*cors_expose_headers;	/* Access-Control-Expose-Headers */
 	int	 cors_max_age;		/* preflight cache seconds; 0: not sent */
 	char	*jupyterhub_url;
@@ -28,7 +29,7 @@ struct config {
 	char	*datacite_api_url;	/* e.g. https://api.datacite.org/dois */
 	char	*datacite_username;
 	char	*datacite_password;
-	char	*datacite_publish;	/* true: Findable DOIs; false: Draft */
+	bool	 datacite_publish;	/* Findable DOIs; false: Draft */
 	char	*sql_dir;
 	char	*schema_dir;		/* <dir>/<schemaVersion>/<model>.json */
 	char	*openapi_file;		/* the API's OpenAPI document (docs.c) */
@@ -53,8 +54,8 @@ struct config {
 	size_t	 manifest_part_size;	/* bytes per multipart part of a manifest (>= 5 MiB) */
 	/* identity */
 	char	*oauth_client_id;	/* the web app's public OAuth client */
-	char	*allow_signup;		/* local accounts may be created: true|false */
-	char	*auto_approve_users;	/* new users APPROVED at once: true|false */
+	bool	 allow_signup;		/* local accounts may be created */
+	bool	 auto_approve_users;	/* new users APPROVED at once */
 	char	*auto_approve_email_suffixes;	/* space-separated */
 	int	 session_days;
 	/* optional upstream identity provider (GitHub or any OAuth2 server) */
@@ -72,7 +73,8 @@ struct config {
 	char	*admin_email;		/* gets registration and review mails */
 };
 
-/* Loads defaults, then path (may be NULL; missing file is an error only when
+/* Booleans are true/yes/on/1 or false/no/off/0 (any case); anything else
+ * is refused. Loads defaults, then path (may be NULL; missing file is an error only when
  * the path was given explicitly), then environment. Returns 0 or -1 with a
  * message in err. */
 int	config_load(struct config *, const char *path, int explicit_path,

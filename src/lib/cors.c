@@ -173,11 +173,8 @@ cors_new(const struct config *cfg, char *err, size_t errlen)
 		(void)pcre2_jit_compile(c->re[i], PCRE2_JIT_COMPLETE);
 	if (c->nre > 0)
 		c->md = pcre2_match_data_create(1, NULL);
-	if (!parse_bool(cfg->cors_public_read, &c->public_read) ||
-	    !parse_bool(cfg->cors_allow_credentials, &c->credentials)) {
-		snprintf(err, errlen, "cors_public_read and cors_allow_credentials are true or false");
-		goto fail;
-	}
+	c->public_read = cfg->cors_public_read;
+	c->credentials = cfg->cors_allow_credentials;
 	/* "ETag Location" or "ETag, Location": one comma list in the header. */
 	struct buf b;
 	buf_init(&b);

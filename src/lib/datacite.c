@@ -59,9 +59,7 @@ datacite_configured(const struct config *cfg)
 bool
 datacite_publish(const struct config *cfg)
 {
-	bool b = false;
-
-	return parse_bool(cfg->datacite_publish, &b) && b;
+	return cfg->datacite_publish;
 }
 
 /* ---- the document --------------------------------------------------- */

@@ -46,6 +46,29 @@ main(void)
 	ok(config_load(&c, "/nonexistent/x.conf", 0, err, sizeof(err)) == 0,
 	    "missing default file is fine");
 	config_free(&c);
+
+	f = fopen(path, "w");
+	fprintf(f, "allow_signup = no\nauto_approve_users = On\ncors_allow_credentials = 1\n");
+	fclose(f);
+	ok(config_load(&c, path, 1, err, sizeof(err)) == 0, "booleans load");
+	ok(!c.allow_signup && c.auto_approve_users && c.cors_allow_credentials, "no, On and 1 read as booleans");
+	ok(c.cors_public_read && !c.datacite_publish, "boolean defaults");
+	config_free(&c);
+	f = fopen(path, "w");
+	fprintf(f, "\nallow_signup = maybe\n");
+	fclose(f);
+	ok(config_load(&c, path, 1, err, sizeof(err)) == -1, "a boolean of another spelling is refused");
+	char want[300];
+	snprintf(want, sizeof(want), "%s:2: allow_signup is a boolean: true or false (yes/no, on/off, 1/0), not 'maybe'",
+	    path);
+	is_str(err, want, "the error names the line, the key, the spellings and the value");
+	config_free(&c);
+	setenv("DANDI_DATACITE_PUBLISH", "t", 1);
+	ok(config_load(&c, NULL, 0, err, sizeof(err)) == -1, "a bad boolean in the environment is refused");
+	is_str(err, "DANDI_DATACITE_PUBLISH is a boolean: true or false (yes/no, on/off, 1/0), not 't'",
+	    "the error names the variable");
+	config_free(&c);
+	unsetenv("DANDI_DATACITE_PUBLISH");
 	unlink(path);
 	return done_testing();
 }
