@@ -1,4 +1,6 @@
-/* api.h - handlers of the FastCGI API server, one file per resource. */
+/* api.h - the FastCGI API server: a section per file, in the order of a
+ * request (server, routes, who is asking, the rules), then the helpers the
+ * handlers share, then one section per resource file. */
 #ifndef DANDI_API_H
 #define DANDI_API_H
 
@@ -36,6 +38,21 @@ int	auth_request(struct request *);
 void	auth_user_set(struct request *, PGresult *, int c);
 extern const struct db_stmt	auth_stmts[];
 extern const size_t		auth_nstmts;
+/* /api/auth/token/: the CLI's API key. */
+int	auth_token_get(struct request *);
+int	auth_token_rotate(struct request *);
+
+/* perm.c: the permission rules, in one place. Each returns 0 when allowed,
+ * else -1 with the response already set. */
+int	perm_require_approved(struct request *);	/* unsafe methods */
+int	perm_require_auth(struct request *);
+int	perm_require_staff(struct request *);	/* staff or superuser */
+bool	perm_is_owner(struct request *, const char *dandiset_id);
+/* Read access to a dandiset with the given embargo status. */
+int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *embargo_status);
+/* Loads a dandiset row for a detail route and applies the embargo rule.
+ * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
+const char *dandiset_visible(struct request *, const char *dandiset_id);
 
 /* session.c: browser sessions, CSRF, and the server-rendered pages' HTML. */
 #define SESSION_COOKIE	"sessionid"
@@ -66,15 +83,6 @@ int	html_message(struct request *, int status, const char *title, const char *ms
 void	secret_hash(const char *s, char out[65]);
 /* A new random secret: 64 hex digits. 0 or -1. */
 int	secret_new(char out[65]);
-
-/* perm.c: the permission rules, in one place. Each returns 0 when allowed,
- * else -1 with the response already set. */
-int	perm_require_approved(struct request *);	/* unsafe methods */
-int	perm_require_auth(struct request *);
-int	perm_require_staff(struct request *);	/* staff or superuser */
-bool	perm_is_owner(struct request *, const char *dandiset_id);
-/* Read access to a dandiset with the given embargo status. */
-int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *embargo_status);
 
 /* pagination.c */
 struct page {
@@ -116,13 +124,43 @@ struct json_object *metadata_body_parse(struct request *, const char **name);
  * holds a NUL: PostgreSQL stores neither. */
 void	json_scan_text(struct json_object *o, bool *bad, bool *nul);
 
-/* Resource handlers. */
+/* audit.c: writes one audit record inside the caller's transaction, and
+ * reads the trail. */
+extern const struct db_stmt	audit_stmts[];
+extern const size_t		audit_nstmts;
+int	audit_write(struct request *, const char *dandiset_id, const char *record_type,
+	    struct json_object *details);	/* takes ownership of details */
+int	audit_write_raw(struct request *, const char *dandiset_id, const char *record_type,
+	    const char *details_json);
+extern const struct db_stmt	audit_read_stmts[];
+extern const size_t		audit_read_nstmts;
+int	audit_dandiset_list(struct request *);
+int	audit_asset_events(struct request *);
+
+/* notify.c: e-mails, queued in the current transaction. 0 or -1 with the
+ * response set. new_ids: the new owner set as a PostgreSQL array text. */
+extern const struct db_stmt	notify_stmts[];
+extern const size_t		notify_nstmts;
+int	notify_registered(struct request *, const char *username, const char *email,
+	    const char *name, const char *status);
+int	notify_decision(struct request *, const char *email, const char *name, const char *status,
+	    const char *reason);
+int	notify_owner_changes(struct request *, const char *dandiset_id, const char *new_ids);
+
+/* info.c: /api/info/, /server-info, the landing page, robots.txt and the
+ * statistics (/api/stats/) */
+extern const struct db_stmt	info_stmts[];
+extern const size_t		info_nstmts;
 int	info_get(struct request *);
 int	robots_get(struct request *);
+int	root_get(struct request *);
+int	stats_get(struct request *);
+int	stats_downloads_get(struct request *);
+
 /* schemas.c */
 int	schemas_get(struct request *);
 int	schemas_available(struct request *);
-int	root_get(struct request *);
+
 /* docs.c: the OpenAPI document, Swagger UI and ReDoc */
 int	docs_get(struct request *);
 int	docs_swagger(struct request *);
@@ -130,6 +168,40 @@ int	docs_redoc(struct request *);
 int	docs_swagger_redirect(struct request *);
 int	docs_redoc_redirect(struct request *);
 
+/* users.c: /api/users/... */
+extern const struct db_stmt	users_stmts[];
+extern const size_t		users_nstmts;
+int	users_me(struct request *);
+int	users_search(struct request *);
+int	users_list(struct request *);
+
+/* accounts.c: sign-in pages, questionnaire, approval dashboard, upstream
+ * provider. */
+extern const struct db_stmt	accounts_stmts[];
+extern const size_t		accounts_nstmts;
+int	accounts_login_get(struct request *);
+int	accounts_login_post(struct request *);
+int	accounts_signup_get(struct request *);
+int	accounts_signup_post(struct request *);
+int	accounts_logout_get(struct request *);
+int	accounts_logout_post(struct request *);
+int	questionnaire_get(struct request *);
+int	questionnaire_post(struct request *);
+int	dashboard_get(struct request *);
+int	dashboard_user_get(struct request *);
+int	dashboard_user_post(struct request *);
+int	upstream_login(struct request *);
+int	upstream_callback_get(struct request *);
+
+/* oauth.c: the OAuth2 provider of the web app. */
+extern const struct db_stmt	oauth_stmts[];
+extern const size_t		oauth_nstmts;
+int	oauth_authorize(struct request *);
+int	oauth_token(struct request *);
+int	oauth_revoke(struct request *);
+
+/* dandisets.c: /api/dandisets/: list, create, detail, delete, unembargo,
+ * stars */
 extern const struct db_stmt	dandisets_stmts[];
 extern const size_t		dandisets_nstmts;
 int	dandisets_list(struct request *);
@@ -146,16 +218,24 @@ PGresult *dandisets_list_query(struct request *, const struct dandiset_list_args
 int	dandisets_create(struct request *);
 int	dandisets_get(struct request *);
 int	dandisets_delete(struct request *);
+int	dandisets_unembargo(struct request *);
 int	dandisets_star(struct request *);
 int	dandisets_unstar(struct request *);
 
-/* search.c */
+/* search.c: the asset search and its choices */
 extern const struct db_stmt	search_stmts[];
 extern const size_t		search_nstmts;
 int	search_dandisets(struct request *);
 int	search_genotypes(struct request *);
 int	search_species(struct request *);
 
+/* owners.c: /api/dandisets/{id}/users/ */
+extern const struct db_stmt	owners_stmts[];
+extern const size_t		owners_nstmts;
+int	owners_get(struct request *);
+int	owners_put(struct request *);
+
+/* versions.c: /api/dandisets/{id}/versions/... */
 extern const struct db_stmt	versions_stmts[];
 extern const size_t		versions_nstmts;
 int	versions_list(struct request *);
@@ -164,26 +244,12 @@ int	versions_info(struct request *);
 int	versions_update(struct request *);
 int	versions_delete(struct request *);
 
-extern const struct db_stmt	owners_stmts[];
-extern const size_t		owners_nstmts;
-int	owners_get(struct request *);
-int	owners_put(struct request *);
+/* publish.c: .../versions/draft/publish/ */
+extern const struct db_stmt	publish_stmts[];
+extern const size_t		publish_nstmts;
+int	versions_publish(struct request *);
 
-/* audit.c: writes one audit record inside the caller's transaction. */
-extern const struct db_stmt	audit_stmts[];
-extern const size_t		audit_nstmts;
-int	audit_write(struct request *, const char *dandiset_id, const char *record_type,
-	    struct json_object *details);	/* takes ownership of details */
-
-extern const struct db_stmt	audit_read_stmts[];
-extern const size_t		audit_read_nstmts;
-int	audit_dandiset_list(struct request *);
-int	audit_asset_events(struct request *);
-
-int	audit_write_raw(struct request *, const char *dandiset_id, const char *record_type,
-	    const char *details_json);
-
-/* assets.c: a version's files */
+/* assets.c: a version's files, their downloads, and an asset by its id */
 extern const struct db_stmt	assets_stmts[];
 extern const size_t		assets_nstmts;
 const char *assets_s3_base(struct request *);
@@ -206,13 +272,17 @@ int	assets_validation(struct request *);
 int	assets_create(struct request *);
 int	assets_update(struct request *);
 int	assets_delete(struct request *);
+int	assets_download(struct request *);
+int	assets_download_nested(struct request *);
+int	assets_top_get(struct request *);
+int	assets_top_info(struct request *);
 
 /* webdav.c: the asset or folder at a path, for dandidav */
 extern const struct db_stmt	webdav_stmts[];
 extern const size_t		webdav_nstmts;
 int	webdav_atpath(struct request *);
 
-/* uploads.c: blobs, uploads, downloads (S3) */
+/* uploads.c: blobs, uploads, and the worker's S3 client */
 extern const struct db_stmt	uploads_stmts[];
 extern const size_t		uploads_nstmts;
 int	blobs_digest(struct request *);
@@ -222,18 +292,13 @@ int	uploads_s3_complete(struct request *);
 int	uploads_validate(struct request *);
 int	uploads_list(struct request *);
 int	uploads_clear(struct request *);
-int	assets_download(struct request *);
-int	assets_download_nested(struct request *);
-int	assets_top_get(struct request *);
-int	assets_top_info(struct request *);
-void	uploads_shutdown(void);		/* frees the worker's S3 client */
-
 /* The worker's S3 client (made on first use); NULL with 503 set when S3
  * is not configured. */
 struct s3;
 struct s3	*api_s3(struct request *);
 /* The same, or NULL and no response when S3 is not configured. */
 struct s3	*api_s3_optional(struct request *);
+void		 uploads_shutdown(void);	/* frees the worker's S3 client */
 
 /* zarrs.c: /api/zarr/ */
 extern const struct db_stmt	zarrs_stmts[];
@@ -246,63 +311,5 @@ int	zarr_finalize(struct request *);
 int	zarr_files_get(struct request *);
 int	zarr_files_post(struct request *);
 int	zarr_files_delete(struct request *);
-
-/* publish.c */
-extern const struct db_stmt	publish_stmts[];
-extern const size_t		publish_nstmts;
-int	versions_publish(struct request *);
-
-/* users.c: /api/users/..., /api/auth/token/ */
-extern const struct db_stmt	users_stmts[];
-extern const size_t		users_nstmts;
-int	users_me(struct request *);
-int	users_search(struct request *);
-int	users_list(struct request *);
-int	auth_token_get(struct request *);
-int	auth_token_rotate(struct request *);
-
-/* accounts.c: sign-in pages, questionnaire, approval dashboard, upstream
- * provider. oauth.c: the OAuth2 provider of the web app. */
-extern const struct db_stmt	accounts_stmts[];
-extern const size_t		accounts_nstmts;
-int	accounts_login_get(struct request *);
-int	accounts_login_post(struct request *);
-int	accounts_signup_get(struct request *);
-int	accounts_signup_post(struct request *);
-int	accounts_logout_get(struct request *);
-int	accounts_logout_post(struct request *);
-int	questionnaire_get(struct request *);
-int	questionnaire_post(struct request *);
-int	dashboard_get(struct request *);
-int	dashboard_user_get(struct request *);
-int	dashboard_user_post(struct request *);
-int	upstream_login(struct request *);
-int	upstream_callback_get(struct request *);
-extern const struct db_stmt	oauth_stmts[];
-extern const size_t		oauth_nstmts;
-int	oauth_authorize(struct request *);
-int	oauth_token(struct request *);
-int	oauth_revoke(struct request *);
-
-/* info.c: GET /api/stats/ (plus the info routes declared above) */
-extern const struct db_stmt	info_stmts[];
-extern const size_t		info_nstmts;
-int	stats_get(struct request *);
-int	stats_downloads_get(struct request *);
-int	dandisets_unembargo(struct request *);
-
-/* notify.c: e-mails, queued in the current transaction. 0 or -1 with the
- * response set. new_ids: the new owner set as a PostgreSQL array text. */
-extern const struct db_stmt	notify_stmts[];
-extern const size_t		notify_nstmts;
-int	notify_registered(struct request *, const char *username, const char *email,
-	    const char *name, const char *status);
-int	notify_decision(struct request *, const char *email, const char *name, const char *status,
-	    const char *reason);
-int	notify_owner_changes(struct request *, const char *dandiset_id, const char *new_ids);
-
-/* Loads a dandiset row for a detail route and applies the embargo rule.
- * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
-const char *dandiset_visible(struct request *, const char *dandiset_id);
 
 #endif

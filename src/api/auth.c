@@ -3,7 +3,8 @@
  * keyword is case-insensitive, as in DRF). Keys are looked up by their
  * sha256 and then compared in constant time. Other schemes (Bearer, used
  * by the web app) are resolved by the identity layer; unknown ones leave the
- * request anonymous, as DRF does when no authenticator claims it.
+ * request anonymous, as DRF does when no authenticator claims it. And the
+ * CLI's API key itself (/api/auth/token/).
  */
 #include <ctype.h>
 #include <string.h>
@@ -29,6 +30,13 @@ const struct db_stmt auth_stmts[] = {
 	  "SELECT s.id_sha256, " USER_COLS
 	  " FROM sessions s JOIN users u ON u.id = s.user_id"
 	  " WHERE s.id_sha256 = $1 AND s.expires > now()" },
+	{ "token_of_user",
+	  "SELECT key FROM api_tokens WHERE user_id = $1::bigint" },
+	{ "token_delete_user",
+	  "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
+	{ "token_create",
+	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
+	  " ON CONFLICT (user_id) DO NOTHING RETURNING key" },
 };
 const size_t auth_nstmts = sizeof(auth_stmts) / sizeof(auth_stmts[0]);
 
@@ -171,4 +179,68 @@ auth_request(struct request *req)
 		return -1;
 	}
 	return auth_token(req, sp);
+}
+
+/* Inserts a fresh key for the user; NULL with the response set on error. */
+static const char *
+token_create(struct request *req)
+{
+	char		 key[41], hash[65];
+	PGresult	*r;
+
+	if (api_key_new(key, hash) != 0) {
+		resp_detail(req, 500, "Could not generate a key.");
+		return NULL;
+	}
+	const char *params[3] = { key, hash, req->user_id_str };
+	if ((r = req_query(req, "token_create", 3, params)) == NULL)
+		return NULL;
+	if (PQntuples(r) == 1)
+		return arena_strdup(&req->arena, key);
+	/* A concurrent request made one first: that one is the key. */
+	const char *p1[1] = { req->user_id_str };
+	if ((r = req_query(req, "token_of_user", 1, p1)) == NULL)
+		return NULL;
+	if (PQntuples(r) != 1) {
+		resp_detail(req, 500, "Could not store the key.");
+		return NULL;
+	}
+	return arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+}
+
+/* GET /api/auth/token/: the user's key as a JSON string. Every user has
+ * one in the original (made at sign-up); here it is made on first ask. */
+int
+auth_token_get(struct request *req)
+{
+	const char	*params[1];
+	const char	*key;
+	PGresult	*r;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	params[0] = req->user_id_str;
+	if ((r = req_query(req, "token_of_user", 1, params)) == NULL)
+		return 0;
+	if (PQntuples(r) == 1)
+		return resp_string(req, 200, "%s", PQgetvalue(r, 0, 0));
+	if ((key = token_create(req)) == NULL)
+		return 0;
+	return resp_string(req, 200, "%s", key);
+}
+
+/* POST /api/auth/token/: a new key; the old one stops working at once. */
+int
+auth_token_rotate(struct request *req)
+{
+	const char	*params[1];
+	const char	*key;
+
+	if (perm_require_approved(req) != 0)
+		return 0;
+	params[0] = req->user_id_str;
+	if (req_begin(req) != 0 || req_query(req, "token_delete_user", 1, params) == NULL ||
+	    (key = token_create(req)) == NULL || req_commit(req) != 0)
+		return 0;
+	return resp_string(req, 200, "%s", key);
 }

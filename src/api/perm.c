@@ -78,3 +78,21 @@ perm_read_dandiset(struct request *req, const char *dandiset_id, const char *emb
 		resp_detail(req, 403, "You do not have permission to perform this action.");
 	return -1;
 }
+
+const char *
+dandiset_visible(struct request *req, const char *id)
+{
+	const char	*params[1] = { id };
+	PGresult	*r = req_query(req, "dandiset_embargo_status", 1, params);
+
+	if (r == NULL)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		resp_detail(req, 404, "Not found.");
+		return NULL;
+	}
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	if (perm_read_dandiset(req, id, status) != 0)
+		return NULL;
+	return status;
+}

@@ -1,7 +1,7 @@
 /*
  * uploads.c - files go in: blob lookup by digest, multipart upload
  * initialize / complete / validate, a dandiset's pending uploads, and the
- * download redirects. The API only signs and records; the bytes go
+ * worker's S3 client. The API only signs and records; the bytes go
  * between the client and S3 directly.
  *
  * An upload is recorded after S3 has created its multipart upload, and a
@@ -24,7 +24,6 @@
 #define MAX_PARTS	10000
 #define PART_URL_TTL	604800			/* 7 days, as the original */
 #define COMPLETE_TTL	86400
-#define DOWNLOAD_TTL	3600
 
 /* The blob object of the blob look-ups and of upload validation, over a
  * row of blobs: one definition for the three statements. */
@@ -73,32 +72,6 @@ const struct db_stmt uploads_stmts[] = {
 	  " LIMIT $2::bigint OFFSET $3::bigint" },
 	{ "upload_all_of_dandiset",
 	  "DELETE FROM uploads WHERE dandiset_id = $1::bigint RETURNING blob, multipart_upload_id" },
-	/* Download: the blob of an asset, with what the embargo rule needs. */
-	{ "download_asset",
-	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
-	  " a.zarr_id IS NOT NULL,"
-	  " coalesce(b.embargoed, (SELECT z.dandiset_id IS NOT NULL FROM zarrs z"
-	  "   JOIN dandisets d ON d.id = z.dandiset_id WHERE z.id = a.zarr_id AND d.embargo_status <> 'OPEN'), false),"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   JOIN dandiset_owners o ON o.dandiset_id = v.dandiset_id"
-	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint)"
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id WHERE a.asset_id = $1::uuid" },
-	{ "download_nested",
-	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
-	  " a.zarr_id IS NOT NULL"
-	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
-	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
-	/* Columns: enum asset_top_col. */
-	{ "asset_top",
-	  "SELECT dandi_asset_metadata(a, $4, $5),"
-	  " coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN' FROM dandisets d"
-	  "    WHERE d.id = z.dandiset_id), false),"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   JOIN dandiset_owners o ON o.dandiset_id = v.dandiset_id"
-	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint),"
-	  " " ASSET_JSON_COLUMNS
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE a.asset_id = $1::uuid" },
 };
 const size_t uploads_nstmts = sizeof(uploads_stmts) / sizeof(uploads_stmts[0]);
 
@@ -676,136 +649,4 @@ uploads_clear(struct request *req)
 		if (s3_abort_multipart(s3, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) == S3_ERROR)
 			log_warn("abort of upload %s failed: %s", PQgetvalue(r, i, 1), s3->err);
 	return resp_empty(req, 204);
-}
-
-/* The redirect (or, for inline video, a player page) to a presigned GET. */
-static int
-download_respond(struct request *req, const char *key, const char *path, const char *ctype, bool zarr)
-{
-	const char	*cd = query_get(req, "content_disposition");
-	struct s3	*s3;
-
-	if (zarr)
-		return resp_string(req, 400, "Unable to provide download link for zarr assets. "
-		    "Please browse the zarr files directly to do so.");
-	if (cd == NULL || *cd == '\0')
-		cd = "attachment";
-	if (strcmp(cd, "attachment") != 0 && strcmp(cd, "inline") != 0)
-		return resp_field_error(req, "content_disposition", arena_printf(&req->arena,
-		    "\"%s\" is not a valid choice.", cd));
-	if ((s3 = s3_for(req)) == NULL)
-		return 0;
-	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-	/* The name goes inside a quoted header value: keep it one. */
-	struct buf nb;
-	buf_init(&nb);
-	for (const char *c = base; *c; c++)
-		if (*c != '"' && *c != '\\' && (unsigned char)*c >= 0x20)
-			buf_append(&nb, c, 1);
-	buf_append(&nb, "", 1);
-	const char *disp = arena_printf(&req->arena, "%s; filename=\"%s\"", cd, nb.data);
-	buf_free(&nb);
-	struct s3_param qp[2] = { { "response-content-disposition", disp }, { "response-content-type", ctype } };
-	bool inline_ = strcmp(cd, "inline") == 0;
-	char *url = s3_presign(s3, "GET", key, qp, inline_ ? 2 : 1, DOWNLOAD_TTL, time(NULL));
-	if (url == NULL)
-		return resp_detail(req, 500, "Could not sign the download URL.");
-	const char *u = arena_strdup(&req->arena, url);
-	free(url);
-	if (inline_ && strncmp(ctype, "video/", 6) == 0) {
-		const char *html = arena_printf(&req->arena,
-		    "<video autoplay muted controls>\n    <source src=\"%s\">\n</video>\n", u);
-		req->status = 200;
-		req->content_type_out = "text/html; charset=utf-8";
-		req->out.len = 0;
-		buf_puts(&req->out, html);
-		return 0;
-	}
-	resp_header(req, "Location", u);
-	return resp_empty(req, 302);
-}
-
-/* GET|HEAD /api/assets/{asset_id}/download/: embargoed bytes need an owner
- * of a dandiset that holds the asset (or a superuser). */
-int
-assets_download(struct request *req)
-{
-	const char	*params[3] = { req->params[0], superuser_flag(req), req->user_id_str };
-	PGresult	*r = req_query(req, "download_asset", 3, params);
-
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, 4)[0] == 't') {
-		if (perm_require_auth(req) != 0)
-			return 0;
-		if (PQgetvalue(r, 0, 5)[0] != 't')
-			return resp_detail(req, 403, "You do not have permission to perform this action.");
-	}
-	return download_respond(req, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-	    PQgetvalue(r, 0, 3)[0] == 't');
-}
-
-/* GET .../versions/{v}/assets/{asset_id}/download/: the dandiset's rule. */
-int
-assets_download_nested(struct request *req)
-{
-	const char	*p2[2] = { req->params[0], req->params[1] };
-	PGresult	*r = req_query(req, "asset_version", 2, p2);
-
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	const char *vid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (perm_read_dandiset(req, req->params[0], PQgetvalue(r, 0, 2)) != 0)
-		return 0;
-	const char *p[2] = { vid, req->params[2] };
-	if ((r = req_query(req, "download_nested", 2, p)) == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	return download_respond(req, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-	    PQgetvalue(r, 0, 3)[0] == 't');
-}
-
-enum asset_top_col {
-	ATOP_METADATA, ATOP_EMBARGOED, ATOP_ALLOWED, ATOP_ASSET,
-};
-
-/* GET /api/assets/{asset_id}/ and .../info/: any asset, embargo rule of
- * its bytes. */
-static int
-asset_top(struct request *req, bool info)
-{
-	const char *params[5] = { req->params[0], superuser_flag(req), req->user_id_str,
-	    req->cfg->api_url, assets_s3_base(req) };
-	PGresult *r = req_query(req, "asset_top", 5, params);
-
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, ATOP_EMBARGOED)[0] == 't') {
-		if (perm_require_auth(req) != 0)
-			return 0;
-		if (PQgetvalue(r, 0, ATOP_ALLOWED)[0] != 't')
-			return resp_detail(req, 403, "You do not have permission to perform this action.");
-	}
-	if (!info)
-		return resp_raw_json(req, 200, PQgetvalue(r, 0, ATOP_METADATA));
-	return asset_json_respond(req, r, ATOP_ASSET, ATOP_METADATA);
-}
-
-int
-assets_top_get(struct request *req)
-{
-	return asset_top(req, false);
-}
-
-int
-assets_top_info(struct request *req)
-{
-	return asset_top(req, true);
 }

@@ -1,6 +1,6 @@
 /*
- * users.c - who am I, finding people to add as owners, the admin's user
- * list, and the CLI's API key (/api/auth/token/).
+ * users.c - who am I, finding people to add as owners, and the admin's
+ * user list.
  *
  * A user is shown by their GitHub login when they have one (social login),
  * else their username; the name is "first last" trimmed.
@@ -23,13 +23,6 @@ const struct db_stmt users_stmts[] = {
 	  " AND ($1::boolean IS NOT TRUE OR status = 'APPROVED') ORDER BY github_login" },
 	{ "user_is_staff",
 	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
-	{ "token_of_user",
-	  "SELECT key FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "token_delete_user",
-	  "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "token_create",
-	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
-	  " ON CONFLICT (user_id) DO NOTHING RETURNING key" },
 };
 const size_t users_nstmts = sizeof(users_stmts) / sizeof(users_stmts[0]);
 
@@ -119,68 +112,4 @@ users_list(struct request *req)
 	for (int i = 0; i < PQntuples(r); i++)
 		json_object_array_add(list, json_object_new_string(PQgetvalue(r, i, 0)));
 	return resp_json(req, 200, list);
-}
-
-/* Inserts a fresh key for the user; NULL with the response set on error. */
-static const char *
-token_create(struct request *req)
-{
-	char		 key[41], hash[65];
-	PGresult	*r;
-
-	if (api_key_new(key, hash) != 0) {
-		resp_detail(req, 500, "Could not generate a key.");
-		return NULL;
-	}
-	const char *params[3] = { key, hash, req->user_id_str };
-	if ((r = req_query(req, "token_create", 3, params)) == NULL)
-		return NULL;
-	if (PQntuples(r) == 1)
-		return arena_strdup(&req->arena, key);
-	/* A concurrent request made one first: that one is the key. */
-	const char *p1[1] = { req->user_id_str };
-	if ((r = req_query(req, "token_of_user", 1, p1)) == NULL)
-		return NULL;
-	if (PQntuples(r) != 1) {
-		resp_detail(req, 500, "Could not store the key.");
-		return NULL;
-	}
-	return arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-}
-
-/* GET /api/auth/token/: the user's key as a JSON string. Every user has
- * one in the original (made at sign-up); here it is made on first ask. */
-int
-auth_token_get(struct request *req)
-{
-	const char	*params[1];
-	const char	*key;
-	PGresult	*r;
-
-	if (perm_require_approved(req) != 0)
-		return 0;
-	params[0] = req->user_id_str;
-	if ((r = req_query(req, "token_of_user", 1, params)) == NULL)
-		return 0;
-	if (PQntuples(r) == 1)
-		return resp_string(req, 200, "%s", PQgetvalue(r, 0, 0));
-	if ((key = token_create(req)) == NULL)
-		return 0;
-	return resp_string(req, 200, "%s", key);
-}
-
-/* POST /api/auth/token/: a new key; the old one stops working at once. */
-int
-auth_token_rotate(struct request *req)
-{
-	const char	*params[1];
-	const char	*key;
-
-	if (perm_require_approved(req) != 0)
-		return 0;
-	params[0] = req->user_id_str;
-	if (req_begin(req) != 0 || req_query(req, "token_delete_user", 1, params) == NULL ||
-	    (key = token_create(req)) == NULL || req_commit(req) != 0)
-		return 0;
-	return resp_string(req, 200, "%s", key);
 }
