@@ -53,6 +53,17 @@ int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *em
 /* Loads a dandiset row for a detail route and applies the embargo rule.
  * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
 const char *dandiset_visible(struct request *, const char *dandiset_id);
+/* The read rule in SQL, for statements that filter rows by it: dandisets
+ * row d is open, or owned by user uid (superuser su owns every one). */
+#define SQL_READABLE(d, uid, su) \
+	"(" d ".embargo_status = 'OPEN' OR " SQL_OWNS(d ".id", uid, su) ")"
+/* Whether user uid (superuser su) owns the dandiset of column id, by
+ * dandi_owned() (sql/functions/15_perm.sql). The EXISTS plans as a hashed
+ * subplan for a list and an index probe for one row (a scalar SQL function
+ * holding it would not be inlined: a call per row); su first, so that a
+ * superuser's plan has nothing to look up. */
+#define SQL_OWNS(id, uid, su) \
+	"(" su " OR EXISTS (SELECT FROM dandi_owned(" uid ", " su ") o WHERE o.id = " id "))"
 
 /* session.c: browser sessions, CSRF, and the server-rendered pages' HTML. */
 #define SESSION_COOKIE	"sessionid"

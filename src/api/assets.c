@@ -175,9 +175,8 @@ const struct db_stmt assets_stmts[] = {
 	  " a.zarr_id IS NOT NULL,"
 	  " coalesce(b.embargoed, (SELECT z.dandiset_id IS NOT NULL FROM zarrs z"
 	  "   JOIN dandisets d ON d.id = z.dandiset_id WHERE z.id = a.zarr_id AND d.embargo_status <> 'OPEN'), false),"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   JOIN dandiset_owners o ON o.dandiset_id = v.dandiset_id"
-	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint)"
+	  " $2::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
+	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$3::bigint", "false") ")"
 	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id WHERE a.asset_id = $1::uuid" },
 	{ "download_nested",
 	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
@@ -189,9 +188,8 @@ const struct db_stmt assets_stmts[] = {
 	  "SELECT dandi_asset_metadata(a, $4, $5),"
 	  " coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN' FROM dandisets d"
 	  "    WHERE d.id = z.dandiset_id), false),"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   JOIN dandiset_owners o ON o.dandiset_id = v.dandiset_id"
-	  "   WHERE av.asset_id = a.id AND o.user_id = $3::bigint),"
+	  " $2::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
+	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$3::bigint", "false") "),"
 	  " " ASSET_JSON_COLUMNS
 	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	  " WHERE a.asset_id = $1::uuid" },

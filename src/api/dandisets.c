@@ -41,10 +41,10 @@ const struct db_stmt dandisets_stmts[] = {
 	  " LEFT JOIN LATERAL (SELECT v.id, v.name, v.modified FROM versions v"
 	  "   WHERE v.dandiset_id = d.id ORDER BY v.created DESC, v.id DESC LIMIT 1) lv ON true"
 	  " LEFT JOIN dandiset_stars st ON st.dandiset_id = d.id AND st.user_id = $1::bigint"
-	  " WHERE (d.embargo_status = 'OPEN' OR ($3::bool AND ($2::bool OR EXISTS ("
-	  "   SELECT 1 FROM dandiset_owners o WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))))"
-	  "  AND (NOT $4::bool OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "   WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  /* open, or with $3 (embargoed=true) owned: the read rule; with $4
+	   * (user=me) owned, superusers too only their own */
+	  " WHERE (d.embargo_status = 'OPEN' OR ($3::bool AND " SQL_OWNS("d.id", "$1::bigint", "$2::bool") "))"
+	  "  AND (NOT $4::bool OR " SQL_OWNS("d.id", "$1::bigint", "false") ")"
 	  "  AND (NOT $5::bool OR st.user_id IS NOT NULL)"
 	  "  AND ($6::bool OR (SELECT count(*) FROM versions v WHERE v.dandiset_id = d.id) > 1)"
 	  "  AND ($7::bool OR (SELECT t.files FROM dandi_version_totals(lv.id) t) > 0)"
@@ -148,7 +148,7 @@ const struct db_stmt dandisets_stmts[] = {
 	  " VALUES ($1::bigint, $2, $3::jsonb, 'draft', 'Pending')" },
 	{ "dandiset_delete", "DELETE FROM dandisets WHERE id = $1::bigint" },
 	{ "owner_check",
-	  "SELECT 1 FROM dandiset_owners WHERE dandiset_id = $1::bigint AND user_id = $2::bigint" },
+	  "SELECT 1 FROM dandi_owned($2::bigint, false) o WHERE o.id = $1::bigint" },
 	{ "star_add",
 	  "WITH ins AS (INSERT INTO dandiset_stars (user_id, dandiset_id)"
 	  " VALUES ($2::bigint, $1::bigint) ON CONFLICT DO NOTHING RETURNING 1)"

@@ -20,8 +20,7 @@ const struct db_stmt search_stmts[] = {
 	{ "search_species_unknown",
 	  "SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
 	  " WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "   WHERE s.species = u.x AND (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "     WHERE o.dandiset_id = d.id AND o.user_id = $2::bigint)))"
+	  "   WHERE s.species = u.x AND " SQL_READABLE("d", "$2::bigint", "false") ")"
 	  " ORDER BY u.i LIMIT 1" },
 	/* $1 file types $2 size min $3 size max $4 genotypes $5 species
 	 * $6 techniques: the dandisets with an asset matching every filter. */
@@ -48,20 +47,19 @@ const struct db_stmt search_stmts[] = {
 	  "   $4::text[], $5::text[], $6::text[]) m"
 	  " WHERE s.dandiset_id = ANY ($7::bigint[]) GROUP BY s.dandiset_id" },
 	/* Choices lists: rows of OPEN dandisets and of those $1 owns (not
-	 * every dandiset for a superuser, as the original). $2: substring. */
+	 * every dandiset for a superuser, as the original: superuser false).
+	 * $2: substring. */
 	{ "search_genotypes",
 	  "SELECT x.g::text FROM (SELECT DISTINCT s.asset_metadata #> '{wasAttributedTo,0,genotype}' AS g"
 	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "  WHERE (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "    WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  "  WHERE " SQL_READABLE("d", "$1::bigint", "false")
 	  "   AND ($2 = '' OR strpos(upper(s.asset_metadata #>> '{wasAttributedTo,0,genotype}'),"
 	  "    upper($2)) > 0)) x"
 	  " WHERE x.g IS NOT NULL AND x.g <> '\"\"'::jsonb ORDER BY x.g LIMIT 10" },
 	{ "search_species",
 	  "SELECT x.species, count(*) OVER () FROM (SELECT DISTINCT s.species"
 	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "  WHERE (d.embargo_status = 'OPEN' OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "    WHERE o.dandiset_id = d.id AND o.user_id = $1::bigint))"
+	  "  WHERE " SQL_READABLE("d", "$1::bigint", "false")
 	  "   AND s.species <> '' AND ($2 = '' OR strpos(upper(s.species), upper($2)) > 0)) x"
 	  " ORDER BY x.species LIMIT $3::bigint OFFSET $4::bigint" },
 };

@@ -39,17 +39,14 @@ const struct db_stmt uploads_stmts[] = {
 	  "SELECT blob_id FROM blobs WHERE etag = $1" },
 	/* Visible to the user: open, or owned (superusers see all). */
 	{ "upload_dandiset",
-	  "SELECT d.embargo_status,"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "   WHERE o.dandiset_id = d.id AND o.user_id = $3::bigint)"
+	  "SELECT d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
 	  " FROM dandisets d WHERE d.id = $1::bigint" },
 	{ "upload_insert",
 	  "INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size, embargoed)"
 	  " VALUES ($1::bigint, $2::uuid, $3, $4, $5, $6::bigint, $7::boolean)" },
 	{ "upload_get",
 	  "SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed, u.dandiset_id,"
-	  " $2::boolean OR EXISTS (SELECT 1 FROM dandiset_owners o"
-	  "   WHERE o.dandiset_id = u.dandiset_id AND o.user_id = $3::bigint)"
+	  " " SQL_OWNS("u.dandiset_id", "$3::bigint", "$2::boolean")
 	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
 	{ "upload_delete",
 	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },

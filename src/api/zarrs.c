@@ -27,10 +27,8 @@
 #define INGEST_MSG	"Zarr archive is currently ingesting or has already ingested"
 #define NO_PERM		"You do not have permission to perform this action."
 
-/* Visible: OPEN, owner, or superuser ($2 superuser, $3 user id). */
-#define VISIBLE(d) \
-	"(" d ".embargo_status = 'OPEN' OR $2::boolean OR EXISTS (SELECT 1 FROM dandiset_owners o" \
-	"  WHERE o.dandiset_id = " d ".id AND o.user_id = $3::bigint))"
+/* The read rule ($2 superuser, $3 user id). */
+#define VISIBLE(d)	SQL_READABLE(d, "$3::bigint", "$2::boolean")
 
 const struct db_stmt zarrs_stmts[] = {
 	/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset */
