@@ -62,7 +62,7 @@ my $c_string = sub {
 while (my $line = <$fh>) {
 	if ($line =~ /^#define\s+(\w+)\s+(.*?)\s*$/) {
 		$macro{$1} = $c_string->($2);
-	} elsif ($line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*(\w+)\s*\},/) {
+	} elsif ($line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*(\w+),\s*[\w |]+?,\s*T_\w+\s*\},/) {
 		my ($method, $expr, $handler) = ($1, $2, $3);
 		my $pat = $c_string->($expr) =~ s{/$}{}r;
 		push @routes, { method => $method, re => qr/^$pat\/?$/, name => "$method $pat ($handler)" };

@@ -186,19 +186,62 @@ my @MATRIX = (
 	[ 'DELETE', '/api/zarr/{zarr}/files/', [ { path => 'nope' } ], '401 403 403 400 400', '401 403 404 400 400' ],
 );
 
-# Every route in the route table has a row.
+# Every route in the route table has a row, and each row agrees with the
+# rules the table gives its route: who may call it and what it names
+# (src/api/api.h), which answer some roles before the handler runs.
 open(my $fh, '<', 'src/api/routes.c') or die "routes.c: $!";
 my %covered = map { ("$_->[0] $_->[1]" => 1) } @MATRIX;
+my %rules;
 while (my $line = <$fh>) {
-	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+\s*\},/;
-	my ($m, $expr) = ($1, $2);
-	my %macro = (DANDISET => '/api/dandisets/{id}', VERSION_RE => '{version}', UUID_RE => '{asset}',
-	    ASSETS => '/api/dandisets/{id}/versions/{version}/assets', USERNAME_RE => '{username}');
+	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+,\s*([\w |]+?),\s*(T_\w+)\s*\},/;
+	my ($m, $expr, $flags, $target) = ($1, $2, $3, $4);
+	my %macro = (DANDISET_PATH => '/api/dandisets/{id}', VERSION_RE => '{version}', UUID_RE => '{asset}',
+	    ASSETS_PATH => '/api/dandisets/{id}/versions/{version}/assets', USERNAME_RE => '{username}');
 	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
 	$path =~ s{^/api/uploads/\{asset\}}{/api/uploads/{upload}};
 	$path =~ s{^/api/zarr/\{asset\}}{/api/zarr/{zarr}};
 	ok($covered{"$m $path"}, "route $m $path is in the matrix");
+	my ($access) = $flags =~ /\b(ANYONE|SIGNED_IN|APPROVED|STAFF)\b/;
+	$rules{"$m $path"} = [ $access // 'none', $target ];
+}
+ok(scalar(keys %rules) == scalar(grep { /^\s*\{\s*"[A-Z]+",/ } do { seek $fh, 0, 0; <$fh> }),
+    'every row of routes.c was read with its rules');
+
+# What the rules answer each role on a dandiset of this kind, where they
+# decide: the access first (DRF's permission classes), then the target's
+# look-up for those who got past (owners and admins always do).
+sub decided {
+	my ($access, $target, $kind) = @_;
+	my %want = $access eq 'SIGNED_IN' ? (anon => 401)
+	    : $access eq 'APPROVED' ? (anon => 401, pending => 403)
+	    : $access eq 'STAFF' ? (anon => 401, pending => 403, stranger => 403, owner => 403) : ();
+	my @others = grep { !exists $want{$_} } qw(anon pending stranger);
+	my $read = sub { $want{$_} = $_ eq 'anon' ? 401 : 403 for @others };
+	if ($target =~ /^T_(DANDISET|VERSION|ASSETS_VERSION)$/) {
+		$read->() if $kind eq 'embargoed';
+	} elsif ($target eq 'T_DANDISET_OWNER') {
+		$read->();
+	} elsif ($target =~ /^T_(GUARDIAN|VERSION_WRITE|DRAFT_WRITE)$/) {
+		$want{$_} = 403 for @others;
+	} elsif ($target =~ /^T_(ZARR|ZARR_LOCKED|UPLOAD)$/) {
+		$want{$_} = 404 for $kind eq 'embargoed' ? @others : ();
+	}
+	return \%want;
+}
+for my $row (@MATRIX) {
+	my ($m, $tpl, undef, $open, $emb) = @$row;
+	(my $route = $tpl) =~ s/\?.*//;
+	my $r = $rules{"$m $route"} or next;
+	for my $kind ('open', 'embargoed') {
+		my $want = $kind eq 'open' ? $open : $emb;
+		next unless defined $want;
+		my %got;
+		@got{@ROLES} = split ' ', $want;
+		my $d = decided(@$r, $kind);
+		is($got{$_}, $d->{$_}, "$m $tpl ($kind): $_ gets $d->{$_} by the rules $r->[0], $r->[1]")
+		    for grep { exists $d->{$_} } @ROLES;
+	}
 }
 
 for my $row (@MATRIX) {

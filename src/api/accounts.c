@@ -504,7 +504,7 @@ questionnaire_post(struct request *req)
 	const char *params[5] = { req->user_id_str, form_get(req, "first_name"), form_get(req, "last_name"),
 	    json_object_to_json_string_ext(answers, JSON_C_TO_STRING_PLAIN), status };
 	bool first = strcmp(req->user->status, "INCOMPLETE") == 0;
-	if (req_begin(req) != 0 || (r = req_query(req, "acct_questionnaire", 5, params)) == NULL)
+	if ((r = req_query(req, "acct_questionnaire", 5, params)) == NULL)
 		return 0;
 	const char *now = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
 	const char *name = arena_printf(&req->arena, "%s %s", params[1], params[2]);
@@ -759,7 +759,7 @@ dashboard_user_post(struct request *req)
 	if (reason != NULL && utf8_chars(reason, strlen(reason)) > 1000)
 		return dashboard_user_page(req, 400, "The reason has at most 1000 characters.");
 	const char *params[3] = { req->params[0], st, strcmp(st, "REJECTED") == 0 ? reason : "" };
-	if (req_begin(req) != 0 || (r = req_query(req, "acct_set_status", 3, params)) == NULL)
+	if ((r = req_query(req, "acct_set_status", 3, params)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 404, "Not found", "No such user.");
@@ -908,6 +908,8 @@ upstream_callback_get(struct request *req)
 	for (char *p = provider; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 
+	/* The transaction only now: none stays open across the calls to the
+	 * provider above. */
 	if (req_begin(req) != 0)
 		return 0;
 	const char *pu[2] = { provider, uid };

@@ -17,6 +17,10 @@
 
 /* server.c */
 struct server;
+/* Each row's rules make sense together (known flags and target, a
+ * locking target in a transaction, READ_FIRST only with an owners-only
+ * target): 0, or -1 with the row named in err. */
+int		 server_routes_check(const struct route *, size_t n, char *err, size_t errlen);
 struct server	*server_new(const struct config *, char *err, size_t errlen);
 void		 server_free(struct server *);
 void		 server_handle(struct server *, struct request *);
@@ -27,9 +31,86 @@ struct db	*server_db(struct server *);
 /* Weak ETag of the body; answers 304 when If-None-Match matches. */
 void		 server_etag(struct request *);
 
-/* routes.c */
+/* routes.c: the whole API in one table. Each row says, besides method,
+ * path and handler, who may call the route and what it names; server_handle
+ * applies both before the handler, in the original's (DRF's) order: who
+ * may call (its permission classes), the transaction, then the object's
+ * look-up with its read and owner rules. What a handler checks after that
+ * (draft only, during unembargo, the body) it checks at the place the
+ * original does, said in a comment where it is not right at the start. */
 extern const struct route	api_routes[];
 extern const size_t		api_nroutes;
+
+/* route.flags: who may call (one of four), TXN and READ_FIRST. */
+enum route_access {
+	ANYONE = 0,
+	SIGNED_IN,	/* 401 for anonymous callers */
+	APPROVED,	/* 401, then 403 unless approved or superuser (IsApproved) */
+	STAFF,		/* 401, then 403 unless staff or superuser (IsAdminUser) */
+};
+#define ROUTE_ACCESS	0x3u	/* the route_access bits of route.flags */
+#define TXN		0x4u	/* the handler runs in a transaction begun before the
+				 * target's look-up; it commits, anything else rolls back */
+#define READ_FIRST	0x8u	/* owners-only targets (T_GUARDIAN, T_*_WRITE): the read
+				 * rule before the owner check, so that a hidden dandiset
+				 * gets its 401/403 rather than the empty 403 */
+
+/* route.target: what the route names, looked up before the handler, which
+ * finds it in req->dandiset, req->version, ... Refusals in this order. */
+enum route_target {
+	T_NONE = 0,
+	T_DANDISET,		/* the dandiset of the path: 404, then the read rule:
+				 * 401 anonymous, 403 unless open or owned (get_object) */
+	T_DANDISET_OWNER,	/* T_DANDISET, then owners only: 401 anonymous, 403
+				 * (the original's require_owner_perm) */
+	T_GUARDIAN,		/* owners only as the original's guardian decorator
+				 * (require_dandiset_owner_or_403): 404 when there is no
+				 * such dandiset, else an empty 403 for anyone else */
+	T_VERSION,		/* T_DANDISET, then its version: 404 */
+	T_ASSETS_VERSION,	/* the version of a nested asset route: 404 (whatever
+				 * its dandiset), then the read rule */
+	T_VERSION_WRITE,	/* T_GUARDIAN, the version (404) locked for update,
+				 * then 400 during unembargo; needs TXN */
+	T_DRAFT_WRITE,		/* T_VERSION_WRITE, then 405 unless it is the draft */
+	T_ASSET,		/* /api/assets/{asset_id}/: 404; embargoed bytes: 401
+				 * anonymous, 403 unless an owner of a dandiset with it */
+	T_UPLOAD,		/* /api/uploads/{upload_id}/: 404, also for an embargoed
+				 * one of a dandiset the user does not own */
+	T_ZARR,			/* /api/zarr/{zarr_id}/: 404 unless its dandiset is
+				 * readable (open or owned) */
+	T_ZARR_LOCKED,		/* T_ZARR, locked for update; needs TXN */
+	T_COUNT
+};
+
+/* What a target names (strings in the request's arena). */
+struct dandiset {
+	const char	*id;		/* as the request gave it */
+	const char	*embargo_status;	/* OPEN, EMBARGOED or UNEMBARGOING */
+	bool		 owner;		/* the user owns it; a superuser owns all */
+};
+struct version {
+	const char	*id;		/* versions.id */
+	const char	*version;	/* "draft" or "0.YYMMDD.HHMM" */
+	bool		 draft;
+};
+struct asset {
+	const char	*id;		/* assets.id of the route's asset_id */
+};
+struct upload {
+	const char	*blob;		/* its S3 key */
+	const char	*etag;		/* the dandi-etag declared */
+	const char	*size;
+	const char	*multipart_upload_id;
+	bool		 embargoed;
+};
+struct zarr {
+	const char	*json;		/* the API's object */
+	const char	*id;		/* zarrs.id */
+	const char	*dandiset;	/* dandisets.id, as text */
+	const char	*status;
+	bool		 embargoed;	/* its dandiset is not open */
+	bool		 owner;		/* the user owns its dandiset */
+};
 
 /* auth.c: resolves req->user from the Authorization header. Returns 0, or
  * -1 with a 401 response set. */
@@ -42,17 +123,29 @@ extern const size_t		auth_nstmts;
 int	auth_token_get(struct request *);
 int	auth_token_rotate(struct request *);
 
-/* perm.c: the permission rules, in one place. Each returns 0 when allowed,
- * else -1 with the response already set. */
-int	perm_require_approved(struct request *);	/* unsafe methods */
-int	perm_require_auth(struct request *);
-int	perm_require_staff(struct request *);	/* staff or superuser */
-bool	perm_is_owner(struct request *, const char *dandiset_id);
-/* Read access to a dandiset with the given embargo status. */
-int	perm_read_dandiset(struct request *, const char *dandiset_id, const char *embargo_status);
-/* Loads a dandiset row for a detail route and applies the embargo rule.
- * Returns the embargo status (arena string) or NULL with 404/401/403 set. */
-const char *dandiset_visible(struct request *, const char *dandiset_id);
+/* perm.c: the permission rules, in one place, and the look-ups of the
+ * route targets. Each int function returns 0 when allowed, else -1 with the
+ * response already set. */
+extern const struct db_stmt	perm_stmts[];
+extern const size_t		perm_nstmts;
+/* Who may call a route: route.flags & ROUTE_ACCESS. */
+int	perm_access(struct request *, unsigned access);
+/* Looks up the route's target for the request: req->dandiset, ... */
+int	perm_target(struct request *, const struct route *);
+/* The dandiset id as the user sees it: 1 (*out filled), 0 when there is
+ * none, -1 with the response set. */
+int	dandiset_find(struct request *, const char *id, struct dandiset *out);
+/* The read rule: open, or owned. 401 for anonymous callers, else 403. */
+int	perm_read(struct request *, const struct dandiset *);
+/* dandiset_find (404) and the read rule; NULL with the response set. */
+const struct dandiset *dandiset_visible(struct request *, const char *id);
+/* The version of a nested asset route (T_ASSETS_VERSION) for dandiset id
+ * and version: sets req->dandiset and req->version. */
+int	perm_assets_version(struct request *, const char *id, const char *version);
+/* 400 while the dandiset is being unembargoed. */
+int	perm_not_unembargoing(struct request *, const char *embargo_status);
+/* 405 unless req->version is the draft. */
+int	perm_draft_only(struct request *);
 /* The read rule in SQL, for statements that filter rows by it: dandisets
  * row d is open, or owned by user uid (superuser su owns every one). */
 #define SQL_READABLE(d, uid, su) \
@@ -303,6 +396,8 @@ int	uploads_s3_complete(struct request *);
 int	uploads_validate(struct request *);
 int	uploads_list(struct request *);
 int	uploads_clear(struct request *);
+/* T_UPLOAD: req->upload. */
+int	upload_target(struct request *);
 /* The worker's S3 client (made on first use); NULL with 503 set when S3
  * is not configured. */
 struct s3;
@@ -322,5 +417,7 @@ int	zarr_finalize(struct request *);
 int	zarr_files_get(struct request *);
 int	zarr_files_post(struct request *);
 int	zarr_files_delete(struct request *);
+/* T_ZARR, T_ZARR_LOCKED (lock): req->zarr. */
+int	zarr_target(struct request *, bool lock);
 
 #endif

@@ -21,12 +21,6 @@
 #define DOWNLOAD_TTL	3600	/* seconds a download URL is valid */
 
 const struct db_stmt assets_stmts[] = {
-	{ "asset_version",
-	  "SELECT v.id, v.version, d.embargo_status FROM versions v"
-	  " JOIN dandisets d ON d.id = v.dandiset_id"
-	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
-	{ "asset_version_lock",
-	  "SELECT v.id FROM versions v WHERE v.id = $1::bigint FOR UPDATE" },
 	{ "asset_exact_path",
 	  "SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
 	  " WHERE av.version_id = $1::bigint AND a.path = $2 LIMIT 1" },
@@ -169,30 +163,22 @@ const struct db_stmt assets_stmts[] = {
 	  " dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
 	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	  " WHERE a.id = $1::bigint" },
-	/* Download: the blob of an asset, with what the embargo rule needs. */
+	/* What a download needs of the asset of row $1. */
 	{ "download_asset",
 	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
-	  " a.zarr_id IS NOT NULL,"
-	  " coalesce(b.embargoed, (SELECT z.dandiset_id IS NOT NULL FROM zarrs z"
-	  "   JOIN dandisets d ON d.id = z.dandiset_id WHERE z.id = a.zarr_id AND d.embargo_status <> 'OPEN'), false),"
-	  " $2::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$3::bigint", "false") ")"
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id WHERE a.asset_id = $1::uuid" },
+	  " a.zarr_id IS NOT NULL"
+	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id WHERE a.id = $1::bigint" },
 	{ "download_nested",
 	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
 	  " a.zarr_id IS NOT NULL"
 	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
 	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
-	/* Columns: enum asset_top_col. */
+	/* The asset of row $1: its metadata and its info (columns: enum
+	 * asset_top_col). */
 	{ "asset_top",
-	  "SELECT dandi_asset_metadata(a, $4, $5),"
-	  " coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN' FROM dandisets d"
-	  "    WHERE d.id = z.dandiset_id), false),"
-	  " $2::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$3::bigint", "false") "),"
-	  " " ASSET_JSON_COLUMNS
+	  "SELECT dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
 	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE a.asset_id = $1::uuid" },
+	  " WHERE a.id = $1::bigint" },
 };
 const size_t assets_nstmts = sizeof(assets_stmts) / sizeof(assets_stmts[0]);
 
@@ -211,34 +197,6 @@ assets_s3_base(struct request *req)
 
 	s3_base_url(req->cfg, buf, sizeof(buf));
 	return arena_strdup(&req->arena, buf);
-}
-
-/* The version of a nested asset route, after the read rule of its
- * dandiset. Returns the version id, or NULL with the response set. */
-struct asset_version {
-	const char	*id;
-	bool		 draft;
-	const char	*embargo;
-};
-
-static int
-version_load(struct request *req, struct asset_version *v, bool check_read)
-{
-	const char	*params[2] = { req->params[0], req->params[1] };
-	PGresult	*r;
-
-	if ((r = req_query(req, "asset_version", 2, params)) == NULL)
-		return -1;
-	if (PQntuples(r) == 0) {
-		resp_detail(req, 404, "Not found.");
-		return -1;
-	}
-	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	v->draft = strcmp(PQgetvalue(r, 0, 1), "draft") == 0;
-	v->embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-	if (check_read && perm_read_dandiset(req, req->params[0], v->embargo) != 0)
-		return -1;
-	return 0;
 }
 
 static int
@@ -410,7 +368,7 @@ cursor_parse(struct request *req, const char **ts, const char **id)
 int
 assets_list(struct request *req)
 {
-	struct asset_version v;
+	const struct version *v = req->version;
 	struct page	 pg;
 	bool		 with_md, zarr_only;
 	const char	*path = query_get(req, "path"), *glob = query_get(req, "glob");
@@ -418,7 +376,7 @@ assets_list(struct request *req)
 	char		 limit[24], offset[24];
 	PGresult	*r;
 
-	if (page_parse(req, &pg) != 0 || version_load(req, &v, true) != 0)
+	if (page_parse(req, &pg) != 0)
 		return 0;
 	if (query_flag(req, "metadata", &with_md) != 0 || query_flag(req, "zarr", &zarr_only) != 0)
 		return 0;
@@ -430,7 +388,7 @@ assets_list(struct request *req)
 	/* path: an asset at exactly that path wins; else a case-insensitive
 	 * prefix. */
 	if (path != NULL && *path) {
-		const char *p2[2] = { v.id, path };
+		const char *p2[2] = { v->id, path };
 		if ((r = req_query(req, "asset_exact_path", 2, p2)) == NULL)
 			return 0;
 		if (PQntuples(r) > 0)
@@ -452,12 +410,12 @@ assets_list(struct request *req)
 			return 0;
 		if (cur_ts != NULL)
 			strcpy(offset, "0");
-		const char *params[8] = { v.id, with_md ? "t" : "f", req->cfg->api_url,
+		const char *params[8] = { v->id, with_md ? "t" : "f", req->cfg->api_url,
 		    assets_s3_base(req), limit, offset, cur_ts, cur_id };
 		r = req_query(req, order != NULL && *order == '-' ? "asset_list_created_desc" :
 		    "asset_list_created", 8, params);
 	} else {
-		const char *params[11] = { v.id, with_md ? "t" : "f", req->cfg->api_url,
+		const char *params[11] = { v->id, with_md ? "t" : "f", req->cfg->api_url,
 		    assets_s3_base(req), exact, prefix, zarr_only ? "t" : "f", re, order ? order : "",
 		    limit, offset };
 		r = req_query(req, "asset_list", 11, params);
@@ -478,10 +436,10 @@ assets_list(struct request *req)
 	if (pg.page == 1) {
 		PGresult *c;
 		if (plain) {
-			const char *p1[1] = { v.id };
+			const char *p1[1] = { v->id };
 			c = req_query(req, "asset_count_all", 1, p1);
 		} else {
-			const char *p5[5] = { v.id, exact, prefix, zarr_only ? "t" : "f", re };
+			const char *p5[5] = { v->id, exact, prefix, zarr_only ? "t" : "f", re };
 			c = req_query(req, "asset_count", 5, p5);
 		}
 		if (c == NULL)
@@ -497,19 +455,19 @@ assets_list(struct request *req)
 int
 assets_paths(struct request *req)
 {
-	struct asset_version v;
+	const struct version *v = req->version;
 	struct page	 pg;
 	char		*prefix, limit[24], offset[24];
 	const char	*pp = query_get(req, "path_prefix");
 	PGresult	*r;
 
-	if (page_parse(req, &pg) != 0 || version_load(req, &v, true) != 0)
+	if (page_parse(req, &pg) != 0)
 		return 0;
 	prefix = arena_strdup(&req->arena, pp != NULL ? pp : "");
 	for (size_t n = strlen(prefix); n > 0 && prefix[n - 1] == '/'; n--)
 		prefix[n - 1] = '\0';
 	if (*prefix) {
-		const char *p2[2] = { v.id, prefix };
+		const char *p2[2] = { v->id, prefix };
 		if ((r = req_query(req, "asset_path_exists", 2, p2)) == NULL)
 			return 0;
 		if (PQntuples(r) == 0)
@@ -517,7 +475,7 @@ assets_paths(struct request *req)
 	}
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
-	const char *params[5] = { v.id, prefix, assets_s3_base(req), limit, offset };
+	const char *params[5] = { v->id, prefix, assets_s3_base(req), limit, offset };
 	if ((r = req_query(req, "asset_path_children", 5, params)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
@@ -542,10 +500,9 @@ asset_load(struct request *req, const char *version_id)
 static int
 asset_read(struct request *req, int col)
 {
-	struct asset_version v;
 	PGresult *r;
 
-	if (version_load(req, &v, true) != 0 || (r = asset_load(req, v.id)) == NULL)
+	if ((r = asset_load(req, req->version->id)) == NULL)
 		return 0;
 	if (col == AIV_ASSET)
 		return asset_json_respond(req, r, AIV_ASSET, AIV_METADATA);
@@ -698,31 +655,6 @@ asset_body_parse(struct request *req, struct asset_body *b)
 	return 0;
 }
 
-/* Guardian's owner check of the original: 404 for no such dandiset, 403
- * with an empty body for anyone but an owner. Returns the embargo status. */
-static const char *
-require_owner(struct request *req)
-{
-	const char	*params[1] = { req->params[0] };
-	PGresult	*r;
-
-	if (perm_require_approved(req) != 0)
-		return NULL;
-	if ((r = req_query(req, "dandiset_embargo_status", 1, params)) == NULL)
-		return NULL;
-	if (PQntuples(r) == 0) {
-		resp_detail(req, 404, "Not found.");
-		return NULL;
-	}
-	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (!perm_is_owner(req, req->params[0])) {
-		if (req->status == 0)
-			resp_empty(req, 403);
-		return NULL;
-	}
-	return status;
-}
-
 /* The internal ids of the blob or zarr named in the body; 404 if unknown. */
 static int
 target_load(struct request *req, const struct asset_body *b, const char **blob_id,
@@ -849,14 +781,6 @@ check_path_free(struct request *req, const char *version_id, const char *path)
 }
 
 static int
-lock_version(struct request *req, const char *version_id)
-{
-	const char *params[1] = { version_id };
-
-	return req_query(req, "asset_version_lock", 1, params) == NULL ? -1 : 0;
-}
-
-static int
 touch_version(struct request *req, const char *version_id)
 {
 	const char *params[1] = { version_id };
@@ -864,31 +788,25 @@ touch_version(struct request *req, const char *version_id)
 	return req_query(req, "asset_version_touch", 1, params) == NULL ? -1 : 0;
 }
 
-/* POST /api/dandisets/{id}/versions/{v}/assets/ */
+/* POST /api/dandisets/{id}/versions/{v}/assets/: the version is locked
+ * (the target); the draft is checked after the body and its blob or zarr,
+ * where the original's add_asset_to_version service does. */
 int
 assets_create(struct request *req)
 {
-	struct asset_version v;
+	const char	*vid = req->version->id;
 	struct asset_body b;
-	const char	*embargo, *blob_id, *zarr_id, *zarr_ds, *id;
+	const char	*blob_id, *zarr_id, *zarr_ds, *id;
 	bool		 blob_emb;
 
-	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
-	    version_load(req, &v, false) != 0)
-		return 0;
-	if (strcmp(embargo, "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
 	if (asset_body_parse(req, &b) != 0 ||
-	    target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0)
-		return 0;
-	if (!v.draft)
-		return resp_string(req, 405, "Only draft versions can be modified.");
-	if (lock_version(req, v.id) != 0 || check_path_free(req, v.id, b.path) != 0)
+	    target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0 ||
+	    perm_draft_only(req) != 0 || check_path_free(req, vid, b.path) != 0)
 		return 0;
 	if (zarr_ds != NULL && strtoll(zarr_ds, NULL, 10) != strtoll(req->params[0], NULL, 10))
 		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
-	if ((id = asset_add(req, v.id, &b, blob_id, zarr_id, blob_emb)) == NULL ||
-	    touch_version(req, v.id) != 0)
+	if ((id = asset_add(req, vid, &b, blob_id, zarr_id, blob_emb)) == NULL ||
+	    touch_version(req, vid) != 0)
 		return 0;
 	return asset_written(req, id, "add_asset");
 }
@@ -898,21 +816,13 @@ assets_create(struct request *req)
 int
 assets_update(struct request *req)
 {
-	struct asset_version v;
+	const char	*vid = req->version->id;
 	struct asset_body b;
-	const char	*embargo, *blob_id, *zarr_id, *zarr_ds, *old, *id;
+	const char	*blob_id, *zarr_id, *zarr_ds, *old, *id;
 	bool		 blob_emb;
 	PGresult	*r;
 
-	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
-	    version_load(req, &v, false) != 0)
-		return 0;
-	if (!v.draft)
-		return resp_string(req, 405, "Only draft versions can be modified.");
-	if (strcmp(embargo, "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
-	if (asset_body_parse(req, &b) != 0 || lock_version(req, v.id) != 0 ||
-	    (r = asset_load(req, v.id)) == NULL)
+	if (asset_body_parse(req, &b) != 0 || (r = asset_load(req, vid)) == NULL)
 		return 0;
 	old = arena_strdup(&req->arena, PQgetvalue(r, 0, AIV_ID));
 	if (target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0)
@@ -929,44 +839,37 @@ assets_update(struct request *req)
 			return 0;
 		return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 	}
-	const char *det[2] = { old, v.id };
+	const char *det[2] = { old, vid };
 	if (req_query(req, "asset_detach", 2, det) == NULL)
 		return 0;
 	/* With the old asset out of the tree, the new path must be free
 	 * (the original checks only for an equal path; a file/folder clash
 	 * would corrupt the tree). */
-	if (check_path_free(req, v.id, b.path) != 0)
+	if (check_path_free(req, vid, b.path) != 0)
 		return 0;
-	if ((id = asset_add(req, v.id, &b, blob_id, zarr_id, blob_emb)) == NULL ||
-	    touch_version(req, v.id) != 0)
+	if ((id = asset_add(req, vid, &b, blob_id, zarr_id, blob_emb)) == NULL ||
+	    touch_version(req, vid) != 0)
 		return 0;
 	return asset_written(req, id, "update_asset");
 }
 
 /* DELETE .../assets/{asset_id}/: out of the draft; the row stays for the
- * published versions that have it. */
+ * published versions that have it. The draft is checked after the asset's
+ * look-up, where the original's remove_asset_from_version service does. */
 int
 assets_delete(struct request *req)
 {
-	struct asset_version v;
-	const char	*embargo, *id;
+	const char	*vid = req->version->id, *id;
 	PGresult	*r;
 
-	if (req_begin(req) != 0 || (embargo = require_owner(req)) == NULL ||
-	    version_load(req, &v, false) != 0)
+	if ((r = asset_load(req, vid)) == NULL || perm_draft_only(req) != 0)
 		return 0;
-	if (strcmp(embargo, "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
-	if (lock_version(req, v.id) != 0 || (r = asset_load(req, v.id)) == NULL)
-		return 0;
-	if (!v.draft)
-		return resp_string(req, 405, "Only draft versions can be modified.");
 	id = arena_strdup(&req->arena, PQgetvalue(r, 0, AIV_ID));
 	struct json_object *details = json_object_new_object();
 	json_object_object_add(details, "path", json_object_new_string(PQgetvalue(r, 0, AIV_PATH)));
 	json_object_object_add(details, "asset_id", json_object_new_string(req->params[2]));
-	const char *det[2] = { id, v.id };
-	if (req_query(req, "asset_detach", 2, det) == NULL || touch_version(req, v.id) != 0) {
+	const char *det[2] = { id, vid };
+	if (req_query(req, "asset_detach", 2, det) == NULL || touch_version(req, vid) != 0) {
 		json_object_put(details);
 		return 0;
 	}
@@ -976,12 +879,6 @@ assets_delete(struct request *req)
 }
 
 /* --- downloads and the asset by its id alone ------------------------------ */
-
-static const char *
-superuser_flag(struct request *req)
-{
-	return req->user != NULL && req->user->is_superuser ? "t" : "f";
-}
 
 /* The redirect (or, for inline video, a player page) to a presigned GET. */
 static int
@@ -1030,24 +927,18 @@ download_respond(struct request *req, const char *key, const char *path, const c
 	return resp_empty(req, 302);
 }
 
-/* GET|HEAD /api/assets/{asset_id}/download/: embargoed bytes need an owner
- * of a dandiset that holds the asset (or a superuser). */
+/* GET|HEAD /api/assets/{asset_id}/download/ (T_ASSET: embargoed bytes
+ * need an owner of a dandiset that holds the asset, or a superuser). */
 int
 assets_download(struct request *req)
 {
-	const char	*params[3] = { req->params[0], superuser_flag(req), req->user_id_str };
-	PGresult	*r = req_query(req, "download_asset", 3, params);
+	const char	*params[1] = { req->asset->id };
+	PGresult	*r = req_query(req, "download_asset", 1, params);
 
 	if (r == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, 4)[0] == 't') {
-		if (perm_require_auth(req) != 0)
-			return 0;
-		if (PQgetvalue(r, 0, 5)[0] != 't')
-			return resp_detail(req, 403, "You do not have permission to perform this action.");
-	}
 	return download_respond(req, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
 	    PQgetvalue(r, 0, 3)[0] == 't');
 }
@@ -1056,18 +947,10 @@ assets_download(struct request *req)
 int
 assets_download_nested(struct request *req)
 {
-	const char	*p2[2] = { req->params[0], req->params[1] };
-	PGresult	*r = req_query(req, "asset_version", 2, p2);
+	const char	*p[2] = { req->version->id, req->params[2] };
+	PGresult	*r = req_query(req, "download_nested", 2, p);
 
 	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	const char *vid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (perm_read_dandiset(req, req->params[0], PQgetvalue(r, 0, 2)) != 0)
-		return 0;
-	const char *p[2] = { vid, req->params[2] };
-	if ((r = req_query(req, "download_nested", 2, p)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
@@ -1076,28 +959,21 @@ assets_download_nested(struct request *req)
 }
 
 enum asset_top_col {
-	ATOP_METADATA, ATOP_EMBARGOED, ATOP_ALLOWED, ATOP_ASSET,
+	ATOP_METADATA, ATOP_ASSET,
 };
 
-/* GET /api/assets/{asset_id}/ and .../info/: any asset, embargo rule of
- * its bytes. */
+/* GET /api/assets/{asset_id}/ and .../info/: any asset, by the embargo
+ * rule of its bytes (T_ASSET). */
 static int
 asset_top(struct request *req, bool info)
 {
-	const char *params[5] = { req->params[0], superuser_flag(req), req->user_id_str,
-	    req->cfg->api_url, assets_s3_base(req) };
-	PGresult *r = req_query(req, "asset_top", 5, params);
+	const char *params[3] = { req->asset->id, req->cfg->api_url, assets_s3_base(req) };
+	PGresult *r = req_query(req, "asset_top", 3, params);
 
 	if (r == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, ATOP_EMBARGOED)[0] == 't') {
-		if (perm_require_auth(req) != 0)
-			return 0;
-		if (PQgetvalue(r, 0, ATOP_ALLOWED)[0] != 't')
-			return resp_detail(req, 403, "You do not have permission to perform this action.");
-	}
 	if (!info)
 		return resp_raw_json(req, 200, PQgetvalue(r, 0, ATOP_METADATA));
 	return asset_json_respond(req, r, ATOP_ASSET, ATOP_METADATA);

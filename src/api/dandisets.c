@@ -120,10 +120,7 @@ const struct db_stmt dandisets_stmts[] = {
 	  " FROM (SELECT * FROM page ORDER BY page.rn LIMIT $10::bigint OFFSET $11::bigint) p"
 	  " JOIN dandisets d ON d.id = p.id ORDER BY p.rn" },
 	{ "dandiset_detail",
-	  "SELECT d.embargo_status, dandi_dandiset_json(d, $2::bigint, 'detail')"
-	  " FROM dandisets d WHERE d.id = $1::bigint" },
-	{ "dandiset_embargo_status",
-	  "SELECT embargo_status FROM dandisets WHERE id = $1::bigint" },
+	  "SELECT dandi_dandiset_json(d, $2::bigint, 'detail') FROM dandisets d WHERE d.id = $1::bigint" },
 	{ "dandiset_lock",
 	  "SELECT embargo_status,"
 	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.version <> 'draft'),"
@@ -147,8 +144,6 @@ const struct db_stmt dandisets_stmts[] = {
 	  "INSERT INTO versions (dandiset_id, name, metadata, version, status)"
 	  " VALUES ($1::bigint, $2, $3::jsonb, 'draft', 'Pending')" },
 	{ "dandiset_delete", "DELETE FROM dandisets WHERE id = $1::bigint" },
-	{ "owner_check",
-	  "SELECT 1 FROM dandi_owned($2::bigint, false) o WHERE o.id = $1::bigint" },
 	{ "star_add",
 	  "WITH ins AS (INSERT INTO dandiset_stars (user_id, dandiset_id)"
 	  " VALUES ($2::bigint, $1::bigint) ON CONFLICT DO NOTHING RETURNING 1)"
@@ -370,22 +365,7 @@ dandisets_list(struct request *req)
 	return page_respond(req, &a.pg, r, 0, total, a.pg.offset + PQntuples(r) < total);
 }
 
-int
-dandisets_get(struct request *req)
-{
-	const char	*params[2] = { req->params[0], req->user_id_str };
-	PGresult	*r = req_query(req, "dandiset_detail", 2, params);
-
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (perm_read_dandiset(req, req->params[0], PQgetvalue(r, 0, 0)) != 0)
-		return 0;
-	return resp_raw_json(req, 200, PQgetvalue(r, 0, 1));
-}
-
-/* Responds with the detail object of a dandiset (after create). */
+/* Responds with the detail object of a dandiset. */
 static int
 respond_detail(struct request *req, const char *id)
 {
@@ -394,7 +374,15 @@ respond_detail(struct request *req, const char *id)
 
 	if (r == NULL)
 		return 0;
-	return resp_raw_json(req, 200, PQgetvalue(r, 0, 1));
+	if (PQntuples(r) == 0)	/* deleted since the target's look-up */
+		return resp_detail(req, 404, "Not found.");
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+}
+
+int
+dandisets_get(struct request *req)
+{
+	return respond_detail(req, req->dandiset->id);
 }
 
 struct create_args {
@@ -549,9 +537,7 @@ dandisets_create(struct request *req)
 	PGresult		*r;
 	bool			 dup;
 
-	if (perm_require_approved(req) != 0 || create_parse(req, &a) != 0)
-		return 0;
-	if (req_begin(req) != 0)
+	if (create_parse(req, &a) != 0)
 		return 0;
 	if (a.explicit_id >= 0)
 		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)a.explicit_id);
@@ -586,34 +572,28 @@ dandisets_create(struct request *req)
 	return respond_detail(req, idbuf);
 }
 
+/* The original's delete service refuses non-owners with its own message,
+ * after the read rule of the target (get_object); the status it checks on
+ * the row it locks, so that a concurrent unembargo or publish wins. */
 int
 dandisets_delete(struct request *req)
 {
-	const char	*id = req->params[0];
+	const char	*id = req->dandiset->id;
 	const char	*params[1] = { id };
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0)
-		return 0;
+	if (!req->dandiset->owner)
+		return resp_string(req, 403, "Cannot delete dandisets which you do not own.");
 	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	const char *status = PQgetvalue(r, 0, 0);
-	bool published = PQgetvalue(r, 0, 1)[0] == 't';
-	bool publishing = PQgetvalue(r, 0, 2)[0] == 't';
-	/* The embargo rule (403 detail) comes before the service's message. */
-	if (!perm_is_owner(req, id)) {
-		if (req->status != 0 || perm_read_dandiset(req, id, status) != 0)
-			return 0;
-		return resp_string(req, 403, "Cannot delete dandisets which you do not own.");
-	}
-	if (published)
+	if (PQgetvalue(r, 0, 1)[0] == 't')
 		return resp_string(req, 403, "Cannot delete dandisets with published versions.");
-	if (publishing)
+	if (PQgetvalue(r, 0, 2)[0] == 't')
 		return resp_string(req, 403, "Cannot delete dandisets that are currently being published.");
-	if (strcmp(status, "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (perm_not_unembargoing(req, PQgetvalue(r, 0, 0)) != 0)
+		return 0;
 	if (audit_write(req, id, "delete_dandiset", json_object_new_object()) != 0 ||
 	    req_query(req, "dandiset_delete", 1, params) == NULL || req_commit(req) != 0)
 		return 0;
@@ -621,27 +601,20 @@ dandisets_delete(struct request *req)
 }
 
 /* POST /api/dandisets/{id}/unembargo/: UNEMBARGOING now, the S3 and
- * database work in the unembargo job of dandi-jobs (housekeeping.c). */
+ * database work in the unembargo job of dandi-jobs (housekeeping.c). The
+ * status is checked on the locked row. */
 int
 dandisets_unembargo(struct request *req)
 {
-	const char	*id = req->params[0];
+	const char	*id = req->dandiset->id;
 	const char	*params[2] = { id, req->user_id_str };
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0)
-		return 0;
 	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (!perm_is_owner(req, id)) {
-		if (req->status != 0 || perm_read_dandiset(req, id, status) != 0)
-			return 0;
-		return resp_empty(req, 403);	/* guardian: no body */
-	}
-	if (strcmp(status, "EMBARGOED") != 0)
+	if (strcmp(PQgetvalue(r, 0, 0), "EMBARGOED") != 0)
 		return resp_string(req, 400, "Dandiset not embargoed");
 	if ((r = req_query(req, "dandiset_uploads_count", 1, params)) == NULL)
 		return 0;
@@ -655,11 +628,9 @@ dandisets_unembargo(struct request *req)
 static int
 star_change(struct request *req, const char *stmt)
 {
-	const char	*params[2] = { req->params[0], req->user_id_str };
+	const char	*params[2] = { req->dandiset->id, req->user_id_str };
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0 || dandiset_visible(req, req->params[0]) == NULL)
-		return 0;
 	if ((r = req_query(req, stmt, 2, params)) == NULL)
 		return 0;
 	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"count\":%s}",

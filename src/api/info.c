@@ -12,8 +12,6 @@ const struct db_stmt info_stmts[] = {
 	{ "stats_latest",
 	  "SELECT dandiset_count, published_dandiset_count, user_count, size FROM app_stats"
 	  " ORDER BY id DESC LIMIT 1" },
-	{ "stats_dandiset_status",
-	  "SELECT embargo_status FROM dandisets WHERE id = $1::bigint" },
 	/* Without $1 the dandisets anyone may read (OPEN); with it, that one
 	 * (its permission checked before). */
 	{ "stats_downloads",
@@ -151,12 +149,8 @@ stats_downloads_get(struct request *req)
 		if (strlen(ds) != 6 || strspn(ds, "0123456789") != 6)
 			return resp_field_error(req, "dandiset", "A valid Dandiset identifier is required.");
 		snprintf(did, sizeof(did), "%lld", strtoll(ds, NULL, 10));
-		const char *p1[1] = { did };
-		if ((r = req_query(req, "stats_dandiset_status", 1, p1)) == NULL)
-			return 0;
-		if (PQntuples(r) == 0)
-			return resp_detail(req, 404, "Not found.");
-		if (perm_read_dandiset(req, did, arena_strdup(&req->arena, PQgetvalue(r, 0, 0))) != 0)
+		/* From the query, so after its check: the read rule. */
+		if (dandiset_visible(req, did) == NULL)
 			return 0;
 	}
 	const char *p1[1] = { ds ? did : NULL };

@@ -233,7 +233,7 @@ main(int argc, char **argv)
 
 	/* Fail at start, not per request, on a bad route table. */
 	struct router *check = router_new(api_routes, api_nroutes, err, sizeof(err));
-	if (check == NULL) {
+	if (check == NULL || server_routes_check(api_routes, api_nroutes, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}

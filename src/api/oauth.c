@@ -242,8 +242,6 @@ oauth_token(struct request *req)
 		return 0;
 	if (grant == NULL)
 		return token_error(req, 400, "invalid_request", "Missing grant type.");
-	if (req_begin(req) != 0)
-		return 0;
 
 	if (strcmp(grant, "authorization_code") == 0) {
 		const char *code = form_get(req, "code"), *uri = form_get(req, "redirect_uri");

@@ -1,18 +1,59 @@
 /*
- * perm.c - every access rule of the API. Handlers ask here; no handler
- * inspects roles on its own.
+ * perm.c - every access rule of the API, and the look-ups the route table
+ * names (route.target), which server_handle runs before a handler. No
+ * handler inspects roles on its own.
  *
  *   anonymous       read OPEN dandisets
  *   any user        + unsafe requests only when APPROVED (or superuser)
  *   owner           + write own dandisets, read own embargoed ones
  *   superuser       everything, owner of every dandiset
+ *
+ * In SQL the owner rule is dandi_owned() (sql/), the read rule
+ * SQL_READABLE (api.h).
  */
 #include <string.h>
 
 #include "api.h"
 
+#define NO_PERM	"You do not have permission to perform this action."
 
-int
+const struct db_stmt perm_stmts[] = {
+	/* $1 dandiset, $2 user, $3 superuser */
+	{ "perm_dandiset",
+	  "SELECT d.embargo_status, " SQL_OWNS("d.id", "$2::bigint", "$3::boolean")
+	  " FROM dandisets d WHERE d.id = $1::bigint" },
+	/* A version with its dandiset: $1 dandiset, $2 version, $3 user,
+	 * $4 superuser. The _lock variant locks the version for a write. */
+	{ "perm_version",
+	  "SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	{ "perm_version_lock",
+	  "SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" },
+	/* An asset by its id alone ($1): are its bytes embargoed (its blob;
+	 * a zarr's: its dandiset not open), and does user $2 (superuser $3)
+	 * own a dandiset with a version that has it? */
+	{ "perm_asset",
+	  "SELECT a.id, coalesce((SELECT b.embargoed FROM blobs b WHERE b.id = a.blob_id),"
+	  "   (SELECT d.embargo_status <> 'OPEN' FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	  "    WHERE z.id = a.zarr_id), false),"
+	  " $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
+	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ")"
+	  " FROM assets a WHERE a.asset_id = $1::uuid" },
+	{ "perm_user_is_staff",
+	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
+};
+const size_t perm_nstmts = sizeof(perm_stmts) / sizeof(perm_stmts[0]);
+
+static const char *
+superuser(struct request *req)
+{
+	return req->user != NULL && req->user->is_superuser ? "t" : "f";
+}
+
+static int
 perm_require_auth(struct request *req)
 {
 	if (req->user != NULL)
@@ -21,19 +62,20 @@ perm_require_auth(struct request *req)
 	return -1;
 }
 
-int
+/* DRF's IsApproved: approved, or a superuser. */
+static int
 perm_require_approved(struct request *req)
 {
 	if (perm_require_auth(req) != 0)
 		return -1;
 	if (req->user->is_superuser || strcmp(req->user->status, "APPROVED") == 0)
 		return 0;
-	resp_detail(req, 403, "You do not have permission to perform this action.");
+	resp_detail(req, 403, NO_PERM);
 	return -1;
 }
 
 /* Django's IsAdminUser: staff or superuser. */
-int
+static int
 perm_require_staff(struct request *req)
 {
 	PGresult *r;
@@ -43,56 +85,227 @@ perm_require_staff(struct request *req)
 	if (req->user->is_superuser)
 		return 0;
 	const char *params[1] = { req->user_id_str };
-	if ((r = req_query(req, "user_is_staff", 1, params)) == NULL)
+	if ((r = req_query(req, "perm_user_is_staff", 1, params)) == NULL)
 		return -1;
 	if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't')
 		return 0;
-	resp_detail(req, 403, "You do not have permission to perform this action.");
+	resp_detail(req, 403, NO_PERM);
 	return -1;
-}
-
-bool
-perm_is_owner(struct request *req, const char *dandiset_id)
-{
-	const char	*params[2] = { dandiset_id, req->user_id_str };
-	PGresult	*r;
-
-	if (req->user == NULL)
-		return false;
-	if (req->user->is_superuser)
-		return true;
-	r = req_query(req, "owner_check", 2, params);
-	return r != NULL && PQntuples(r) == 1;
 }
 
 int
-perm_read_dandiset(struct request *req, const char *dandiset_id, const char *embargo_status)
+perm_access(struct request *req, unsigned access)
 {
-	if (strcmp(embargo_status, "OPEN") == 0)
+	switch (access) {
+	case SIGNED_IN:
+		return perm_require_auth(req);
+	case APPROVED:
+		return perm_require_approved(req);
+	case STAFF:
+		return perm_require_staff(req);
+	}
+	return 0;
+}
+
+int
+dandiset_find(struct request *req, const char *id, struct dandiset *out)
+{
+	const char	*params[3] = { id, req->user_id_str, superuser(req) };
+	PGresult	*r = req_query(req, "perm_dandiset", 3, params);
+
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return 0;
+	out->id = arena_strdup(&req->arena, id);
+	out->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	out->owner = PQgetvalue(r, 0, 1)[0] == 't';
+	return 1;
+}
+
+int
+perm_read(struct request *req, const struct dandiset *d)
+{
+	if (strcmp(d->embargo_status, "OPEN") == 0 || d->owner)
 		return 0;
 	if (perm_require_auth(req) != 0)
 		return -1;
-	if (perm_is_owner(req, dandiset_id))
-		return 0;
-	if (req->status == 0)
-		resp_detail(req, 403, "You do not have permission to perform this action.");
+	resp_detail(req, 403, NO_PERM);
 	return -1;
 }
 
-const char *
+/* The dandiset of the path, or NULL with 404 set. */
+static struct dandiset *
+dandiset_of_path(struct request *req)
+{
+	struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
+	int found = dandiset_find(req, req->params[0], d);
+
+	if (found == 0)
+		resp_detail(req, 404, "Not found.");
+	return found == 1 ? d : NULL;
+}
+
+const struct dandiset *
 dandiset_visible(struct request *req, const char *id)
 {
-	const char	*params[1] = { id };
-	PGresult	*r = req_query(req, "dandiset_embargo_status", 1, params);
+	struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
+	int found = dandiset_find(req, id, d);
+
+	if (found == 0)
+		resp_detail(req, 404, "Not found.");
+	if (found != 1 || perm_read(req, d) != 0)
+		return NULL;
+	return d;
+}
+
+/* The version of the path of dandiset id, and its dandiset: 0, or -1
+ * with 404 (or an error) set. */
+static int
+version_load(struct request *req, const char *id, const char *version, bool lock)
+{
+	const char	*params[4] = { id, version, req->user_id_str, superuser(req) };
+	PGresult	*r = req_query(req, lock ? "perm_version_lock" : "perm_version", 4, params);
 
 	if (r == NULL)
-		return NULL;
-	if (PQntuples(r) == 0) {
-		resp_detail(req, 404, "Not found.");
-		return NULL;
+		return -1;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found."), -1;
+	struct version *v = arena_alloc(&req->arena, sizeof(*v));
+	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	v->draft = strcmp(v->version, "draft") == 0;
+	req->version = v;
+	if (req->dandiset == NULL) {
+		struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
+		d->id = arena_strdup(&req->arena, id);
+		d->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+		d->owner = PQgetvalue(r, 0, 3)[0] == 't';
+		req->dandiset = d;
 	}
-	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (perm_read_dandiset(req, id, status) != 0)
-		return NULL;
-	return status;
+	return 0;
+}
+
+int
+perm_assets_version(struct request *req, const char *id, const char *version)
+{
+	if (version_load(req, id, version, false) != 0)
+		return -1;
+	return perm_read(req, req->dandiset);
+}
+
+int
+perm_not_unembargoing(struct request *req, const char *embargo_status)
+{
+	if (strcmp(embargo_status, "UNEMBARGOING") != 0)
+		return 0;
+	resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	return -1;
+}
+
+int
+perm_draft_only(struct request *req)
+{
+	if (req->version->draft)
+		return 0;
+	resp_string(req, 405, "Only draft versions can be modified.");
+	return -1;
+}
+
+/* Owners only after the read rule (the original's require_owner_perm). */
+static int
+owner_after_read(struct request *req)
+{
+	if (req->dandiset->owner)
+		return 0;
+	if (perm_require_auth(req) != 0)
+		return -1;
+	resp_detail(req, 403, NO_PERM);
+	return -1;
+}
+
+/* The original's guardian decorator: 404 for no such dandiset, else an
+ * empty 403 for anyone but an owner, without the read rule's messages
+ * unless read_first (READ_FIRST). */
+static int
+guardian(struct request *req, bool read_first)
+{
+	if ((req->dandiset = dandiset_of_path(req)) == NULL)
+		return -1;
+	if (read_first && perm_read(req, req->dandiset) != 0)
+		return -1;
+	if (!req->dandiset->owner)
+		return resp_empty(req, 403), -1;
+	return 0;
+}
+
+/* T_VERSION_WRITE: the version a write changes, locked. */
+static int
+version_write(struct request *req, bool read_first)
+{
+	if (guardian(req, read_first) != 0 ||
+	    version_load(req, req->params[0], req->params[1], true) != 0)
+		return -1;
+	return perm_not_unembargoing(req, req->dandiset->embargo_status);
+}
+
+/* T_ASSET: the asset's bytes decide, as the original's AssetViewSet. */
+static int
+asset_load(struct request *req)
+{
+	const char	*params[3] = { req->params[0], req->user_id_str, superuser(req) };
+	PGresult	*r = req_query(req, "perm_asset", 3, params);
+
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found."), -1;
+	if (PQgetvalue(r, 0, 1)[0] == 't') {
+		if (perm_require_auth(req) != 0)
+			return -1;
+		if (PQgetvalue(r, 0, 2)[0] != 't')
+			return resp_detail(req, 403, NO_PERM), -1;
+	}
+	struct asset *a = arena_alloc(&req->arena, sizeof(*a));
+	a->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	req->asset = a;
+	return 0;
+}
+
+int
+perm_target(struct request *req, const struct route *route)
+{
+	bool read_first = (route->flags & READ_FIRST) != 0;
+
+	switch (route->target) {
+	case T_NONE:
+		return 0;
+	case T_DANDISET:
+		return (req->dandiset = dandiset_visible(req, req->params[0])) == NULL ? -1 : 0;
+	case T_DANDISET_OWNER:
+		if ((req->dandiset = dandiset_visible(req, req->params[0])) == NULL)
+			return -1;
+		return owner_after_read(req);
+	case T_GUARDIAN:
+		return guardian(req, read_first);
+	case T_VERSION:
+		if ((req->dandiset = dandiset_visible(req, req->params[0])) == NULL)
+			return -1;
+		return version_load(req, req->params[0], req->params[1], false);
+	case T_ASSETS_VERSION:
+		return perm_assets_version(req, req->params[0], req->params[1]);
+	case T_VERSION_WRITE:
+		return version_write(req, read_first);
+	case T_DRAFT_WRITE:
+		return version_write(req, read_first) != 0 ? -1 : perm_draft_only(req);
+	case T_ASSET:
+		return asset_load(req);
+	case T_UPLOAD:
+		return upload_target(req);
+	case T_ZARR:
+		return zarr_target(req, false);
+	case T_ZARR_LOCKED:
+		return zarr_target(req, true);
+	}
+	return resp_detail(req, 500, "Internal server error."), -1;
 }

@@ -8,8 +8,6 @@
 #include "api.h"
 
 const struct db_stmt publish_stmts[] = {
-	{ "publish_checks",
-	  "SELECT d.embargo_status FROM dandisets d WHERE d.id = $1::bigint" },
 	/* Zarr archives cannot be published yet: what counts is an asset of
 	 * the draft that points at one (the original since its PR 2924), not
 	 * a zarr the dandiset merely owns, since a zarr stays with its
@@ -45,22 +43,14 @@ not_publishable(struct request *req, const char *status, bool assets_invalid)
 	return -1;
 }
 
+/* After the owner check (the target), as the original: the version in the
+ * path, the body, the embargo, then the draft's state under its lock. */
 int
 versions_publish(struct request *req)
 {
-	const char	*id = req->params[0], *notes = "";
+	const char	*id = req->dandiset->id, *notes = "";
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0)
-		return 0;
-	const char *p1[1] = { id };
-	if ((r = req_query(req, "publish_checks", 1, p1)) == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	const char *embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (!perm_is_owner(req, id))
-		return req->status ? 0 : resp_empty(req, 403);
 	if (strcmp(req->params[1], "draft") != 0)
 		return resp_string(req, 405, "Only draft versions can be published");
 
@@ -83,10 +73,11 @@ versions_publish(struct request *req)
 				    "Ensure this field has no more than 5000 characters.");
 		}
 	}
-	if (strcmp(embargo, "OPEN") != 0)
+	if (strcmp(req->dandiset->embargo_status, "OPEN") != 0)
 		return resp_string(req, 400, "Operation only allowed on OPEN dandisets");
 
-	if (req_begin(req) != 0 || (r = req_query(req, "publish_lock_draft", 1, p1)) == NULL)
+	const char *p1[1] = { id };
+	if ((r = req_query(req, "publish_lock_draft", 1, p1)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");

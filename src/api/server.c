@@ -1,8 +1,9 @@
 /*
  * server.c - one request from start to end: answer a CORS preflight, or
- * authenticate, route, run the handler, add the ETag; then, for every
- * answer (main.c's own errors too), the CORS headers. The FastCGI loop
- * (main.c) only moves bytes.
+ * authenticate, route, apply the route's rules (who may call, transaction,
+ * what it names), run the handler, add the ETag; then, for every answer
+ * (main.c's own errors too), the CORS headers. The FastCGI loop (main.c)
+ * only moves bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ collect_stmts(size_t *n)
 {
 	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
 		{ auth_stmts, &auth_nstmts },
+		{ perm_stmts, &perm_nstmts },
 		{ dandisets_stmts, &dandisets_nstmts },
 		{ versions_stmts, &versions_nstmts },
 		{ owners_stmts, &owners_nstmts },
@@ -56,12 +58,34 @@ collect_stmts(size_t *n)
 	return all;
 }
 
+int
+server_routes_check(const struct route *routes, size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct route *rt = &routes[i];
+		bool writes = rt->target == T_VERSION_WRITE || rt->target == T_DRAFT_WRITE;
+		bool locks = writes || rt->target == T_ZARR_LOCKED;
+		bool owners = writes || rt->target == T_GUARDIAN;
+
+		if ((rt->flags & ~(ROUTE_ACCESS | TXN | READ_FIRST)) != 0 || rt->target >= T_COUNT ||
+		    (locks && !(rt->flags & TXN)) || ((rt->flags & READ_FIRST) && !owners)) {
+			snprintf(err, errlen, "route %s %s: flags %#x and target %u do not go together",
+			    rt->method, rt->pattern, rt->flags, rt->target);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 struct server *
 server_new(const struct config *cfg, char *err, size_t errlen)
 {
-	struct server *s = xcalloc(1, sizeof(*s));
+	struct server *s;
 	size_t n;
 
+	if (server_routes_check(api_routes, api_nroutes, err, errlen) != 0)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
 	s->cfg = cfg;
 	s->router = router_new(api_routes, api_nroutes, err, errlen);
 	if (s->router == NULL) {
@@ -139,6 +163,19 @@ server_etag(struct request *req)
 	}
 }
 
+/* The route's rules before its handler, in the original's order: who may
+ * call it (DRF's permission classes), its transaction, then what it names
+ * with the object's own rules (route_target). 0, or -1 with the answer set. */
+static int
+route_rules(struct request *req, const struct route *route)
+{
+	if (perm_access(req, route->flags & ROUTE_ACCESS) != 0)
+		return -1;
+	if ((route->flags & TXN) && req_begin(req) != 0)
+		return -1;
+	return perm_target(req, route);
+}
+
 void
 server_handle(struct server *s, struct request *req)
 {
@@ -162,7 +199,8 @@ server_handle(struct server *s, struct request *req)
 		resp_detail(req, 405, "Method \"%s\" not allowed.", req->method);
 		break;
 	case ROUTE_FOUND:
-		route->handler(req);
+		if (route_rules(req, route) == 0)
+			route->handler(req);
 		if (req->status == 0)
 			resp_detail(req, 500, "Internal server error.");
 		break;

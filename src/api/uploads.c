@@ -37,16 +37,13 @@ const struct db_stmt uploads_stmts[] = {
 	  "SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" },
 	{ "blob_etag_exists",
 	  "SELECT blob_id FROM blobs WHERE etag = $1" },
-	/* Visible to the user: open, or owned (superusers see all). */
-	{ "upload_dandiset",
-	  "SELECT d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
-	  " FROM dandisets d WHERE d.id = $1::bigint" },
 	{ "upload_insert",
 	  "INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size, embargoed)"
 	  " VALUES ($1::bigint, $2::uuid, $3, $4, $5, $6::bigint, $7::boolean)" },
+	/* $1 upload, $2 user, $3 superuser */
 	{ "upload_get",
-	  "SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed, u.dandiset_id,"
-	  " " SQL_OWNS("u.dandiset_id", "$3::bigint", "$2::boolean")
+	  "SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed,"
+	  " " SQL_OWNS("u.dandiset_id", "$2::bigint", "$3::boolean")
 	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
 	{ "upload_delete",
 	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },
@@ -218,7 +215,7 @@ uploads_initialize(struct request *req)
 	PGresult	*r;
 	struct s3	*s3;
 
-	if (perm_require_approved(req) != 0 || (body = req_json_body(req)) == NULL)
+	if ((body = req_json_body(req)) == NULL)
 		return 0;
 	if (!json_object_is_type(body, json_type_object))
 		return resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
@@ -276,19 +273,20 @@ uploads_initialize(struct request *req)
 		    "The dandi-etag names %" PRId64 " parts; a file of this size has %" PRId64 ".",
 		    declared, nparts));
 
-	const char *p3[3] = { dandiset, superuser_flag(req), req->user_id_str };
-	if ((r = req_query(req, "upload_dandiset", 3, p3)) == NULL)
+	/* The dandiset comes in the body, so it is looked up here, after the
+	 * body, as the original's view: one the user may not read is 404
+	 * (get_object_or_404 of the visible ones), then owners only. */
+	struct dandiset d;
+	int found = dandiset_find(req, dandiset, &d);
+	if (found < 0)
 		return 0;
-	if (PQntuples(r) == 0)
+	if (found == 0 || (strcmp(d.embargo_status, "OPEN") != 0 && !d.owner))
 		return resp_detail(req, 404, "Not found.");
-	const char *embargo = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	bool owner = PQgetvalue(r, 0, 1)[0] == 't';
-	if (strcmp(embargo, "OPEN") != 0 && !owner)
-		return resp_detail(req, 404, "Not found.");
-	if (!owner)
+	if (!d.owner)
 		return resp_string(req, 403, "Action not allowed");
-	if (strcmp(embargo, "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
+	if (perm_not_unembargoing(req, d.embargo_status) != 0)
+		return 0;
+	const char *embargo = d.embargo_status;
 
 	const char *p1[1] = { etag };
 	if ((r = req_query(req, "blob_etag_exists", 1, p1)) == NULL)
@@ -343,23 +341,24 @@ uploads_initialize(struct request *req)
 	return rc;
 }
 
-/* The upload named in the path, if the user may touch it: any approved
- * user for an open one (as the original), owners for an embargoed one. */
-static PGresult *
-upload_load(struct request *req)
+int
+upload_target(struct request *req)
 {
-	const char	*params[3] = { req->params[0], superuser_flag(req), req->user_id_str };
+	const char	*params[3] = { req->params[0], req->user_id_str, superuser_flag(req) };
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0)
-		return NULL;
 	if ((r = req_query(req, "upload_get", 3, params)) == NULL)
-		return NULL;
-	if (PQntuples(r) == 0 || (PQgetvalue(r, 0, 4)[0] == 't' && PQgetvalue(r, 0, 6)[0] != 't')) {
-		resp_detail(req, 404, "Not found.");
-		return NULL;
-	}
-	return r;
+		return -1;
+	if (PQntuples(r) == 0 || (PQgetvalue(r, 0, 4)[0] == 't' && PQgetvalue(r, 0, 5)[0] != 't'))
+		return resp_detail(req, 404, "Not found."), -1;
+	struct upload *u = arena_alloc(&req->arena, sizeof(*u));
+	u->blob = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	u->etag = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	u->size = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+	u->multipart_upload_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+	u->embargoed = PQgetvalue(r, 0, 4)[0] == 't';
+	req->upload = u;
+	return 0;
 }
 
 /* The signature of the archive's completion URL of an upload: an HMAC
@@ -389,10 +388,9 @@ int
 uploads_complete(struct request *req)
 {
 	struct json_object *body, *parts;
-	PGresult	*r;
 	struct s3	*s3;
 
-	if (perm_require_approved(req) != 0 || (body = req_json_body(req)) == NULL)
+	if ((body = req_json_body(req)) == NULL)
 		return 0;
 	if (!json_object_is_type(body, json_type_object))
 		return resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
@@ -434,9 +432,10 @@ uploads_complete(struct request *req)
 			list[j - 1] = t;
 		}
 
-	if ((r = upload_load(req)) == NULL || (s3 = s3_for(req)) == NULL)
+	/* The upload after its parts, as the original's view (its target). */
+	if (upload_target(req) != 0 || (s3 = s3_for(req)) == NULL)
 		return 0;
-	const char *key = PQgetvalue(r, 0, 0), *mpu = PQgetvalue(r, 0, 3);
+	const char *key = req->upload->blob, *mpu = req->upload->multipart_upload_id;
 	char *url;
 	if (strcmp(req->cfg->s3_multipart_complete, "s3") == 0) {
 		struct s3_param qp[1] = { { "uploadId", mpu } };
@@ -551,16 +550,13 @@ uploads_s3_complete(struct request *req)
 int
 uploads_validate(struct request *req)
 {
-	PGresult	*r;
 	struct s3	*s3;
 	struct s3_object obj = { 0 };
 
-	if ((r = upload_load(req)) == NULL || (s3 = s3_for(req)) == NULL)
+	if ((s3 = s3_for(req)) == NULL)
 		return 0;
-	const char *key = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	const char *etag = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	const char *size = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-	const char *embargoed = PQgetvalue(r, 0, 4)[0] == 't' ? "t" : "f";
+	const char *key = req->upload->blob, *etag = req->upload->etag, *size = req->upload->size;
+	const char *embargoed = req->upload->embargoed ? "t" : "f";
 	int64_t want = strtoll(size, NULL, 10);
 
 	int st = s3_head(s3, key, &obj);
@@ -586,6 +582,7 @@ uploads_validate(struct request *req)
 	if (*embargoed == 't' && s3_put_tagging(s3, key, "embargoed=true") != S3_OK)
 		return s3_failed(req, s3, "PutObjectTagging");
 
+	/* The transaction only now: none stays open across the S3 calls. */
 	if (req_begin(req) != 0)
 		return 0;
 	const char *ins[5] = { req->params[0], key, etag, size, embargoed };
@@ -604,7 +601,8 @@ uploads_validate(struct request *req)
 	return resp_raw_json(req, 200, json);
 }
 
-/* GET /api/dandisets/{id}/uploads/: owners only, though a GET. */
+/* GET /api/dandisets/{id}/uploads/: owners only, though a GET (its
+ * target). */
 int
 uploads_list(struct request *req)
 {
@@ -612,11 +610,8 @@ uploads_list(struct request *req)
 	char		 limit[24], offset[24];
 	PGresult	*r;
 
-	if (page_parse(req, &pg) != 0 || dandiset_visible(req, req->params[0]) == NULL ||
-	    perm_require_auth(req) != 0)
+	if (page_parse(req, &pg) != 0)
 		return 0;
-	if (!perm_is_owner(req, req->params[0]))
-		return req->status ? 0 : resp_detail(req, 403, "You do not have permission to perform this action.");
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *params[3] = { req->params[0], limit, offset };
@@ -632,13 +627,8 @@ uploads_clear(struct request *req)
 {
 	PGresult *r;
 
-	if (perm_require_approved(req) != 0 || dandiset_visible(req, req->params[0]) == NULL)
-		return 0;
-	if (!perm_is_owner(req, req->params[0]))
-		return req->status ? 0 : resp_detail(req, 403, "You do not have permission to perform this action.");
 	const char *params[1] = { req->params[0] };
-	if (req_begin(req) != 0 || (r = req_query(req, "upload_all_of_dandiset", 1, params)) == NULL ||
-	    req_commit(req) != 0)
+	if ((r = req_query(req, "upload_all_of_dandiset", 1, params)) == NULL || req_commit(req) != 0)
 		return 0;
 	struct s3 *s3 = PQntuples(r) > 0 ? s3_for(req) : NULL;
 	req->status = 0;	/* an unconfigured S3 must not turn this into 503 */

@@ -21,8 +21,6 @@ const struct db_stmt users_stmts[] = {
 	{ "users_logins",
 	  "SELECT github_login FROM users WHERE github_login IS NOT NULL"
 	  " AND ($1::boolean IS NOT TRUE OR status = 'APPROVED') ORDER BY github_login" },
-	{ "user_is_staff",
-	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
 };
 const size_t users_nstmts = sizeof(users_stmts) / sizeof(users_stmts[0]);
 
@@ -45,8 +43,6 @@ users_me(struct request *req)
 	const struct user *u = req->user;
 	char *name;
 
-	if (perm_require_auth(req) != 0)
-		return 0;
 	name = arena_printf(&req->arena, "%s %s", u->first_name, u->last_name);
 	return resp_json(req, 200, user_json(u->username, str_trim(name), u->is_superuser, u->status));
 }
@@ -77,8 +73,6 @@ users_search(struct request *req)
 	struct json_object *list;
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0)
-		return 0;
 	list = json_object_new_array();
 	if (q == NULL || strlen(q) > 150 || !username_like(q))
 		return resp_json(req, 200, list);
@@ -101,8 +95,6 @@ users_list(struct request *req)
 	bool		 approved = false;
 	PGresult	*r;
 
-	if (perm_require_staff(req) != 0)
-		return 0;
 	if (v != NULL && !parse_bool(v, &approved))
 		return resp_field_error(req, "approved_only", "Must be a valid boolean.");
 	const char *params[1] = { approved ? "t" : "f" };

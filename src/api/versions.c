@@ -15,17 +15,17 @@ const struct db_stmt versions_stmts[] = {
 	  " FROM versions v WHERE v.dandiset_id = $1::bigint"
 	  " ORDER BY CASE WHEN $3 = '-created' THEN v.created END DESC, v.created, v.id"
 	  " LIMIT $4::bigint OFFSET $5::bigint" },
+	/* One version by its id ($1). */
 	{ "version_metadata",
-	  "SELECT v.metadata FROM versions v"
-	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	  "SELECT v.metadata FROM versions v WHERE v.id = $1::bigint" },
 	{ "version_info",
-	  "SELECT dandi_version_info_json(v, $3::bigint) FROM versions v"
-	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
+	  "SELECT dandi_version_info_json(v, $2::bigint) FROM versions v WHERE v.id = $1::bigint" },
+	/* The draft and its dandiset, locked for the metadata update. */
 	{ "version_lock",
 	  "SELECT v.id, v.name, v.metadata, d.embargo_status, d.embargo_end_date::text,"
 	  " dandi_pyiso(d.created), v.doi"
 	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
-	  " WHERE d.id = $1::bigint AND v.version = $2 FOR UPDATE OF v, d" },
+	  " WHERE v.id = $1::bigint FOR UPDATE OF v, d" },
 	{ "version_delete",
 	  "DELETE FROM versions WHERE dandiset_id = $1::bigint AND version = $2 RETURNING id, doi" },
 	/* The deleted version's DOI goes too if DataCite only holds it as a
@@ -45,7 +45,7 @@ versions_list(struct request *req)
 	const char	*order = query_get(req, "order");
 	char		 limit[24], offset[24];
 
-	if (page_parse(req, &pg) != 0 || dandiset_visible(req, req->params[0]) == NULL)
+	if (page_parse(req, &pg) != 0)
 		return 0;
 	if (order != NULL && *order && strcmp(order, "created") != 0 && strcmp(order, "-created") != 0)
 		return resp_field_error(req, "order", arena_printf(&req->arena,
@@ -59,18 +59,16 @@ versions_list(struct request *req)
 	return page_respond_counted(req, &pg, r);
 }
 
-/* Runs a per-version statement after the embargo check; 404 if missing. */
+/* A statement of the route's version ($1) and, when n is 2, the user. */
 static PGresult *
-version_row(struct request *req, const char *stmt)
+version_row(struct request *req, const char *stmt, int n)
 {
-	const char	*params[3] = { req->params[0], req->params[1], req->user_id_str };
+	const char	*params[2] = { req->version->id, req->user_id_str };
 	PGresult	*r;
 
-	if (dandiset_visible(req, req->params[0]) == NULL)
+	if ((r = req_query(req, stmt, n, params)) == NULL)
 		return NULL;
-	if ((r = req_query(req, stmt, strcmp(stmt, "version_info") == 0 ? 3 : 2, params)) == NULL)
-		return NULL;
-	if (PQntuples(r) == 0) {
+	if (PQntuples(r) == 0) {	/* deleted since the target's look-up */
 		resp_detail(req, 404, "Not found.");
 		return NULL;
 	}
@@ -80,7 +78,7 @@ version_row(struct request *req, const char *stmt)
 int
 versions_get(struct request *req)
 {
-	PGresult *r = version_row(req, "version_metadata");
+	PGresult *r = version_row(req, "version_metadata", 1);
 
 	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
 }
@@ -88,7 +86,7 @@ versions_get(struct request *req)
 int
 versions_info(struct request *req)
 {
-	PGresult *r = version_row(req, "version_info");
+	PGresult *r = version_row(req, "version_info", 2);
 
 	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
 }
@@ -99,31 +97,23 @@ json_put_cb(void *o)
 	json_object_put(o);
 }
 
+/* The target has the draft locked and checked; the dandiset row is locked
+ * too here and its status checked again on it, so that an unembargo begun
+ * meanwhile wins. */
 int
 versions_update(struct request *req)
 {
-	const char		*id = req->params[0], *version = req->params[1], *name;
-	const char		*params[2] = { id, version };
+	const char		*id = req->dandiset->id, *name;
+	const char		*params[1] = { req->version->id };
 	struct json_object	*md, *newmd = NULL, *oldmd;
 	PGresult		*r;
 
-	if (perm_require_approved(req) != 0)
-		return 0;
-	if (req_begin(req) != 0)
-		return 0;
-	if (dandiset_visible(req, id) == NULL)
-		return 0;
-	if (!perm_is_owner(req, id))
-		return req->status ? 0 : resp_empty(req, 403);
-	if ((r = req_query(req, "version_lock", 2, params)) == NULL)
+	if ((r = req_query(req, "version_lock", 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (strcmp(version, "draft") != 0)
-		return resp_string(req, 405, "Only draft versions can be modified.");
-	if (strcmp(PQgetvalue(r, 0, 3), "UNEMBARGOING") == 0)
-		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
-	if ((md = metadata_body_parse(req, &name)) == NULL)
+	if (perm_not_unembargoing(req, PQgetvalue(r, 0, 3)) != 0 ||
+	    (md = metadata_body_parse(req, &name)) == NULL)
 		return 0;
 
 	json_object_deep_copy(md, &newmd, NULL);
@@ -169,13 +159,11 @@ versions_delete(struct request *req)
 	const char	*params[2] = { req->params[0], req->params[1] };
 	PGresult	*r;
 
-	if (perm_require_approved(req) != 0 || dandiset_visible(req, req->params[0]) == NULL)
-		return 0;
 	if (strcmp(req->params[1], "draft") == 0)
 		return resp_string(req, 403, "Cannot delete draft versions");
 	if (!req->user->is_superuser)
 		return resp_string(req, 403, "Cannot delete published versions");
-	if (req_begin(req) != 0 || (r = req_query(req, "version_delete", 2, params)) == NULL)
+	if ((r = req_query(req, "version_delete", 2, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");

@@ -140,16 +140,14 @@ webdav_atpath(struct request *req)
 	if (page_parse(req, &pg) != 0)
 		return 0;
 
+	/* The version comes in the query, so it is looked up after the
+	 * query's checks (as the original's serializer), by the nested asset
+	 * routes' rule (T_ASSETS_VERSION): 404, then owners only for an
+	 * embargoed dandiset (anonymous 401, others 403). */
 	snprintf(did, sizeof(did), "%lld", (long long)id);
-	const char *p2[2] = { did, ver };
-	if ((r = req_query(req, "asset_version", 2, p2)) == NULL)
+	if (perm_assets_version(req, did, ver) != 0)
 		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	const char *vid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	/* Embargoed: owners only (anonymous 401, others 403), as elsewhere. */
-	if (perm_read_dandiset(req, did, PQgetvalue(r, 0, 2)) != 0)
-		return 0;
+	const char *vid = req->version->id;
 
 	/* Folders may be asked for with a trailing slash; files may not. */
 	path = arena_strdup(&req->arena, pp != NULL ? pp : "");

@@ -39,15 +39,15 @@ const struct db_stmt zarrs_stmts[] = {
 	  " ORDER BY z.created, z.id LIMIT $5::bigint OFFSET $6::bigint" },
 	/* The zarr through a visible dandiset; FOR UPDATE variant below. */
 	{ "zarr_get",
-	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status"
+	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
+	  " " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
 	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
 	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") },
 	{ "zarr_get_lock",
-	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status"
+	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
+	  " " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
 	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
 	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") " FOR UPDATE OF z" },
-	{ "zarr_dandiset",
-	  "SELECT d.embargo_status, " VISIBLE("d") " FROM dandisets d WHERE d.id = $1::bigint" },
 	{ "zarr_insert",
 	  "INSERT INTO zarrs (dandiset_id, zarr_id, name) VALUES ($1::bigint, $2::uuid, $3)"
 	  " RETURNING dandi_zarr_json(zarrs)" },
@@ -73,20 +73,12 @@ user_id(struct request *req)
 	return req->user != NULL ? req->user_id_str : NULL;
 }
 
-struct zarr {
-	const char	*json;
-	const char	*id;		/* internal */
-	const char	*dandiset;	/* internal id (bigint text) */
-	const char	*status;
-	bool		 embargoed;
-};
-
-/* The zarr of req->params[0] if visible, else 404 (and NULL). */
-static int
-zarr_load(struct request *req, bool lock, struct zarr *z)
+int
+zarr_target(struct request *req, bool lock)
 {
 	const char *p[3] = { req->params[0], superuser(req), user_id(req) };
 	PGresult *r = req_query(req, lock ? "zarr_get_lock" : "zarr_get", 3, p);
+	struct zarr *z;
 
 	if (r == NULL)
 		return -1;
@@ -94,11 +86,14 @@ zarr_load(struct request *req, bool lock, struct zarr *z)
 		resp_detail(req, 404, "Not found.");
 		return -1;
 	}
+	z = arena_alloc(&req->arena, sizeof(*z));
 	z->json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
 	z->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
 	z->dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
 	z->status = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
 	z->embargoed = strcmp(PQgetvalue(r, 0, 4), "OPEN") != 0;
+	z->owner = PQgetvalue(r, 0, 5)[0] == 't';
+	req->zarr = z;
 	return 0;
 }
 
@@ -201,7 +196,7 @@ zarr_create(struct request *req)
 	PGresult *r;
 	bool hit = false;
 
-	if (perm_require_approved(req) != 0 || (body = req_json_body(req)) == NULL)
+	if ((body = req_json_body(req)) == NULL)
 		return 0;
 	if (!json_object_is_type(body, json_type_object))
 		return resp_field_error(req, "non_field_errors", arena_printf(&req->arena,
@@ -224,21 +219,21 @@ zarr_create(struct request *req)
 		return resp_json(req, 400, errs);
 	json_object_put(errs);
 
-	const char *p[3] = { did, superuser(req), user_id(req) };
-	if ((r = req_query(req, "zarr_dandiset", 3, p)) == NULL)
+	/* The dandiset comes in the body, as a field of the original's
+	 * serializer: one the user may not read does not exist for it. */
+	struct dandiset ds;
+	int found = dandiset_find(req, did, &ds);
+	if (found < 0)
 		return 0;
-	if (PQntuples(r) == 0 || PQgetvalue(r, 0, 1)[0] != 't')
+	if (found == 0 || (strcmp(ds.embargo_status, "OPEN") != 0 && !ds.owner))
 		return resp_field_error(req, "dandiset", arena_printf(&req->arena,
 		    "Invalid pk \"%s\" - object does not exist.", did));
-	bool unembargoing = strcmp(PQgetvalue(r, 0, 0), "UNEMBARGOING") == 0;
-	if (!perm_is_owner(req, did))
-		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
-	if (unembargoing)
+	if (!ds.owner)
+		return resp_detail(req, 403, NO_PERM);
+	if (strcmp(ds.embargo_status, "UNEMBARGOING") == 0)
 		return resp_string(req, 400, "Cannot add zarr to dandiset during unembargo");
 	if (uuid4(uuid) != 0)
 		return resp_detail(req, 503, "No randomness available; try again.");
-	if (req_begin(req) != 0)
-		return 0;
 	const char *ins[3] = { did, uuid, name };
 	r = req_query_try(req, "zarr_insert", 3, ins, &hit);
 	if (hit)
@@ -259,11 +254,7 @@ zarr_create(struct request *req)
 int
 zarr_get(struct request *req)
 {
-	struct zarr z;
-
-	if (zarr_load(req, false, &z) != 0)
-		return 0;
-	return resp_raw_json(req, 200, z.json);
+	return resp_raw_json(req, 200, req->zarr->json);
 }
 
 /* DELETE /api/zarr/{zarr_id}/: the original's viewset is read-only plus
@@ -272,27 +263,22 @@ zarr_get(struct request *req)
 int
 zarr_delete(struct request *req)
 {
-	if (perm_require_approved(req) != 0)
-		return 0;
 	resp_header(req, "Allow", "GET, HEAD, OPTIONS");
 	return resp_detail(req, 405, "Method \"DELETE\" not allowed.");
 }
 
-/* The zarr of a files request that changes it, in the open transaction:
- * not while it is being ingested, and only by an owner. 0, or -1 with the
- * answer set. */
+/* A files request that changes the (locked) zarr: not while it is being
+ * ingested, then only by an owner, in the original's order for files
+ * (finalize asks the owner first). 0, or -1 with the answer set. */
 static int
-zarr_load_for_change(struct request *req, struct zarr *z)
+zarr_changeable(struct request *req)
 {
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, z) != 0)
-		return -1;
+	const struct zarr *z = req->zarr;
+
 	if (strcmp(z->status, "Uploaded") == 0 || strcmp(z->status, "Ingesting") == 0)
 		return resp_string(req, 400, INGEST_MSG), -1;
-	if (!perm_is_owner(req, z->dandiset)) {
-		if (req->status == 0)
-			resp_detail(req, 403, NO_PERM);
-		return -1;
-	}
+	if (!z->owner)
+		return resp_detail(req, 403, NO_PERM), -1;
 	return 0;
 }
 
@@ -300,22 +286,20 @@ zarr_load_for_change(struct request *req, struct zarr *z)
 int
 zarr_finalize(struct request *req)
 {
-	struct zarr z;
+	const struct zarr *z = req->zarr;
 	PGresult *r;
 
-	if (perm_require_approved(req) != 0 || req_begin(req) != 0 || zarr_load(req, true, &z) != 0)
-		return 0;
-	if (!perm_is_owner(req, z.dandiset))
-		return req->status ? 0 : resp_detail(req, 403, NO_PERM);
-	if (strcmp(z.status, "Pending") != 0)
+	if (!z->owner)
+		return resp_detail(req, 403, NO_PERM);
+	if (strcmp(z->status, "Pending") != 0)
 		return resp_string(req, 400, INGEST_MSG);
-	const char *p1[1] = { z.id }, *p2[1] = { req->params[0] };
+	const char *p1[1] = { z->id }, *p2[1] = { req->params[0] };
 	if ((r = req_query(req, "zarr_uploaded", 1, p1)) == NULL ||
 	    (r = req_query(req, "zarr_ingest_enqueue", 1, p2)) == NULL)
 		return 0;
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
-	if (audit_write(req, z.dandiset, "finalize_zarr", d) != 0 || req_commit(req) != 0)
+	if (audit_write(req, z->dandiset, "finalize_zarr", d) != 0 || req_commit(req) != 0)
 		return 0;
 	return resp_empty(req, 204);
 }
@@ -384,7 +368,6 @@ strip(struct request *req, const char *s, bool left, bool right)
 int
 zarr_files_get(struct request *req)
 {
-	struct zarr	 z;
 	struct s3	*s3;
 	const char	*prefix = query_get(req, "prefix"), *after = query_get(req, "after");
 	const char	*lim = query_get(req, "limit"), *dl = query_get(req, "download");
@@ -392,8 +375,6 @@ zarr_files_get(struct request *req)
 	bool		 download = false;
 	struct json_object *errs;
 
-	if (zarr_load(req, false, &z) != 0)
-		return 0;
 	errs = json_object_new_object();
 	if (after != NULL && *after == '\0')
 		field_err(errs, "after", "This field may not be blank.");
@@ -548,11 +529,11 @@ paths_of(struct json_object *batch)
 int
 zarr_files_post(struct request *req)
 {
-	struct zarr z;
+	const struct zarr *z = req->zarr;
 	struct json_object *batch, *urls, *d;
 	struct s3 *s3;
 
-	if (zarr_load_for_change(req, &z) != 0)
+	if (zarr_changeable(req) != 0)
 		return 0;
 	if ((batch = batch_parse(req, true)) == NULL || (s3 = api_s3(req)) == NULL)
 		return 0;
@@ -563,7 +544,7 @@ zarr_files_post(struct request *req)
 		const char *key = arena_printf(&req->arena, ZARR_PREFIX "%s/%s", req->params[0], item_str(it, "path"));
 		struct s3_param h[2] = { { "content-md5", item_str(it, "base64md5") },
 		    { "x-amz-tagging", "embargoed=true" } };
-		char *url = s3_presign_headers(s3, "PUT", key, NULL, 0, h, z.embargoed ? 2 : 1, ZARR_URL_TTL, now);
+		char *url = s3_presign_headers(s3, "PUT", key, NULL, 0, h, z->embargoed ? 2 : 1, ZARR_URL_TTL, now);
 		if (url == NULL) {
 			json_object_put(urls);
 			return resp_detail(req, 500, "Internal server error.");
@@ -571,14 +552,14 @@ zarr_files_post(struct request *req)
 		json_object_array_add(urls, json_object_new_string(url));
 		free(url);
 	}
-	if (mark_pending(req, &z) != 0) {
+	if (mark_pending(req, z) != 0) {
 		json_object_put(urls);
 		return 0;
 	}
 	d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
 	json_object_object_add(d, "paths", paths_of(batch));
-	if (audit_write(req, z.dandiset, "upload_zarr_chunks", d) != 0 || req_commit(req) != 0) {
+	if (audit_write(req, z->dandiset, "upload_zarr_chunks", d) != 0 || req_commit(req) != 0) {
 		json_object_put(urls);
 		return 0;
 	}
@@ -591,12 +572,12 @@ zarr_files_post(struct request *req)
 int
 zarr_files_delete(struct request *req)
 {
-	struct zarr z;
+	const struct zarr *z = req->zarr;
 	struct json_object *batch, *d;
 	struct s3 *s3;
 	struct s3_object o;
 
-	if (zarr_load_for_change(req, &z) != 0)
+	if (zarr_changeable(req) != 0)
 		return 0;
 	if ((batch = batch_parse(req, false)) == NULL || (s3 = api_s3(req)) == NULL)
 		return 0;
@@ -620,17 +601,17 @@ zarr_files_delete(struct request *req)
 		if (s3_delete(s3, key) == S3_ERROR) {
 			/* Some may be gone already: the zarr is Pending either way. */
 			log_error("s3 delete %s failed: %s", key, s3->err);
-			if (mark_pending(req, &z) == 0)
+			if (mark_pending(req, z) == 0)
 				req_commit(req);
 			return resp_detail(req, 502, "The object store failed (delete); try again.");
 		}
 	}
-	if (mark_pending(req, &z) != 0)
+	if (mark_pending(req, z) != 0)
 		return 0;
 	d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
 	json_object_object_add(d, "paths", paths_of(batch));
-	if (audit_write(req, z.dandiset, "delete_zarr_chunks", d) != 0 || req_commit(req) != 0)
+	if (audit_write(req, z->dandiset, "delete_zarr_chunks", d) != 0 || req_commit(req) != 0)
 		return 0;
 	return resp_empty(req, 204);
 }

@@ -14,6 +14,12 @@
 
 struct config;
 struct db;
+/* What a route names, defined by the program (src/api/api.h). */
+struct dandiset;
+struct version;
+struct asset;
+struct upload;
+struct zarr;
 
 #define ROUTE_MAX_PARAMS	4
 #define RESP_MAX_HEADERS	24
@@ -62,6 +68,13 @@ struct request {
 	struct user		*user;		/* NULL when anonymous */
 	bool			 via_session;	/* user from the session cookie */
 	const char		*user_id_str;	/* user->id as text, for SQL */
+	/* What the route names, looked up by the program before the handler
+	 * runs (NULL when the route names none of them). */
+	const struct dandiset	*dandiset;
+	const struct version	*version;
+	const struct asset	*asset;
+	const struct upload	*upload;
+	const struct zarr	*zarr;
 
 	/* response */
 	int			 status;

@@ -1,4 +1,5 @@
-/* router.h - method + PCRE2 path pattern -> handler. */
+/* router.h - method + PCRE2 path pattern -> handler, and the rules the
+ * program attaches to each route (carried, not read, here). */
 #ifndef DANDI_ROUTER_H
 #define DANDI_ROUTER_H
 
@@ -11,6 +12,10 @@ struct route {
 	const char	*method;	/* GET also answers HEAD */
 	const char	*pattern;	/* anchored; a trailing "/" is optional */
 	route_handler	 handler;
+	/* What the program checks and looks up before the handler runs;
+	 * the router only carries them (dandi-api: src/api/api.h). */
+	unsigned	 flags;
+	unsigned	 target;
 };
 
 struct router;

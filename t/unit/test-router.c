@@ -10,9 +10,9 @@ static int h_get(struct request *r) { (void)r; return 2; }
 static int h_put(struct request *r) { (void)r; return 3; }
 
 static const struct route routes[] = {
-	{ "GET", "/api/dandisets/", h_list },
-	{ "GET", "/api/dandisets/(\\d{6})/", h_get },
-	{ "PUT", "/api/dandisets/(\\d{6})/versions/(draft|0\\.\\d{6}\\.\\d{4})/", h_put },
+	{ "GET", "/api/dandisets/", h_list, 0, 0 },
+	{ "GET", "/api/dandisets/(\\d{6})/", h_get, 3, 7 },
+	{ "PUT", "/api/dandisets/(\\d{6})/versions/(draft|0\\.\\d{6}\\.\\d{4})/", h_put, 0, 0 },
 };
 
 static enum route_result
@@ -43,6 +43,7 @@ main(void)
 	ok(try(r, "GET", "/api/dandisets/000123/", &rt, &req, allow) == ROUTE_FOUND &&
 	    rt->handler == h_get, "detail matches");
 	is_str(req.params[0], "000123", "detail captures the id");
+	ok(rt->flags == 3 && rt->target == 7, "the route's flags and target come with it, as they are");
 	ok(try(r, "GET", "/api/dandisets/123/", &rt, &req, allow) == ROUTE_NOT_FOUND,
 	    "non 6-digit id is 404");
 	ok(try(r, "GET", "/api/dandisets/0001234/", &rt, &req, allow) == ROUTE_NOT_FOUND,
@@ -65,7 +66,7 @@ main(void)
 	request_finish(&req);
 	router_free(r);
 
-	static const struct route bad[] = { { "GET", "/api/(unclosed/", h_list } };
+	static const struct route bad[] = { { "GET", "/api/(unclosed/", h_list, 0, 0 } };
 	ok(router_new(bad, 1, err, sizeof(err)) == NULL, "a bad pattern is refused");
 	ok(strstr(err, "unclosed") != NULL, "with a message naming it");
 	return done_testing();
