@@ -163,22 +163,11 @@ const struct db_stmt assets_stmts[] = {
 	  " dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
 	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	  " WHERE a.id = $1::bigint" },
-	/* What a download needs of the asset of row $1. */
-	{ "download_asset",
-	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
-	  " a.zarr_id IS NOT NULL"
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id WHERE a.id = $1::bigint" },
 	{ "download_nested",
 	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
 	  " a.zarr_id IS NOT NULL"
 	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
 	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
-	/* The asset of row $1: its metadata and its info (columns: enum
-	 * asset_top_col). */
-	{ "asset_top",
-	  "SELECT dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE a.id = $1::bigint" },
 };
 const size_t assets_nstmts = sizeof(assets_stmts) / sizeof(assets_stmts[0]);
 
@@ -932,15 +921,9 @@ download_respond(struct request *req, const char *key, const char *path, const c
 int
 assets_download(struct request *req)
 {
-	const char	*params[1] = { req->asset->id };
-	PGresult	*r = req_query(req, "download_asset", 1, params);
+	const struct asset *a = req->asset;
 
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	return download_respond(req, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-	    PQgetvalue(r, 0, 3)[0] == 't');
+	return download_respond(req, a->blob, a->path, a->content_type, a->zarr);
 }
 
 /* GET .../versions/{v}/assets/{asset_id}/download/: the dandiset's rule. */
@@ -958,35 +941,16 @@ assets_download_nested(struct request *req)
 	    PQgetvalue(r, 0, 3)[0] == 't');
 }
 
-enum asset_top_col {
-	ATOP_METADATA, ATOP_ASSET,
-};
-
 /* GET /api/assets/{asset_id}/ and .../info/: any asset, by the embargo
- * rule of its bytes (T_ASSET). */
-static int
-asset_top(struct request *req, bool info)
-{
-	const char *params[3] = { req->asset->id, req->cfg->api_url, assets_s3_base(req) };
-	PGresult *r = req_query(req, "asset_top", 3, params);
-
-	if (r == NULL)
-		return 0;
-	if (PQntuples(r) == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (!info)
-		return resp_raw_json(req, 200, PQgetvalue(r, 0, ATOP_METADATA));
-	return asset_json_respond(req, r, ATOP_ASSET, ATOP_METADATA);
-}
-
+ * rule of its bytes (T_ASSET, which brings both objects: WITH_JSON). */
 int
 assets_top_get(struct request *req)
 {
-	return asset_top(req, false);
+	return resp_raw_json(req, 200, req->asset->metadata);
 }
 
 int
 assets_top_info(struct request *req)
 {
-	return asset_top(req, true);
+	return resp_raw_json(req, 200, req->asset->info);
 }

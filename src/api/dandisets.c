@@ -365,7 +365,7 @@ dandisets_list(struct request *req)
 	return page_respond(req, &a.pg, r, 0, total, a.pg.offset + PQntuples(r) < total);
 }
 
-/* Responds with the detail object of a dandiset. */
+/* Responds with the detail object of a dandiset (after create). */
 static int
 respond_detail(struct request *req, const char *id)
 {
@@ -374,15 +374,14 @@ respond_detail(struct request *req, const char *id)
 
 	if (r == NULL)
 		return 0;
-	if (PQntuples(r) == 0)	/* deleted since the target's look-up */
-		return resp_detail(req, 404, "Not found.");
 	return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
 }
 
+/* The target brought the detail (WITH_JSON). */
 int
 dandisets_get(struct request *req)
 {
-	return respond_detail(req, req->dandiset->id);
+	return resp_raw_json(req, 200, req->dandiset->json);
 }
 
 struct create_args {

@@ -18,10 +18,17 @@
 #define NO_PERM	"You do not have permission to perform this action."
 
 const struct db_stmt perm_stmts[] = {
-	/* $1 dandiset, $2 user, $3 superuser */
+	/* A dandiset and the user's relation to it, in one round trip with
+	 * what else a target asks: $1 dandiset, $2 user, $3 superuser, $4 a
+	 * version of it (NULL: none), $5 the detail object when readable. */
 	{ "perm_dandiset",
-	  "SELECT d.embargo_status, " SQL_OWNS("d.id", "$2::bigint", "$3::boolean")
-	  " FROM dandisets d WHERE d.id = $1::bigint" },
+	  "SELECT d.embargo_status, o.owner, v.id, v.version,"
+	  " CASE WHEN $5::boolean AND (d.embargo_status = 'OPEN' OR o.owner)"
+	  "   THEN dandi_dandiset_json(d, $2::bigint, 'detail') END"
+	  " FROM dandisets d"
+	  " CROSS JOIN LATERAL (SELECT " SQL_OWNS("d.id", "$2::bigint", "$3::boolean") " AS owner) o"
+	  " LEFT JOIN versions v ON v.dandiset_id = d.id AND v.version = $4"
+	  " WHERE d.id = $1::bigint" },
 	/* A version with its dandiset: $1 dandiset, $2 version, $3 user,
 	 * $4 superuser. The _lock variant locks the version for a write. */
 	{ "perm_version",
@@ -33,15 +40,21 @@ const struct db_stmt perm_stmts[] = {
 	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" },
 	/* An asset by its id alone ($1): are its bytes embargoed (its blob;
-	 * a zarr's: its dandiset not open), and does user $2 (superuser $3)
-	 * own a dandiset with a version that has it? */
+	 * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
+	 * dandiset with a version that has it; what a download needs; with
+	 * $4, when it may be read, its metadata ($5 api url, $6 s3 base) and
+	 * the info object's columns (enum perm_asset_col). */
 	{ "perm_asset",
-	  "SELECT a.id, coalesce((SELECT b.embargoed FROM blobs b WHERE b.id = a.blob_id),"
-	  "   (SELECT d.embargo_status <> 'OPEN' FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	  "    WHERE z.id = a.zarr_id), false),"
-	  " $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "   WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ")"
-	  " FROM assets a WHERE a.asset_id = $1::uuid" },
+	  "SELECT a.id, x.embargoed, x.owner, b.blob, a.path,"
+	  " coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'), a.zarr_id IS NOT NULL,"
+	  " CASE WHEN $4::boolean AND (NOT x.embargoed OR x.owner) THEN dandi_asset_metadata(a, $5, $6) END,"
+	  " " ASSET_JSON_COLUMNS
+	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	  " CROSS JOIN LATERAL (SELECT coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN'"
+	  "     FROM dandisets d WHERE d.id = z.dandiset_id), false) AS embargoed,"
+	  "   $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
+	  "     WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ") AS owner) x"
+	  " WHERE a.asset_id = $1::uuid" },
 	{ "perm_user_is_staff",
 	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
 };
@@ -107,11 +120,15 @@ perm_access(struct request *req, unsigned access)
 	return 0;
 }
 
-int
-dandiset_find(struct request *req, const char *id, struct dandiset *out)
+/* dandiset_find with what a target asks too: the version named version
+ * (when not NULL; *vout NULL when it has none) and the detail object (when
+ * json). */
+static int
+dandiset_load(struct request *req, const char *id, const char *version, bool json,
+    struct dandiset *out, struct version **vout)
 {
-	const char	*params[3] = { id, req->user_id_str, superuser(req) };
-	PGresult	*r = req_query(req, "perm_dandiset", 3, params);
+	const char	*params[5] = { id, req->user_id_str, superuser(req), version, json ? "t" : "f" };
+	PGresult	*r = req_query(req, "perm_dandiset", 5, params);
 
 	if (r == NULL)
 		return -1;
@@ -120,7 +137,21 @@ dandiset_find(struct request *req, const char *id, struct dandiset *out)
 	out->id = arena_strdup(&req->arena, id);
 	out->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
 	out->owner = PQgetvalue(r, 0, 1)[0] == 't';
+	out->json = PQgetisnull(r, 0, 4) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, 4));
+	if (vout != NULL && (*vout = NULL, !PQgetisnull(r, 0, 2))) {
+		struct version *v = arena_alloc(&req->arena, sizeof(*v));
+		v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
+		v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+		v->draft = strcmp(v->version, "draft") == 0;
+		*vout = v;
+	}
 	return 1;
+}
+
+int
+dandiset_find(struct request *req, const char *id, struct dandiset *out)
+{
+	return dandiset_load(req, id, NULL, false, out, NULL);
 }
 
 int
@@ -157,6 +188,26 @@ dandiset_visible(struct request *req, const char *id)
 	if (found != 1 || perm_read(req, d) != 0)
 		return NULL;
 	return d;
+}
+
+/* T_DANDISET (json: with its detail object) and T_VERSION (version not
+ * NULL): the dandiset of the path (404), the read rule, then the version
+ * (404), from one statement. */
+static int
+dandiset_target(struct request *req, const char *version, bool json)
+{
+	struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
+	struct version *v = NULL;
+	int found = dandiset_load(req, req->params[0], version, json, d, &v);
+
+	if (found == 0)
+		resp_detail(req, 404, "Not found.");
+	if (found != 1 || perm_read(req, d) != 0)
+		return -1;
+	req->dandiset = d;
+	if (version != NULL && (req->version = v) == NULL)
+		return resp_detail(req, 404, "Not found."), -1;
+	return 0;
 }
 
 /* The version of the path of dandiset id, and its dandiset: 0, or -1
@@ -249,25 +300,46 @@ version_write(struct request *req, bool read_first)
 	return perm_not_unembargoing(req, req->dandiset->embargo_status);
 }
 
-/* T_ASSET: the asset's bytes decide, as the original's AssetViewSet. */
+enum perm_asset_col {
+	PA_ID, PA_EMBARGOED, PA_OWNER, PA_BLOB, PA_PATH, PA_CONTENT_TYPE, PA_ZARR, PA_METADATA,
+	PA_ASSET,	/* ASSET_JSON_COLUMNS */
+};
+
+/* T_ASSET: the asset's bytes decide, as the original's AssetViewSet; with
+ * json its metadata and info objects come too. */
 static int
-asset_load(struct request *req)
+asset_target(struct request *req, bool json)
 {
-	const char	*params[3] = { req->params[0], req->user_id_str, superuser(req) };
-	PGresult	*r = req_query(req, "perm_asset", 3, params);
+	const char	*params[6] = { req->params[0], req->user_id_str, superuser(req), json ? "t" : "f",
+	    req->cfg->api_url, json ? assets_s3_base(req) : NULL };
+	PGresult	*r = req_query(req, "perm_asset", 6, params);
 
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found."), -1;
-	if (PQgetvalue(r, 0, 1)[0] == 't') {
+	if (PQgetvalue(r, 0, PA_EMBARGOED)[0] == 't') {
 		if (perm_require_auth(req) != 0)
 			return -1;
-		if (PQgetvalue(r, 0, 2)[0] != 't')
+		if (PQgetvalue(r, 0, PA_OWNER)[0] != 't')
 			return resp_detail(req, 403, NO_PERM), -1;
 	}
 	struct asset *a = arena_alloc(&req->arena, sizeof(*a));
-	a->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	a->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_ID));
+	a->blob = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_BLOB));
+	a->path = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_PATH));
+	a->content_type = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_CONTENT_TYPE));
+	a->zarr = PQgetvalue(r, 0, PA_ZARR)[0] == 't';
+	if (json) {
+		struct buf b;
+
+		a->metadata = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_METADATA));
+		buf_init(&b);
+		asset_json(&b, r, 0, PA_ASSET, PA_METADATA);
+		buf_append(&b, "", 1);
+		a->info = arena_strdup(&req->arena, b.data);
+		buf_free(&b);
+	}
 	req->asset = a;
 	return 0;
 }
@@ -275,13 +347,13 @@ asset_load(struct request *req)
 int
 perm_target(struct request *req, const struct route *route)
 {
-	bool read_first = (route->flags & READ_FIRST) != 0;
+	bool read_first = (route->flags & READ_FIRST) != 0, json = (route->flags & WITH_JSON) != 0;
 
 	switch (route->target) {
 	case T_NONE:
 		return 0;
 	case T_DANDISET:
-		return (req->dandiset = dandiset_visible(req, req->params[0])) == NULL ? -1 : 0;
+		return dandiset_target(req, NULL, json);
 	case T_DANDISET_OWNER:
 		if ((req->dandiset = dandiset_visible(req, req->params[0])) == NULL)
 			return -1;
@@ -289,9 +361,7 @@ perm_target(struct request *req, const struct route *route)
 	case T_GUARDIAN:
 		return guardian(req, read_first);
 	case T_VERSION:
-		if ((req->dandiset = dandiset_visible(req, req->params[0])) == NULL)
-			return -1;
-		return version_load(req, req->params[0], req->params[1], false);
+		return dandiset_target(req, req->params[1], false);
 	case T_ASSETS_VERSION:
 		return perm_assets_version(req, req->params[0], req->params[1]);
 	case T_VERSION_WRITE:
@@ -299,7 +369,7 @@ perm_target(struct request *req, const struct route *route)
 	case T_DRAFT_WRITE:
 		return version_write(req, read_first) != 0 ? -1 : perm_draft_only(req);
 	case T_ASSET:
-		return asset_load(req);
+		return asset_target(req, json);
 	case T_UPLOAD:
 		return upload_target(req);
 	case T_ZARR:

@@ -1,7 +1,7 @@
 /*
  * routes.c - the whole API surface in one table: method, path, handler,
  * who may call it (ANYONE, SIGNED_IN, APPROVED, STAFF; TXN: in a
- * transaction; READ_FIRST) and what it names (T_...), all applied by
+ * transaction; READ_FIRST, WITH_JSON) and what it names (T_...), all applied by
  * server_handle before the handler (api.h says what each means). Patterns are anchored by
  * the router, which also makes the trailing slash optional. Order matters
  * only where two patterns could match the same path.
@@ -64,8 +64,8 @@ const struct route api_routes[] = {
 	/* Its signature is the permission: the client posts it unsigned in. */
 	{ "POST",   "/api/uploads/" UUID_RE "/s3-complete/", uploads_s3_complete, ANYONE, T_NONE },
 	{ "POST",   "/api/uploads/" UUID_RE "/validate/", uploads_validate,	APPROVED, T_UPLOAD },
-	{ "GET",    "/api/assets/" UUID_RE "/",		assets_top_get,		ANYONE,	T_ASSET },
-	{ "GET",    "/api/assets/" UUID_RE "/info/",	assets_top_info,	ANYONE,	T_ASSET },
+	{ "GET",    "/api/assets/" UUID_RE "/",		assets_top_get,		ANYONE | WITH_JSON, T_ASSET },
+	{ "GET",    "/api/assets/" UUID_RE "/info/",	assets_top_info,	ANYONE | WITH_JSON, T_ASSET },
 	{ "GET",    "/api/assets/" UUID_RE "/download/", assets_download,	ANYONE,	T_ASSET },
 
 	{ "GET",    "/api/zarr/",			zarr_list,		ANYONE,	T_NONE },
@@ -82,7 +82,7 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/search/genotypes/",		search_genotypes,	ANYONE,	T_NONE },
 	{ "GET",    "/api/search/species/",		search_species,		ANYONE,	T_NONE },
 	{ "POST",   "/api/dandisets/",			dandisets_create,	APPROVED | TXN, T_NONE },
-	{ "GET",    DANDISET_PATH "/",			dandisets_get,		ANYONE,	T_DANDISET },
+	{ "GET",    DANDISET_PATH "/",			dandisets_get,		ANYONE | WITH_JSON, T_DANDISET },
 	{ "DELETE", DANDISET_PATH "/",			dandisets_delete,	APPROVED | TXN, T_DANDISET },
 	{ "POST",   DANDISET_PATH "/unembargo/",	dandisets_unembargo,	APPROVED | TXN | READ_FIRST, T_GUARDIAN },
 	{ "POST",   DANDISET_PATH "/star/",		dandisets_star,		APPROVED, T_DANDISET },

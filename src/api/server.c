@@ -66,9 +66,11 @@ server_routes_check(const struct route *routes, size_t n, char *err, size_t errl
 		bool writes = rt->target == T_VERSION_WRITE || rt->target == T_DRAFT_WRITE;
 		bool locks = writes || rt->target == T_ZARR_LOCKED;
 		bool owners = writes || rt->target == T_GUARDIAN;
+		bool json = rt->target == T_DANDISET || rt->target == T_ASSET;
 
-		if ((rt->flags & ~(ROUTE_ACCESS | TXN | READ_FIRST)) != 0 || rt->target >= T_COUNT ||
-		    (locks && !(rt->flags & TXN)) || ((rt->flags & READ_FIRST) && !owners)) {
+		if ((rt->flags & ~(ROUTE_ACCESS | TXN | READ_FIRST | WITH_JSON)) != 0 || rt->target >= T_COUNT ||
+		    (locks && !(rt->flags & TXN)) || ((rt->flags & READ_FIRST) && !owners) ||
+		    ((rt->flags & WITH_JSON) && !json)) {
 			snprintf(err, errlen, "route %s %s: flags %#x and target %u do not go together",
 			    rt->method, rt->pattern, rt->flags, rt->target);
 			return -1;

@@ -55,6 +55,8 @@ main(void)
 	ok(check_row(APPROVED | READ_FIRST, T_DANDISET, err, sizeof(err)) == -1,
 	    "READ_FIRST goes with an owners-only target only");
 	ok(check_row(APPROVED | READ_FIRST, T_GUARDIAN, err, sizeof(err)) == 0, "READ_FIRST with T_GUARDIAN");
+	ok(check_row(ANYONE | WITH_JSON, T_ASSET, err, sizeof(err)) == 0, "WITH_JSON with T_ASSET");
+	ok(check_row(ANYONE | WITH_JSON, T_VERSION, err, sizeof(err)) == -1, "WITH_JSON only where there is one");
 	ok(check_row(ANYONE, T_COUNT, err, sizeof(err)) == -1, "an unknown target is refused");
 	ok(check_row(0x100, T_NONE, err, sizeof(err)) == -1, "an unknown flag is refused");
 	return done_testing();
