@@ -128,8 +128,7 @@ struct zarr {
 int	auth_request(struct request *);
 /* req->user from a row of the user columns auth.c selects, from column c. */
 void	auth_user_set(struct request *, PGresult *, int c);
-extern const struct db_stmt	auth_stmts[];
-extern const size_t		auth_nstmts;
+extern const struct db_sql *const	auth_sql[];
 /* /api/auth/token/: the CLI's API key. */
 int	auth_token_get(struct request *);
 int	auth_token_rotate(struct request *);
@@ -137,8 +136,7 @@ int	auth_token_rotate(struct request *);
 /* perm.c: the permission rules, in one place, and the look-ups of the
  * route targets. Each int function returns 0 when allowed, else -1 with the
  * response already set. */
-extern const struct db_stmt	perm_stmts[];
-extern const size_t		perm_nstmts;
+extern const struct db_sql *const	perm_sql[];
 /* Who may call a route: route.flags & ROUTE_ACCESS. */
 int	perm_access(struct request *, unsigned access);
 /* Looks up the route's target for the request: req->dandiset, ... */
@@ -172,8 +170,7 @@ int	perm_draft_only(struct request *);
 /* session.c: browser sessions, CSRF, and the server-rendered pages' HTML. */
 #define SESSION_COOKIE	"sessionid"
 #define CSRF_COOKIE	"csrftoken"
-extern const struct db_stmt	session_stmts[];
-extern const size_t		session_nstmts;
+extern const struct db_sql *const	session_sql[];
 /* Starts a session for user_id: cookie set, CSRF token rotated. 0 or -1
  * with the response set. */
 int	session_start(struct request *, const char *user_id);
@@ -254,8 +251,7 @@ int	audit_asset_events(struct request *);
 
 /* notify.c: e-mails, queued in the current transaction. 0 or -1 with the
  * response set. new_ids: the new owner set as a PostgreSQL array text. */
-extern const struct db_stmt	notify_stmts[];
-extern const size_t		notify_nstmts;
+extern const struct db_sql *const	notify_sql[];
 int	notify_registered(struct request *, const char *username, const char *email,
 	    const char *name, const char *status);
 int	notify_decision(struct request *, const char *email, const char *name, const char *status,
@@ -264,8 +260,7 @@ int	notify_owner_changes(struct request *, const char *dandiset_id, const char *
 
 /* info.c: /api/info/, /server-info, the landing page, robots.txt and the
  * statistics (/api/stats/) */
-extern const struct db_stmt	info_stmts[];
-extern const size_t		info_nstmts;
+extern const struct db_sql *const	info_sql[];
 int	info_get(struct request *);
 int	robots_get(struct request *);
 int	root_get(struct request *);
@@ -284,8 +279,7 @@ int	docs_swagger_redirect(struct request *);
 int	docs_redoc_redirect(struct request *);
 
 /* users.c: /api/users/... */
-extern const struct db_stmt	users_stmts[];
-extern const size_t		users_nstmts;
+extern const struct db_sql *const	users_sql[];
 int	users_me(struct request *);
 int	users_search(struct request *);
 int	users_list(struct request *);
@@ -377,6 +371,7 @@ const char *assets_path_error(const char *path);	/* NULL when valid */
 #define ASSET_JSON_COLUMNS \
 	"a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size)," \
 	" a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC'"
+#define ASSET_JSON_NCOLS	7
 void	asset_json(struct buf *, PGresult *, int row, int col, int md_col);
 int	asset_json_respond(struct request *, PGresult *, int col, int md_col);	/* row 0, 200 */
 int	assets_list(struct request *);

@@ -17,28 +17,44 @@
 /* The user columns every way in selects, in this order (auth_user_set). */
 #define USER_COLS "u.id, coalesce(u.github_login, u.username), u.email, u.first_name," \
 	" u.last_name, u.is_superuser, u.status, u.is_active"
-
-const struct db_stmt auth_stmts[] = {
-	{ "auth_token",
-	  "SELECT t.key, " USER_COLS
-	  " FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_sha256 = $1" },
-	{ "auth_bearer",
-	  "SELECT t.access_sha256, " USER_COLS
-	  " FROM oauth_tokens t JOIN users u ON u.id = t.user_id"
-	  " WHERE t.access_sha256 = $1 AND t.revoked IS NULL AND t.expires > now()" },
-	{ "auth_session",
-	  "SELECT s.id_sha256, " USER_COLS
-	  " FROM sessions s JOIN users u ON u.id = s.user_id"
-	  " WHERE s.id_sha256 = $1 AND s.expires > now()" },
-	{ "token_of_user",
-	  "SELECT key FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "token_delete_user",
-	  "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "token_create",
-	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
-	  " ON CONFLICT (user_id) DO NOTHING RETURNING key" },
+enum {
+	USER_ID, USER_NAME, USER_EMAIL, USER_FIRST_NAME, USER_LAST_NAME, USER_SUPERUSER,
+	USER_STATUS, USER_ACTIVE, USER_NCOLS
 };
-const size_t auth_nstmts = sizeof(auth_stmts) / sizeof(auth_stmts[0]);
+
+/* The three ways in: what was presented (the key itself, the hashes of
+ * an access token and of a session id), then the user. */
+enum { AU_SECRET, AU_USER, AU_NCOLS = AU_USER + USER_NCOLS };
+static const struct db_sql auth_by_key = { "auth_by_key", AU_NCOLS,
+	"SELECT t.key, " USER_COLS
+	" FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.key_sha256 = $1" };
+
+static const struct db_sql auth_by_bearer = { "auth_by_bearer", AU_NCOLS,
+	"SELECT t.access_sha256, " USER_COLS
+	" FROM oauth_tokens t JOIN users u ON u.id = t.user_id"
+	" WHERE t.access_sha256 = $1 AND t.revoked IS NULL AND t.expires > now()" };
+
+static const struct db_sql auth_by_session = { "auth_by_session", AU_NCOLS,
+	"SELECT s.id_sha256, " USER_COLS
+	" FROM sessions s JOIN users u ON u.id = s.user_id"
+	" WHERE s.id_sha256 = $1 AND s.expires > now()" };
+
+enum { TOK_KEY, TOK_NCOLS };
+static const struct db_sql token_of_user = { "token_of_user", TOK_NCOLS,
+	"SELECT key FROM api_tokens WHERE user_id = $1::bigint" };
+
+static const struct db_sql token_delete_user = { "token_delete_user", 0,
+	"DELETE FROM api_tokens WHERE user_id = $1::bigint" };
+
+enum { TOKI_KEY, TOKI_NCOLS };	/* unread: a row when made */
+static const struct db_sql token_insert = { "token_insert", TOKI_NCOLS,
+	"INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
+	" ON CONFLICT (user_id) DO NOTHING RETURNING key" };
+
+const struct db_sql *const auth_sql[] = {
+	&auth_by_key, &auth_by_bearer, &auth_by_session, &token_of_user, &token_delete_user,
+	&token_insert, NULL
+};
 
 static void
 sha256_hex(const char *s, char out[65])
@@ -56,14 +72,14 @@ auth_user_set(struct request *req, PGresult *r, int c)
 {
 	struct user *u = arena_zalloc(&req->arena, sizeof(*u));
 
-	parse_int64(PQgetvalue(r, 0, c), &u->id);
-	req->user_id_str = arena_strdup(&req->arena, PQgetvalue(r, 0, c));
-	u->username = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 1));
-	u->email = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 2));
-	u->first_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 3));
-	u->last_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 4));
-	u->is_superuser = strcmp(PQgetvalue(r, 0, c + 5), "t") == 0;
-	u->status = arena_strdup(&req->arena, PQgetvalue(r, 0, c + 6));
+	parse_int64(PQgetvalue(r, 0, c + USER_ID), &u->id);
+	req->user_id_str = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_ID));
+	u->username = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_NAME));
+	u->email = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_EMAIL));
+	u->first_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_FIRST_NAME));
+	u->last_name = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_LAST_NAME));
+	u->is_superuser = strcmp(PQgetvalue(r, 0, c + USER_SUPERUSER), "t") == 0;
+	u->status = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_STATUS));
 	req->user = u;
 }
 
@@ -75,17 +91,17 @@ auth_token(struct request *req, const char *key)
 	PGresult	*r;
 
 	sha256_hex(key, hash);
-	if ((r = req_query(req, "auth_token", 1, params)) == NULL)
+	if ((r = req_query(req, &auth_by_key, 1, params)) == NULL)
 		return -1;
-	if (PQntuples(r) != 1 || !ct_streq(PQgetvalue(r, 0, 0), key)) {
+	if (PQntuples(r) != 1 || !ct_streq(PQgetvalue(r, 0, AU_SECRET), key)) {
 		resp_detail(req, 401, "Invalid token.");
 		return -1;
 	}
-	if (strcmp(PQgetvalue(r, 0, 8), "t") != 0) {
+	if (strcmp(PQgetvalue(r, 0, AU_USER + USER_ACTIVE), "t") != 0) {
 		resp_detail(req, 401, "User inactive or deleted.");
 		return -1;
 	}
-	auth_user_set(req, r, 1);
+	auth_user_set(req, r, AU_USER);
 	return 0;
 }
 
@@ -102,10 +118,10 @@ auth_bearer(struct request *req, const char *token)
 	if (strlen(token) > 256)
 		return 0;
 	sha256_hex(token, hash);
-	if ((r = req_query(req, "auth_bearer", 1, params)) == NULL)
+	if ((r = req_query(req, &auth_by_bearer, 1, params)) == NULL)
 		return -1;
-	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 8), "t") == 0)
-		auth_user_set(req, r, 1);
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, AU_USER + USER_ACTIVE), "t") == 0)
+		auth_user_set(req, r, AU_USER);
 	return 0;
 }
 
@@ -122,11 +138,11 @@ auth_session(struct request *req)
 		return 0;
 	sha256_hex(sid, hash);
 	const char *params[1] = { hash };
-	if ((r = req_query(req, "auth_session", 1, params)) == NULL)
+	if ((r = req_query(req, &auth_by_session, 1, params)) == NULL)
 		return -1;
-	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, 8), "t") != 0)
+	if (PQntuples(r) != 1 || strcmp(PQgetvalue(r, 0, AU_USER + USER_ACTIVE), "t") != 0)
 		return 0;
-	auth_user_set(req, r, 1);
+	auth_user_set(req, r, AU_USER);
 	req->via_session = true;
 	bool safe = strcmp(req->method, "GET") == 0 || req->head ||
 	    strcmp(req->method, "OPTIONS") == 0;
@@ -193,19 +209,19 @@ token_create(struct request *req)
 		return NULL;
 	}
 	const char *params[3] = { key, hash, req->user_id_str };
-	if ((r = req_query(req, "token_create", 3, params)) == NULL)
+	if ((r = req_query(req, &token_insert, 3, params)) == NULL)
 		return NULL;
 	if (PQntuples(r) == 1)
 		return arena_strdup(&req->arena, key);
 	/* A concurrent request made one first: that one is the key. */
 	const char *p1[1] = { req->user_id_str };
-	if ((r = req_query(req, "token_of_user", 1, p1)) == NULL)
+	if ((r = req_query(req, &token_of_user, 1, p1)) == NULL)
 		return NULL;
 	if (PQntuples(r) != 1) {
 		resp_detail(req, 500, "Could not store the key.");
 		return NULL;
 	}
-	return arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	return arena_strdup(&req->arena, PQgetvalue(r, 0, TOK_KEY));
 }
 
 /* GET /api/auth/token/: the user's key as a JSON string. Every user has
@@ -218,10 +234,10 @@ auth_token_get(struct request *req)
 	PGresult	*r;
 
 	params[0] = req->user_id_str;
-	if ((r = req_query(req, "token_of_user", 1, params)) == NULL)
+	if ((r = req_query(req, &token_of_user, 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 1)
-		return resp_string(req, 200, "%s", PQgetvalue(r, 0, 0));
+		return resp_string(req, 200, "%s", PQgetvalue(r, 0, TOK_KEY));
 	if ((key = token_create(req)) == NULL)
 		return 0;
 	return resp_string(req, 200, "%s", key);
@@ -235,7 +251,7 @@ auth_token_rotate(struct request *req)
 	const char	*key;
 
 	params[0] = req->user_id_str;
-	if (req_query(req, "token_delete_user", 1, params) == NULL ||
+	if (req_query(req, &token_delete_user, 1, params) == NULL ||
 	    (key = token_create(req)) == NULL || req_commit(req) != 0)
 		return 0;
 	return resp_string(req, 200, "%s", key);

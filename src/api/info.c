@@ -8,19 +8,23 @@
 
 #include "api.h"
 
-const struct db_stmt info_stmts[] = {
-	{ "stats_latest",
-	  "SELECT dandiset_count, published_dandiset_count, user_count, size FROM app_stats"
-	  " ORDER BY id DESC LIMIT 1" },
-	/* Without $1 the dandisets anyone may read (OPEN); with it, that one
-	 * (its permission checked before). */
-	{ "stats_downloads",
-	  "SELECT count(*), coalesce(json_agg(json_build_object('identifier', lpad(d.id::text, 6, '0'),"
-	  "   'download_count', dandi_dandiset_downloads(d.id)) ORDER BY d.id), '[]')"
-	  " FROM dandisets d WHERE CASE WHEN $1::bigint IS NULL THEN d.embargo_status = 'OPEN'"
-	  "   ELSE d.id = $1::bigint END" },
+enum { SL_DANDISETS, SL_PUBLISHED, SL_USERS, SL_SIZE, SL_NCOLS };
+static const struct db_sql stats_latest = { "stats_latest", SL_NCOLS,
+	"SELECT dandiset_count, published_dandiset_count, user_count, size FROM app_stats"
+	" ORDER BY id DESC LIMIT 1" };
+
+/* Without $1 the dandisets anyone may read (OPEN); with it, that one
+ * (its permission checked before). */
+enum { SD_COUNT, SD_LIST, SD_NCOLS };
+static const struct db_sql stats_downloads = { "stats_downloads", SD_NCOLS,
+	"SELECT count(*), coalesce(json_agg(json_build_object('identifier', lpad(d.id::text, 6, '0'),"
+	"   'download_count', dandi_dandiset_downloads(d.id)) ORDER BY d.id), '[]')"
+	" FROM dandisets d WHERE CASE WHEN $1::bigint IS NULL THEN d.embargo_status = 'OPEN'"
+	"   ELSE d.id = $1::bigint END" };
+
+const struct db_sql *const info_sql[] = {
+	&stats_latest, &stats_downloads, NULL
 };
-const size_t info_nstmts = sizeof(info_stmts) / sizeof(info_stmts[0]);
 
 static struct json_object *
 str_or_null(const char *s)
@@ -123,14 +127,14 @@ stats_get(struct request *req)
 {
 	PGresult *r;
 
-	if ((r = req_query(req, "stats_latest", 0, NULL)) == NULL)
+	if ((r = req_query(req, &stats_latest, 0, NULL)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_raw_json(req, 200, "{\"dandiset_count\":0,\"published_dandiset_count\":0,"
 		    "\"user_count\":0,\"size\":0}");
 	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"dandiset_count\":%s,"
-	    "\"published_dandiset_count\":%s,\"user_count\":%s,\"size\":%s}", PQgetvalue(r, 0, 0),
-	    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 3)));
+	    "\"published_dandiset_count\":%s,\"user_count\":%s,\"size\":%s}", PQgetvalue(r, 0, SL_DANDISETS),
+	    PQgetvalue(r, 0, SL_PUBLISHED), PQgetvalue(r, 0, SL_USERS), PQgetvalue(r, 0, SL_SIZE)));
 }
 
 /* GET /api/stats/downloads/[?dandiset=ID] (beyond the original): the
@@ -154,8 +158,8 @@ stats_downloads_get(struct request *req)
 			return 0;
 	}
 	const char *p1[1] = { ds ? did : NULL };
-	if ((r = req_query(req, "stats_downloads", 1, p1)) == NULL)
+	if ((r = req_query(req, &stats_downloads, 1, p1)) == NULL)
 		return 0;
 	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"count\":%s,\"results\":%s}",
-	    PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1)));
+	    PQgetvalue(r, 0, SD_COUNT), PQgetvalue(r, 0, SD_LIST)));
 }

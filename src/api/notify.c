@@ -7,18 +7,24 @@
 
 #include "api.h"
 
-const struct db_stmt notify_stmts[] = {
-	{ "mail_queue", "SELECT dandi_mail($1, $2, $3)" },
-	{ "mail_owner_changes", "SELECT dandi_mail_owner_changes($1::bigint, $2::bigint[], $3)" },
+enum { MQ_VOID, MQ_NCOLS };	/* dandi_mail() returns void */
+static const struct db_sql mail_queue = { "mail_queue", MQ_NCOLS,
+	"SELECT dandi_mail($1, $2, $3)" };
+
+enum { MOC_VOID, MOC_NCOLS };	/* void too */
+static const struct db_sql mail_owner_changes = { "mail_owner_changes", MOC_NCOLS,
+	"SELECT dandi_mail_owner_changes($1::bigint, $2::bigint[], $3)" };
+
+const struct db_sql *const notify_sql[] = {
+	&mail_queue, &mail_owner_changes, NULL
 };
-const size_t notify_nstmts = sizeof(notify_stmts) / sizeof(notify_stmts[0]);
 
 static int
 queue(struct request *req, const char *to, const char *subject, const char *body)
 {
 	const char *params[3] = { to, subject, body };
 
-	return req_query(req, "mail_queue", 3, params) == NULL ? -1 : 0;
+	return req_query(req, &mail_queue, 3, params) == NULL ? -1 : 0;
 }
 
 /* "user\nadmin": the recipients, one per line; empty ones are dropped. */
@@ -72,5 +78,5 @@ notify_owner_changes(struct request *req, const char *dandiset_id, const char *n
 {
 	const char *params[3] = { dandiset_id, new_ids, req->cfg->web_url };
 
-	return req_query(req, "mail_owner_changes", 3, params) == NULL ? -1 : 0;
+	return req_query(req, &mail_owner_changes, 3, params) == NULL ? -1 : 0;
 }

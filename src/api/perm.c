@@ -17,48 +17,61 @@
 
 #define NO_PERM	"You do not have permission to perform this action."
 
-const struct db_stmt perm_stmts[] = {
-	/* A dandiset and the user's relation to it, in one round trip with
-	 * what else a target asks: $1 dandiset, $2 user, $3 superuser, $4 a
-	 * version of it (NULL: none), $5 the detail object when readable. */
-	{ "perm_dandiset",
-	  "SELECT d.embargo_status, o.owner, v.id, v.version,"
-	  " CASE WHEN $5::boolean AND (d.embargo_status = 'OPEN' OR o.owner)"
-	  "   THEN dandi_dandiset_json(d, $2::bigint, 'detail') END"
-	  " FROM dandisets d"
-	  " CROSS JOIN LATERAL (SELECT " SQL_OWNS("d.id", "$2::bigint", "$3::boolean") " AS owner) o"
-	  " LEFT JOIN versions v ON v.dandiset_id = d.id AND v.version = $4"
-	  " WHERE d.id = $1::bigint" },
-	/* A version with its dandiset: $1 dandiset, $2 version, $3 user,
-	 * $4 superuser. The _lock variant locks the version for a write. */
-	{ "perm_version",
-	  "SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
-	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
-	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2" },
-	{ "perm_version_lock",
-	  "SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
-	  " FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
-	  " WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" },
-	/* An asset by its id alone ($1): are its bytes embargoed (its blob;
-	 * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
-	 * dandiset with a version that has it; what a download needs; with
-	 * $4, when it may be read, its metadata ($5 api url, $6 s3 base) and
-	 * the info object's columns (enum perm_asset_col). */
-	{ "perm_asset",
-	  "SELECT a.id, x.embargoed, x.owner, b.blob, a.path,"
-	  " coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'), a.zarr_id IS NOT NULL,"
-	  " CASE WHEN $4::boolean AND (NOT x.embargoed OR x.owner) THEN dandi_asset_metadata(a, $5, $6) END,"
-	  " " ASSET_JSON_COLUMNS
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " CROSS JOIN LATERAL (SELECT coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN'"
-	  "     FROM dandisets d WHERE d.id = z.dandiset_id), false) AS embargoed,"
-	  "   $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	  "     WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ") AS owner) x"
-	  " WHERE a.asset_id = $1::uuid" },
-	{ "perm_user_is_staff",
-	  "SELECT is_staff FROM users WHERE id = $1::bigint" },
+/* A dandiset and the user's relation to it, in one round trip with
+ * what else a target asks: $1 dandiset, $2 user, $3 superuser, $4 a
+ * version of it (NULL: none), $5 the detail object when readable. */
+enum { PD_EMBARGO, PD_OWNER, PD_VERSION_ID, PD_VERSION, PD_JSON, PD_NCOLS };
+static const struct db_sql perm_dandiset = { "perm_dandiset", PD_NCOLS,
+	"SELECT d.embargo_status, o.owner, v.id, v.version,"
+	" CASE WHEN $5::boolean AND (d.embargo_status = 'OPEN' OR o.owner)"
+	"   THEN dandi_dandiset_json(d, $2::bigint, 'detail') END"
+	" FROM dandisets d"
+	" CROSS JOIN LATERAL (SELECT " SQL_OWNS("d.id", "$2::bigint", "$3::boolean") " AS owner) o"
+	" LEFT JOIN versions v ON v.dandiset_id = d.id AND v.version = $4"
+	" WHERE d.id = $1::bigint" };
+
+/* A version with its dandiset: $1 dandiset, $2 version, $3 user,
+ * $4 superuser. The _lock variant locks the version for a write. */
+enum { PV_ID, PV_VERSION, PV_EMBARGO, PV_OWNER, PV_NCOLS };
+static const struct db_sql perm_version = { "perm_version", PV_NCOLS,
+	"SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	" WHERE v.dandiset_id = $1::bigint AND v.version = $2" };
+
+static const struct db_sql perm_version_lock = { "perm_version_lock", PV_NCOLS,
+	"SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" };
+
+/* An asset by its id alone ($1): are its bytes embargoed (its blob;
+ * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
+ * dandiset with a version that has it; what a download needs; with
+ * $4, when it may be read, its metadata ($5 api url, $6 s3 base) and
+ * the info object's columns. */
+enum {
+	PA_ID, PA_EMBARGOED, PA_OWNER, PA_BLOB, PA_PATH, PA_CONTENT_TYPE, PA_ZARR,
+	PA_METADATA, PA_ASSET, PA_NCOLS = PA_ASSET + ASSET_JSON_NCOLS,
 };
-const size_t perm_nstmts = sizeof(perm_stmts) / sizeof(perm_stmts[0]);
+static const struct db_sql perm_asset = { "perm_asset", PA_NCOLS,
+	"SELECT a.id, x.embargoed, x.owner, b.blob, a.path,"
+	" coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'), a.zarr_id IS NOT NULL,"
+	" CASE WHEN $4::boolean AND (NOT x.embargoed OR x.owner) THEN dandi_asset_metadata(a, $5, $6) END,"
+	" " ASSET_JSON_COLUMNS
+	" FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" CROSS JOIN LATERAL (SELECT coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN'"
+	"     FROM dandisets d WHERE d.id = z.dandiset_id), false) AS embargoed,"
+	"   $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
+	"     WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ") AS owner) x"
+	" WHERE a.asset_id = $1::uuid" };
+
+enum { STAFF_IS_STAFF, STAFF_NCOLS };
+static const struct db_sql perm_user_is_staff = { "perm_user_is_staff", STAFF_NCOLS,
+	"SELECT is_staff FROM users WHERE id = $1::bigint" };
+
+const struct db_sql *const perm_sql[] = {
+	&perm_dandiset, &perm_version, &perm_version_lock, &perm_asset, &perm_user_is_staff,
+	NULL
+};
 
 static const char *
 superuser(struct request *req)
@@ -98,9 +111,9 @@ perm_require_staff(struct request *req)
 	if (req->user->is_superuser)
 		return 0;
 	const char *params[1] = { req->user_id_str };
-	if ((r = req_query(req, "perm_user_is_staff", 1, params)) == NULL)
+	if ((r = req_query(req, &perm_user_is_staff, 1, params)) == NULL)
 		return -1;
-	if (PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't')
+	if (PQntuples(r) == 1 && PQgetvalue(r, 0, STAFF_IS_STAFF)[0] == 't')
 		return 0;
 	resp_detail(req, 403, NO_PERM);
 	return -1;
@@ -128,20 +141,20 @@ dandiset_load(struct request *req, const char *id, const char *version, bool jso
     struct dandiset *out, struct version **vout)
 {
 	const char	*params[5] = { id, req->user_id_str, superuser(req), version, json ? "t" : "f" };
-	PGresult	*r = req_query(req, "perm_dandiset", 5, params);
+	PGresult	*r = req_query(req, &perm_dandiset, 5, params);
 
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return 0;
 	out->id = arena_strdup(&req->arena, id);
-	out->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	out->owner = PQgetvalue(r, 0, 1)[0] == 't';
-	out->json = PQgetisnull(r, 0, 4) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, 4));
-	if (vout != NULL && (*vout = NULL, !PQgetisnull(r, 0, 2))) {
+	out->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_EMBARGO));
+	out->owner = PQgetvalue(r, 0, PD_OWNER)[0] == 't';
+	out->json = PQgetisnull(r, 0, PD_JSON) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, PD_JSON));
+	if (vout != NULL && (*vout = NULL, !PQgetisnull(r, 0, PD_VERSION_ID))) {
 		struct version *v = arena_alloc(&req->arena, sizeof(*v));
-		v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-		v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
+		v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION_ID));
+		v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION));
 		v->draft = strcmp(v->version, "draft") == 0;
 		*vout = v;
 	}
@@ -216,22 +229,22 @@ static int
 version_load(struct request *req, const char *id, const char *version, bool lock)
 {
 	const char	*params[4] = { id, version, req->user_id_str, superuser(req) };
-	PGresult	*r = req_query(req, lock ? "perm_version_lock" : "perm_version", 4, params);
+	PGresult	*r = req_query(req, lock ? &perm_version_lock : &perm_version, 4, params);
 
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found."), -1;
 	struct version *v = arena_alloc(&req->arena, sizeof(*v));
-	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_ID));
+	v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_VERSION));
 	v->draft = strcmp(v->version, "draft") == 0;
 	req->version = v;
 	if (req->dandiset == NULL) {
 		struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
 		d->id = arena_strdup(&req->arena, id);
-		d->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-		d->owner = PQgetvalue(r, 0, 3)[0] == 't';
+		d->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_EMBARGO));
+		d->owner = PQgetvalue(r, 0, PV_OWNER)[0] == 't';
 		req->dandiset = d;
 	}
 	return 0;
@@ -300,11 +313,6 @@ version_write(struct request *req, bool read_first)
 	return perm_not_unembargoing(req, req->dandiset->embargo_status);
 }
 
-enum perm_asset_col {
-	PA_ID, PA_EMBARGOED, PA_OWNER, PA_BLOB, PA_PATH, PA_CONTENT_TYPE, PA_ZARR, PA_METADATA,
-	PA_ASSET,	/* ASSET_JSON_COLUMNS */
-};
-
 /* T_ASSET: the asset's bytes decide, as the original's AssetViewSet; with
  * json its metadata and info objects come too. */
 static int
@@ -312,7 +320,7 @@ asset_target(struct request *req, bool json)
 {
 	const char	*params[6] = { req->params[0], req->user_id_str, superuser(req), json ? "t" : "f",
 	    req->cfg->api_url, json ? assets_s3_base(req) : NULL };
-	PGresult	*r = req_query(req, "perm_asset", 6, params);
+	PGresult	*r = req_query(req, &perm_asset, 6, params);
 
 	if (r == NULL)
 		return -1;

@@ -21,29 +21,34 @@ struct server {
 	struct cors		*cors;
 };
 
-/* Every statement of every resource, prepared on each new connection. */
+/* Every resource's statements, prepared on each new connection. */
+static const struct db_sql *const *const api_sql[] = {
+	perm_sql,
+	auth_sql,
+	session_sql,
+	notify_sql,
+	users_sql,
+	info_sql,
+	NULL	/* api_sql */
+};
+
+/* Statements found by name, until every file has moved to struct db_sql. */
 static struct db_stmt *
 collect_stmts(size_t *n)
 {
 	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
-		{ auth_stmts, &auth_nstmts },
-		{ perm_stmts, &perm_nstmts },
 		{ dandisets_stmts, &dandisets_nstmts },
 		{ versions_stmts, &versions_nstmts },
 		{ owners_stmts, &owners_nstmts },
 		{ audit_stmts, &audit_nstmts },
 		{ audit_read_stmts, &audit_read_nstmts },
-		{ users_stmts, &users_nstmts },
 		{ assets_stmts, &assets_nstmts },
 		{ webdav_stmts, &webdav_nstmts },
 		{ publish_stmts, &publish_nstmts },
 		{ uploads_stmts, &uploads_nstmts },
 		{ zarrs_stmts, &zarrs_nstmts },
-		{ session_stmts, &session_nstmts },
 		{ accounts_stmts, &accounts_nstmts },
 		{ oauth_stmts, &oauth_nstmts },
-		{ notify_stmts, &notify_nstmts },
-		{ info_stmts, &info_nstmts },
 		{ search_stmts, &search_nstmts },
 	};
 	size_t total = 0, k = 0;
@@ -101,6 +106,8 @@ server_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	s->stmts = collect_stmts(&n);
 	db_init(&s->db, cfg->db, s->stmts, n);
+	for (const struct db_sql *const *const *t = api_sql; *t != NULL; t++)
+		db_add_table(&s->db, *t);
 	return s;
 }
 

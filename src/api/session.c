@@ -11,14 +11,16 @@
 
 #include "api.h"
 
-const struct db_stmt session_stmts[] = {
-	{ "session_insert",
-	  "INSERT INTO sessions (id_sha256, user_id, expires)"
-	  " VALUES ($1, $2::bigint, now() + make_interval(days => $3::int))" },
-	{ "session_delete",
-	  "DELETE FROM sessions WHERE id_sha256 = $1 OR expires < now()" },
+static const struct db_sql session_insert = { "session_insert", 0,
+	"INSERT INTO sessions (id_sha256, user_id, expires)"
+	" VALUES ($1, $2::bigint, now() + make_interval(days => $3::int))" };
+
+static const struct db_sql session_delete = { "session_delete", 0,
+	"DELETE FROM sessions WHERE id_sha256 = $1 OR expires < now()" };
+
+const struct db_sql *const session_sql[] = {
+	&session_insert, &session_delete, NULL
 };
-const size_t session_nstmts = sizeof(session_stmts) / sizeof(session_stmts[0]);
 
 void
 secret_hash(const char *s, char out[65])
@@ -103,7 +105,7 @@ session_start(struct request *req, const char *user_id)
 	secret_hash(sid, hash);
 	snprintf(days, sizeof(days), "%d", req->cfg->session_days > 0 ? req->cfg->session_days : 14);
 	const char *params[3] = { hash, user_id, days };
-	if (req_query(req, "session_insert", 3, params) == NULL)
+	if (req_query(req, &session_insert, 3, params) == NULL)
 		return -1;
 	set_cookie(req, SESSION_COOKIE, sid, (long)atoi(days) * 86400, true);
 	/* A new token at sign-in: one planted before it is worthless. */
@@ -120,7 +122,7 @@ session_end(struct request *req)
 	if (sid != NULL)
 		secret_hash(sid, hash);
 	const char *params[1] = { hash };
-	if (req_query(req, "session_delete", 1, params) == NULL)
+	if (req_query(req, &session_delete, 1, params) == NULL)
 		return -1;
 	set_cookie(req, SESSION_COOKIE, "", 0, true);
 	return 0;

@@ -9,20 +9,24 @@
 
 #include "api.h"
 
-const struct db_stmt users_stmts[] = {
-	{ "users_search",
-	  "SELECT coalesce(github_login, username), btrim(first_name || ' ' || last_name),"
-	  " is_superuser, status FROM users"
-	  " WHERE is_active AND status = 'APPROVED' AND username <> 'AnonymousUser'"
-	  "   AND (strpos(lower(first_name), lower($1)) > 0 OR strpos(lower(last_name), lower($1)) > 0"
-	  "        OR strpos(lower(username), lower($1)) > 0"
-	  "        OR strpos(lower(coalesce(github_login, '')), lower($1)) > 0)"
-	  " ORDER BY date_joined, id LIMIT 10" },
-	{ "users_logins",
-	  "SELECT github_login FROM users WHERE github_login IS NOT NULL"
-	  " AND ($1::boolean IS NOT TRUE OR status = 'APPROVED') ORDER BY github_login" },
+enum { US_USERNAME, US_NAME, US_ADMIN, US_STATUS, US_NCOLS };
+static const struct db_sql users_matching = { "users_matching", US_NCOLS,
+	"SELECT coalesce(github_login, username), btrim(first_name || ' ' || last_name),"
+	" is_superuser, status FROM users"
+	" WHERE is_active AND status = 'APPROVED' AND username <> 'AnonymousUser'"
+	"   AND (strpos(lower(first_name), lower($1)) > 0 OR strpos(lower(last_name), lower($1)) > 0"
+	"        OR strpos(lower(username), lower($1)) > 0"
+	"        OR strpos(lower(coalesce(github_login, '')), lower($1)) > 0)"
+	" ORDER BY date_joined, id LIMIT 10" };
+
+enum { UL_LOGIN, UL_NCOLS };
+static const struct db_sql users_logins = { "users_logins", UL_NCOLS,
+	"SELECT github_login FROM users WHERE github_login IS NOT NULL"
+	" AND ($1::boolean IS NOT TRUE OR status = 'APPROVED') ORDER BY github_login" };
+
+const struct db_sql *const users_sql[] = {
+	&users_matching, &users_logins, NULL
 };
-const size_t users_nstmts = sizeof(users_stmts) / sizeof(users_stmts[0]);
 
 static struct json_object *
 user_json(const char *username, const char *name, bool admin, const char *status)
@@ -77,13 +81,13 @@ users_search(struct request *req)
 	if (q == NULL || strlen(q) > 150 || !username_like(q))
 		return resp_json(req, 200, list);
 	const char *params[1] = { q };
-	if ((r = req_query(req, "users_search", 1, params)) == NULL) {
+	if ((r = req_query(req, &users_matching, 1, params)) == NULL) {
 		json_object_put(list);
 		return 0;
 	}
 	for (int i = 0; i < PQntuples(r); i++)
-		json_object_array_add(list, user_json(PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-		    PQgetvalue(r, i, 2)[0] == 't', PQgetvalue(r, i, 3)));
+		json_object_array_add(list, user_json(PQgetvalue(r, i, US_USERNAME),
+		    PQgetvalue(r, i, US_NAME), PQgetvalue(r, i, US_ADMIN)[0] == 't', PQgetvalue(r, i, US_STATUS)));
 	return resp_json(req, 200, list);
 }
 
@@ -98,10 +102,10 @@ users_list(struct request *req)
 	if (v != NULL && !parse_bool(v, &approved))
 		return resp_field_error(req, "approved_only", "Must be a valid boolean.");
 	const char *params[1] = { approved ? "t" : "f" };
-	if ((r = req_query(req, "users_logins", 1, params)) == NULL)
+	if ((r = req_query(req, &users_logins, 1, params)) == NULL)
 		return 0;
 	struct json_object *list = json_object_new_array();
 	for (int i = 0; i < PQntuples(r); i++)
-		json_object_array_add(list, json_object_new_string(PQgetvalue(r, i, 0)));
+		json_object_array_add(list, json_object_new_string(PQgetvalue(r, i, UL_LOGIN)));
 	return resp_json(req, 200, list);
 }
