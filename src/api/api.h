@@ -219,6 +219,7 @@ int	page_respond_each(struct request *, const struct page *, PGresult *, int row
 /* The lists whose query adds count(*) OVER () as column 1: the total is
  * read off the first row (none: 0), and there is a next page while rows
  * remain past this one. Results from column 0, or written by write_row. */
+enum { PAGE_COUNTED_ITEM, PAGE_COUNTED_TOTAL };
 int	page_respond_counted(struct request *, const struct page *, PGresult *);
 int	page_respond_counted_each(struct request *, const struct page *, PGresult *,
 	    page_row_fn write_row, void *ctx);
@@ -311,8 +312,7 @@ int	oauth_revoke(struct request *);
 
 /* dandisets.c: /api/dandisets/: list, create, detail, delete, unembargo,
  * stars */
-extern const struct db_stmt	dandisets_stmts[];
-extern const size_t		dandisets_nstmts;
+extern const struct db_sql *const	dandisets_sql[];
 int	dandisets_list(struct request *);
 /* The list's filters, shared with the asset search (search.c). */
 struct dandiset_list_args {
@@ -322,8 +322,10 @@ struct dandiset_list_args {
 	const char	*search;	/* text with operators (searchq.h); NULL: none */
 };
 int	dandisets_list_parse(struct request *, struct dandiset_list_args *);
+/* The page of dandiset_list: its rows' columns are DL_*. */
 PGresult *dandisets_list_query(struct request *, const struct dandiset_list_args *,
 	    const char *ids, int64_t *total);
+enum { DL_JSON, DL_TOTAL, DL_ID, DL_NCOLS };
 int	dandisets_create(struct request *);
 int	dandisets_get(struct request *);
 int	dandisets_delete(struct request *);
@@ -332,21 +334,18 @@ int	dandisets_star(struct request *);
 int	dandisets_unstar(struct request *);
 
 /* search.c: the asset search and its choices */
-extern const struct db_stmt	search_stmts[];
-extern const size_t		search_nstmts;
+extern const struct db_sql *const	search_sql[];
 int	search_dandisets(struct request *);
 int	search_genotypes(struct request *);
 int	search_species(struct request *);
 
 /* owners.c: /api/dandisets/{id}/users/ */
-extern const struct db_stmt	owners_stmts[];
-extern const size_t		owners_nstmts;
+extern const struct db_sql *const	owners_sql[];
 int	owners_get(struct request *);
 int	owners_put(struct request *);
 
 /* versions.c: /api/dandisets/{id}/versions/... */
-extern const struct db_stmt	versions_stmts[];
-extern const size_t		versions_nstmts;
+extern const struct db_sql *const	versions_sql[];
 int	versions_list(struct request *);
 int	versions_get(struct request *);
 int	versions_info(struct request *);
@@ -354,8 +353,7 @@ int	versions_update(struct request *);
 int	versions_delete(struct request *);
 
 /* publish.c: .../versions/draft/publish/ */
-extern const struct db_stmt	publish_stmts[];
-extern const size_t		publish_nstmts;
+extern const struct db_sql *const	publish_sql[];
 int	versions_publish(struct request *);
 
 /* assets.c: a version's files, their downloads, and an asset by its id */

@@ -26,136 +26,161 @@
 #define LIKE_PREFIX(expr)							\
 	"replace(replace(replace(upper(" expr "), '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'"
 
-const struct db_stmt dandisets_stmts[] = {
-	{ "dandiset_list",
-	  /* $1 uid $2 superuser $3 embargoed $4 user=me $5 starred $6 draft
-	   * $7 empty $8 search words $9 ordering $10 limit $11 offset
-	   * $12 only these dandiset ids (NULL: all; the asset search)
-	   * $13..$23 the search operators (enum list_param; NULL: not given) */
-	  "WITH sel AS ("
-	  " SELECT d.id, d.created, lv.name AS lv_name, lv.modified AS lv_modified,"
-	  "  (SELECT t.bytes FROM dandi_version_totals(lv.id) t) AS lv_size,"
-	  "  (SELECT count(*) FROM dandiset_stars s WHERE s.dandiset_id = d.id) AS stars,"
-	  "  st.created AS starred_at"
-	  " FROM dandisets d"
-	  " LEFT JOIN LATERAL (SELECT v.id, v.name, v.modified FROM versions v"
-	  "   WHERE v.dandiset_id = d.id ORDER BY v.created DESC, v.id DESC LIMIT 1) lv ON true"
-	  " LEFT JOIN dandiset_stars st ON st.dandiset_id = d.id AND st.user_id = $1::bigint"
-	  /* open, or with $3 (embargoed=true) owned: the read rule; with $4
-	   * (user=me) owned, superusers too only their own */
-	  " WHERE (d.embargo_status = 'OPEN' OR ($3::bool AND " SQL_OWNS("d.id", "$1::bigint", "$2::bool") "))"
-	  "  AND (NOT $4::bool OR " SQL_OWNS("d.id", "$1::bigint", "false") ")"
-	  "  AND (NOT $5::bool OR st.user_id IS NOT NULL)"
-	  "  AND ($6::bool OR (SELECT count(*) FROM versions v WHERE v.dandiset_id = d.id) > 1)"
-	  "  AND ($7::bool OR (SELECT t.files FROM dandi_version_totals(lv.id) t) > 0)"
-	  "  AND NOT EXISTS (SELECT 1 FROM unnest($8::text[]) w WHERE NOT EXISTS ("
-	  "   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id"
-	  "   AND strpos(lower(unaccent(v.metadata::text)), lower(unaccent(w))) > 0))"
-	  "  AND ($12::bigint[] IS NULL OR d.id = ANY ($12::bigint[]))"
-	  /* created_after/before: the dandiset's creation; modified_*: the
-	   * latest version's modification; published_*: the creation of the
-	   * latest published version (none: no match). */
-	  "  AND ($13::timestamptz IS NULL OR d.created >= $13::timestamptz)"
-	  "  AND ($14::timestamptz IS NULL OR d.created < $14::timestamptz)"
-	  "  AND ($15::timestamptz IS NULL OR lv.modified >= $15::timestamptz)"
-	  "  AND ($16::timestamptz IS NULL OR lv.modified < $16::timestamptz)"
-	  "  AND ($17::timestamptz IS NULL AND $18::timestamptz IS NULL OR d.id IN ("
-	  "   SELECT v.dandiset_id FROM versions v WHERE v.version <> 'draft' GROUP BY v.dandiset_id"
-	  "   HAVING max(v.created) >= coalesce($17::timestamptz, '-infinity')"
-	  "    AND max(v.created) < coalesce($18::timestamptz, 'infinity')))"
-	  /* species, approach, technique: a version whose assetsSummary
-	   * names hold every value as a case-insensitive substring. Versions
-	   * are first picked by the first value of each in the names' JSON
-	   * text (cheap, and it never misses one: JSON escapes each character
-	   * on its own), then checked name by name. name[*][*] unwraps arrays
-	   * of names as the original's lax jsonpath filter does. */
-	  "  AND ($19::text[] IS NULL AND $20::text[] IS NULL AND $21::text[] IS NULL OR d.id IN ("
-	  "   SELECT v.dandiset_id FROM versions v"
-	  "   WHERE " NAMES_HINT(SPECIES_NAMES, "$19") " AND " NAMES_HINT(APPROACH_NAMES, "$20")
-	  "    AND " NAMES_HINT(TECHNIQUE_NAMES, "$21") " AND NOT EXISTS ("
-	  "    SELECT 1 FROM (VALUES (" SPECIES_NAMES "::jsonpath, $19::text[]),"
-	  "      (" APPROACH_NAMES ", $20::text[]), (" TECHNIQUE_NAMES ", $21::text[])) f(path, vals),"
-	  "     unnest(f.vals) w"
-	  "    WHERE NOT EXISTS (SELECT 1 FROM jsonb_path_query(v.metadata, f.path) n"
-	  "     WHERE jsonb_typeof(n) = 'string' AND strpos(lower(n #>> '{}'), lower(w)) > 0))))"
-	  /* file_type: an asset of the dandiset (in the asset_search view; d
-	   * is visible to the caller, so its assets are) whose encodingFormat
-	   * starts with every prefix, case-insensitively: Django's istartswith,
-	   * UPPER(x) LIKE the escaped value and %. The first prefix alone can
-	   * use the trigram index. */
-	  "  AND ($22::text[] IS NULL OR d.id IN (SELECT s.dandiset_id FROM asset_search s"
-	  "   WHERE upper(s.asset_metadata->>'encodingFormat') LIKE " LIKE_PREFIX("($22::text[])[1]")
-	  "    AND upper(s.asset_metadata->>'encodingFormat') LIKE ALL (ARRAY("
-	  "     SELECT " LIKE_PREFIX("t") " FROM unnest($22::text[]) t))))"
-	  /* owner: for each value, an owner whose login (as shown), e-mail,
-	   * first, last or full name it is, case-insensitively (values that
-	   * differ only in case are one). */
-	  "  AND ($23::text[] IS NULL OR d.id IN ("
-	  "   SELECT o.dandiset_id FROM unnest($23::text[]) w"
-	  "   JOIN users u ON upper(w) IN (upper(coalesce(u.github_login, u.username)), upper(u.email),"
-	  "    upper(u.first_name), upper(u.last_name), upper(u.first_name || ' ' || u.last_name))"
-	  "   JOIN dandiset_owners o ON o.user_id = u.id"
-	  "   GROUP BY o.dandiset_id"
-	  "   HAVING count(DISTINCT upper(w)) = (SELECT count(DISTINCT upper(x)) FROM unnest($23::text[]) x)))"
-	  "), page AS ("
-	  " SELECT sel.id, count(*) OVER () AS total,"
-	  "  row_number() OVER (ORDER BY"
-	  "   CASE WHEN $9 = 'id' THEN sel.id END,"
-	  "   CASE WHEN $9 = '-id' THEN sel.id END DESC,"
-	  "   CASE WHEN $9 = 'name' THEN sel.lv_name END,"
-	  "   CASE WHEN $9 = '-name' THEN sel.lv_name END DESC,"
-	  "   CASE WHEN $9 = 'modified' THEN sel.lv_modified END,"
-	  "   CASE WHEN $9 = '-modified' THEN sel.lv_modified END DESC,"
-	  "   CASE WHEN $9 = 'size' THEN sel.lv_size END,"
-	  "   CASE WHEN $9 = '-size' THEN sel.lv_size END DESC,"
-	  "   CASE WHEN $9 = 'stars' THEN sel.stars END,"
-	  "   CASE WHEN $9 = '-stars' THEN sel.stars END DESC,"
-	  "   CASE WHEN $9 = 'starred' THEN sel.starred_at END DESC,"
-	  "   sel.created, sel.id) AS rn"
-	  " FROM sel"
-	  ")"
-	  /* the page first, so that only its rows are joined (however many
-	   * rows the planner expects the filters to leave) */
-	  " SELECT dandi_dandiset_json(d, $1::bigint, 'list'), p.total, d.id"
-	  " FROM (SELECT * FROM page ORDER BY page.rn LIMIT $10::bigint OFFSET $11::bigint) p"
-	  " JOIN dandisets d ON d.id = p.id ORDER BY p.rn" },
-	{ "dandiset_detail",
-	  "SELECT dandi_dandiset_json(d, $2::bigint, 'detail') FROM dandisets d WHERE d.id = $1::bigint" },
-	{ "dandiset_lock",
-	  "SELECT embargo_status,"
-	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.version <> 'draft'),"
-	  " EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.status = 'Publishing')"
-	  " FROM dandisets d WHERE id = $1::bigint FOR UPDATE" },
-	{ "dandiset_next_id", "SELECT dandi_next_dandiset_id()" },
-	{ "dandiset_uploads_count",
-	  "SELECT count(*) FROM uploads WHERE dandiset_id = $1::bigint" },
-	{ "dandiset_unembargo_start",
-	  "WITH d AS (UPDATE dandisets SET embargo_status = 'UNEMBARGOING', modified = now()"
-	  "   WHERE id = $1::bigint)"
-	  " SELECT dandi_enqueue('unembargo', $1::text,"
-	  "   jsonb_build_object('dandiset', $1::bigint, 'user', $2::bigint))" },
-	{ "dandiset_insert",
-	  "INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
-	  " VALUES ($1::bigint, $2, $3::date)"
-	  " RETURNING dandi_pyiso(created)" },
-	{ "dandiset_add_owner",
-	  "INSERT INTO dandiset_owners (dandiset_id, user_id) VALUES ($1::bigint, $2::bigint)" },
-	{ "version_insert_draft",
-	  "INSERT INTO versions (dandiset_id, name, metadata, version, status)"
-	  " VALUES ($1::bigint, $2, $3::jsonb, 'draft', 'Pending')" },
-	{ "dandiset_delete", "DELETE FROM dandisets WHERE id = $1::bigint" },
-	{ "star_add",
-	  "WITH ins AS (INSERT INTO dandiset_stars (user_id, dandiset_id)"
-	  " VALUES ($2::bigint, $1::bigint) ON CONFLICT DO NOTHING RETURNING 1)"
-	  " SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
-	  " + (SELECT count(*) FROM ins)" },
-	{ "star_remove",
-	  "WITH del AS (DELETE FROM dandiset_stars WHERE user_id = $2::bigint"
-	  " AND dandiset_id = $1::bigint RETURNING 1)"
-	  " SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
-	  " - (SELECT count(*) FROM del)" },
+/* $1 uid $2 superuser $3 embargoed $4 user=me $5 starred $6 draft
+ * $7 empty $8 search words $9 ordering $10 limit $11 offset
+ * $12 only these dandiset ids (NULL: all; the asset search)
+ * $13..$23 the search operators (enum list_param; NULL: not given).
+ * Columns: DL_* (api.h; search.c reads them too). */
+static const struct db_sql dandiset_list = { "dandiset_list", DL_NCOLS,
+	"WITH sel AS ("
+	" SELECT d.id, d.created, lv.name AS lv_name, lv.modified AS lv_modified,"
+	"  (SELECT t.bytes FROM dandi_version_totals(lv.id) t) AS lv_size,"
+	"  (SELECT count(*) FROM dandiset_stars s WHERE s.dandiset_id = d.id) AS stars,"
+	"  st.created AS starred_at"
+	" FROM dandisets d"
+	" LEFT JOIN LATERAL (SELECT v.id, v.name, v.modified FROM versions v"
+	"   WHERE v.dandiset_id = d.id ORDER BY v.created DESC, v.id DESC LIMIT 1) lv ON true"
+	" LEFT JOIN dandiset_stars st ON st.dandiset_id = d.id AND st.user_id = $1::bigint"
+	/* open, or with $3 (embargoed=true) owned: the read rule; with $4
+	 * (user=me) owned, superusers too only their own */
+	" WHERE (d.embargo_status = 'OPEN' OR ($3::bool AND " SQL_OWNS("d.id", "$1::bigint", "$2::bool") "))"
+	"  AND (NOT $4::bool OR " SQL_OWNS("d.id", "$1::bigint", "false") ")"
+	"  AND (NOT $5::bool OR st.user_id IS NOT NULL)"
+	"  AND ($6::bool OR (SELECT count(*) FROM versions v WHERE v.dandiset_id = d.id) > 1)"
+	"  AND ($7::bool OR (SELECT t.files FROM dandi_version_totals(lv.id) t) > 0)"
+	"  AND NOT EXISTS (SELECT 1 FROM unnest($8::text[]) w WHERE NOT EXISTS ("
+	"   SELECT 1 FROM versions v WHERE v.dandiset_id = d.id"
+	"   AND strpos(lower(unaccent(v.metadata::text)), lower(unaccent(w))) > 0))"
+	"  AND ($12::bigint[] IS NULL OR d.id = ANY ($12::bigint[]))"
+	/* created_after/before: the dandiset's creation; modified_*: the
+	 * latest version's modification; published_*: the creation of the
+	 * latest published version (none: no match). */
+	"  AND ($13::timestamptz IS NULL OR d.created >= $13::timestamptz)"
+	"  AND ($14::timestamptz IS NULL OR d.created < $14::timestamptz)"
+	"  AND ($15::timestamptz IS NULL OR lv.modified >= $15::timestamptz)"
+	"  AND ($16::timestamptz IS NULL OR lv.modified < $16::timestamptz)"
+	"  AND ($17::timestamptz IS NULL AND $18::timestamptz IS NULL OR d.id IN ("
+	"   SELECT v.dandiset_id FROM versions v WHERE v.version <> 'draft' GROUP BY v.dandiset_id"
+	"   HAVING max(v.created) >= coalesce($17::timestamptz, '-infinity')"
+	"    AND max(v.created) < coalesce($18::timestamptz, 'infinity')))"
+	/* species, approach, technique: a version whose assetsSummary
+	 * names hold every value as a case-insensitive substring. Versions
+	 * are first picked by the first value of each in the names' JSON
+	 * text (cheap, and it never misses one: JSON escapes each character
+	 * on its own), then checked name by name. name[*][*] unwraps arrays
+	 * of names as the original's lax jsonpath filter does. */
+	"  AND ($19::text[] IS NULL AND $20::text[] IS NULL AND $21::text[] IS NULL OR d.id IN ("
+	"   SELECT v.dandiset_id FROM versions v"
+	"   WHERE " NAMES_HINT(SPECIES_NAMES, "$19") " AND " NAMES_HINT(APPROACH_NAMES, "$20")
+	"    AND " NAMES_HINT(TECHNIQUE_NAMES, "$21") " AND NOT EXISTS ("
+	"    SELECT 1 FROM (VALUES (" SPECIES_NAMES "::jsonpath, $19::text[]),"
+	"      (" APPROACH_NAMES ", $20::text[]), (" TECHNIQUE_NAMES ", $21::text[])) f(path, vals),"
+	"     unnest(f.vals) w"
+	"    WHERE NOT EXISTS (SELECT 1 FROM jsonb_path_query(v.metadata, f.path) n"
+	"     WHERE jsonb_typeof(n) = 'string' AND strpos(lower(n #>> '{}'), lower(w)) > 0))))"
+	/* file_type: an asset of the dandiset (in the asset_search view; d
+	 * is visible to the caller, so its assets are) whose encodingFormat
+	 * starts with every prefix, case-insensitively: Django's istartswith,
+	 * UPPER(x) LIKE the escaped value and %. The first prefix alone can
+	 * use the trigram index. */
+	"  AND ($22::text[] IS NULL OR d.id IN (SELECT s.dandiset_id FROM asset_search s"
+	"   WHERE upper(s.asset_metadata->>'encodingFormat') LIKE " LIKE_PREFIX("($22::text[])[1]")
+	"    AND upper(s.asset_metadata->>'encodingFormat') LIKE ALL (ARRAY("
+	"     SELECT " LIKE_PREFIX("t") " FROM unnest($22::text[]) t))))"
+	/* owner: for each value, an owner whose login (as shown), e-mail,
+	 * first, last or full name it is, case-insensitively (values that
+	 * differ only in case are one). */
+	"  AND ($23::text[] IS NULL OR d.id IN ("
+	"   SELECT o.dandiset_id FROM unnest($23::text[]) w"
+	"   JOIN users u ON upper(w) IN (upper(coalesce(u.github_login, u.username)), upper(u.email),"
+	"    upper(u.first_name), upper(u.last_name), upper(u.first_name || ' ' || u.last_name))"
+	"   JOIN dandiset_owners o ON o.user_id = u.id"
+	"   GROUP BY o.dandiset_id"
+	"   HAVING count(DISTINCT upper(w)) = (SELECT count(DISTINCT upper(x)) FROM unnest($23::text[]) x)))"
+	"), page AS ("
+	" SELECT sel.id, count(*) OVER () AS total,"
+	"  row_number() OVER (ORDER BY"
+	"   CASE WHEN $9 = 'id' THEN sel.id END,"
+	"   CASE WHEN $9 = '-id' THEN sel.id END DESC,"
+	"   CASE WHEN $9 = 'name' THEN sel.lv_name END,"
+	"   CASE WHEN $9 = '-name' THEN sel.lv_name END DESC,"
+	"   CASE WHEN $9 = 'modified' THEN sel.lv_modified END,"
+	"   CASE WHEN $9 = '-modified' THEN sel.lv_modified END DESC,"
+	"   CASE WHEN $9 = 'size' THEN sel.lv_size END,"
+	"   CASE WHEN $9 = '-size' THEN sel.lv_size END DESC,"
+	"   CASE WHEN $9 = 'stars' THEN sel.stars END,"
+	"   CASE WHEN $9 = '-stars' THEN sel.stars END DESC,"
+	"   CASE WHEN $9 = 'starred' THEN sel.starred_at END DESC,"
+	"   sel.created, sel.id) AS rn"
+	" FROM sel"
+	")"
+	/* the page first, so that only its rows are joined (however many
+	 * rows the planner expects the filters to leave) */
+	" SELECT dandi_dandiset_json(d, $1::bigint, 'list'), p.total, d.id"
+	" FROM (SELECT * FROM page ORDER BY page.rn LIMIT $10::bigint OFFSET $11::bigint) p"
+	" JOIN dandisets d ON d.id = p.id ORDER BY p.rn" };
+
+enum { DD_JSON, DD_NCOLS };
+static const struct db_sql dandiset_detail = { "dandiset_detail", DD_NCOLS,
+	"SELECT dandi_dandiset_json(d, $2::bigint, 'detail') FROM dandisets d WHERE d.id = $1::bigint" };
+
+enum { DLK_EMBARGO, DLK_PUBLISHED, DLK_PUBLISHING, DLK_NCOLS };
+static const struct db_sql dandiset_lock = { "dandiset_lock", DLK_NCOLS,
+	"SELECT embargo_status,"
+	" EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.version <> 'draft'),"
+	" EXISTS (SELECT 1 FROM versions v WHERE v.dandiset_id = d.id AND v.status = 'Publishing')"
+	" FROM dandisets d WHERE id = $1::bigint FOR UPDATE" };
+
+enum { NID_ID, NID_NCOLS };
+static const struct db_sql dandiset_next_id = { "dandiset_next_id", NID_NCOLS,
+	"SELECT dandi_next_dandiset_id()" };
+
+enum { DUC_COUNT, DUC_NCOLS };
+static const struct db_sql dandiset_uploads_count = { "dandiset_uploads_count", DUC_NCOLS,
+	"SELECT count(*) FROM uploads WHERE dandiset_id = $1::bigint" };
+
+enum { DUS_JOB, DUS_NCOLS };	/* unread */
+static const struct db_sql dandiset_unembargo_start = { "dandiset_unembargo_start", DUS_NCOLS,
+	"WITH d AS (UPDATE dandisets SET embargo_status = 'UNEMBARGOING', modified = now()"
+	"   WHERE id = $1::bigint)"
+	" SELECT dandi_enqueue('unembargo', $1::text,"
+	"   jsonb_build_object('dandiset', $1::bigint, 'user', $2::bigint))" };
+
+enum { DI_CREATED, DI_NCOLS };
+static const struct db_sql dandiset_insert = { "dandiset_insert", DI_NCOLS,
+	"INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
+	" VALUES ($1::bigint, $2, $3::date)"
+	" RETURNING dandi_pyiso(created)" };
+
+static const struct db_sql dandiset_add_owner = { "dandiset_add_owner", 0,
+	"INSERT INTO dandiset_owners (dandiset_id, user_id) VALUES ($1::bigint, $2::bigint)" };
+
+static const struct db_sql version_insert_draft = { "version_insert_draft", 0,
+	"INSERT INTO versions (dandiset_id, name, metadata, version, status)"
+	" VALUES ($1::bigint, $2, $3::jsonb, 'draft', 'Pending')" };
+
+static const struct db_sql dandiset_delete = { "dandiset_delete", 0,
+	"DELETE FROM dandisets WHERE id = $1::bigint" };
+
+enum { STAR_COUNT, STAR_NCOLS };
+static const struct db_sql star_add = { "star_add", STAR_NCOLS,
+	"WITH ins AS (INSERT INTO dandiset_stars (user_id, dandiset_id)"
+	" VALUES ($2::bigint, $1::bigint) ON CONFLICT DO NOTHING RETURNING 1)"
+	" SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
+	" + (SELECT count(*) FROM ins)" };
+
+static const struct db_sql star_remove = { "star_remove", STAR_NCOLS,
+	"WITH del AS (DELETE FROM dandiset_stars WHERE user_id = $2::bigint"
+	" AND dandiset_id = $1::bigint RETURNING 1)"
+	" SELECT (SELECT count(*) FROM dandiset_stars WHERE dandiset_id = $1::bigint)"
+	" - (SELECT count(*) FROM del)" };
+
+const struct db_sql *const dandisets_sql[] = {
+	&dandiset_list, &dandiset_detail, &dandiset_lock, &dandiset_next_id,
+	&dandiset_uploads_count, &dandiset_unembargo_start, &dandiset_insert,
+	&dandiset_add_owner, &version_insert_draft, &dandiset_delete, &star_add, &star_remove,
+	NULL
 };
-const size_t dandisets_nstmts = sizeof(dandisets_stmts) / sizeof(dandisets_stmts[0]);
 
 static const char *orderings[] = {
 	"id", "-id", "name", "-name", "modified", "-modified", "size", "-size",
@@ -341,12 +366,12 @@ dandisets_list_query(struct request *req, const struct dandiset_list_args *a,
 	params[P_LIMIT] = limit;
 	params[P_OFFSET] = offset;
 	params[P_IDS] = ids;
-	PGresult *r = req_query(req, "dandiset_list", P_COUNT, params);
+	PGresult *r = req_query(req, &dandiset_list, P_COUNT, params);
 	if (r == NULL)
 		return NULL;
 	*total = 0;
 	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), total);
+		parse_int64(PQgetvalue(r, 0, DL_TOTAL), total);
 	else if (a->pg.page > 1)
 		return resp_detail(req, 404, "Invalid page."), NULL;
 	return r;
@@ -362,7 +387,7 @@ dandisets_list(struct request *req)
 	if (dandisets_list_parse(req, &a) != 0 ||
 	    (r = dandisets_list_query(req, &a, NULL, &total)) == NULL)
 		return 0;
-	return page_respond(req, &a.pg, r, 0, total, a.pg.offset + PQntuples(r) < total);
+	return page_respond(req, &a.pg, r, DL_JSON, total, a.pg.offset + PQntuples(r) < total);
 }
 
 /* Responds with the detail object of a dandiset (after create). */
@@ -370,11 +395,11 @@ static int
 respond_detail(struct request *req, const char *id)
 {
 	const char	*params[2] = { id, req->user_id_str };
-	PGresult	*r = req_query(req, "dandiset_detail", 2, params);
+	PGresult	*r = req_query(req, &dandiset_detail, 2, params);
 
 	if (r == NULL)
 		return 0;
-	return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, DD_JSON));
 }
 
 /* The target brought the detail (WITH_JSON). */
@@ -541,16 +566,16 @@ dandisets_create(struct request *req)
 	if (a.explicit_id >= 0)
 		snprintf(idbuf, sizeof(idbuf), "%lld", (long long)a.explicit_id);
 	else {
-		if ((r = req_query(req, "dandiset_next_id", 0, NULL)) == NULL)
+		if ((r = req_query(req, &dandiset_next_id, 0, NULL)) == NULL)
 			return 0;
-		snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, 0));
+		snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, NID_ID));
 	}
 	const char *ins[3] = { idbuf, a.embargo ? "EMBARGOED" : "OPEN", a.embargo ? a.end_date : NULL };
-	if ((r = req_query_try(req, "dandiset_insert", 3, ins, &dup)) == NULL)
+	if ((r = req_query_try(req, &dandiset_insert, 3, ins, &dup)) == NULL)
 		return 0;
 	if (dup)
 		return resp_string(req, 400, "Dandiset %06lld already exists", (long long)a.explicit_id);
-	const char *created_iso = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *created_iso = arena_strdup(&req->arena, PQgetvalue(r, 0, DI_CREATED));
 	int64_t id;
 	parse_int64(idbuf, &id);
 
@@ -558,8 +583,8 @@ dandisets_create(struct request *req)
 	const char *mdtext = arena_strdup(&req->arena, json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN));
 	const char *own[2] = { idbuf, req->user_id_str };
 	const char *ver[3] = { idbuf, a.name, mdtext };
-	if (req_query(req, "dandiset_add_owner", 2, own) == NULL ||
-	    req_query(req, "version_insert_draft", 3, ver) == NULL) {
+	if (req_query(req, &dandiset_add_owner, 2, own) == NULL ||
+	    req_query(req, &version_insert_draft, 3, ver) == NULL) {
 		json_object_put(md);
 		return 0;
 	}
@@ -583,18 +608,18 @@ dandisets_delete(struct request *req)
 
 	if (!req->dandiset->owner)
 		return resp_string(req, 403, "Cannot delete dandisets which you do not own.");
-	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
+	if ((r = req_query(req, &dandiset_lock, 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (PQgetvalue(r, 0, 1)[0] == 't')
+	if (PQgetvalue(r, 0, DLK_PUBLISHED)[0] == 't')
 		return resp_string(req, 403, "Cannot delete dandisets with published versions.");
-	if (PQgetvalue(r, 0, 2)[0] == 't')
+	if (PQgetvalue(r, 0, DLK_PUBLISHING)[0] == 't')
 		return resp_string(req, 403, "Cannot delete dandisets that are currently being published.");
-	if (perm_not_unembargoing(req, PQgetvalue(r, 0, 0)) != 0)
+	if (perm_not_unembargoing(req, PQgetvalue(r, 0, DLK_EMBARGO)) != 0)
 		return 0;
 	if (audit_write(req, id, "delete_dandiset", json_object_new_object()) != 0 ||
-	    req_query(req, "dandiset_delete", 1, params) == NULL || req_commit(req) != 0)
+	    req_query(req, &dandiset_delete, 1, params) == NULL || req_commit(req) != 0)
 		return 0;
 	return resp_empty(req, 204);
 }
@@ -609,23 +634,23 @@ dandisets_unembargo(struct request *req)
 	const char	*params[2] = { id, req->user_id_str };
 	PGresult	*r;
 
-	if ((r = req_query(req, "dandiset_lock", 1, params)) == NULL)
+	if ((r = req_query(req, &dandiset_lock, 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	if (strcmp(PQgetvalue(r, 0, 0), "EMBARGOED") != 0)
+	if (strcmp(PQgetvalue(r, 0, DLK_EMBARGO), "EMBARGOED") != 0)
 		return resp_string(req, 400, "Dandiset not embargoed");
-	if ((r = req_query(req, "dandiset_uploads_count", 1, params)) == NULL)
+	if ((r = req_query(req, &dandiset_uploads_count, 1, params)) == NULL)
 		return 0;
-	if (strcmp(PQgetvalue(r, 0, 0), "0") != 0)
+	if (strcmp(PQgetvalue(r, 0, DUC_COUNT), "0") != 0)
 		return resp_string(req, 400, "Dandiset unembargo not allowed with active uploads");
-	if (req_query(req, "dandiset_unembargo_start", 2, params) == NULL || req_commit(req) != 0)
+	if (req_query(req, &dandiset_unembargo_start, 2, params) == NULL || req_commit(req) != 0)
 		return 0;
 	return resp_raw_json(req, 200, "null");
 }
 
 static int
-star_change(struct request *req, const char *stmt)
+star_change(struct request *req, const struct db_sql *stmt)
 {
 	const char	*params[2] = { req->dandiset->id, req->user_id_str };
 	PGresult	*r;
@@ -633,17 +658,17 @@ star_change(struct request *req, const char *stmt)
 	if ((r = req_query(req, stmt, 2, params)) == NULL)
 		return 0;
 	return resp_raw_json(req, 200, arena_printf(&req->arena, "{\"count\":%s}",
-	    PQgetvalue(r, 0, 0)));
+	    PQgetvalue(r, 0, STAR_COUNT)));
 }
 
 int
 dandisets_star(struct request *req)
 {
-	return star_change(req, "star_add");
+	return star_change(req, &star_add);
 }
 
 int
 dandisets_unstar(struct request *req)
 {
-	return star_change(req, "star_remove");
+	return star_change(req, &star_remove);
 }

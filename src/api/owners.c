@@ -14,39 +14,47 @@
 	"  ELSE u.first_name || ' ' || u.last_name END," \
 	" 'email', CASE WHEN $2::bool THEN u.email END)"
 
-const struct db_stmt owners_stmts[] = {
-	{ "owners_list",
-	  "SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
-	  " FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
-	  " WHERE o.dandiset_id = $1::bigint" },
-	{ "owners_diff",
-	  /* owners removed and added by the new set $2, as audit JSON */
-	  "SELECT"
-	  " (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
-	  "  FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
-	  "  WHERE o.dandiset_id = $1::bigint AND NOT (u.id = ANY($3::bigint[]))),"
-	  " (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
-	  "  FROM users u WHERE u.id = ANY($3::bigint[]) AND NOT EXISTS ("
-	  "   SELECT 1 FROM dandiset_owners o WHERE o.dandiset_id = $1::bigint AND o.user_id = u.id))" },
-	{ "owners_remove",
-	  "DELETE FROM dandiset_owners WHERE dandiset_id = $1::bigint"
-	  " AND NOT (user_id = ANY($2::bigint[]))" },
-	{ "owners_add",
-	  "INSERT INTO dandiset_owners (dandiset_id, user_id)"
-	  " SELECT $1::bigint, unnest($2::bigint[]) ON CONFLICT DO NOTHING" },
-	{ "user_by_login",
-	  "SELECT id FROM users WHERE username = $1 OR github_login = $1"
-	  " ORDER BY (github_login = $1) DESC NULLS LAST LIMIT 1" },
+enum { OL_JSON, OL_NCOLS };
+static const struct db_sql owners_list = { "owners_list", OL_NCOLS,
+	"SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	" FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
+	" WHERE o.dandiset_id = $1::bigint" };
+
+/* The owners removed and added by the new set $3, as audit JSON. */
+enum { OD_REMOVED, OD_ADDED, OD_NCOLS };
+static const struct db_sql owners_diff = { "owners_diff", OD_NCOLS,
+	"SELECT"
+	" (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	"  FROM dandiset_owners o JOIN users u ON u.id = o.user_id"
+	"  WHERE o.dandiset_id = $1::bigint AND NOT (u.id = ANY($3::bigint[]))),"
+	" (SELECT coalesce(json_agg(" OWNER_JSON " ORDER BY u.date_joined, u.id), '[]')"
+	"  FROM users u WHERE u.id = ANY($3::bigint[]) AND NOT EXISTS ("
+	"   SELECT 1 FROM dandiset_owners o WHERE o.dandiset_id = $1::bigint AND o.user_id = u.id))" };
+
+static const struct db_sql owners_remove = { "owners_remove", 0,
+	"DELETE FROM dandiset_owners WHERE dandiset_id = $1::bigint"
+	" AND NOT (user_id = ANY($2::bigint[]))" };
+
+static const struct db_sql owners_add = { "owners_add", 0,
+	"INSERT INTO dandiset_owners (dandiset_id, user_id)"
+	" SELECT $1::bigint, unnest($2::bigint[]) ON CONFLICT DO NOTHING" };
+
+enum { UBL_ID, UBL_NCOLS };
+static const struct db_sql user_by_login = { "user_by_login", UBL_NCOLS,
+	"SELECT id FROM users WHERE username = $1 OR github_login = $1"
+	" ORDER BY (github_login = $1) DESC NULLS LAST LIMIT 1" };
+
+const struct db_sql *const owners_sql[] = {
+	&owners_list, &owners_diff, &owners_remove, &owners_add, &user_by_login, NULL
 };
-const size_t owners_nstmts = sizeof(owners_stmts) / sizeof(owners_stmts[0]);
 
 static int
 owners_respond(struct request *req, const char *id)
 {
 	const char	*params[2] = { id, req->user != NULL ? "t" : "f" };
-	PGresult	*r = req_query(req, "owners_list", 2, params);
+	PGresult	*r = req_query(req, &owners_list, 2, params);
 
-	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, OL_JSON));
 }
 
 int
@@ -87,7 +95,7 @@ owners_parse(struct request *req)
 			return NULL;
 		}
 		const char *params[1] = { json_object_get_string(name) };
-		PGresult *r = req_query(req, "user_by_login", 1, params);
+		PGresult *r = req_query(req, &user_by_login, 1, params);
 		if (r == NULL) {
 			buf_free(&ids);
 			return NULL;
@@ -97,7 +105,7 @@ owners_parse(struct request *req)
 			buf_free(&ids);
 			return NULL;
 		}
-		buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(r, 0, 0));
+		buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(r, 0, UBL_ID));
 	}
 	buf_puts(&ids, "}");
 	out = arena_strdup(&req->arena, ids.data);
@@ -121,14 +129,14 @@ owners_put(struct request *req)
 		return 0;
 
 	const char *diff[3] = { id, "t", ids };
-	if ((r = req_query(req, "owners_diff", 3, diff)) == NULL)
+	if ((r = req_query(req, &owners_diff, 3, diff)) == NULL)
 		return 0;
 	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "removed_owners", json_tokener_parse(PQgetvalue(r, 0, 0)));
-	json_object_object_add(details, "added_owners", json_tokener_parse(PQgetvalue(r, 0, 1)));
+	json_object_object_add(details, "removed_owners", json_tokener_parse(PQgetvalue(r, 0, OD_REMOVED)));
+	json_object_object_add(details, "added_owners", json_tokener_parse(PQgetvalue(r, 0, OD_ADDED)));
 	const char *set[2] = { id, ids };
-	if (notify_owner_changes(req, id, ids) != 0 || req_query(req, "owners_remove", 2, set) == NULL ||
-	    req_query(req, "owners_add", 2, set) == NULL) {
+	if (notify_owner_changes(req, id, ids) != 0 || req_query(req, &owners_remove, 2, set) == NULL ||
+	    req_query(req, &owners_add, 2, set) == NULL) {
 		json_object_put(details);
 		return 0;
 	}

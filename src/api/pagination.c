@@ -107,7 +107,7 @@ page_respond_counted_each(struct request *req, const struct page *p, PGresult *r
 
 	/* An empty page past the end keeps 0: page_respond_each answers 404. */
 	if (PQntuples(r) > 0)
-		parse_int64(PQgetvalue(r, 0, 1), &total);
+		parse_int64(PQgetvalue(r, 0, PAGE_COUNTED_TOTAL), &total);
 	return page_respond_each(req, p, r, PQntuples(r), total, p->offset + PQntuples(r) < total,
 	    write_row, ctx);
 }
@@ -115,7 +115,7 @@ page_respond_counted_each(struct request *req, const struct page *p, PGresult *r
 int
 page_respond_counted(struct request *req, const struct page *p, PGresult *r)
 {
-	int col = 0;
+	int col = PAGE_COUNTED_ITEM;
 
 	return page_respond_counted_each(req, p, r, page_row_column, &col);
 }

@@ -7,24 +7,29 @@
 
 #include "api.h"
 
-const struct db_stmt publish_stmts[] = {
-	/* Zarr archives cannot be published yet: what counts is an asset of
-	 * the draft that points at one (the original since its PR 2924), not
-	 * a zarr the dandiset merely owns, since a zarr stays with its
-	 * dandiset after its asset is removed. */
-	{ "publish_lock_draft",
-	  "SELECT v.id, v.status, EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  "   WHERE av.version_id = v.id AND a.status <> 'Valid'),"
-	  " EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  "   WHERE av.version_id = v.id AND a.zarr_id IS NOT NULL)"
-	  " FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = 'draft' FOR UPDATE" },
-	{ "publish_mark",
-	  "UPDATE versions SET status = 'Publishing', release_notes = $2 WHERE id = $1::bigint" },
-	{ "publish_enqueue",
-	  "SELECT dandi_enqueue('publish', $1::text,"
-	  " jsonb_build_object('dandiset', $2::bigint, 'draft', $1::bigint, 'user', $3::bigint))" },
+/* Zarr archives cannot be published yet: what counts is an asset of
+ * the draft that points at one (the original since its PR 2924), not
+ * a zarr the dandiset merely owns, since a zarr stays with its
+ * dandiset after its asset is removed. */
+enum { PLD_ID, PLD_STATUS, PLD_ASSETS_INVALID, PLD_HAS_ZARR, PLD_NCOLS };
+static const struct db_sql publish_lock_draft = { "publish_lock_draft", PLD_NCOLS,
+	"SELECT v.id, v.status, EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	"   WHERE av.version_id = v.id AND a.status <> 'Valid'),"
+	" EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	"   WHERE av.version_id = v.id AND a.zarr_id IS NOT NULL)"
+	" FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = 'draft' FOR UPDATE" };
+
+static const struct db_sql publish_mark = { "publish_mark", 0,
+	"UPDATE versions SET status = 'Publishing', release_notes = $2 WHERE id = $1::bigint" };
+
+enum { PE_JOB, PE_NCOLS };	/* unread */
+static const struct db_sql publish_enqueue = { "publish_enqueue", PE_NCOLS,
+	"SELECT dandi_enqueue('publish', $1::text,"
+	" jsonb_build_object('dandiset', $2::bigint, 'draft', $1::bigint, 'user', $3::bigint))" };
+
+const struct db_sql *const publish_sql[] = {
+	&publish_lock_draft, &publish_mark, &publish_enqueue, NULL
 };
-const size_t publish_nstmts = sizeof(publish_stmts) / sizeof(publish_stmts[0]);
 
 /* The original's error for a draft that is not publishable, by status. */
 static int
@@ -77,15 +82,15 @@ versions_publish(struct request *req)
 		return resp_string(req, 400, "Operation only allowed on OPEN dandisets");
 
 	const char *p1[1] = { id };
-	if ((r = req_query(req, "publish_lock_draft", 1, p1)) == NULL)
+	if ((r = req_query(req, &publish_lock_draft, 1, p1)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	const char *draft = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	bool assets_invalid = PQgetvalue(r, 0, 2)[0] == 't';
+	const char *draft = arena_strdup(&req->arena, PQgetvalue(r, 0, PLD_ID));
+	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, PLD_STATUS));
+	bool assets_invalid = PQgetvalue(r, 0, PLD_ASSETS_INVALID)[0] == 't';
 	/* As the original: after the lock, before the draft's status. */
-	if (PQgetvalue(r, 0, 3)[0] == 't') {
+	if (PQgetvalue(r, 0, PLD_HAS_ZARR)[0] == 't') {
 		resp_string(req, 400, "Cannot publish dandisets which contain zarrs");
 		return 0;
 	}
@@ -95,8 +100,8 @@ versions_publish(struct request *req)
 	}
 	const char *mark[2] = { draft, notes };
 	const char *job[3] = { draft, id, req->user_id_str };
-	if (req_query(req, "publish_mark", 2, mark) == NULL ||
-	    req_query(req, "publish_enqueue", 3, job) == NULL || req_commit(req) != 0)
+	if (req_query(req, &publish_mark, 2, mark) == NULL ||
+	    req_query(req, &publish_enqueue, 3, job) == NULL || req_commit(req) != 0)
 		return 0;
 	return resp_empty(req, 202);
 }

@@ -12,58 +12,69 @@
 
 #include "api.h"
 
-const struct db_stmt search_stmts[] = {
-	/* The first requested species that is not a choice, or no row. The
-	 * choices are those GET /api/search/species/ offers $2 (OPEN and owned
-	 * dandisets): counting embargoed rows would tell anyone whether an
-	 * embargoed dandiset holds a species. */
-	{ "search_species_unknown",
-	  "SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
-	  " WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "   WHERE s.species = u.x AND " SQL_READABLE("d", "$2::bigint", "false") ")"
-	  " ORDER BY u.i LIMIT 1" },
-	/* $1 file types $2 size min $3 size max $4 genotypes $5 species
-	 * $6 techniques: the dandisets with an asset matching every filter. */
-	{ "search_dandisets",
-	  "SELECT coalesce(array_agg(DISTINCT s.dandiset_id), '{}')::text FROM asset_search s,"
-	  " LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
-	  "   $4::text[], $5::text[], $6::text[]) m"
-	  " WHERE m.file_type IS NOT FALSE AND m.file_size IS NOT FALSE"
-	  "  AND m.genotype IS NOT FALSE AND m.species IS NOT FALSE"
-	  "  AND m.measurement_technique IS NOT FALSE" },
-	/* Per dandiset of $7, how many of its assets match each given filter
-	 * on its own (json keeps the key order; absent filters are dropped). */
-	{ "search_counts",
-	  "SELECT s.dandiset_id, json_strip_nulls(json_build_object("
-	  "  'file_type', CASE WHEN $1::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.file_type) END,"
-	  "  'file_size', CASE WHEN $2::bigint IS NOT NULL OR $3::bigint IS NOT NULL"
-	  "   THEN count(*) FILTER (WHERE m.file_size) END,"
-	  "  'genotype', CASE WHEN $4::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.genotype) END,"
-	  "  'species', CASE WHEN $5::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.species) END,"
-	  "  'measurement_technique', CASE WHEN $6::text[] IS NOT NULL"
-	  "   THEN count(*) FILTER (WHERE m.measurement_technique) END))::text"
-	  " FROM asset_search s,"
-	  " LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
-	  "   $4::text[], $5::text[], $6::text[]) m"
-	  " WHERE s.dandiset_id = ANY ($7::bigint[]) GROUP BY s.dandiset_id" },
-	/* Choices lists: rows of OPEN dandisets and of those $1 owns (not
-	 * every dandiset for a superuser, as the original: superuser false).
-	 * $2: substring. */
-	{ "search_genotypes",
-	  "SELECT x.g::text FROM (SELECT DISTINCT s.asset_metadata #> '{wasAttributedTo,0,genotype}' AS g"
-	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "  WHERE " SQL_READABLE("d", "$1::bigint", "false")
-	  "   AND ($2 = '' OR strpos(upper(s.asset_metadata #>> '{wasAttributedTo,0,genotype}'),"
-	  "    upper($2)) > 0)) x"
-	  " WHERE x.g IS NOT NULL AND x.g <> '\"\"'::jsonb ORDER BY x.g LIMIT 10" },
-	{ "search_species",
-	  "SELECT x.species, count(*) OVER () FROM (SELECT DISTINCT s.species"
-	  "  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	  "  WHERE " SQL_READABLE("d", "$1::bigint", "false")
-	  "   AND s.species <> '' AND ($2 = '' OR strpos(upper(s.species), upper($2)) > 0)) x"
-	  " ORDER BY x.species LIMIT $3::bigint OFFSET $4::bigint" },
+/* The first requested species that is not a choice, or no row. The
+ * choices are those GET /api/search/species/ offers $2 (OPEN and owned
+ * dandisets): counting embargoed rows would tell anyone whether an
+ * embargoed dandiset holds a species. */
+enum { SSU_SPECIES, SSU_NCOLS };
+static const struct db_sql search_species_unknown = { "search_species_unknown", SSU_NCOLS,
+	"SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
+	" WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	"   WHERE s.species = u.x AND " SQL_READABLE("d", "$2::bigint", "false") ")"
+	" ORDER BY u.i LIMIT 1" };
+
+/* $1 file types $2 size min $3 size max $4 genotypes $5 species
+ * $6 techniques: the dandisets with an asset matching every filter. */
+enum { SM_IDS, SM_NCOLS };
+static const struct db_sql search_matching_ids = { "search_matching_ids", SM_NCOLS,
+	"SELECT coalesce(array_agg(DISTINCT s.dandiset_id), '{}')::text FROM asset_search s,"
+	" LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
+	"   $4::text[], $5::text[], $6::text[]) m"
+	" WHERE m.file_type IS NOT FALSE AND m.file_size IS NOT FALSE"
+	"  AND m.genotype IS NOT FALSE AND m.species IS NOT FALSE"
+	"  AND m.measurement_technique IS NOT FALSE" };
+
+/* Per dandiset of $7, how many of its assets match each given filter
+ * on its own (json keeps the key order; absent filters are dropped). */
+enum { SC_DANDISET, SC_COUNTS, SC_NCOLS };
+static const struct db_sql search_counts = { "search_counts", SC_NCOLS,
+	"SELECT s.dandiset_id, json_strip_nulls(json_build_object("
+	"  'file_type', CASE WHEN $1::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.file_type) END,"
+	"  'file_size', CASE WHEN $2::bigint IS NOT NULL OR $3::bigint IS NOT NULL"
+	"   THEN count(*) FILTER (WHERE m.file_size) END,"
+	"  'genotype', CASE WHEN $4::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.genotype) END,"
+	"  'species', CASE WHEN $5::text[] IS NOT NULL THEN count(*) FILTER (WHERE m.species) END,"
+	"  'measurement_technique', CASE WHEN $6::text[] IS NOT NULL"
+	"   THEN count(*) FILTER (WHERE m.measurement_technique) END))::text"
+	" FROM asset_search s,"
+	" LATERAL dandi_asset_search_match(s, $1::text[], $2::bigint, $3::bigint,"
+	"   $4::text[], $5::text[], $6::text[]) m"
+	" WHERE s.dandiset_id = ANY ($7::bigint[]) GROUP BY s.dandiset_id" };
+
+/* Choices lists: rows of OPEN dandisets and of those $1 owns (not
+ * every dandiset for a superuser, as the original: superuser false).
+ * $2: substring. */
+enum { SG_GENOTYPE, SG_NCOLS };
+static const struct db_sql search_genotype_choices = { "search_genotype_choices", SG_NCOLS,
+	"SELECT x.g::text FROM (SELECT DISTINCT s.asset_metadata #> '{wasAttributedTo,0,genotype}' AS g"
+	"  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	"  WHERE " SQL_READABLE("d", "$1::bigint", "false")
+	"   AND ($2 = '' OR strpos(upper(s.asset_metadata #>> '{wasAttributedTo,0,genotype}'),"
+	"    upper($2)) > 0)) x"
+	" WHERE x.g IS NOT NULL AND x.g <> '\"\"'::jsonb ORDER BY x.g LIMIT 10" };
+
+enum { SP_NAME = PAGE_COUNTED_ITEM, SP_TOTAL = PAGE_COUNTED_TOTAL, SP_NCOLS };
+static const struct db_sql search_species_choices = { "search_species_choices", SP_NCOLS,
+	"SELECT x.species, count(*) OVER () FROM (SELECT DISTINCT s.species"
+	"  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
+	"  WHERE " SQL_READABLE("d", "$1::bigint", "false")
+	"   AND s.species <> '' AND ($2 = '' OR strpos(upper(s.species), upper($2)) > 0)) x"
+	" ORDER BY x.species LIMIT $3::bigint OFFSET $4::bigint" };
+
+const struct db_sql *const search_sql[] = {
+	&search_species_unknown, &search_matching_ids, &search_counts, &search_genotype_choices,
+	&search_species_choices, NULL
 };
-const size_t search_nstmts = sizeof(search_stmts) / sizeof(search_stmts[0]);
 
 static const char *const file_types[] = {
 	"application/x-nwb", "image/", "text/", "video/",
@@ -194,13 +205,13 @@ search_filters_parse(struct request *req, struct search_filters *f)
 	if (sp != NULL) {
 		/* the species choices are whatever the view holds */
 		const char *p[2] = { sp, req->user_id_str };
-		PGresult *r = req_query(req, "search_species_unknown", 2, p);
+		PGresult *r = req_query(req, &search_species_unknown, 2, p);
 		if (r == NULL) {
 			json_object_put(errs);
 			return -1;
 		}
 		if (PQntuples(r) > 0) {
-			const char *bad = PQgetvalue(r, 0, 0);
+			const char *bad = PQgetvalue(r, 0, SSU_SPECIES);
 			check_choices(errs, "species", &bad, 1, NULL, 0);
 		}
 	}
@@ -228,7 +239,7 @@ search_filters_parse(struct request *req, struct search_filters *f)
 }
 
 struct counts_ctx {
-	PGresult *counts;	/* dandiset id, asset_counts JSON */
+	PGresult *counts;	/* search_counts */
 };
 
 /* A list item with asset_counts appended as its last key. */
@@ -236,13 +247,13 @@ static void
 search_row(struct buf *b, PGresult *r, int row, void *ctx)
 {
 	struct counts_ctx *c = ctx;
-	const char *item = PQgetvalue(r, row, 0), *id = PQgetvalue(r, row, 2);
-	size_t len = (size_t)PQgetlength(r, row, 0);
+	const char *item = PQgetvalue(r, row, DL_JSON), *id = PQgetvalue(r, row, DL_ID);
+	size_t len = (size_t)PQgetlength(r, row, DL_JSON);
 	const char *counts = "{}";
 
 	for (int i = 0; i < PQntuples(c->counts); i++)
-		if (strcmp(PQgetvalue(c->counts, i, 0), id) == 0)
-			counts = PQgetvalue(c->counts, i, 1);
+		if (strcmp(PQgetvalue(c->counts, i, SC_DANDISET), id) == 0)
+			counts = PQgetvalue(c->counts, i, SC_COUNTS);
 	while (len > 0 && item[len - 1] != '}')
 		len--;
 	if (len == 0) {		/* not an object: cannot happen, keep it whole */
@@ -266,9 +277,9 @@ search_dandisets(struct request *req)
 
 	if (search_filters_parse(req, &f) != 0 || dandisets_list_parse(req, &a) != 0)
 		return 0;
-	if ((ids = req_query(req, "search_dandisets", 6, f.params)) == NULL)
+	if ((ids = req_query(req, &search_matching_ids, 6, f.params)) == NULL)
 		return 0;
-	if ((r = dandisets_list_query(req, &a, PQgetvalue(ids, 0, 0), &total)) == NULL)
+	if ((r = dandisets_list_query(req, &a, PQgetvalue(ids, 0, SM_IDS), &total)) == NULL)
 		return 0;
 	/* The page's ids as a bigint[] literal for the counts. */
 	struct buf b;
@@ -277,13 +288,13 @@ search_dandisets(struct request *req)
 	for (int i = 0; i < PQntuples(r); i++) {
 		if (i > 0)
 			buf_puts(&b, ",");
-		buf_puts(&b, PQgetvalue(r, i, 2));
+		buf_puts(&b, PQgetvalue(r, i, DL_ID));
 	}
 	buf_puts(&b, "}");
 	const char *cp[7] = { f.params[0], f.params[1], f.params[2], f.params[3],
 	    f.params[4], f.params[5], arena_strdup(&req->arena, b.data) };
 	buf_free(&b);
-	if ((counts = req_query(req, "search_counts", 7, cp)) == NULL)
+	if ((counts = req_query(req, &search_counts, 7, cp)) == NULL)
 		return 0;
 	struct counts_ctx ctx = { counts };
 	return page_respond_each(req, &a.pg, r, PQntuples(r), total,
@@ -296,7 +307,7 @@ search_genotypes(struct request *req)
 {
 	const char *q = query_get(req, "genotype");
 	const char *p[2] = { req->user_id_str, metadata_utf8_fix(req, q ? q : "") };
-	PGresult *r = req_query(req, "search_genotypes", 2, p);
+	PGresult *r = req_query(req, &search_genotype_choices, 2, p);
 	struct buf *b = &req->out;
 
 	if (r == NULL)
@@ -308,7 +319,7 @@ search_genotypes(struct request *req)
 	for (int i = 0; i < PQntuples(r); i++) {
 		if (i > 0)
 			buf_puts(b, ",");
-		buf_puts(b, PQgetvalue(r, i, 0));	/* a JSON value already */
+		buf_puts(b, PQgetvalue(r, i, SG_GENOTYPE));	/* a JSON value already */
 	}
 	buf_puts(b, "]");
 	return 0;
@@ -317,7 +328,7 @@ search_genotypes(struct request *req)
 static void
 species_row(struct buf *b, PGresult *r, int row, void *ctx)
 {
-	buf_json_string(b, PQgetvalue(r, row, 0));
+	buf_json_string(b, PQgetvalue(r, row, SP_NAME));
 }
 
 /* GET /api/search/species/: paginated names. */
@@ -333,7 +344,7 @@ search_species(struct request *req)
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *p[4] = { req->user_id_str, metadata_utf8_fix(req, q ? q : ""), limit, offset };
-	PGresult *r = req_query(req, "search_species", 4, p);
+	PGresult *r = req_query(req, &search_species_choices, 4, p);
 	if (r == NULL)
 		return 0;
 	return page_respond_counted_each(req, &pg, r, species_row, NULL);

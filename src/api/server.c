@@ -29,6 +29,11 @@ static const struct db_sql *const *const api_sql[] = {
 	notify_sql,
 	users_sql,
 	info_sql,
+	dandisets_sql,
+	search_sql,
+	owners_sql,
+	versions_sql,
+	publish_sql,
 	NULL	/* api_sql */
 };
 
@@ -37,19 +42,14 @@ static struct db_stmt *
 collect_stmts(size_t *n)
 {
 	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
-		{ dandisets_stmts, &dandisets_nstmts },
-		{ versions_stmts, &versions_nstmts },
-		{ owners_stmts, &owners_nstmts },
 		{ audit_stmts, &audit_nstmts },
 		{ audit_read_stmts, &audit_read_nstmts },
 		{ assets_stmts, &assets_nstmts },
 		{ webdav_stmts, &webdav_nstmts },
-		{ publish_stmts, &publish_nstmts },
 		{ uploads_stmts, &uploads_nstmts },
 		{ zarrs_stmts, &zarrs_nstmts },
 		{ accounts_stmts, &accounts_nstmts },
 		{ oauth_stmts, &oauth_nstmts },
-		{ search_stmts, &search_nstmts },
 	};
 	size_t total = 0, k = 0;
 
