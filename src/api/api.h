@@ -239,14 +239,12 @@ void	json_scan_text(struct json_object *o, bool *bad, bool *nul);
 
 /* audit.c: writes one audit record inside the caller's transaction, and
  * reads the trail. */
-extern const struct db_stmt	audit_stmts[];
-extern const size_t		audit_nstmts;
+extern const struct db_sql *const	audit_sql[];
 int	audit_write(struct request *, const char *dandiset_id, const char *record_type,
 	    struct json_object *details);	/* takes ownership of details */
 int	audit_write_raw(struct request *, const char *dandiset_id, const char *record_type,
 	    const char *details_json);
-extern const struct db_stmt	audit_read_stmts[];
-extern const size_t		audit_read_nstmts;
+extern const struct db_sql *const	audit_read_sql[];
 int	audit_dandiset_list(struct request *);
 int	audit_asset_events(struct request *);
 
@@ -357,8 +355,7 @@ extern const struct db_sql *const	publish_sql[];
 int	versions_publish(struct request *);
 
 /* assets.c: a version's files, their downloads, and an asset by its id */
-extern const struct db_stmt	assets_stmts[];
-extern const size_t		assets_nstmts;
+extern const struct db_sql *const	assets_sql[];
 const char *assets_s3_base(struct request *);
 const char *assets_path_error(const char *path);	/* NULL when valid */
 /* The asset object of lists, info and write answers, {asset_id, blob,
@@ -369,7 +366,10 @@ const char *assets_path_error(const char *path);	/* NULL when valid */
 #define ASSET_JSON_COLUMNS \
 	"a.asset_id, b.blob_id, z.zarr_id, a.path, coalesce(b.size, z.size)," \
 	" a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC'"
-#define ASSET_JSON_NCOLS	7
+enum {
+	ASSET_JSON_UUID, ASSET_JSON_BLOB, ASSET_JSON_ZARR, ASSET_JSON_PATH, ASSET_JSON_SIZE,
+	ASSET_JSON_CREATED, ASSET_JSON_MODIFIED, ASSET_JSON_NCOLS
+};
 void	asset_json(struct buf *, PGresult *, int row, int col, int md_col);
 int	asset_json_respond(struct request *, PGresult *, int col, int md_col);	/* row 0, 200 */
 int	assets_list(struct request *);
@@ -386,13 +386,11 @@ int	assets_top_get(struct request *);
 int	assets_top_info(struct request *);
 
 /* webdav.c: the asset or folder at a path, for dandidav */
-extern const struct db_stmt	webdav_stmts[];
-extern const size_t		webdav_nstmts;
+extern const struct db_sql *const	webdav_sql[];
 int	webdav_atpath(struct request *);
 
 /* uploads.c: blobs, uploads, and the worker's S3 client */
-extern const struct db_stmt	uploads_stmts[];
-extern const size_t		uploads_nstmts;
+extern const struct db_sql *const	uploads_sql[];
 int	blobs_digest(struct request *);
 int	uploads_initialize(struct request *);
 int	uploads_complete(struct request *);
@@ -411,8 +409,7 @@ struct s3	*api_s3_optional(struct request *);
 void		 uploads_shutdown(void);	/* frees the worker's S3 client */
 
 /* zarrs.c: /api/zarr/ */
-extern const struct db_stmt	zarrs_stmts[];
-extern const size_t		zarrs_nstmts;
+extern const struct db_sql *const	zarrs_sql[];
 int	zarr_list(struct request *);
 int	zarr_create(struct request *);
 int	zarr_get(struct request *);

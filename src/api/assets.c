@@ -20,156 +20,200 @@
 
 #define DOWNLOAD_TTL	3600	/* seconds a download URL is valid */
 
-const struct db_stmt assets_stmts[] = {
-	{ "asset_exact_path",
-	  "SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  " WHERE av.version_id = $1::bigint AND a.path = $2 LIMIT 1" },
-	/* $1 version, $2 with metadata, $3 api url, $4 s3 base, $5 exact path,
-	 * $6 LIKE prefix (escaped), $7 zarr only, $8 glob regex, $9 order,
-	 * $10 limit, $11 offset. The page is chosen first and only its rows
-	 * are serialised (JSON in the select list of the outer query would be
-	 * built for every skipped row as well). */
-	{ "asset_list",
-	  "SELECT " ASSET_JSON_COLUMNS ","
-	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
-	  " FROM (SELECT a.id, row_number() OVER () AS n FROM ("
-	  "   SELECT a.id FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  "   WHERE av.version_id = $1::bigint"
-	  "     AND ($5::text IS NULL OR a.path = $5)"
-	  "     AND ($6::text IS NULL OR upper(a.path) LIKE upper($6) || '%')"
-	  "     AND (NOT $7::boolean OR a.zarr_id IS NOT NULL)"
-	  "     AND ($8::text IS NULL OR a.path ~* $8)"
-	  "   ORDER BY CASE WHEN $9 = 'path' THEN a.path END,"
-	  "     CASE WHEN $9 = '-path' THEN a.path END DESC,"
-	  "     CASE WHEN $9 = 'modified' THEN a.modified END,"
-	  "     CASE WHEN $9 = '-modified' THEN a.modified END DESC,"
-	  "     CASE WHEN $9 = '-created' THEN a.created END DESC,"
-	  "     CASE WHEN $9 = '-created' THEN a.id END DESC,"
-	  "     a.created, a.id"
-	  "   LIMIT $10::bigint OFFSET $11::bigint) a) page"
-	  " JOIN assets a ON a.id = page.id"
-	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " ORDER BY page.n" },
-	/* The default order without filters, the dandi client's walk over a
-	 * whole version: a range of the asset_versions_order index, entered
-	 * at an offset or, from a next link, right after the cursor row (the
-	 * same page without skipping rows: a deep page costs no more than
-	 * the first). $1 version, $2 with metadata, $3 api url, $4 s3 base,
-	 * $5 limit, $6 offset, $7 cursor time, $8 cursor asset row. */
-	{ "asset_list_created",
-	  "SELECT " ASSET_JSON_COLUMNS ","
-	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
-	  " FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
-	  "       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) > ($7, $8::bigint))"
-	  "       ORDER BY asset_created, asset_id LIMIT $5::bigint OFFSET $6::bigint) page"
-	  " JOIN assets a ON a.id = page.asset_id"
-	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " ORDER BY page.asset_created, page.asset_id" },
-	{ "asset_list_created_desc",
-	  "SELECT " ASSET_JSON_COLUMNS ","
-	  " CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
-	  " FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
-	  "       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) < ($7, $8::bigint))"
-	  "       ORDER BY asset_created DESC, asset_id DESC LIMIT $5::bigint OFFSET $6::bigint) page"
-	  " JOIN assets a ON a.id = page.asset_id"
-	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " ORDER BY page.asset_created DESC, page.asset_id DESC" },
-	{ "asset_count",
-	  "SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  " WHERE av.version_id = $1::bigint"
-	  "   AND ($2::text IS NULL OR a.path = $2)"
-	  "   AND ($3::text IS NULL OR upper(a.path) LIKE upper($3) || '%')"
-	  "   AND (NOT $4::boolean OR a.zarr_id IS NOT NULL)"
-	  "   AND ($5::text IS NULL OR a.path ~* $5)" },
-	/* Without filters the count is the version's file total, kept in the
-	 * folder tree's root nodes: no scan of a million assets. */
-	{ "asset_count_all",
-	  "SELECT files FROM dandi_version_totals($1::bigint)" },
-	{ "asset_path_exists",
-	  "SELECT 1 FROM asset_paths WHERE version_id = $1::bigint AND path = $2" },
-	/* Direct children of $2 ('' = the root), in path order. '/' sorts
-	 * just before '0' in the C collation: a range scan of the index. */
-	{ "asset_path_children",
-	  "SELECT json_build_object('path', p.path, 'version', p.version_id,"
-	  " 'aggregate_files', p.aggregate_files, 'aggregate_size', p.aggregate_size,"
-	  " 'asset', CASE WHEN a.id IS NULL THEN NULL ELSE json_build_object("
-	  "   'asset_id', a.asset_id, 'url', dandi_asset_s3_url(a, $3)) END),"
-	  " count(*) OVER ()"
-	  " FROM asset_paths p LEFT JOIN assets a ON a.id = p.asset_id"
-	  " WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
-	  "   THEN position('/' in p.path) = 0"
-	  "   ELSE p.path > $2 || '/' AND p.path < $2 || '0'"
-	  "        AND position('/' in substr(p.path, length($2) + 2)) = 0 END"
-	  " ORDER BY p.path LIMIT $4::bigint OFFSET $5::bigint" },
-	/* One asset of a version: metadata, validation, internals, info
-	 * (columns: enum asset_in_version_col). */
-	{ "asset_in_version",
-	  "SELECT dandi_asset_metadata(a, $3, $4),"
-	  " json_build_object('status', a.status, 'validation_errors', a.validation_errors),"
-	  " a.id, a.path, " ASSET_JSON_COLUMNS
-	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
-	{ "asset_blob_by_uuid",
-	  "SELECT id, embargoed FROM blobs WHERE blob_id = $1::uuid" },
-	{ "asset_zarr_by_uuid",
-	  "SELECT id, dandiset_id FROM zarrs WHERE zarr_id = $1::uuid" },
-	/* Everything already in the way of a new file at $2: the files and
-	 * folders below it when it is a folder, else the files above it. */
-	{ "asset_conflicts",
-	  "SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
-	  "   AND EXISTS (SELECT 1 FROM asset_paths f WHERE f.version_id = $1::bigint"
-	  "               AND f.path = $2 AND f.asset_id IS NULL)"
-	  "   AND p.path > $2 || '/' AND p.path < $2 || '0'"
-	  " UNION ALL"
-	  " SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
-	  "   AND p.asset_id IS NOT NULL AND p.path = ANY ((dandi_path_prefixes($2))"
-	  "       [1:array_length(dandi_path_prefixes($2), 1) - 1])"
-	  " ORDER BY 1" },
-	/* $1 asset uuid, $2 path, $3 blob, $4 zarr, $5 stripped metadata */
-	{ "asset_insert",
-	  "INSERT INTO assets (asset_id, path, blob_id, zarr_id, metadata)"
-	  " VALUES ($1::uuid, $2, $3::bigint, $4::bigint, $5::jsonb) RETURNING id" },
-	{ "asset_attach",
-	  "WITH av AS (INSERT INTO asset_versions (asset_id, version_id)"
-	  "   VALUES ($1::bigint, $2::bigint))"
-	  " SELECT dandi_asset_paths_add($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" },
-	{ "asset_detach",
-	  "WITH av AS (DELETE FROM asset_versions"
-	  "   WHERE asset_id = $1::bigint AND version_id = $2::bigint)"
-	  " SELECT dandi_asset_paths_remove($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" },
-	{ "asset_version_touch",
-	  "UPDATE versions SET status = 'Pending', modified = now() WHERE id = $1::bigint" },
-	/* A blob uploaded for an embargoed dandiset becomes public once it is
-	 * used in an open one; dandi-jobs takes the embargoed tag off its S3
-	 * object (blob_untag). */
-	{ "asset_blob_unembargo",
-	  "WITH b AS (UPDATE blobs SET embargoed = false, modified = now()"
-	  "   WHERE id = $1::bigint AND embargoed"
-	  "   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'"
-	  "   RETURNING blob_id)"
-	  " SELECT dandi_enqueue('blob_untag', blob_id::text, '{}') FROM b" },
-	{ "asset_unchanged",
-	  "SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
-	  " AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"
-	  " AND metadata = $5::jsonb" },
-	/* The audit details of a write, the metadata and the info answer. */
-	{ "asset_after_write",
-	  "SELECT jsonb_build_object("
-	  "   'path', a.path, 'size', coalesce(b.size, z.size),"
-	  "   'asset_blob_id', b.blob_id::text, 'zarr_archive_id', z.zarr_id::text,"
-	  "   'asset_id', a.asset_id::text, 'checksum', coalesce(b.etag, z.checksum),"
-	  "   'metadata', a.metadata),"
-	  " dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE a.id = $1::bigint" },
-	{ "download_nested",
-	  "SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
-	  " a.zarr_id IS NOT NULL"
-	  " FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
-	  " WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" },
+enum { AEP_ONE, AEP_NCOLS };	/* unread: a row when there is one */
+static const struct db_sql asset_exact_path = { "asset_exact_path", AEP_NCOLS,
+	"SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	" WHERE av.version_id = $1::bigint AND a.path = $2 LIMIT 1" };
+
+/* $1 version, $2 with metadata, $3 api url, $4 s3 base, $5 exact path,
+ * $6 LIKE prefix (escaped), $7 zarr only, $8 glob regex, $9 order,
+ * $10 limit, $11 offset. The page is chosen first and only its rows
+ * are serialised (JSON in the select list of the outer query would be
+ * built for every skipped row as well). The columns of the three
+ * asset_list statements: the asset object's, its metadata (NULL without
+ * $2), the row id (the next page's cursor). */
+enum { AL_ASSET, AL_METADATA = AL_ASSET + ASSET_JSON_NCOLS, AL_ROW, AL_NCOLS };
+static const struct db_sql asset_list = { "asset_list", AL_NCOLS,
+	"SELECT " ASSET_JSON_COLUMNS ","
+	" CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	" FROM (SELECT a.id, row_number() OVER () AS n FROM ("
+	"   SELECT a.id FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	"   WHERE av.version_id = $1::bigint"
+	"     AND ($5::text IS NULL OR a.path = $5)"
+	"     AND ($6::text IS NULL OR upper(a.path) LIKE upper($6) || '%')"
+	"     AND (NOT $7::boolean OR a.zarr_id IS NOT NULL)"
+	"     AND ($8::text IS NULL OR a.path ~* $8)"
+	"   ORDER BY CASE WHEN $9 = 'path' THEN a.path END,"
+	"     CASE WHEN $9 = '-path' THEN a.path END DESC,"
+	"     CASE WHEN $9 = 'modified' THEN a.modified END,"
+	"     CASE WHEN $9 = '-modified' THEN a.modified END DESC,"
+	"     CASE WHEN $9 = '-created' THEN a.created END DESC,"
+	"     CASE WHEN $9 = '-created' THEN a.id END DESC,"
+	"     a.created, a.id"
+	"   LIMIT $10::bigint OFFSET $11::bigint) a) page"
+	" JOIN assets a ON a.id = page.id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" ORDER BY page.n" };
+
+/* The default order without filters, the dandi client's walk over a
+ * whole version: a range of the asset_versions_order index, entered
+ * at an offset or, from a next link, right after the cursor row (the
+ * same page without skipping rows: a deep page costs no more than
+ * the first). $1 version, $2 with metadata, $3 api url, $4 s3 base,
+ * $5 limit, $6 offset, $7 cursor time, $8 cursor asset row. */
+static const struct db_sql asset_list_created = { "asset_list_created", AL_NCOLS,
+	"SELECT " ASSET_JSON_COLUMNS ","
+	" CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	" FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
+	"       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) > ($7, $8::bigint))"
+	"       ORDER BY asset_created, asset_id LIMIT $5::bigint OFFSET $6::bigint) page"
+	" JOIN assets a ON a.id = page.asset_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" ORDER BY page.asset_created, page.asset_id" };
+
+static const struct db_sql asset_list_created_desc = { "asset_list_created_desc", AL_NCOLS,
+	"SELECT " ASSET_JSON_COLUMNS ","
+	" CASE WHEN $2::boolean THEN dandi_asset_metadata(a, $3, $4) END, a.id"
+	" FROM (SELECT asset_id, asset_created FROM asset_versions WHERE version_id = $1::bigint"
+	"       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) < ($7, $8::bigint))"
+	"       ORDER BY asset_created DESC, asset_id DESC LIMIT $5::bigint OFFSET $6::bigint) page"
+	" JOIN assets a ON a.id = page.asset_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" ORDER BY page.asset_created DESC, page.asset_id DESC" };
+
+enum { CNT_COUNT, CNT_NCOLS };
+static const struct db_sql asset_count = { "asset_count", CNT_NCOLS,
+	"SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	" WHERE av.version_id = $1::bigint"
+	"   AND ($2::text IS NULL OR a.path = $2)"
+	"   AND ($3::text IS NULL OR upper(a.path) LIKE upper($3) || '%')"
+	"   AND (NOT $4::boolean OR a.zarr_id IS NOT NULL)"
+	"   AND ($5::text IS NULL OR a.path ~* $5)" };
+
+/* Without filters the count is the version's file total, kept in the
+ * folder tree's root nodes: no scan of a million assets. */
+static const struct db_sql asset_count_all = { "asset_count_all", CNT_NCOLS,
+	"SELECT files FROM dandi_version_totals($1::bigint)" };
+
+enum { APE_ONE, APE_NCOLS };	/* unread: a row when there is one */
+static const struct db_sql asset_path_exists = { "asset_path_exists", APE_NCOLS,
+	"SELECT 1 FROM asset_paths WHERE version_id = $1::bigint AND path = $2" };
+
+/* Direct children of $2 ('' = the root), in path order. '/' sorts
+ * just before '0' in the C collation: a range scan of the index. */
+enum { APC_JSON = PAGE_COUNTED_ITEM, APC_TOTAL = PAGE_COUNTED_TOTAL, APC_NCOLS };
+static const struct db_sql asset_path_children = { "asset_path_children", APC_NCOLS,
+	"SELECT json_build_object('path', p.path, 'version', p.version_id,"
+	" 'aggregate_files', p.aggregate_files, 'aggregate_size', p.aggregate_size,"
+	" 'asset', CASE WHEN a.id IS NULL THEN NULL ELSE json_build_object("
+	"   'asset_id', a.asset_id, 'url', dandi_asset_s3_url(a, $3)) END),"
+	" count(*) OVER ()"
+	" FROM asset_paths p LEFT JOIN assets a ON a.id = p.asset_id"
+	" WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
+	"   THEN position('/' in p.path) = 0"
+	"   ELSE p.path > $2 || '/' AND p.path < $2 || '0'"
+	"        AND position('/' in substr(p.path, length($2) + 2)) = 0 END"
+	" ORDER BY p.path LIMIT $4::bigint OFFSET $5::bigint" };
+
+/* One asset of a version: metadata, validation, internals, info. */
+enum {
+	AIV_METADATA, AIV_VALIDATION, AIV_ID, AIV_PATH, AIV_ASSET,
+	AIV_NCOLS = AIV_ASSET + ASSET_JSON_NCOLS,
 };
-const size_t assets_nstmts = sizeof(assets_stmts) / sizeof(assets_stmts[0]);
+static const struct db_sql asset_in_version = { "asset_in_version", AIV_NCOLS,
+	"SELECT dandi_asset_metadata(a, $3, $4),"
+	" json_build_object('status', a.status, 'validation_errors', a.validation_errors),"
+	" a.id, a.path, " ASSET_JSON_COLUMNS
+	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
+
+enum { ABU_ID, ABU_EMBARGOED, ABU_NCOLS };
+static const struct db_sql asset_blob_by_uuid = { "asset_blob_by_uuid", ABU_NCOLS,
+	"SELECT id, embargoed FROM blobs WHERE blob_id = $1::uuid" };
+
+enum { AZU_ID, AZU_DANDISET, AZU_NCOLS };
+static const struct db_sql asset_zarr_by_uuid = { "asset_zarr_by_uuid", AZU_NCOLS,
+	"SELECT id, dandiset_id FROM zarrs WHERE zarr_id = $1::uuid" };
+
+/* Everything already in the way of a new file at $2: the files and
+ * folders below it when it is a folder, else the files above it. */
+enum { AC_PATH, AC_NCOLS };
+static const struct db_sql asset_conflicts = { "asset_conflicts", AC_NCOLS,
+	"SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
+	"   AND EXISTS (SELECT 1 FROM asset_paths f WHERE f.version_id = $1::bigint"
+	"               AND f.path = $2 AND f.asset_id IS NULL)"
+	"   AND p.path > $2 || '/' AND p.path < $2 || '0'"
+	" UNION ALL"
+	" SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
+	"   AND p.asset_id IS NOT NULL AND p.path = ANY ((dandi_path_prefixes($2))"
+	"       [1:array_length(dandi_path_prefixes($2), 1) - 1])"
+	" ORDER BY 1" };
+
+/* $1 asset uuid, $2 path, $3 blob, $4 zarr, $5 stripped metadata */
+enum { AI_ID, AI_NCOLS };
+static const struct db_sql asset_insert = { "asset_insert", AI_NCOLS,
+	"INSERT INTO assets (asset_id, path, blob_id, zarr_id, metadata)"
+	" VALUES ($1::uuid, $2, $3::bigint, $4::bigint, $5::jsonb) RETURNING id" };
+
+enum { AAT_VOID, AAT_NCOLS };	/* dandi_asset_paths_add() returns void */
+static const struct db_sql asset_attach = { "asset_attach", AAT_NCOLS,
+	"WITH av AS (INSERT INTO asset_versions (asset_id, version_id)"
+	"   VALUES ($1::bigint, $2::bigint))"
+	" SELECT dandi_asset_paths_add($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" };
+
+enum { ADT_VOID, ADT_NCOLS };	/* void too */
+static const struct db_sql asset_detach = { "asset_detach", ADT_NCOLS,
+	"WITH av AS (DELETE FROM asset_versions"
+	"   WHERE asset_id = $1::bigint AND version_id = $2::bigint)"
+	" SELECT dandi_asset_paths_remove($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" };
+
+static const struct db_sql asset_version_touch = { "asset_version_touch", 0,
+	"UPDATE versions SET status = 'Pending', modified = now() WHERE id = $1::bigint" };
+
+/* A blob uploaded for an embargoed dandiset becomes public once it is
+ * used in an open one; dandi-jobs takes the embargoed tag off its S3
+ * object (blob_untag). */
+enum { ABE_JOB, ABE_NCOLS };	/* unread */
+static const struct db_sql asset_blob_unembargo = { "asset_blob_unembargo", ABE_NCOLS,
+	"WITH b AS (UPDATE blobs SET embargoed = false, modified = now()"
+	"   WHERE id = $1::bigint AND embargoed"
+	"   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'"
+	"   RETURNING blob_id)"
+	" SELECT dandi_enqueue('blob_untag', blob_id::text, '{}') FROM b" };
+
+enum { AU_ONE, AU_NCOLS };	/* unread: a row when unchanged */
+static const struct db_sql asset_unchanged = { "asset_unchanged", AU_NCOLS,
+	"SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
+	" AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"
+	" AND metadata = $5::jsonb" };
+
+/* The audit details of a write, the metadata and the info answer. */
+enum { AAW_AUDIT, AAW_METADATA, AAW_ASSET, AAW_NCOLS = AAW_ASSET + ASSET_JSON_NCOLS };
+static const struct db_sql asset_after_write = { "asset_after_write", AAW_NCOLS,
+	"SELECT jsonb_build_object("
+	"   'path', a.path, 'size', coalesce(b.size, z.size),"
+	"   'asset_blob_id', b.blob_id::text, 'zarr_archive_id', z.zarr_id::text,"
+	"   'asset_id', a.asset_id::text, 'checksum', coalesce(b.etag, z.checksum),"
+	"   'metadata', a.metadata),"
+	" dandi_asset_metadata(a, $2, $3), " ASSET_JSON_COLUMNS
+	" FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" WHERE a.id = $1::bigint" };
+
+enum { DN_BLOB, DN_PATH, DN_CONTENT_TYPE, DN_ZARR, DN_NCOLS };
+static const struct db_sql download_nested = { "download_nested", DN_NCOLS,
+	"SELECT b.blob, a.path, coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'),"
+	" a.zarr_id IS NOT NULL"
+	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
+	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
+
+const struct db_sql *const assets_sql[] = {
+	&asset_exact_path, &asset_list, &asset_list_created, &asset_list_created_desc,
+	&asset_count, &asset_count_all, &asset_path_exists, &asset_path_children,
+	&asset_in_version, &asset_blob_by_uuid, &asset_zarr_by_uuid, &asset_conflicts,
+	&asset_insert, &asset_attach, &asset_detach, &asset_version_touch,
+	&asset_blob_unembargo, &asset_unchanged, &asset_after_write, &download_nested, NULL
+};
 
 /* Server-owned asset metadata keys: never stored from a client. */
 static const char *const computed_asset_keys[] = {
@@ -243,16 +287,6 @@ glob_regex(struct request *req, const char *g)
 	return out;
 }
 
-/* Columns of asset_in_version. */
-enum asset_in_version_col {
-	AIV_METADATA, AIV_VALIDATION, AIV_ID, AIV_PATH, AIV_ASSET,
-};
-
-/* Columns of asset_after_write. */
-enum asset_after_write_col {
-	AAW_AUDIT, AAW_METADATA, AAW_ASSET,
-};
-
 /* The asset object (see api.h). Built here rather than in SQL: a list
  * page is the hottest path of the API, and building its 100 objects in
  * the database made the page cost the database 1.7 (json_build_object)
@@ -262,25 +296,27 @@ asset_json(struct buf *b, PGresult *r, int row, int col, int md_col)
 {
 	char created[32], modified[32];
 
-	if (!ts_iso(PQgetvalue(r, row, col + 5), created) ||
-	    !ts_iso(PQgetvalue(r, row, col + 6), modified))
+	if (!ts_iso(PQgetvalue(r, row, col + ASSET_JSON_CREATED), created) ||
+	    !ts_iso(PQgetvalue(r, row, col + ASSET_JSON_MODIFIED), modified))
 		created[0] = modified[0] = '\0';	/* not reached with DateStyle ISO */
 	buf_puts(b, "{\"asset_id\":\"");
-	buf_puts(b, PQgetvalue(r, row, col));
+	buf_puts(b, PQgetvalue(r, row, col + ASSET_JSON_UUID));
 	buf_puts(b, "\",\"blob\":");
-	if (PQgetisnull(r, row, col + 1))
+	if (PQgetisnull(r, row, col + ASSET_JSON_BLOB))
 		buf_puts(b, "null");
 	else
-		buf_printf(b, "\"%s\"", PQgetvalue(r, row, col + 1));
+		buf_printf(b, "\"%s\"", PQgetvalue(r, row, col + ASSET_JSON_BLOB));
 	buf_puts(b, ",\"zarr\":");
-	if (PQgetisnull(r, row, col + 2))
+	if (PQgetisnull(r, row, col + ASSET_JSON_ZARR))
 		buf_puts(b, "null");
 	else
-		buf_printf(b, "\"%s\"", PQgetvalue(r, row, col + 2));
+		buf_printf(b, "\"%s\"", PQgetvalue(r, row, col + ASSET_JSON_ZARR));
 	buf_puts(b, ",\"path\":");
-	buf_json_stringn(b, PQgetvalue(r, row, col + 3), (size_t)PQgetlength(r, row, col + 3));
+	buf_json_stringn(b, PQgetvalue(r, row, col + ASSET_JSON_PATH),
+	    (size_t)PQgetlength(r, row, col + ASSET_JSON_PATH));
 	buf_printf(b, ",\"size\":%s,\"created\":\"%s\",\"modified\":\"%s\"",
-	    PQgetisnull(r, row, col + 4) ? "null" : PQgetvalue(r, row, col + 4), created, modified);
+	    PQgetisnull(r, row, col + ASSET_JSON_SIZE) ? "null" : PQgetvalue(r, row, col + ASSET_JSON_SIZE),
+	    created, modified);
 	if (md_col >= 0 && !PQgetisnull(r, row, md_col)) {
 		buf_puts(b, ",\"metadata\":");
 		buf_append(b, PQgetvalue(r, row, md_col), (size_t)PQgetlength(r, row, md_col));
@@ -293,7 +329,7 @@ static void
 asset_row_json(struct buf *b, PGresult *r, int i, void *ctx)
 {
 	(void)ctx;
-	asset_json(b, r, i, 0, 7);
+	asset_json(b, r, i, AL_ASSET, AL_METADATA);
 }
 
 /* Answers row 0 of r as an asset object. */
@@ -378,7 +414,7 @@ assets_list(struct request *req)
 	 * prefix. */
 	if (path != NULL && *path) {
 		const char *p2[2] = { v->id, path };
-		if ((r = req_query(req, "asset_exact_path", 2, p2)) == NULL)
+		if ((r = req_query(req, &asset_exact_path, 2, p2)) == NULL)
 			return 0;
 		if (PQntuples(r) > 0)
 			exact = path;
@@ -401,13 +437,13 @@ assets_list(struct request *req)
 			strcpy(offset, "0");
 		const char *params[8] = { v->id, with_md ? "t" : "f", req->cfg->api_url,
 		    assets_s3_base(req), limit, offset, cur_ts, cur_id };
-		r = req_query(req, order != NULL && *order == '-' ? "asset_list_created_desc" :
-		    "asset_list_created", 8, params);
+		r = req_query(req, order != NULL && *order == '-' ? &asset_list_created_desc :
+		    &asset_list_created, 8, params);
 	} else {
 		const char *params[11] = { v->id, with_md ? "t" : "f", req->cfg->api_url,
 		    assets_s3_base(req), exact, prefix, zarr_only ? "t" : "f", re, order ? order : "",
 		    limit, offset };
-		r = req_query(req, "asset_list", 11, params);
+		r = req_query(req, &asset_list, 11, params);
 	}
 	if (r == NULL)
 		return 0;
@@ -416,8 +452,8 @@ assets_list(struct request *req)
 	if (by_created && more) {
 		int last = rows - 2;
 		char ts[32];
-		if (ts_iso(PQgetvalue(r, last, 5), ts))
-			pg.next_cursor = arena_printf(&req->arena, "%s_%s", ts, PQgetvalue(r, last, 8));
+		if (ts_iso(PQgetvalue(r, last, AL_ASSET + ASSET_JSON_CREATED), ts))
+			pg.next_cursor = arena_printf(&req->arena, "%s_%s", ts, PQgetvalue(r, last, AL_ROW));
 	}
 
 	/* The count costs a scan: only the first page has it (LazyPagination). */
@@ -426,14 +462,14 @@ assets_list(struct request *req)
 		PGresult *c;
 		if (plain) {
 			const char *p1[1] = { v->id };
-			c = req_query(req, "asset_count_all", 1, p1);
+			c = req_query(req, &asset_count_all, 1, p1);
 		} else {
 			const char *p5[5] = { v->id, exact, prefix, zarr_only ? "t" : "f", re };
-			c = req_query(req, "asset_count", 5, p5);
+			c = req_query(req, &asset_count, 5, p5);
 		}
 		if (c == NULL)
 			return 0;
-		parse_int64(PQgetvalue(c, 0, 0), &total);
+		parse_int64(PQgetvalue(c, 0, CNT_COUNT), &total);
 	}
 	/* The look-ahead row only tells whether there is a next page. */
 	return page_respond_each(req, &pg, r, more ? rows - 1 : rows, total, more,
@@ -457,7 +493,7 @@ assets_paths(struct request *req)
 		prefix[n - 1] = '\0';
 	if (*prefix) {
 		const char *p2[2] = { v->id, prefix };
-		if ((r = req_query(req, "asset_path_exists", 2, p2)) == NULL)
+		if ((r = req_query(req, &asset_path_exists, 2, p2)) == NULL)
 			return 0;
 		if (PQntuples(r) == 0)
 			return resp_detail(req, 404, "Specified path not found.");
@@ -465,7 +501,7 @@ assets_paths(struct request *req)
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *params[5] = { v->id, prefix, assets_s3_base(req), limit, offset };
-	if ((r = req_query(req, "asset_path_children", 5, params)) == NULL)
+	if ((r = req_query(req, &asset_path_children, 5, params)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
 }
@@ -475,7 +511,7 @@ static PGresult *
 asset_load(struct request *req, const char *version_id)
 {
 	const char	*params[4] = { version_id, req->params[2], req->cfg->api_url, assets_s3_base(req) };
-	PGresult	*r = req_query(req, "asset_in_version", 4, params);
+	PGresult	*r = req_query(req, &asset_in_version, 4, params);
 
 	if (r == NULL)
 		return NULL;
@@ -655,24 +691,24 @@ target_load(struct request *req, const struct asset_body *b, const char **blob_i
 	*blob_id = *zarr_id = *zarr_dandiset = NULL;
 	*blob_embargoed = false;
 	params[0] = b->blob_uuid ? b->blob_uuid : b->zarr_uuid;
-	if ((r = req_query(req, b->blob_uuid ? "asset_blob_by_uuid" : "asset_zarr_by_uuid", 1, params)) == NULL)
+	if ((r = req_query(req, b->blob_uuid ? &asset_blob_by_uuid : &asset_zarr_by_uuid, 1, params)) == NULL)
 		return -1;
 	if (PQntuples(r) == 0) {
 		resp_detail(req, 404, "Not found.");
 		return -1;
 	}
 	if (b->blob_uuid) {
-		*blob_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-		*blob_embargoed = PQgetvalue(r, 0, 1)[0] == 't';
+		*blob_id = arena_strdup(&req->arena, PQgetvalue(r, 0, ABU_ID));
+		*blob_embargoed = PQgetvalue(r, 0, ABU_EMBARGOED)[0] == 't';
 	} else {
-		*zarr_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-		*zarr_dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+		*zarr_id = arena_strdup(&req->arena, PQgetvalue(r, 0, AZU_ID));
+		*zarr_dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, AZU_DANDISET));
 	}
 	return 0;
 }
 
-/* Python's repr of a list of str, as the original's conflict message
- * prints it. */
+/* Python's repr of the paths of r (asset_conflicts) as a list of str, as
+ * the original's conflict message prints it. */
 static const char *
 py_list_repr(struct request *req, PGresult *r)
 {
@@ -682,7 +718,7 @@ py_list_repr(struct request *req, PGresult *r)
 	buf_init(&b);
 	buf_puts(&b, "[");
 	for (int i = 0; i < PQntuples(r); i++) {
-		const char *s = PQgetvalue(r, i, 0);
+		const char *s = PQgetvalue(r, i, AC_PATH);
 		char q = strchr(s, '\'') != NULL && strchr(s, '"') == NULL ? '"' : '\'';
 		if (i > 0)
 			buf_puts(&b, ", ");
@@ -721,15 +757,15 @@ asset_add(struct request *req, const char *version_id, const struct asset_body *
 		return NULL;
 	}
 	const char *ins[5] = { uuid, b->path, blob_id, zarr_id, b->metadata_text };
-	if ((r = req_query(req, "asset_insert", 5, ins)) == NULL)
+	if ((r = req_query(req, &asset_insert, 5, ins)) == NULL)
 		return NULL;
-	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, AI_ID));
 	const char *att[2] = { id, version_id };
-	if (req_query(req, "asset_attach", 2, att) == NULL)
+	if (req_query(req, &asset_attach, 2, att) == NULL)
 		return NULL;
 	if (blob_embargoed) {
 		const char *un[2] = { blob_id, req->params[0] };
-		if (req_query(req, "asset_blob_unembargo", 2, un) == NULL)
+		if (req_query(req, &asset_blob_unembargo, 2, un) == NULL)
 			return NULL;
 	}
 	return id;
@@ -742,7 +778,7 @@ asset_written(struct request *req, const char *asset_id, const char *record_type
 	const char	*params[3] = { asset_id, req->cfg->api_url, assets_s3_base(req) };
 	PGresult	*r;
 
-	if ((r = req_query(req, "asset_after_write", 3, params)) == NULL)
+	if ((r = req_query(req, &asset_after_write, 3, params)) == NULL)
 		return 0;
 	if (audit_write_raw(req, req->params[0], record_type, PQgetvalue(r, 0, AAW_AUDIT)) != 0)
 		return 0;
@@ -757,11 +793,11 @@ check_path_free(struct request *req, const char *version_id, const char *path)
 	const char	*params[2] = { version_id, path };
 	PGresult	*r;
 
-	if ((r = req_query(req, "asset_exact_path", 2, params)) == NULL)
+	if ((r = req_query(req, &asset_exact_path, 2, params)) == NULL)
 		return -1;
 	if (PQntuples(r) > 0)
 		return resp_string(req, 409, "An asset with that path already exists"), -1;
-	if ((r = req_query(req, "asset_conflicts", 2, params)) == NULL)
+	if ((r = req_query(req, &asset_conflicts, 2, params)) == NULL)
 		return -1;
 	if (PQntuples(r) > 0)
 		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
@@ -774,7 +810,7 @@ touch_version(struct request *req, const char *version_id)
 {
 	const char *params[1] = { version_id };
 
-	return req_query(req, "asset_version_touch", 1, params) == NULL ? -1 : 0;
+	return req_query(req, &asset_version_touch, 1, params) == NULL ? -1 : 0;
 }
 
 /* POST /api/dandisets/{id}/versions/{v}/assets/: the version is locked
@@ -820,16 +856,16 @@ assets_update(struct request *req)
 		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
 
 	const char *same[5] = { old, b.path, blob_id, zarr_id, b.metadata_text };
-	if ((r = req_query(req, "asset_unchanged", 5, same)) == NULL)
+	if ((r = req_query(req, &asset_unchanged, 5, same)) == NULL)
 		return 0;
 	if (PQntuples(r) == 1) {
 		const char *params[3] = { old, req->cfg->api_url, assets_s3_base(req) };
-		if ((r = req_query(req, "asset_after_write", 3, params)) == NULL)
+		if ((r = req_query(req, &asset_after_write, 3, params)) == NULL)
 			return 0;
 		return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 	}
 	const char *det[2] = { old, vid };
-	if (req_query(req, "asset_detach", 2, det) == NULL)
+	if (req_query(req, &asset_detach, 2, det) == NULL)
 		return 0;
 	/* With the old asset out of the tree, the new path must be free
 	 * (the original checks only for an equal path; a file/folder clash
@@ -858,7 +894,7 @@ assets_delete(struct request *req)
 	json_object_object_add(details, "path", json_object_new_string(PQgetvalue(r, 0, AIV_PATH)));
 	json_object_object_add(details, "asset_id", json_object_new_string(req->params[2]));
 	const char *det[2] = { id, vid };
-	if (req_query(req, "asset_detach", 2, det) == NULL || touch_version(req, vid) != 0) {
+	if (req_query(req, &asset_detach, 2, det) == NULL || touch_version(req, vid) != 0) {
 		json_object_put(details);
 		return 0;
 	}
@@ -931,14 +967,14 @@ int
 assets_download_nested(struct request *req)
 {
 	const char	*p[2] = { req->version->id, req->params[2] };
-	PGresult	*r = req_query(req, "download_nested", 2, p);
+	PGresult	*r = req_query(req, &download_nested, 2, p);
 
 	if (r == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	return download_respond(req, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-	    PQgetvalue(r, 0, 3)[0] == 't');
+	return download_respond(req, PQgetvalue(r, 0, DN_BLOB), PQgetvalue(r, 0, DN_PATH),
+	    PQgetvalue(r, 0, DN_CONTENT_TYPE), PQgetvalue(r, 0, DN_ZARR)[0] == 't');
 }
 
 /* GET /api/assets/{asset_id}/ and .../info/: any asset, by the embargo

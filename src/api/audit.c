@@ -11,12 +11,13 @@
 
 #include "api.h"
 
-const struct db_stmt audit_stmts[] = {
-	{ "audit_insert",
-	  "INSERT INTO audit_records (dandiset_id, username, user_email, user_fullname,"
-	  " record_type, details) VALUES ($1::bigint, $2, $3, $4, $5, $6::jsonb)" },
+static const struct db_sql audit_insert = { "audit_insert", 0,
+	"INSERT INTO audit_records (dandiset_id, username, user_email, user_fullname,"
+	" record_type, details) VALUES ($1::bigint, $2, $3, $4, $5, $6::jsonb)" };
+
+const struct db_sql *const audit_sql[] = {
+	&audit_insert, NULL
 };
-const size_t audit_nstmts = sizeof(audit_stmts) / sizeof(audit_stmts[0]);
 
 int
 audit_write_raw(struct request *req, const char *dandiset_id, const char *record_type,
@@ -32,7 +33,7 @@ audit_write_raw(struct request *req, const char *dandiset_id, const char *record
 		details_json,
 	};
 
-	return req_query(req, "audit_insert", 6, params) == NULL ? -1 : 0;
+	return req_query(req, &audit_insert, 6, params) == NULL ? -1 : 0;
 }
 
 int
@@ -50,34 +51,39 @@ audit_write(struct request *req, const char *dandiset_id, const char *record_typ
  * pagination, oldest first) and, per dandiset, the whole trail for its
  * owners and admins. Records outlive their dandiset (no foreign key), so an
  * admin can still read the trail of a deleted one. */
-const struct db_stmt audit_read_stmts[] = {
-	{ "audit_dandiset_page",
-	  "SELECT json_build_object('id', id, 'timestamp', dandi_ts(timestamp),"
-	  " 'username', username, 'user_email', user_email, 'user_fullname', user_fullname,"
-	  " 'record_type', record_type, 'details', details, 'admin', admin,"
-	  " 'description', description), count(*) OVER ()"
-	  " FROM audit_records WHERE dandiset_id = $1::bigint"
-	  " ORDER BY timestamp, id LIMIT $2::bigint OFFSET $3::bigint" },
-	/* $1 before, $2 after, $3 cursor ts (us since epoch), $4 cursor id,
-	 * $5 walk backwards (newest first), $6 limit. */
-	{ "audit_asset_events",
-	  "SELECT json_build_object('id', id, 'dandiset_id', dandiset_id,"
-	  " 'timestamp', dandi_ts(timestamp), 'record_type', record_type,"
-	  " 'details', details - 'metadata'),"
-	  " (extract(epoch FROM timestamp) * 1000000)::bigint, id"
-	  " FROM audit_records"
-	  " WHERE record_type IN ('add_asset', 'update_asset', 'remove_asset')"
-	  "   AND ($1::timestamptz IS NULL OR timestamp <= $1::timestamptz)"
-	  "   AND ($2::timestamptz IS NULL OR timestamp >= $2::timestamptz)"
-	  "   AND ($3::bigint IS NULL OR CASE WHEN $5::boolean"
-	  "        THEN ((extract(epoch FROM timestamp) * 1000000)::bigint, id) < ($3::bigint, $4::bigint)"
-	  "        ELSE ((extract(epoch FROM timestamp) * 1000000)::bigint, id) > ($3::bigint, $4::bigint) END)"
-	  " ORDER BY CASE WHEN $5::boolean THEN (extract(epoch FROM timestamp) * 1000000)::bigint END DESC,"
-	  "          CASE WHEN $5::boolean THEN id END DESC,"
-	  "          timestamp, id"
-	  " LIMIT $6::bigint" },
+
+enum { ADP_JSON = PAGE_COUNTED_ITEM, ADP_TOTAL = PAGE_COUNTED_TOTAL, ADP_NCOLS };
+static const struct db_sql audit_dandiset_page = { "audit_dandiset_page", ADP_NCOLS,
+	"SELECT json_build_object('id', id, 'timestamp', dandi_ts(timestamp),"
+	" 'username', username, 'user_email', user_email, 'user_fullname', user_fullname,"
+	" 'record_type', record_type, 'details', details, 'admin', admin,"
+	" 'description', description), count(*) OVER ()"
+	" FROM audit_records WHERE dandiset_id = $1::bigint"
+	" ORDER BY timestamp, id LIMIT $2::bigint OFFSET $3::bigint" };
+
+/* $1 before, $2 after, $3 cursor ts (us since epoch), $4 cursor id,
+ * $5 walk backwards (newest first), $6 limit. */
+enum { AAE_JSON, AAE_CURSOR_TS, AAE_CURSOR_ID, AAE_NCOLS };
+static const struct db_sql audit_asset_page = { "audit_asset_page", AAE_NCOLS,
+	"SELECT json_build_object('id', id, 'dandiset_id', dandiset_id,"
+	" 'timestamp', dandi_ts(timestamp), 'record_type', record_type,"
+	" 'details', details - 'metadata'),"
+	" (extract(epoch FROM timestamp) * 1000000)::bigint, id"
+	" FROM audit_records"
+	" WHERE record_type IN ('add_asset', 'update_asset', 'remove_asset')"
+	"   AND ($1::timestamptz IS NULL OR timestamp <= $1::timestamptz)"
+	"   AND ($2::timestamptz IS NULL OR timestamp >= $2::timestamptz)"
+	"   AND ($3::bigint IS NULL OR CASE WHEN $5::boolean"
+	"        THEN ((extract(epoch FROM timestamp) * 1000000)::bigint, id) < ($3::bigint, $4::bigint)"
+	"        ELSE ((extract(epoch FROM timestamp) * 1000000)::bigint, id) > ($3::bigint, $4::bigint) END)"
+	" ORDER BY CASE WHEN $5::boolean THEN (extract(epoch FROM timestamp) * 1000000)::bigint END DESC,"
+	"          CASE WHEN $5::boolean THEN id END DESC,"
+	"          timestamp, id"
+	" LIMIT $6::bigint" };
+
+const struct db_sql *const audit_read_sql[] = {
+	&audit_dandiset_page, &audit_asset_page, NULL
 };
-const size_t audit_read_nstmts = sizeof(audit_read_stmts) / sizeof(audit_read_stmts[0]);
 
 /* GET /api/dandisets/{id}/audit/: owners and admins. The dandiset is
  * looked up here, not by a target: records outlive it, and an admin may
@@ -102,7 +108,7 @@ audit_dandiset_list(struct request *req)
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *params[3] = { id, limit, offset };
-	if ((r = req_query(req, "audit_dandiset_page", 3, params)) == NULL)
+	if ((r = req_query(req, &audit_dandiset_page, 3, params)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
 }
@@ -215,7 +221,7 @@ audit_asset_events(struct request *req)
 		after != NULL && *after ? after : NULL,
 		cts, cid, desc ? "t" : "f", limit,
 	};
-	PGresult *r = req_query(req, "audit_asset_events", 6, params);
+	PGresult *r = req_query(req, &audit_asset_page, 6, params);
 	if (r == NULL)
 		return 0;
 	int n = PQntuples(r);
@@ -231,13 +237,15 @@ audit_asset_events(struct request *req)
 	bool has_prev = back ? more : cursor != NULL;
 	int first = back ? n - 1 : 0, last = back ? 0 : n - 1;
 	if (has_next && n > 0) {
-		char *c = cursor_encode(req, false, PQgetvalue(r, last, 1), PQgetvalue(r, last, 2));
+		char *c = cursor_encode(req, false, PQgetvalue(r, last, AAE_CURSOR_TS),
+		    PQgetvalue(r, last, AAE_CURSOR_ID));
 		buf_printf(&b, "\"%s\"", req_url_with(req, "cursor", c));
 	} else
 		buf_puts(&b, "null");
 	buf_puts(&b, ",\"previous\":");
 	if (has_prev && n > 0) {
-		char *c = cursor_encode(req, true, PQgetvalue(r, first, 1), PQgetvalue(r, first, 2));
+		char *c = cursor_encode(req, true, PQgetvalue(r, first, AAE_CURSOR_TS),
+		    PQgetvalue(r, first, AAE_CURSOR_ID));
 		buf_printf(&b, "\"%s\"", req_url_with(req, "cursor", c));
 	} else
 		buf_puts(&b, "null");
@@ -246,7 +254,7 @@ audit_asset_events(struct request *req)
 		int i = back ? n - 1 - k : k;
 		if (k > 0)
 			buf_puts(&b, ",");
-		buf_puts(&b, PQgetvalue(r, i, 0));
+		buf_puts(&b, PQgetvalue(r, i, AAE_JSON));
 	}
 	buf_puts(&b, "]}");
 	int rc = resp_raw_json(req, 200, b.data);

@@ -34,6 +34,12 @@ static const struct db_sql *const *const api_sql[] = {
 	owners_sql,
 	versions_sql,
 	publish_sql,
+	audit_sql,
+	audit_read_sql,
+	webdav_sql,
+	assets_sql,
+	uploads_sql,
+	zarrs_sql,
 	NULL	/* api_sql */
 };
 
@@ -42,12 +48,6 @@ static struct db_stmt *
 collect_stmts(size_t *n)
 {
 	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
-		{ audit_stmts, &audit_nstmts },
-		{ audit_read_stmts, &audit_read_nstmts },
-		{ assets_stmts, &assets_nstmts },
-		{ webdav_stmts, &webdav_nstmts },
-		{ uploads_stmts, &uploads_nstmts },
-		{ zarrs_stmts, &zarrs_nstmts },
 		{ accounts_stmts, &accounts_nstmts },
 		{ oauth_stmts, &oauth_nstmts },
 	};

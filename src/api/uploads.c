@@ -30,44 +30,65 @@
 #define BLOB_JSON \
 	"json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256, 'size', size)"
 
-const struct db_stmt uploads_stmts[] = {
-	{ "blob_by_etag",
-	  "SELECT " BLOB_JSON " FROM blobs WHERE etag = $1" },
-	{ "blob_by_sha256",
-	  "SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" },
-	{ "blob_etag_exists",
-	  "SELECT blob_id FROM blobs WHERE etag = $1" },
-	{ "upload_insert",
-	  "INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size, embargoed)"
-	  " VALUES ($1::bigint, $2::uuid, $3, $4, $5, $6::bigint, $7::boolean)" },
-	/* $1 upload, $2 user, $3 superuser */
-	{ "upload_get",
-	  "SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed,"
-	  " " SQL_OWNS("u.dandiset_id", "$2::bigint", "$3::boolean")
-	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
-	{ "upload_delete",
-	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },
-	/* For the signed completion URL: the signature is the permission. */
-	{ "upload_by_id",
-	  "SELECT blob, multipart_upload_id, embargoed FROM uploads WHERE upload_id = $1::uuid" },
-	/* The sha256 of a new blob is computed by dandi-jobs from S3. */
-	{ "blob_sha256_enqueue",
-	  "SELECT dandi_enqueue('sha256', $1::text, jsonb_build_object('blob', $1::text))" },
-	/* The blob takes the upload's id and key; an etag already taken (a
-	 * concurrent identical upload) inserts nothing. */
-	{ "blob_from_upload",
-	  "INSERT INTO blobs (blob_id, blob, etag, size, embargoed)"
-	  " VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean) ON CONFLICT (etag) DO NOTHING"
-	  " RETURNING " BLOB_JSON },
-	{ "upload_list",
-	  "SELECT json_build_object('created', dandi_ts(created), 'blob', blob, 'upload_id', upload_id,"
-	  " 'etag', etag, 'size', size), count(*) OVER ()"
-	  " FROM uploads WHERE dandiset_id = $1::bigint ORDER BY created, id"
-	  " LIMIT $2::bigint OFFSET $3::bigint" },
-	{ "upload_all_of_dandiset",
-	  "DELETE FROM uploads WHERE dandiset_id = $1::bigint RETURNING blob, multipart_upload_id" },
+enum { BL_JSON, BL_NCOLS };
+static const struct db_sql blob_by_etag = { "blob_by_etag", BL_NCOLS,
+	"SELECT " BLOB_JSON " FROM blobs WHERE etag = $1" };
+
+static const struct db_sql blob_by_sha256 = { "blob_by_sha256", BL_NCOLS,
+	"SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" };
+
+enum { BEE_ID, BEE_NCOLS };
+static const struct db_sql blob_etag_exists = { "blob_etag_exists", BEE_NCOLS,
+	"SELECT blob_id FROM blobs WHERE etag = $1" };
+
+static const struct db_sql upload_insert = { "upload_insert", 0,
+	"INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size, embargoed)"
+	" VALUES ($1::bigint, $2::uuid, $3, $4, $5, $6::bigint, $7::boolean)" };
+
+/* $1 upload, $2 user, $3 superuser */
+enum { UG_BLOB, UG_ETAG, UG_SIZE, UG_MULTIPART, UG_EMBARGOED, UG_OWNER, UG_NCOLS };
+static const struct db_sql upload_get = { "upload_get", UG_NCOLS,
+	"SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed,"
+	" " SQL_OWNS("u.dandiset_id", "$2::bigint", "$3::boolean")
+	" FROM uploads u WHERE u.upload_id = $1::uuid" };
+
+static const struct db_sql upload_delete = { "upload_delete", 0,
+	"DELETE FROM uploads WHERE upload_id = $1::uuid" };
+
+/* For the signed completion URL: the signature is the permission. */
+enum { UBI_BLOB, UBI_MULTIPART, UBI_EMBARGOED, UBI_NCOLS };
+static const struct db_sql upload_by_id = { "upload_by_id", UBI_NCOLS,
+	"SELECT blob, multipart_upload_id, embargoed FROM uploads WHERE upload_id = $1::uuid" };
+
+/* The sha256 of a new blob is computed by dandi-jobs from S3. */
+enum { BSE_JOB, BSE_NCOLS };	/* unread */
+static const struct db_sql blob_sha256_enqueue = { "blob_sha256_enqueue", BSE_NCOLS,
+	"SELECT dandi_enqueue('sha256', $1::text, jsonb_build_object('blob', $1::text))" };
+
+/* The blob takes the upload's id and key; an etag already taken (a
+ * concurrent identical upload) inserts nothing. */
+enum { BFU_JSON, BFU_NCOLS };
+static const struct db_sql blob_from_upload = { "blob_from_upload", BFU_NCOLS,
+	"INSERT INTO blobs (blob_id, blob, etag, size, embargoed)"
+	" VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean) ON CONFLICT (etag) DO NOTHING"
+	" RETURNING " BLOB_JSON };
+
+enum { UL_JSON = PAGE_COUNTED_ITEM, UL_TOTAL = PAGE_COUNTED_TOTAL, UL_NCOLS };
+static const struct db_sql upload_list = { "upload_list", UL_NCOLS,
+	"SELECT json_build_object('created', dandi_ts(created), 'blob', blob, 'upload_id', upload_id,"
+	" 'etag', etag, 'size', size), count(*) OVER ()"
+	" FROM uploads WHERE dandiset_id = $1::bigint ORDER BY created, id"
+	" LIMIT $2::bigint OFFSET $3::bigint" };
+
+enum { UAD_BLOB, UAD_MULTIPART, UAD_NCOLS };
+static const struct db_sql upload_all_of_dandiset = { "upload_all_of_dandiset", UAD_NCOLS,
+	"DELETE FROM uploads WHERE dandiset_id = $1::bigint RETURNING blob, multipart_upload_id" };
+
+const struct db_sql *const uploads_sql[] = {
+	&blob_by_etag, &blob_by_sha256, &blob_etag_exists, &upload_insert, &upload_get,
+	&upload_delete, &upload_by_id, &blob_sha256_enqueue, &blob_from_upload, &upload_list,
+	&upload_all_of_dandiset, NULL
 };
-const size_t uploads_nstmts = sizeof(uploads_stmts) / sizeof(uploads_stmts[0]);
 
 /* One S3 client per worker process, made on first use. */
 static struct s3	 s3_client;
@@ -153,8 +174,8 @@ blobs_digest(struct request *req)
 	json_object_put(errs);
 
 	const char *a = json_object_get_string(alg), *v = json_object_get_string(val);
-	const char *stmt = strcmp(a, "dandi:dandi-etag") == 0 ? "blob_by_etag" :
-	    strcmp(a, "dandi:sha2-256") == 0 ? "blob_by_sha256" : NULL;
+	const struct db_sql *stmt = strcmp(a, "dandi:dandi-etag") == 0 ? &blob_by_etag :
+	    strcmp(a, "dandi:sha2-256") == 0 ? &blob_by_sha256 : NULL;
 	if (stmt == NULL)
 		return resp_string(req, 400, "Unsupported Digest Algorithm. Supported: dandi:dandi-etag, dandi:sha2-256");
 	v = metadata_utf8_fix(req, v);
@@ -163,7 +184,7 @@ blobs_digest(struct request *req)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
-	return resp_raw_json(req, 200, PQgetvalue(r, 0, 0));
+	return resp_raw_json(req, 200, PQgetvalue(r, 0, BL_JSON));
 }
 
 /* A dandiset identifier as the original's DandisetIdentifierField takes
@@ -289,10 +310,10 @@ uploads_initialize(struct request *req)
 	const char *embargo = d.embargo_status;
 
 	const char *p1[1] = { etag };
-	if ((r = req_query(req, "blob_etag_exists", 1, p1)) == NULL)
+	if ((r = req_query(req, &blob_etag_exists, 1, p1)) == NULL)
 		return 0;
 	if (PQntuples(r) > 0) {
-		resp_header(req, "Location", arena_strdup(&req->arena, PQgetvalue(r, 0, 0)));
+		resp_header(req, "Location", arena_strdup(&req->arena, PQgetvalue(r, 0, BEE_ID)));
 		return resp_string(req, 409, "Blob already exists.");
 	}
 
@@ -313,7 +334,7 @@ uploads_initialize(struct request *req)
 	char sz[24];
 	snprintf(sz, sizeof(sz), "%" PRId64, size);
 	const char *ins[7] = { dandiset, uuid, key, etag, mpu_id, sz, embargoed ? "t" : "f" };
-	if (req_query(req, "upload_insert", 7, ins) == NULL) {
+	if (req_query(req, &upload_insert, 7, ins) == NULL) {
 		(void)s3_abort_multipart(s3, key, mpu_id);
 		return 0;
 	}
@@ -347,16 +368,16 @@ upload_target(struct request *req)
 	const char	*params[3] = { req->params[0], req->user_id_str, superuser_flag(req) };
 	PGresult	*r;
 
-	if ((r = req_query(req, "upload_get", 3, params)) == NULL)
+	if ((r = req_query(req, &upload_get, 3, params)) == NULL)
 		return -1;
-	if (PQntuples(r) == 0 || (PQgetvalue(r, 0, 4)[0] == 't' && PQgetvalue(r, 0, 5)[0] != 't'))
+	if (PQntuples(r) == 0 || (PQgetvalue(r, 0, UG_EMBARGOED)[0] == 't' && PQgetvalue(r, 0, UG_OWNER)[0] != 't'))
 		return resp_detail(req, 404, "Not found."), -1;
 	struct upload *u = arena_alloc(&req->arena, sizeof(*u));
-	u->blob = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	u->etag = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	u->size = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-	u->multipart_upload_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
-	u->embargoed = PQgetvalue(r, 0, 4)[0] == 't';
+	u->blob = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_BLOB));
+	u->etag = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_ETAG));
+	u->size = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_SIZE));
+	u->multipart_upload_id = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_MULTIPART));
+	u->embargoed = PQgetvalue(r, 0, UG_EMBARGOED)[0] == 't';
 	req->upload = u;
 	return 0;
 }
@@ -492,7 +513,7 @@ uploads_s3_complete(struct request *req)
 		return resp_detail(req, 400, "%s", err);
 
 	const char *p1[1] = { req->params[0] };
-	if ((r = req_query(req, "upload_by_id", 1, p1)) == NULL) {
+	if ((r = req_query(req, &upload_by_id, 1, p1)) == NULL) {
 		s3_parts_free(list, n);
 		return 0;
 	}
@@ -500,9 +521,9 @@ uploads_s3_complete(struct request *req)
 		s3_parts_free(list, n);
 		return resp_detail(req, 404, "Not found.");
 	}
-	const char *key = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	const char *mpu = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	bool embargoed = PQgetvalue(r, 0, 2)[0] == 't';
+	const char *key = arena_strdup(&req->arena, PQgetvalue(r, 0, UBI_BLOB));
+	const char *mpu = arena_strdup(&req->arena, PQgetvalue(r, 0, UBI_MULTIPART));
+	bool embargoed = PQgetvalue(r, 0, UBI_EMBARGOED)[0] == 't';
 
 	char *etag = NULL;
 	int st = s3_complete_multipart(s3, key, mpu, list, n, &etag);
@@ -586,13 +607,13 @@ uploads_validate(struct request *req)
 	if (req_begin(req) != 0)
 		return 0;
 	const char *ins[5] = { req->params[0], key, etag, size, embargoed };
-	PGresult *b = req_query(req, "blob_from_upload", 5, ins);
+	PGresult *b = req_query(req, &blob_from_upload, 5, ins);
 	const char *p1[1] = { req->params[0] };
-	if (b == NULL || req_query(req, "upload_delete", 1, p1) == NULL)
+	if (b == NULL || req_query(req, &upload_delete, 1, p1) == NULL)
 		return 0;
 	bool created = PQntuples(b) == 1;
-	const char *json = created ? arena_strdup(&req->arena, PQgetvalue(b, 0, 0)) : NULL;
-	if (created && req_query(req, "blob_sha256_enqueue", 1, p1) == NULL)
+	const char *json = created ? arena_strdup(&req->arena, PQgetvalue(b, 0, BFU_JSON)) : NULL;
+	if (created && req_query(req, &blob_sha256_enqueue, 1, p1) == NULL)
 		return 0;
 	if (req_commit(req) != 0)
 		return 0;
@@ -615,7 +636,7 @@ uploads_list(struct request *req)
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *params[3] = { req->params[0], limit, offset };
-	if ((r = req_query(req, "upload_list", 3, params)) == NULL)
+	if ((r = req_query(req, &upload_list, 3, params)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
 }
@@ -628,12 +649,12 @@ uploads_clear(struct request *req)
 	PGresult *r;
 
 	const char *params[1] = { req->params[0] };
-	if ((r = req_query(req, "upload_all_of_dandiset", 1, params)) == NULL || req_commit(req) != 0)
+	if ((r = req_query(req, &upload_all_of_dandiset, 1, params)) == NULL || req_commit(req) != 0)
 		return 0;
 	struct s3 *s3 = PQntuples(r) > 0 ? s3_for(req) : NULL;
 	req->status = 0;	/* an unconfigured S3 must not turn this into 503 */
 	for (int i = 0; s3 != NULL && i < PQntuples(r); i++)
-		if (s3_abort_multipart(s3, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1)) == S3_ERROR)
-			log_warn("abort of upload %s failed: %s", PQgetvalue(r, i, 1), s3->err);
+		if (s3_abort_multipart(s3, PQgetvalue(r, i, UAD_BLOB), PQgetvalue(r, i, UAD_MULTIPART)) == S3_ERROR)
+			log_warn("abort of upload %s failed: %s", PQgetvalue(r, i, UAD_MULTIPART), s3->err);
 	return resp_empty(req, 204);
 }

@@ -13,36 +13,39 @@
 
 #include "api.h"
 
-const struct db_stmt webdav_stmts[] = {
-	/* The node at $2: is it a file? */
-	{ "webdav_node",
-	  "SELECT asset_id IS NOT NULL FROM asset_paths WHERE version_id = $1::bigint AND path = $2" },
-	/* $1 version, $2 path ('' = root), $3 children, $4 with metadata,
-	 * $5 api url, $6 s3 base, $7 limit, $8 offset. The page is chosen
-	 * first (path order, the node before its children as 'x' < 'x/...')
-	 * and only its rows are read. The children are the range scan of
-	 * assets.c's asset_path_children. Columns: enum webdav_atpath_col. */
-	{ "webdav_atpath",
-	  "SELECT a.id IS NULL, page.total, p.path, p.aggregate_files, p.aggregate_size,"
-	  " CASE WHEN $4::boolean AND a.id IS NOT NULL THEN dandi_asset_metadata(a, $5, $6) END,"
-	  " " ASSET_JSON_COLUMNS
-	  " FROM (SELECT p.id, count(*) OVER () AS total FROM asset_paths p"
-	  "   WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
-	  "     THEN $3::boolean AND position('/' in p.path) = 0"
-	  "     ELSE p.path = $2 OR ($3::boolean AND p.path > $2 || '/' AND p.path < $2 || '0'"
-	  "          AND position('/' in substr(p.path, length($2) + 2)) = 0) END"
-	  "   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
-	  " JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
-	  " LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " ORDER BY p.path" },
-};
-const size_t webdav_nstmts = sizeof(webdav_stmts) / sizeof(webdav_stmts[0]);
+/* The node at $2: is it a file? */
+enum { WN_FILE, WN_NCOLS };
+static const struct db_sql webdav_node = { "webdav_node", WN_NCOLS,
+	"SELECT asset_id IS NOT NULL FROM asset_paths WHERE version_id = $1::bigint AND path = $2" };
 
-enum webdav_atpath_col {
-	WD_FOLDER, WD_TOTAL, WD_PATH, WD_FILES, WD_SIZE, WD_METADATA, WD_ASSET,
+/* $1 version, $2 path ('' = root), $3 children, $4 with metadata,
+ * $5 api url, $6 s3 base, $7 limit, $8 offset. The page is chosen
+ * first (path order, the node before its children as 'x' < 'x/...')
+ * and only its rows are read. The children are the range scan of
+ * assets.c's asset_path_children. */
+enum {
+	WD_FOLDER, WD_TOTAL = PAGE_COUNTED_TOTAL, WD_PATH, WD_FILES, WD_SIZE, WD_METADATA,
+	WD_ASSET, WD_NCOLS = WD_ASSET + ASSET_JSON_NCOLS,
+};
+static const struct db_sql webdav_atpath_page = { "webdav_atpath_page", WD_NCOLS,
+	"SELECT a.id IS NULL, page.total, p.path, p.aggregate_files, p.aggregate_size,"
+	" CASE WHEN $4::boolean AND a.id IS NOT NULL THEN dandi_asset_metadata(a, $5, $6) END,"
+	" " ASSET_JSON_COLUMNS
+	" FROM (SELECT p.id, count(*) OVER () AS total FROM asset_paths p"
+	"   WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
+	"     THEN $3::boolean AND position('/' in p.path) = 0"
+	"     ELSE p.path = $2 OR ($3::boolean AND p.path > $2 || '/' AND p.path < $2 || '0'"
+	"          AND position('/' in substr(p.path, length($2) + 2)) = 0) END"
+	"   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
+	" JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" ORDER BY p.path" };
+
+const struct db_sql *const webdav_sql[] = {
+	&webdav_node, &webdav_atpath_page, NULL
 };
 
-/* {"type": "folder"|"asset", "resource": ...} of a webdav_atpath row. */
+/* {"type": "folder"|"asset", "resource": ...} of a webdav_atpath_page row. */
 static void
 webdav_row_json(struct buf *b, PGresult *r, int i, void *ctx)
 {
@@ -157,11 +160,11 @@ webdav_atpath(struct request *req)
 		path[n - 1] = '\0';
 	if (*path) {
 		const char *pn[2] = { vid, path };
-		if ((r = req_query(req, "webdav_node", 2, pn)) == NULL)
+		if ((r = req_query(req, &webdav_node, 2, pn)) == NULL)
 			return 0;
 		if (PQntuples(r) == 0)
 			return resp_detail(req, 404, "Folder or asset not found at %s", path);
-		if (endslash && PQgetvalue(r, 0, 0)[0] == 't')
+		if (endslash && PQgetvalue(r, 0, WN_FILE)[0] == 't')
 			return resp_detail(req, 404, "Folder not found at %s", path);
 	}
 
@@ -169,7 +172,7 @@ webdav_atpath(struct request *req)
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *params[8] = { vid, path, children ? "t" : "f", with_md ? "t" : "f",
 	    req->cfg->api_url, assets_s3_base(req), limit, offset };
-	if ((r = req_query(req, "webdav_atpath", 8, params)) == NULL)
+	if ((r = req_query(req, &webdav_atpath_page, 8, params)) == NULL)
 		return 0;
 	return page_respond_counted_each(req, &pg, r, webdav_row_json, NULL);
 }

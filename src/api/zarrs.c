@@ -30,36 +30,48 @@
 /* The read rule ($2 superuser, $3 user id). */
 #define VISIBLE(d)	SQL_READABLE(d, "$3::bigint", "$2::boolean")
 
-const struct db_stmt zarrs_stmts[] = {
-	/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset */
-	{ "zarr_list",
-	  "SELECT dandi_zarr_json(z), count(*) OVER () FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	  " WHERE " VISIBLE("d")
-	  "   AND ($1::bigint IS NULL OR z.dandiset_id = $1::bigint) AND ($4::text IS NULL OR z.name = $4)"
-	  " ORDER BY z.created, z.id LIMIT $5::bigint OFFSET $6::bigint" },
-	/* The zarr through a visible dandiset; FOR UPDATE variant below. */
-	{ "zarr_get",
-	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
-	  " " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
-	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") },
-	{ "zarr_get_lock",
-	  "SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
-	  " " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
-	  " FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	  " WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") " FOR UPDATE OF z" },
-	{ "zarr_insert",
-	  "INSERT INTO zarrs (dandiset_id, zarr_id, name) VALUES ($1::bigint, $2::uuid, $3)"
-	  " RETURNING dandi_zarr_json(zarrs)" },
-	{ "zarr_uploaded",
-	  "UPDATE zarrs SET status = 'Uploaded', modified = now() WHERE id = $1::bigint" },
-	{ "zarr_ingest_enqueue",
-	  "SELECT dandi_enqueue('zarr_ingest', $1::text, jsonb_build_object('zarr', $1::text))" },
-	{ "zarr_pending",
-	  "UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
-	  " WHERE id = $1::bigint" },
+/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset */
+enum { ZL_JSON = PAGE_COUNTED_ITEM, ZL_TOTAL = PAGE_COUNTED_TOTAL, ZL_NCOLS };
+static const struct db_sql zarr_page = { "zarr_page", ZL_NCOLS,
+	"SELECT dandi_zarr_json(z), count(*) OVER () FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	" WHERE " VISIBLE("d")
+	"   AND ($1::bigint IS NULL OR z.dandiset_id = $1::bigint) AND ($4::text IS NULL OR z.name = $4)"
+	" ORDER BY z.created, z.id LIMIT $5::bigint OFFSET $6::bigint" };
+
+/* The zarr through a visible dandiset; FOR UPDATE variant below. */
+enum { ZG_JSON, ZG_ID, ZG_DANDISET, ZG_STATUS, ZG_EMBARGO, ZG_OWNER, ZG_NCOLS };
+static const struct db_sql zarr_by_id = { "zarr_by_id", ZG_NCOLS,
+	"SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
+	" " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
+	" FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") };
+
+static const struct db_sql zarr_by_id_lock = { "zarr_by_id_lock", ZG_NCOLS,
+	"SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
+	" " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
+	" FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") " FOR UPDATE OF z" };
+
+enum { ZI_JSON, ZI_NCOLS };
+static const struct db_sql zarr_insert = { "zarr_insert", ZI_NCOLS,
+	"INSERT INTO zarrs (dandiset_id, zarr_id, name) VALUES ($1::bigint, $2::uuid, $3)"
+	" RETURNING dandi_zarr_json(zarrs)" };
+
+static const struct db_sql zarr_uploaded = { "zarr_uploaded", 0,
+	"UPDATE zarrs SET status = 'Uploaded', modified = now() WHERE id = $1::bigint" };
+
+enum { ZIE_JOB, ZIE_NCOLS };	/* unread */
+static const struct db_sql zarr_ingest_enqueue = { "zarr_ingest_enqueue", ZIE_NCOLS,
+	"SELECT dandi_enqueue('zarr_ingest', $1::text, jsonb_build_object('zarr', $1::text))" };
+
+static const struct db_sql zarr_pending = { "zarr_pending", 0,
+	"UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
+	" WHERE id = $1::bigint" };
+
+const struct db_sql *const zarrs_sql[] = {
+	&zarr_page, &zarr_by_id, &zarr_by_id_lock, &zarr_insert, &zarr_uploaded,
+	&zarr_ingest_enqueue, &zarr_pending, NULL
 };
-const size_t zarrs_nstmts = sizeof(zarrs_stmts) / sizeof(zarrs_stmts[0]);
 
 static const char *
 superuser(struct request *req)
@@ -77,7 +89,7 @@ int
 zarr_target(struct request *req, bool lock)
 {
 	const char *p[3] = { req->params[0], superuser(req), user_id(req) };
-	PGresult *r = req_query(req, lock ? "zarr_get_lock" : "zarr_get", 3, p);
+	PGresult *r = req_query(req, lock ? &zarr_by_id_lock : &zarr_by_id, 3, p);
 	struct zarr *z;
 
 	if (r == NULL)
@@ -87,12 +99,12 @@ zarr_target(struct request *req, bool lock)
 		return -1;
 	}
 	z = arena_alloc(&req->arena, sizeof(*z));
-	z->json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	z->id = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
-	z->dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
-	z->status = arena_strdup(&req->arena, PQgetvalue(r, 0, 3));
-	z->embargoed = strcmp(PQgetvalue(r, 0, 4), "OPEN") != 0;
-	z->owner = PQgetvalue(r, 0, 5)[0] == 't';
+	z->json = arena_strdup(&req->arena, PQgetvalue(r, 0, ZG_JSON));
+	z->id = arena_strdup(&req->arena, PQgetvalue(r, 0, ZG_ID));
+	z->dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, ZG_DANDISET));
+	z->status = arena_strdup(&req->arena, PQgetvalue(r, 0, ZG_STATUS));
+	z->embargoed = strcmp(PQgetvalue(r, 0, ZG_EMBARGO), "OPEN") != 0;
+	z->owner = PQgetvalue(r, 0, ZG_OWNER)[0] == 't';
 	req->zarr = z;
 	return 0;
 }
@@ -181,7 +193,7 @@ zarr_list(struct request *req)
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
 	const char *p[6] = { ds ? did : NULL, superuser(req), user_id(req), name, limit, offset };
-	if ((r = req_query(req, "zarr_list", 6, p)) == NULL)
+	if ((r = req_query(req, &zarr_page, 6, p)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
 }
@@ -235,13 +247,13 @@ zarr_create(struct request *req)
 	if (uuid4(uuid) != 0)
 		return resp_detail(req, 503, "No randomness available; try again.");
 	const char *ins[3] = { did, uuid, name };
-	r = req_query_try(req, "zarr_insert", 3, ins, &hit);
+	r = req_query_try(req, &zarr_insert, 3, ins, &hit);
 	if (hit)
 		return resp_field_error(req, "non_field_errors",
 		    "The fields dandiset, name must make a unique set.");
 	if (r == NULL)
 		return 0;
-	const char *json = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *json = arena_strdup(&req->arena, PQgetvalue(r, 0, ZI_JSON));
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(uuid));
 	json_object_object_add(d, "name", json_object_new_string(name));
@@ -294,8 +306,8 @@ zarr_finalize(struct request *req)
 	if (strcmp(z->status, "Pending") != 0)
 		return resp_string(req, 400, INGEST_MSG);
 	const char *p1[1] = { z->id }, *p2[1] = { req->params[0] };
-	if ((r = req_query(req, "zarr_uploaded", 1, p1)) == NULL ||
-	    (r = req_query(req, "zarr_ingest_enqueue", 1, p2)) == NULL)
+	if ((r = req_query(req, &zarr_uploaded, 1, p1)) == NULL ||
+	    (r = req_query(req, &zarr_ingest_enqueue, 1, p2)) == NULL)
 		return 0;
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));
@@ -512,7 +524,7 @@ mark_pending(struct request *req, const struct zarr *z)
 {
 	const char *p[1] = { z->id };
 
-	return req_query(req, "zarr_pending", 1, p) == NULL ? -1 : 0;
+	return req_query(req, &zarr_pending, 1, p) == NULL ? -1 : 0;
 }
 
 static struct json_object *
