@@ -22,84 +22,127 @@
 #define FAILS_PER_ACCOUNT	5
 #define FAILS_PER_ADDRESS	30
 
-const struct db_stmt accounts_stmts[] = {
-	{ "acct_by_login",
-	  "SELECT id, password_hash, is_active FROM users"
-	  " WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
-	  " ORDER BY lower(username) = lower($1) DESC, id LIMIT 1" },
-	{ "acct_fail_counts",
-	  "SELECT (SELECT count(*) FROM login_failures WHERE account = lower($1)"
-	  "          AND at > now() - interval '" FAIL_WINDOW "'),"
-	  "       (SELECT count(*) FROM login_failures WHERE address = $2"
-	  "          AND at > now() - interval '" FAIL_WINDOW "')" },
-	{ "acct_fail_add",
-	  "WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '1 day')"
-	  " INSERT INTO login_failures (account, address) VALUES (lower($1), $2)" },
-	{ "acct_fail_clear",
-	  "DELETE FROM login_failures WHERE account = lower($1)" },
-	{ "acct_email_taken",
-	  "SELECT 1 FROM users WHERE lower(email) = lower($1)" },
-	/* $1 username, $2 email, $3 first, $4 last, $5 status, $6 hash, $7 github login */
-	{ "acct_insert",
-	  "INSERT INTO users (username, email, first_name, last_name, status, password_hash, github_login)"
-	  " VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id" },
-	{ "acct_username_taken",
-	  "SELECT 1 FROM users WHERE lower(username) = lower($1)" },
-	{ "acct_questionnaire",
-	  "UPDATE users SET first_name = $2, last_name = $3, questionnaire_form = $4::jsonb,"
-	  " status = CASE WHEN status = 'INCOMPLETE' THEN $5 ELSE status END, modified = now()"
-	  " WHERE id = $1::bigint RETURNING status" },
-	{ "acct_staff",
-	  "SELECT is_staff OR is_superuser FROM users WHERE id = $1::bigint" },
-	{ "acct_pending",
-	  "SELECT username, email, first_name, last_name, status, to_char(date_joined, 'YYYY-MM-DD')"
-	  " FROM users WHERE status = ANY (string_to_array($1, ',')) ORDER BY date_joined DESC LIMIT 500" },
-	/* The data dashboard, as the original's DashboardView: assets in no
-	 * version, blobs no asset uses, every upload row, and the assets of
-	 * some version that are not Valid. */
-	{ "dash_counts",
-	  "SELECT (SELECT count(*) FROM assets a WHERE NOT EXISTS"
-	  "          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)),"
-	  "       (SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
-	  "       (SELECT count(*) FROM uploads),"
-	  "       (SELECT count(*) FROM assets a WHERE a.status <> 'Valid' AND EXISTS"
-	  "          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id))" },
-	{ "dash_uploads",
-	  "SELECT id, upload_id, size, blob, coalesce(etag, ''),"
-	  " to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
-	  " FROM uploads ORDER BY created, id LIMIT 10" },
-	{ "dash_non_valid",
-	  "SELECT a.id, a.asset_id, a.path, a.status, a.validation_errors::text,"
-	  " coalesce(b.blob_id::text, ''), coalesce(b.size, z.size), coalesce(b.sha256, ''),"
-	  " (SELECT string_agg(lpad(v.dandiset_id::text, 6, '0') || '/' || v.version, ', ' ORDER BY v.id)"
-	  "    FROM asset_versions av JOIN versions v ON v.id = av.version_id WHERE av.asset_id = a.id),"
-	  " to_char(a.created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-	  " to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), a.metadata::text"
-	  " FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
-	  " WHERE a.status <> 'Valid' AND EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)"
-	  " ORDER BY a.created, a.id LIMIT 10" },
-	{ "acct_user",
-	  "SELECT username, email, first_name, last_name, status, rejection_reason,"
-	  " coalesce(questionnaire_form::text, '{}'), to_char(date_joined, 'YYYY-MM-DD HH24:MI')"
-	  " FROM users WHERE username = $1" },
-	{ "acct_set_status",
-	  "UPDATE users SET status = $2::text, rejection_reason = $3, is_active = $2::text <> 'REJECTED',"
-	  " modified = now() WHERE username = $1"
-	  " RETURNING id, email, coalesce(nullif(trim(first_name || ' ' || last_name), ''), username)" },
-	{ "acct_state_insert",
-	  "INSERT INTO upstream_states (state_sha256, next_url, expires)"
-	  " VALUES ($1, $2, now() + interval '10 minutes')" },
-	{ "acct_state_take",
-	  "WITH old AS (DELETE FROM upstream_states WHERE expires < now())"
-	  " DELETE FROM upstream_states WHERE state_sha256 = $1 AND expires > now() RETURNING next_url" },
-	{ "acct_social_user",
-	  "SELECT u.id, u.is_active FROM social_accounts s JOIN users u ON u.id = s.user_id"
-	  " WHERE s.provider = $1 AND s.uid = $2" },
-	{ "acct_social_insert",
-	  "INSERT INTO social_accounts (provider, uid, user_id, login, extra_data)"
-	  " VALUES ($1, $2, $3::bigint, $4, $5::jsonb)" },
+enum { ABL_ID, ABL_HASH, ABL_ACTIVE, ABL_NCOLS };
+static const struct db_sql acct_by_login = { "acct_by_login", ABL_NCOLS,
+	"SELECT id, password_hash, is_active FROM users"
+	" WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
+	" ORDER BY lower(username) = lower($1) DESC, id LIMIT 1" };
+
+enum { AFC_ACCOUNT, AFC_ADDRESS, AFC_NCOLS };
+static const struct db_sql acct_fail_counts = { "acct_fail_counts", AFC_NCOLS,
+	"SELECT (SELECT count(*) FROM login_failures WHERE account = lower($1)"
+	"          AND at > now() - interval '" FAIL_WINDOW "'),"
+	"       (SELECT count(*) FROM login_failures WHERE address = $2"
+	"          AND at > now() - interval '" FAIL_WINDOW "')" };
+
+static const struct db_sql acct_fail_add = { "acct_fail_add", 0,
+	"WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '1 day')"
+	" INSERT INTO login_failures (account, address) VALUES (lower($1), $2)" };
+
+static const struct db_sql acct_fail_clear = { "acct_fail_clear", 0,
+	"DELETE FROM login_failures WHERE account = lower($1)" };
+
+enum { AET_ONE, AET_NCOLS };	/* unread: a row when taken */
+static const struct db_sql acct_email_taken = { "acct_email_taken", AET_NCOLS,
+	"SELECT 1 FROM users WHERE lower(email) = lower($1)" };
+
+/* $1 username, $2 email, $3 first, $4 last, $5 status, $6 hash, $7 github login */
+enum { AI_ID, AI_NCOLS };
+static const struct db_sql acct_insert = { "acct_insert", AI_NCOLS,
+	"INSERT INTO users (username, email, first_name, last_name, status, password_hash, github_login)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id" };
+
+enum { AUT_ONE, AUT_NCOLS };	/* unread: a row when taken */
+static const struct db_sql acct_username_taken = { "acct_username_taken", AUT_NCOLS,
+	"SELECT 1 FROM users WHERE lower(username) = lower($1)" };
+
+enum { AQ_STATUS, AQ_NCOLS };
+static const struct db_sql acct_questionnaire = { "acct_questionnaire", AQ_NCOLS,
+	"UPDATE users SET first_name = $2, last_name = $3, questionnaire_form = $4::jsonb,"
+	" status = CASE WHEN status = 'INCOMPLETE' THEN $5 ELSE status END, modified = now()"
+	" WHERE id = $1::bigint RETURNING status" };
+
+enum { ASF_STAFF, ASF_NCOLS };
+static const struct db_sql acct_staff = { "acct_staff", ASF_NCOLS,
+	"SELECT is_staff OR is_superuser FROM users WHERE id = $1::bigint" };
+
+enum { AP_USERNAME, AP_EMAIL, AP_FIRST_NAME, AP_LAST_NAME, AP_STATUS, AP_JOINED, AP_NCOLS };
+static const struct db_sql acct_pending = { "acct_pending", AP_NCOLS,
+	"SELECT username, email, first_name, last_name, status, to_char(date_joined, 'YYYY-MM-DD')"
+	" FROM users WHERE status = ANY (string_to_array($1, ',')) ORDER BY date_joined DESC LIMIT 500" };
+
+/* The data dashboard, as the original's DashboardView: assets in no
+ * version, blobs no asset uses, every upload row, and the assets of
+ * some version that are not Valid. */
+enum { DC_ORPHAN_ASSETS, DC_ORPHAN_BLOBS, DC_UPLOADS, DC_NON_VALID, DC_NCOLS };
+static const struct db_sql dash_counts = { "dash_counts", DC_NCOLS,
+	"SELECT (SELECT count(*) FROM assets a WHERE NOT EXISTS"
+	"          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)),"
+	"       (SELECT count(*) FROM blobs b WHERE NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
+	"       (SELECT count(*) FROM uploads),"
+	"       (SELECT count(*) FROM assets a WHERE a.status <> 'Valid' AND EXISTS"
+	"          (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id))" };
+
+enum { DU_ID, DU_UPLOAD_ID, DU_SIZE, DU_BLOB, DU_ETAG, DU_CREATED, DU_NCOLS };
+static const struct db_sql dash_uploads = { "dash_uploads", DU_NCOLS,
+	"SELECT id, upload_id, size, blob, coalesce(etag, ''),"
+	" to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+	" FROM uploads ORDER BY created, id LIMIT 10" };
+
+enum {
+	DNV_ID, DNV_ASSET_ID, DNV_PATH, DNV_STATUS, DNV_ERRORS, DNV_BLOB_ID, DNV_SIZE,
+	DNV_SHA256, DNV_VERSIONS, DNV_CREATED, DNV_MODIFIED, DNV_METADATA, DNV_NCOLS,
 };
-const size_t accounts_nstmts = sizeof(accounts_stmts) / sizeof(accounts_stmts[0]);
+static const struct db_sql dash_non_valid = { "dash_non_valid", DNV_NCOLS,
+	"SELECT a.id, a.asset_id, a.path, a.status, a.validation_errors::text,"
+	" coalesce(b.blob_id::text, ''), coalesce(b.size, z.size), coalesce(b.sha256, ''),"
+	" (SELECT string_agg(lpad(v.dandiset_id::text, 6, '0') || '/' || v.version, ', ' ORDER BY v.id)"
+	"    FROM asset_versions av JOIN versions v ON v.id = av.version_id WHERE av.asset_id = a.id),"
+	" to_char(a.created AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
+	" to_char(a.modified AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), a.metadata::text"
+	" FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" WHERE a.status <> 'Valid' AND EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = a.id)"
+	" ORDER BY a.created, a.id LIMIT 10" };
+
+enum {
+	AUS_USERNAME, AUS_EMAIL, AUS_FIRST_NAME, AUS_LAST_NAME, AUS_STATUS, AUS_REJECTION,
+	AUS_QUESTIONNAIRE, AUS_JOINED, AUS_NCOLS,
+};
+static const struct db_sql acct_user = { "acct_user", AUS_NCOLS,
+	"SELECT username, email, first_name, last_name, status, rejection_reason,"
+	" coalesce(questionnaire_form::text, '{}'), to_char(date_joined, 'YYYY-MM-DD HH24:MI')"
+	" FROM users WHERE username = $1" };
+
+enum { ASS_ID, ASS_EMAIL, ASS_NAME, ASS_NCOLS };
+static const struct db_sql acct_set_status = { "acct_set_status", ASS_NCOLS,
+	"UPDATE users SET status = $2::text, rejection_reason = $3, is_active = $2::text <> 'REJECTED',"
+	" modified = now() WHERE username = $1"
+	" RETURNING id, email, coalesce(nullif(trim(first_name || ' ' || last_name), ''), username)" };
+
+static const struct db_sql acct_state_insert = { "acct_state_insert", 0,
+	"INSERT INTO upstream_states (state_sha256, next_url, expires)"
+	" VALUES ($1, $2, now() + interval '10 minutes')" };
+
+enum { AST_NEXT, AST_NCOLS };
+static const struct db_sql acct_state_take = { "acct_state_take", AST_NCOLS,
+	"WITH old AS (DELETE FROM upstream_states WHERE expires < now())"
+	" DELETE FROM upstream_states WHERE state_sha256 = $1 AND expires > now() RETURNING next_url" };
+
+enum { ASU_ID, ASU_ACTIVE, ASU_NCOLS };
+static const struct db_sql acct_social_user = { "acct_social_user", ASU_NCOLS,
+	"SELECT u.id, u.is_active FROM social_accounts s JOIN users u ON u.id = s.user_id"
+	" WHERE s.provider = $1 AND s.uid = $2" };
+
+static const struct db_sql acct_social_insert = { "acct_social_insert", 0,
+	"INSERT INTO social_accounts (provider, uid, user_id, login, extra_data)"
+	" VALUES ($1, $2, $3::bigint, $4, $5::jsonb)" };
+
+const struct db_sql *const accounts_sql[] = {
+	&acct_by_login, &acct_fail_counts, &acct_fail_add, &acct_fail_clear, &acct_email_taken,
+	&acct_insert, &acct_username_taken, &acct_questionnaire, &acct_staff, &acct_pending,
+	&dash_counts, &dash_uploads, &dash_non_valid, &acct_user, &acct_set_status,
+	&acct_state_insert, &acct_state_take, &acct_social_user, &acct_social_insert, NULL
+};
 
 static void
 json_put_cb(void *o)
@@ -244,27 +287,28 @@ accounts_login_post(struct request *req)
 		return login_page(req, 400, NULL, next,
 		    "The username and/or password you specified are not correct.");
 	const char *pc[2] = { login, addr };
-	if ((r = req_query(req, "acct_fail_counts", 2, pc)) == NULL)
+	if ((r = req_query(req, &acct_fail_counts, 2, pc)) == NULL)
 		return 0;
-	if (atol(PQgetvalue(r, 0, 0)) >= FAILS_PER_ACCOUNT || atol(PQgetvalue(r, 0, 1)) >= FAILS_PER_ADDRESS) {
+	if (atol(PQgetvalue(r, 0, AFC_ACCOUNT)) >= FAILS_PER_ACCOUNT ||
+	    atol(PQgetvalue(r, 0, AFC_ADDRESS)) >= FAILS_PER_ADDRESS) {
 		resp_header(req, "Retry-After", "900");
 		return login_page(req, 429, login, next,
 		    "Too many failed sign-in attempts. Try again in 15 minutes.");
 	}
 	const char *p1[1] = { login };
-	if ((r = req_query(req, "acct_by_login", 1, p1)) == NULL)
+	if ((r = req_query(req, &acct_by_login, 1, p1)) == NULL)
 		return 0;
 	bool found = PQntuples(r) == 1;
 	/* passwd_verify costs the same with no account: no timing oracle. */
-	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL);
-	if (!good || strcmp(PQgetvalue(r, 0, 2), "t") != 0) {
-		if (req_query(req, "acct_fail_add", 2, pc) == NULL)
+	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, ABL_HASH) ? PQgetvalue(r, 0, ABL_HASH) : NULL);
+	if (!good || strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") != 0) {
+		if (req_query(req, &acct_fail_add, 2, pc) == NULL)
 			return 0;
 		return login_page(req, 400, login, next,
 		    "The username and/or password you specified are not correct.");
 	}
-	const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (req_query(req, "acct_fail_clear", 1, p1) == NULL || session_start(req, uid) != 0)
+	const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ID));
+	if (req_query(req, &acct_fail_clear, 1, p1) == NULL || session_start(req, uid) != 0)
 		return 0;
 	return resp_redirect(req, 302, next_or_home(req, next));
 }
@@ -366,11 +410,11 @@ accounts_signup_post(struct request *req)
 	if (strcmp(p1, p2) != 0)
 		return signup_page(req, 400, user, email, next, "The two passwords do not match.");
 	const char *pu[1] = { user }, *pe[1] = { email };
-	if ((r = req_query(req, "acct_username_taken", 1, pu)) == NULL)
+	if ((r = req_query(req, &acct_username_taken, 1, pu)) == NULL)
 		return 0;
 	if (PQntuples(r) > 0)
 		return signup_page(req, 400, NULL, email, next, "A user with that username already exists.");
-	if ((r = req_query(req, "acct_email_taken", 1, pe)) == NULL)
+	if ((r = req_query(req, &acct_email_taken, 1, pe)) == NULL)
 		return 0;
 	if (PQntuples(r) > 0)
 		return signup_page(req, 400, user, NULL, next,
@@ -379,11 +423,11 @@ accounts_signup_post(struct request *req)
 		return resp_detail(req, 500, "Password hashing failed.");
 	const char *params[7] = { user, email, "", "", new_user_status(req), hash, NULL };
 	bool clash = false;
-	if ((r = req_query_try(req, "acct_insert", 7, params, &clash)) == NULL && !clash)
+	if ((r = req_query_try(req, &acct_insert, 7, params, &clash)) == NULL && !clash)
 		return 0;
 	if (clash)	/* a race with another sign-up of the same name */
 		return signup_page(req, 400, NULL, email, next, "A user with that username already exists.");
-	if (session_start(req, PQgetvalue(r, 0, 0)) != 0)
+	if (session_start(req, PQgetvalue(r, 0, AI_ID)) != 0)
 		return 0;
 	log_info("new local account %s", user);
 	return resp_redirect(req, 302, next_or_home(req, next));
@@ -504,9 +548,9 @@ questionnaire_post(struct request *req)
 	const char *params[5] = { req->user_id_str, form_get(req, "first_name"), form_get(req, "last_name"),
 	    json_object_to_json_string_ext(answers, JSON_C_TO_STRING_PLAIN), status };
 	bool first = strcmp(req->user->status, "INCOMPLETE") == 0;
-	if ((r = req_query(req, "acct_questionnaire", 5, params)) == NULL)
+	if ((r = req_query(req, &acct_questionnaire, 5, params)) == NULL)
 		return 0;
-	const char *now = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *now = arena_strdup(&req->arena, PQgetvalue(r, 0, AQ_STATUS));
 	const char *name = arena_printf(&req->arena, "%s %s", params[1], params[2]);
 	if (first && notify_registered(req, req->user->username, req->user->email, name, now) != 0)
 		return 0;
@@ -528,9 +572,9 @@ dashboard_allowed(struct request *req)
 	if (req->user == NULL)
 		return to_login(req), -1;
 	const char *params[1] = { req->user_id_str };
-	if ((r = req_query(req, "acct_staff", 1, params)) == NULL)
+	if ((r = req_query(req, &acct_staff, 1, params)) == NULL)
 		return -1;
-	if (PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 't')
+	if (PQntuples(r) != 1 || PQgetvalue(r, 0, ASF_STAFF)[0] != 't')
 		return html_message(req, 403, "Forbidden", "This page is for administrators."), -1;
 	return 0;
 }
@@ -572,7 +616,7 @@ dashboard_uploads(struct request *req, const char *count, PGresult *r)
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct s3_object o = { 0 };
 		const char *size = "unknown (no object store)", *etag = size;
-		int st = s3 != NULL ? s3_head(s3, PQgetvalue(r, i, 3), &o) : S3_ERROR;
+		int st = s3 != NULL ? s3_head(s3, PQgetvalue(r, i, DU_BLOB), &o) : S3_ERROR;
 		if (st == S3_OK) {
 			size = arena_printf(&req->arena, "%lld", (long long)o.size);
 			etag = arena_strdup(&req->arena, o.etag ? o.etag : "");
@@ -581,8 +625,8 @@ dashboard_uploads(struct request *req, const char *count, PGresult *r)
 		else if (s3 != NULL)
 			size = etag = "unknown (S3 error)";
 		s3_object_free(&o);
-		const char *v[7] = { PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2), size,
-		    PQgetvalue(r, i, 4), etag, PQgetvalue(r, i, 5) };
+		const char *v[7] = { PQgetvalue(r, i, DU_ID), PQgetvalue(r, i, DU_UPLOAD_ID),
+		    PQgetvalue(r, i, DU_SIZE), size, PQgetvalue(r, i, DU_ETAG), etag, PQgetvalue(r, i, DU_CREATED) };
 		buf_puts(&req->out, "<tr>");
 		cells(req, v, 7);
 		buf_puts(&req->out, "</tr>");
@@ -604,13 +648,14 @@ dashboard_non_valid(struct request *req, const char *count, PGresult *r)
 	    "<th>Validation errors</th><th>Blob ID</th><th>Size</th><th>SHA256</th><th>Versions</th>"
 	    "<th>Created (UTC)</th><th>Modified (UTC)</th><th>Metadata</th></tr></thead><tbody>");
 	for (int i = 0; i < PQntuples(r); i++) {
-		const char *v[11];
-		for (int k = 0; k < 11; k++)
+		/* The columns before the metadata are the table's cells. */
+		const char *v[DNV_METADATA];
+		for (int k = DNV_ID; k < DNV_METADATA; k++)
 			v[k] = PQgetvalue(r, i, k);
 		buf_puts(&req->out, "<tr>");
-		cells(req, v, 11);
+		cells(req, v, DNV_METADATA);
 		buf_puts(&req->out, "<td><details><summary>metadata</summary><pre>");
-		html_text(req, PQgetvalue(r, i, 11));
+		html_text(req, PQgetvalue(r, i, DNV_METADATA));
 		buf_puts(&req->out, "</pre></details></td></tr>");
 	}
 	buf_puts(&req->out, "</tbody></table></section>");
@@ -630,10 +675,10 @@ dashboard_get(struct request *req)
 	    strcmp(st, "REJECTED")))
 		st = "PENDING";
 	const char *params[1] = { st };
-	if ((r = req_query(req, "acct_pending", 1, params)) == NULL ||
-	    (c = req_query(req, "dash_counts", 0, NULL)) == NULL ||
-	    (up = req_query(req, "dash_uploads", 0, NULL)) == NULL ||
-	    (nv = req_query(req, "dash_non_valid", 0, NULL)) == NULL)
+	if ((r = req_query(req, &acct_pending, 1, params)) == NULL ||
+	    (c = req_query(req, &dash_counts, 0, NULL)) == NULL ||
+	    (up = req_query(req, &dash_uploads, 0, NULL)) == NULL ||
+	    (nv = req_query(req, &dash_non_valid, 0, NULL)) == NULL)
 		return 0;
 	html_begin(req, "Dashboard");
 	buf_puts(&req->out, "<section id=\"user-list\"><h2>Users</h2><nav><p>Show: ");
@@ -649,32 +694,33 @@ dashboard_get(struct request *req)
 		    "<th>Joined</th></tr></thead><tbody>");
 		for (int i = 0; i < PQntuples(r); i++) {
 			buf_puts(&req->out, "<tr><td><a href=\"/dashboard/user/");
-			html_text(req, qenc(req, PQgetvalue(r, i, 0)));
+			html_text(req, qenc(req, PQgetvalue(r, i, AP_USERNAME)));
 			buf_puts(&req->out, "/\">");
-			html_text(req, PQgetvalue(r, i, 0));
+			html_text(req, PQgetvalue(r, i, AP_USERNAME));
 			buf_puts(&req->out, "</a></td><td>");
-			html_text(req, PQgetvalue(r, i, 2));
+			html_text(req, PQgetvalue(r, i, AP_FIRST_NAME));
 			buf_puts(&req->out, " ");
-			html_text(req, PQgetvalue(r, i, 3));
+			html_text(req, PQgetvalue(r, i, AP_LAST_NAME));
 			buf_puts(&req->out, "</td><td>");
-			html_text(req, PQgetvalue(r, i, 1));
+			html_text(req, PQgetvalue(r, i, AP_EMAIL));
 			buf_puts(&req->out, "</td><td>");
-			html_text(req, PQgetvalue(r, i, 5));
+			html_text(req, PQgetvalue(r, i, AP_JOINED));
 			buf_puts(&req->out, "</td></tr>");
 		}
 		buf_puts(&req->out, "</tbody></table>");
 	}
 	buf_puts(&req->out, "</section><section id=\"orphaned-assets\"><h2>Orphaned assets</h2>");
-	count_line(req, "orphaned-asset-count", PQgetvalue(c, 0, 0), "assets with no associated versions");
-	if (strcmp(PQgetvalue(c, 0, 0), "0") != 0)
+	count_line(req, "orphaned-asset-count", PQgetvalue(c, 0, DC_ORPHAN_ASSETS),
+	    "assets with no associated versions");
+	if (strcmp(PQgetvalue(c, 0, DC_ORPHAN_ASSETS), "0") != 0)
 		buf_puts(&req->out, "<p><code>dandi-jobs gc --assets</code> cleans them up.</p>");
 	buf_puts(&req->out, "</section><section id=\"orphaned-blobs\"><h2>Orphaned blobs</h2>");
-	count_line(req, "orphaned-blob-count", PQgetvalue(c, 0, 1), "blobs with no associated assets");
-	if (strcmp(PQgetvalue(c, 0, 1), "0") != 0)
+	count_line(req, "orphaned-blob-count", PQgetvalue(c, 0, DC_ORPHAN_BLOBS), "blobs with no associated assets");
+	if (strcmp(PQgetvalue(c, 0, DC_ORPHAN_BLOBS), "0") != 0)
 		buf_puts(&req->out, "<p><code>dandi-jobs gc</code> cleans them up.</p>");
 	buf_puts(&req->out, "</section>");
-	dashboard_uploads(req, PQgetvalue(c, 0, 2), up);
-	dashboard_non_valid(req, PQgetvalue(c, 0, 3), nv);
+	dashboard_uploads(req, PQgetvalue(c, 0, DC_UPLOADS), up);
+	dashboard_non_valid(req, PQgetvalue(c, 0, DC_NON_VALID), nv);
 	return html_end(req, 200);
 }
 
@@ -684,29 +730,29 @@ dashboard_user_page(struct request *req, int status, const char *err)
 	const char *params[1] = { req->params[0] };
 	PGresult *r;
 
-	if ((r = req_query(req, "acct_user", 1, params)) == NULL)
+	if ((r = req_query(req, &acct_user, 1, params)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 404, "Not found", "No such user.");
-	html_begin(req, PQgetvalue(r, 0, 0));
+	html_begin(req, PQgetvalue(r, 0, AUS_USERNAME));
 	error_line(req, err);
 	buf_puts(&req->out, "<dl><dt>Name</dt><dd>");
-	html_text(req, PQgetvalue(r, 0, 2));
+	html_text(req, PQgetvalue(r, 0, AUS_FIRST_NAME));
 	buf_puts(&req->out, " ");
-	html_text(req, PQgetvalue(r, 0, 3));
+	html_text(req, PQgetvalue(r, 0, AUS_LAST_NAME));
 	buf_puts(&req->out, "</dd><dt>E-mail</dt><dd>");
-	html_text(req, PQgetvalue(r, 0, 1));
+	html_text(req, PQgetvalue(r, 0, AUS_EMAIL));
 	buf_puts(&req->out, "</dd><dt>Joined</dt><dd>");
-	html_text(req, PQgetvalue(r, 0, 7));
+	html_text(req, PQgetvalue(r, 0, AUS_JOINED));
 	buf_puts(&req->out, "</dd><dt>Status</dt><dd id=\"status\">");
-	html_text(req, PQgetvalue(r, 0, 4));
-	if (*PQgetvalue(r, 0, 5)) {
+	html_text(req, PQgetvalue(r, 0, AUS_STATUS));
+	if (*PQgetvalue(r, 0, AUS_REJECTION)) {
 		buf_puts(&req->out, " (");
-		html_text(req, PQgetvalue(r, 0, 5));
+		html_text(req, PQgetvalue(r, 0, AUS_REJECTION));
 		buf_puts(&req->out, ")");
 	}
 	buf_puts(&req->out, "</dd>");
-	struct json_object *q = json_tokener_parse(PQgetvalue(r, 0, 6));
+	struct json_object *q = json_tokener_parse(PQgetvalue(r, 0, AUS_QUESTIONNAIRE));
 	if (q != NULL && json_object_is_type(q, json_type_object)) {
 		json_object_object_foreach(q, k, v) {
 			buf_puts(&req->out, "<dt>");
@@ -718,7 +764,8 @@ dashboard_user_page(struct request *req, int status, const char *err)
 	}
 	json_object_put(q);
 	buf_puts(&req->out, "</dl>");
-	const char *action = arena_printf(&req->arena, "/dashboard/user/%s/", qenc(req, PQgetvalue(r, 0, 0)));
+	const char *action = arena_printf(&req->arena, "/dashboard/user/%s/",
+	    qenc(req, PQgetvalue(r, 0, AUS_USERNAME)));
 	form_open(req, action, NULL);
 	hidden(req, "status", "APPROVED");
 	buf_puts(&req->out, "<button type=\"submit\" id=\"approve\">Approve</button></form>");
@@ -759,11 +806,11 @@ dashboard_user_post(struct request *req)
 	if (reason != NULL && utf8_chars(reason, strlen(reason)) > 1000)
 		return dashboard_user_page(req, 400, "The reason has at most 1000 characters.");
 	const char *params[3] = { req->params[0], st, strcmp(st, "REJECTED") == 0 ? reason : "" };
-	if ((r = req_query(req, "acct_set_status", 3, params)) == NULL)
+	if ((r = req_query(req, &acct_set_status, 3, params)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 404, "Not found", "No such user.");
-	if (notify_decision(req, PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2), st, params[2]) != 0 ||
+	if (notify_decision(req, PQgetvalue(r, 0, ASS_EMAIL), PQgetvalue(r, 0, ASS_NAME), st, params[2]) != 0 ||
 	    req_commit(req) != 0)
 		return 0;
 	log_info("user %s %s by %s", req->params[0], st, req->user->username);
@@ -791,7 +838,7 @@ upstream_login(struct request *req)
 	secret_hash(state, hash);
 	const char *next = next_or_home(req, query_get(req, "next"));
 	const char *params[2] = { hash, next };
-	if (req_query(req, "acct_state_insert", 2, params) == NULL)
+	if (req_query(req, &acct_state_insert, 2, params) == NULL)
 		return 0;
 	const struct config *c = req->cfg;
 	return resp_redirect(req, 302, arena_printf(&req->arena,
@@ -820,7 +867,7 @@ free_username(struct request *req, const char *login)
 		const char *u = i == 0 ? arena_strdup(&req->arena, base) :
 		    arena_printf(&req->arena, "%s-%d", base, i + 1);
 		const char *params[1] = { u };
-		if ((r = req_query(req, "acct_username_taken", 1, params)) == NULL)
+		if ((r = req_query(req, &acct_username_taken, 1, params)) == NULL)
 			return NULL;
 		if (PQntuples(r) == 0)
 			return u;
@@ -855,12 +902,12 @@ upstream_callback_get(struct request *req)
 		return html_message(req, 400, "Sign-in failed", "The sign-in came back without a valid state.");
 	secret_hash(state, hash);
 	const char *ps[1] = { hash };
-	if ((r = req_query(req, "acct_state_take", 1, ps)) == NULL)
+	if ((r = req_query(req, &acct_state_take, 1, ps)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 400, "Sign-in failed",
 		    "This sign-in is unknown or expired. Start again.");
-	const char *next = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+	const char *next = arena_strdup(&req->arena, PQgetvalue(r, 0, AST_NEXT));
 	if (query_get(req, "error") != NULL || code == NULL || *code == '\0' || strlen(code) > 512)
 		return html_message(req, 400, "Sign-in failed", arena_printf(&req->arena,
 		    "%s did not sign you in.", c->upstream_name));
@@ -913,13 +960,13 @@ upstream_callback_get(struct request *req)
 	if (req_begin(req) != 0)
 		return 0;
 	const char *pu[2] = { provider, uid };
-	if ((r = req_query(req, "acct_social_user", 2, pu)) == NULL)
+	if ((r = req_query(req, &acct_social_user, 2, pu)) == NULL)
 		return 0;
 	const char *user_id;
 	if (PQntuples(r) == 1) {
-		if (strcmp(PQgetvalue(r, 0, 1), "t") != 0)
+		if (strcmp(PQgetvalue(r, 0, ASU_ACTIVE), "t") != 0)
 			return html_message(req, 403, "Sign-in refused", "This account is not active.");
-		user_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+		user_id = arena_strdup(&req->arena, PQgetvalue(r, 0, ASU_ID));
 	} else {
 		const char *uname = free_username(req, login);
 		if (uname == NULL)
@@ -937,12 +984,12 @@ upstream_callback_get(struct request *req)
 		const char *gh = strlen(login) <= 39 && strcmp(uname, login) == 0 ? login : NULL;
 		const char *pi[7] = { uname, email && email_ok(email) ? email : "", utf8_ok(first) ? first : "",
 		    utf8_ok(last) ? last : "", new_user_status(req), NULL, gh };
-		if ((r = req_query(req, "acct_insert", 7, pi)) == NULL)
+		if ((r = req_query(req, &acct_insert, 7, pi)) == NULL)
 			return 0;
-		user_id = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+		user_id = arena_strdup(&req->arena, PQgetvalue(r, 0, AI_ID));
 		const char *extra = json_object_to_json_string_ext(who, JSON_C_TO_STRING_PLAIN);
 		const char *px[5] = { provider, uid, user_id, login, extra };
-		if (req_query(req, "acct_social_insert", 5, px) == NULL)
+		if (req_query(req, &acct_social_insert, 5, px) == NULL)
 			return 0;
 		log_info("new account %s from %s", uname, provider);
 	}

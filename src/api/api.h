@@ -285,8 +285,7 @@ int	users_list(struct request *);
 
 /* accounts.c: sign-in pages, questionnaire, approval dashboard, upstream
  * provider. */
-extern const struct db_stmt	accounts_stmts[];
-extern const size_t		accounts_nstmts;
+extern const struct db_sql *const	accounts_sql[];
 int	accounts_login_get(struct request *);
 int	accounts_login_post(struct request *);
 int	accounts_signup_get(struct request *);
@@ -302,8 +301,7 @@ int	upstream_login(struct request *);
 int	upstream_callback_get(struct request *);
 
 /* oauth.c: the OAuth2 provider of the web app. */
-extern const struct db_stmt	oauth_stmts[];
-extern const size_t		oauth_nstmts;
+extern const struct db_sql *const	oauth_sql[];
 int	oauth_authorize(struct request *);
 int	oauth_token(struct request *);
 int	oauth_revoke(struct request *);

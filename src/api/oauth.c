@@ -15,36 +15,53 @@
 #define CODE_SECONDS	"60"
 #define TOKEN_SECONDS	36000	/* django-oauth-toolkit's default: 10 hours */
 
-const struct db_stmt oauth_stmts[] = {
-	{ "oauth_client",
-	  "SELECT client_id, redirect_uris FROM oauth_clients WHERE client_id = $1" },
-	{ "oauth_client_uri",
-	  "SELECT 1 FROM oauth_clients WHERE client_id = $1 AND $2 = ANY (redirect_uris)" },
-	{ "oauth_user_complete",
-	  "SELECT status <> 'INCOMPLETE' AND first_name <> '' AND last_name <> '' FROM users"
-	  " WHERE id = $1::bigint" },
-	{ "oauth_code_insert",
-	  "INSERT INTO oauth_codes (code_sha256, client_id, user_id, redirect_uri, code_challenge, expires)"
-	  " VALUES ($1, $2, $3::bigint, $4, $5, now() + interval '" CODE_SECONDS " seconds')" },
-	/* Taking a code deletes it: a second use finds nothing. */
-	{ "oauth_code_take",
-	  "WITH old AS (DELETE FROM oauth_codes WHERE expires < now() - interval '1 hour')"
-	  " DELETE FROM oauth_codes WHERE code_sha256 = $1"
-	  " RETURNING client_id, user_id, redirect_uri, code_challenge, expires > now()" },
-	{ "oauth_token_insert",
-	  "INSERT INTO oauth_tokens (access_sha256, refresh_sha256, client_id, user_id, expires)"
-	  " VALUES ($1, $2, $3, $4::bigint, now() + make_interval(secs => $5::int))" },
-	/* A refresh token is used once: the pair it belongs to is revoked. */
-	{ "oauth_refresh_take",
-	  "UPDATE oauth_tokens SET revoked = now()"
-	  " WHERE refresh_sha256 = $1 AND client_id = $2 AND revoked IS NULL RETURNING user_id" },
-	{ "oauth_revoke",
-	  "UPDATE oauth_tokens SET revoked = now()"
-	  " WHERE (access_sha256 = $1 OR refresh_sha256 = $1) AND client_id = $2 AND revoked IS NULL" },
-	{ "oauth_user_active",
-	  "SELECT is_active FROM users WHERE id = $1::bigint" },
+enum { OC_ID, OC_URIS, OC_NCOLS };	/* unread: a row when registered */
+static const struct db_sql oauth_client = { "oauth_client", OC_NCOLS,
+	"SELECT client_id, redirect_uris FROM oauth_clients WHERE client_id = $1" };
+
+enum { OCU_ONE, OCU_NCOLS };	/* unread: a row when registered */
+static const struct db_sql oauth_client_uri = { "oauth_client_uri", OCU_NCOLS,
+	"SELECT 1 FROM oauth_clients WHERE client_id = $1 AND $2 = ANY (redirect_uris)" };
+
+enum { OUC_COMPLETE, OUC_NCOLS };
+static const struct db_sql oauth_user_complete = { "oauth_user_complete", OUC_NCOLS,
+	"SELECT status <> 'INCOMPLETE' AND first_name <> '' AND last_name <> '' FROM users"
+	" WHERE id = $1::bigint" };
+
+static const struct db_sql oauth_code_insert = { "oauth_code_insert", 0,
+	"INSERT INTO oauth_codes (code_sha256, client_id, user_id, redirect_uri, code_challenge, expires)"
+	" VALUES ($1, $2, $3::bigint, $4, $5, now() + interval '" CODE_SECONDS " seconds')" };
+
+/* Taking a code deletes it: a second use finds nothing. */
+enum { OCT_CLIENT, OCT_USER, OCT_URI, OCT_CHALLENGE, OCT_LIVE, OCT_NCOLS };
+static const struct db_sql oauth_code_take = { "oauth_code_take", OCT_NCOLS,
+	"WITH old AS (DELETE FROM oauth_codes WHERE expires < now() - interval '1 hour')"
+	" DELETE FROM oauth_codes WHERE code_sha256 = $1"
+	" RETURNING client_id, user_id, redirect_uri, code_challenge, expires > now()" };
+
+static const struct db_sql oauth_token_insert = { "oauth_token_insert", 0,
+	"INSERT INTO oauth_tokens (access_sha256, refresh_sha256, client_id, user_id, expires)"
+	" VALUES ($1, $2, $3, $4::bigint, now() + make_interval(secs => $5::int))" };
+
+/* A refresh token is used once: the pair it belongs to is revoked. */
+enum { ORT_USER, ORT_NCOLS };
+static const struct db_sql oauth_refresh_take = { "oauth_refresh_take", ORT_NCOLS,
+	"UPDATE oauth_tokens SET revoked = now()"
+	" WHERE refresh_sha256 = $1 AND client_id = $2 AND revoked IS NULL RETURNING user_id" };
+
+static const struct db_sql oauth_token_revoke = { "oauth_token_revoke", 0,
+	"UPDATE oauth_tokens SET revoked = now()"
+	" WHERE (access_sha256 = $1 OR refresh_sha256 = $1) AND client_id = $2 AND revoked IS NULL" };
+
+enum { OUA_ACTIVE, OUA_NCOLS };
+static const struct db_sql oauth_user_active = { "oauth_user_active", OUA_NCOLS,
+	"SELECT is_active FROM users WHERE id = $1::bigint" };
+
+const struct db_sql *const oauth_sql[] = {
+	&oauth_client, &oauth_client_uri, &oauth_user_complete, &oauth_code_insert,
+	&oauth_code_take, &oauth_token_insert, &oauth_refresh_take, &oauth_token_revoke,
+	&oauth_user_active, NULL
 };
-const size_t oauth_nstmts = sizeof(oauth_stmts) / sizeof(oauth_stmts[0]);
 
 /* RFC 7636: 43-128 characters of [A-Za-z0-9-._~]. */
 static bool
@@ -93,7 +110,7 @@ redirect_allowed(struct request *req, const char *client, const char *uri)
 			return 1;
 	}
 	const char *params[2] = { client, uri };
-	if ((r = req_query(req, "oauth_client_uri", 2, params)) == NULL)
+	if ((r = req_query(req, &oauth_client_uri, 2, params)) == NULL)
 		return -1;
 	return PQntuples(r) == 1;
 }
@@ -127,7 +144,7 @@ oauth_authorize(struct request *req)
 	if (client == NULL || *client == '\0' || strlen(client) > 100)
 		return html_message(req, 400, "Sign-in error", "Missing client_id parameter.");
 	const char *pc[1] = { client };
-	if ((r = req_query(req, "oauth_client", 1, pc)) == NULL)
+	if ((r = req_query(req, &oauth_client, 1, pc)) == NULL)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 400, "Sign-in error", "Invalid client_id parameter value.");
@@ -157,9 +174,9 @@ oauth_authorize(struct request *req)
 		return resp_redirect(req, 302, arena_printf(&req->arena, "/accounts/login/?next=%s",
 		    qenc(req, req->uri)));
 	const char *pu[1] = { req->user_id_str };
-	if ((r = req_query(req, "oauth_user_complete", 1, pu)) == NULL)
+	if ((r = req_query(req, &oauth_user_complete, 1, pu)) == NULL)
 		return 0;
-	if (PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 't')
+	if (PQntuples(r) != 1 || PQgetvalue(r, 0, OUC_COMPLETE)[0] != 't')
 		return resp_redirect(req, 302, arena_printf(&req->arena,
 		    "/api/users/questionnaire-form/?next=%s", qenc(req, req->uri)));
 
@@ -168,7 +185,7 @@ oauth_authorize(struct request *req)
 		return resp_detail(req, 500, "No randomness.");
 	secret_hash(code, hash);
 	const char *pi[5] = { hash, client, req->user_id_str, uri, challenge };
-	if (req_query(req, "oauth_code_insert", 5, pi) == NULL)
+	if (req_query(req, &oauth_code_insert, 5, pi) == NULL)
 		return 0;
 	return resp_redirect(req, 302, arena_printf(&req->arena, "%s%scode=%s%s%s", uri,
 	    strchr(uri, '?') ? "&" : "?", code, state ? "&state=" : "", state ? qenc(req, state) : ""));
@@ -196,7 +213,7 @@ client_check(struct request *req, const char *client)
 	if (client == NULL || *client == '\0' || strlen(client) > 100)
 		return token_error(req, 401, "invalid_client", NULL), -1;
 	const char *pc[1] = { client };
-	if ((r = req_query(req, "oauth_client", 1, pc)) == NULL)
+	if ((r = req_query(req, &oauth_client, 1, pc)) == NULL)
 		return -1;
 	if (PQntuples(r) != 1)
 		return token_error(req, 401, "invalid_client", NULL), -1;
@@ -215,7 +232,7 @@ token_issue(struct request *req, const char *client, const char *user_id)
 	secret_hash(refresh, rh);
 	snprintf(secs, sizeof(secs), "%d", TOKEN_SECONDS);
 	const char *params[5] = { ah, rh, client, user_id, secs };
-	if (req_query(req, "oauth_token_insert", 5, params) == NULL || req_commit(req) != 0)
+	if (req_query(req, &oauth_token_insert, 5, params) == NULL || req_commit(req) != 0)
 		return 0;
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "access_token", json_object_new_string(access));
@@ -251,11 +268,11 @@ oauth_token(struct request *req)
 		secret_hash(code, hash);
 		const char *ph[1] = { hash };
 		/* The code is gone after this, right or wrong (RFC 6749 4.1.2). */
-		if ((r = req_query(req, "oauth_code_take", 1, ph)) == NULL)
+		if ((r = req_query(req, &oauth_code_take, 1, ph)) == NULL)
 			return 0;
-		if (PQntuples(r) != 1 || PQgetvalue(r, 0, 4)[0] != 't' ||
-		    strcmp(PQgetvalue(r, 0, 0), client) != 0 || uri == NULL ||
-		    strcmp(PQgetvalue(r, 0, 2), uri) != 0) {
+		if (PQntuples(r) != 1 || PQgetvalue(r, 0, OCT_LIVE)[0] != 't' ||
+		    strcmp(PQgetvalue(r, 0, OCT_CLIENT), client) != 0 || uri == NULL ||
+		    strcmp(PQgetvalue(r, 0, OCT_URI), uri) != 0) {
 			req_commit(req);
 			return token_error(req, 400, "invalid_grant", NULL);
 		}
@@ -264,11 +281,11 @@ oauth_token(struct request *req)
 			return token_error(req, 400, "invalid_grant", "Code verifier missing or malformed.");
 		}
 		pkce_s256(verifier, s256);
-		if (!ct_streq(s256, PQgetvalue(r, 0, 3))) {
+		if (!ct_streq(s256, PQgetvalue(r, 0, OCT_CHALLENGE))) {
 			req_commit(req);
 			return token_error(req, 400, "invalid_grant", "Code verifier does not match.");
 		}
-		const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
+		const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, OCT_USER));
 		return token_issue(req, client, uid);
 	}
 	if (strcmp(grant, "refresh_token") == 0) {
@@ -277,15 +294,15 @@ oauth_token(struct request *req)
 			return token_error(req, 400, "invalid_grant", NULL);
 		secret_hash(refresh, hash);
 		const char *ph[2] = { hash, client };
-		if ((r = req_query(req, "oauth_refresh_take", 2, ph)) == NULL)
+		if ((r = req_query(req, &oauth_refresh_take, 2, ph)) == NULL)
 			return 0;
 		if (PQntuples(r) != 1)
 			return token_error(req, 400, "invalid_grant", NULL);
-		const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
+		const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, ORT_USER));
 		const char *pu[1] = { uid };
-		if ((r = req_query(req, "oauth_user_active", 1, pu)) == NULL)
+		if ((r = req_query(req, &oauth_user_active, 1, pu)) == NULL)
 			return 0;
-		if (PQntuples(r) != 1 || PQgetvalue(r, 0, 0)[0] != 't')
+		if (PQntuples(r) != 1 || PQgetvalue(r, 0, OUA_ACTIVE)[0] != 't')
 			return token_error(req, 400, "invalid_grant", NULL);
 		return token_issue(req, client, uid);
 	}
@@ -309,7 +326,7 @@ oauth_revoke(struct request *req)
 	if (strlen(token) <= 256) {
 		secret_hash(token, hash);
 		const char *params[2] = { hash, client };
-		if (req_query(req, "oauth_revoke", 2, params) == NULL)
+		if (req_query(req, &oauth_token_revoke, 2, params) == NULL)
 			return 0;
 	}
 	return resp_empty(req, 200);

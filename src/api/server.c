@@ -17,7 +17,6 @@ struct server {
 	const struct config	*cfg;
 	struct db		 db;
 	struct router		*router;
-	struct db_stmt		*stmts;
 	struct cors		*cors;
 };
 
@@ -40,28 +39,10 @@ static const struct db_sql *const *const api_sql[] = {
 	assets_sql,
 	uploads_sql,
 	zarrs_sql,
-	NULL	/* api_sql */
+	accounts_sql,
+	oauth_sql,
+	NULL
 };
-
-/* Statements found by name, until every file has moved to struct db_sql. */
-static struct db_stmt *
-collect_stmts(size_t *n)
-{
-	static const struct { const struct db_stmt *s; const size_t *n; } sets[] = {
-		{ accounts_stmts, &accounts_nstmts },
-		{ oauth_stmts, &oauth_nstmts },
-	};
-	size_t total = 0, k = 0;
-
-	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
-		total += *sets[i].n;
-	struct db_stmt *all = xcalloc(total, sizeof(*all));
-	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++)
-		for (size_t j = 0; j < *sets[i].n; j++)
-			all[k++] = sets[i].s[j];
-	*n = total;
-	return all;
-}
 
 int
 server_routes_check(const struct route *routes, size_t n, char *err, size_t errlen)
@@ -88,7 +69,6 @@ struct server *
 server_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct server *s;
-	size_t n;
 
 	if (server_routes_check(api_routes, api_nroutes, err, errlen) != 0)
 		return NULL;
@@ -104,8 +84,7 @@ server_new(const struct config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	s->stmts = collect_stmts(&n);
-	db_init(&s->db, cfg->db, s->stmts, n);
+	db_init(&s->db, cfg->db, NULL, 0);
 	for (const struct db_sql *const *const *t = api_sql; *t != NULL; t++)
 		db_add_table(&s->db, *t);
 	return s;
@@ -120,7 +99,6 @@ server_free(struct server *s)
 	uploads_shutdown();
 	router_free(s->router);
 	cors_free(s->cors);
-	free(s->stmts);
 	free(s);
 }
 
