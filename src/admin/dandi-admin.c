@@ -12,40 +12,11 @@
 #include <string.h>
 
 
+#include "admin.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "util.h"
-
-static const struct db_stmt admin_stmts[] = {
-	{ "migration_applied", "SELECT 1 FROM schema_migrations WHERE name = $1" },
-	{ "migration_record", "INSERT INTO schema_migrations (name) VALUES ($1)" },
-	/* Our functions (dandi_*, not an extension's) this transaction did not
-	 * create or replace: see cmd_migrate. */
-	{ "functions_stray",
-	  "SELECT p.oid::regprocedure::text FROM pg_proc p"
-	  " WHERE p.pronamespace = 'public'::regnamespace AND p.proname LIKE 'dandi\\_%'"
-	  "   AND p.xmin <> pg_current_xact_id()::xid"
-	  "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass"
-	  "     AND d.objid = p.oid AND d.deptype = 'e')"
-	  " ORDER BY 1" },
-	{ "user_insert",
-	  "INSERT INTO users (username, email, first_name, last_name, is_superuser, is_staff, status)"
-	  " VALUES ($1, $2, $3, $4, $5::bool, $5::bool, $6)"
-	  " ON CONFLICT (username) DO UPDATE SET email = EXCLUDED.email,"
-	  " first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,"
-	  " is_superuser = EXCLUDED.is_superuser, is_staff = EXCLUDED.is_staff,"
-	  " status = EXCLUDED.status, modified = now()"
-	  " RETURNING id" },
-	{ "user_id", "SELECT id FROM users WHERE username = $1" },
-	{ "token_get", "SELECT key FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "token_insert",
-	  "INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)" },
-	{ "token_delete", "DELETE FROM api_tokens WHERE user_id = $1::bigint" },
-	{ "user_review",
-	  "UPDATE users SET status = $2, is_active = $3::boolean, rejection_reason = $4, modified = now()"
-	  " WHERE username = $1 RETURNING id" },
-};
 
 static struct db	db;
 static struct config	cfg;
@@ -65,14 +36,22 @@ die(const char *fmt, ...)
 }
 
 static PGresult *
-q(const char *stmt, int n, const char *const *params)
+q(const struct db_sql *stmt, int n, const char *const *params)
 {
 	PGresult *r;
-	enum db_status s = db_exec(&db, &r, stmt, n, params);
+	enum db_status s = db_run(&db, &r, stmt, n, params);
 
 	if (s != DB_OK)
-		die("%s failed: %s", stmt, r ? PQresultErrorMessage(r) : "database unavailable");
+		die("%s failed: %s", stmt->name, r ? PQresultErrorMessage(r) : "database unavailable");
 	return r;
+}
+
+/* Prepares a table of admin.h on the connection: what it names exists. */
+static void
+use(const struct db_sql *const *table)
+{
+	if (db_use_table(&db, table) != DB_OK)
+		die("cannot prepare the statements (is the database migrated?)");
 }
 
 static char *
@@ -229,10 +208,11 @@ cmd_migrate(const char *dir)
 	exec_sql("lock", "SELECT pg_advisory_xact_lock(7294001)");
 	exec_sql("schema_migrations", "CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+	use(admin_migrate_sql);
 	done = xcalloc(n ? n : 1, sizeof(*done));
 	for (size_t i = 0; i < n; i++) {
 		const char *p[1] = { names[i] };
-		PGresult *r = q("migration_applied", 1, p);
+		PGresult *r = q(&admin_migration_applied, 1, p);
 		done[i] = PQntuples(r) > 0;
 		PQclear(r);
 	}
@@ -254,7 +234,7 @@ cmd_migrate(const char *dir)
 		free(sql);
 		free(path);
 		const char *p[1] = { names[i] };
-		PQclear(q("migration_record", 1, p));
+		PQclear(q(&admin_migration_record, 1, p));
 		done[i] = 1;
 		printf("applied %s\n", names[i]);
 		applied++;
@@ -264,12 +244,12 @@ cmd_migrate(const char *dir)
 		exec_sql(fns[j].name, fns[j].sql);
 	/* CREATE OR REPLACE rewrites the function's pg_proc row, so the rows
 	 * this transaction did not write are the functions no file has. */
-	PGresult *r = q("functions_stray", 0, NULL);
+	PGresult *r = q(&admin_functions_stray, 0, NULL);
 	if (PQntuples(r) > 0) {
 		fprintf(stderr, "dandi-admin: functions in the database that no file of %s defines"
 		    " (drop them in a migration):\n", fdir);
 		for (int k = 0; k < PQntuples(r); k++)
-			fprintf(stderr, "  %s\n", PQgetvalue(r, k, 0));
+			fprintf(stderr, "  %s\n", PQgetvalue(r, k, FS_SIGNATURE));
 		PQclear(r);
 		die("nothing applied");
 	}
@@ -322,8 +302,9 @@ cmd_create_user(int argc, char **argv)
 	if (username == NULL || *username == '\0')
 		die("create-user: --username is required");
 	const char *p[6] = { username, email, first, last, admin ? "t" : "f", status };
-	PGresult *r = q("user_insert", 6, p);
-	printf("user %s id %s\n", username, PQgetvalue(r, 0, 0));
+	use(admin_users_sql);
+	PGresult *r = q(&admin_user_insert, 6, p);
+	printf("user %s id %s\n", username, PQgetvalue(r, 0, UI_ID));
 	PQclear(r);
 	return 0;
 }
@@ -347,19 +328,20 @@ cmd_token(int argc, char **argv, int rotate)
 	if (username == NULL)
 		die("--username is required");
 	const char *p[1] = { username };
-	PGresult *r = q("user_id", 1, p);
+	use(admin_users_sql);
+	PGresult *r = q(&admin_user_id, 1, p);
 	if (PQntuples(r) == 0)
 		die("no user %s", username);
 	char uid[24];
-	snprintf(uid, sizeof(uid), "%s", PQgetvalue(r, 0, 0));
+	snprintf(uid, sizeof(uid), "%s", PQgetvalue(r, 0, UID_ID));
 	PQclear(r);
 
 	const char *pu[1] = { uid };
 	if (rotate)
-		PQclear(q("token_delete", 1, pu));
-	r = q("token_get", 1, pu);
+		PQclear(q(&admin_token_delete, 1, pu));
+	r = q(&admin_token_get, 1, pu);
 	if (PQntuples(r) > 0) {
-		printf("%s\n", PQgetvalue(r, 0, 0));
+		printf("%s\n", PQgetvalue(r, 0, TG_KEY));
 		PQclear(r);
 		return 0;
 	}
@@ -368,7 +350,7 @@ cmd_token(int argc, char **argv, int rotate)
 	if (api_key_new(key, hash) != 0)
 		die("no randomness");
 	const char *pi[3] = { key, hash, uid };
-	PQclear(q("token_insert", 3, pi));
+	PQclear(q(&admin_token_insert, 3, pi));
 	printf("%s\n", key);
 	return 0;
 }
@@ -404,7 +386,8 @@ cmd_review_user(int argc, char **argv, int approve)
 		die("--reason: at most 1000 characters");
 	const char *p[4] = { username, approve ? "APPROVED" : "REJECTED", approve ? "t" : "f",
 	    approve ? "" : reason };
-	PGresult *r = q("user_review", 4, p);
+	use(admin_users_sql);
+	PGresult *r = q(&admin_user_review, 4, p);
 	if (PQntuples(r) == 0)
 		die("no user %s", username);
 	printf("user %s %s\n", username, approve ? "approved" : "rejected");
@@ -446,7 +429,7 @@ main(int argc, char **argv)
 	if (config_load(&cfg, cfgpath, explicit_cfg, err, sizeof(err)) != 0)
 		die("%s", err);
 	log_open(NULL, "dandi-admin", LOG_WARN);
-	db_init(&db, cfg.db, admin_stmts, sizeof(admin_stmts) / sizeof(admin_stmts[0]));
+	db_init(&db, cfg.db);
 
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "migrate") == 0) {

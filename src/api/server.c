@@ -84,7 +84,7 @@ server_new(const struct config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
-	db_init(&s->db, cfg->db, NULL, 0);
+	db_init(&s->db, cfg->db);
 	for (const struct db_sql *const *const *t = api_sql; *t != NULL; t++)
 		db_add_table(&s->db, *t);
 	return s;

@@ -19,7 +19,7 @@ job_init(struct job *job, const struct config *cfg)
 	memset(job, 0, sizeof(*job));
 	job->cfg = cfg;
 	arena_init(&job->arena);
-	db_init(&job->db, cfg->db, NULL, 0);
+	db_init(&job->db, cfg->db);
 	for (const struct job_kind *const *k = job_kinds; *k != NULL; k++)
 		if ((*k)->sql != NULL)
 			db_add_table(&job->db, (*k)->sql);

@@ -154,7 +154,7 @@ queue_run(struct job *job, int argc, char **argv)
 		else
 			return JOB_USAGE;
 	}
-	db_init(&claim, job->cfg->db, NULL, 0);
+	db_init(&claim, job->cfg->db);
 	db_add_table(&claim, queue_claim_sql);
 	long n = run_jobs(job, &claim, max, &failed);
 	printf("%ld job(s) worked\n", n);

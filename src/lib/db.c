@@ -13,13 +13,10 @@
 #include "util.h"
 
 void
-db_init(struct db *db, const char *conninfo, const struct db_stmt *stmts, size_t n)
+db_init(struct db *db, const char *conninfo)
 {
 	memset(db, 0, sizeof(*db));
 	db->conninfo = xstrdup(conninfo);
-	db->stmts = stmts;
-	db->nstmts = n;
-	db->prepared = xcalloc(n ? n : 1, sizeof(bool));
 }
 
 void
@@ -28,7 +25,6 @@ db_close(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	free(db->conninfo);
-	free(db->prepared);
 	free(db->tables);
 	memset(db, 0, sizeof(*db));
 }
@@ -50,7 +46,6 @@ db_drop(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_tx = false;
-	memset(db->prepared, 0, db->nstmts * sizeof(bool));
 }
 
 /* Server NOTICEs ("relation already exists, skipping") go to the debug log
@@ -64,24 +59,47 @@ db_notice(void *arg, const char *msg)
 
 static enum db_status	db_classify(struct db *, PGresult *);
 
+/* Every statement of a table, on this connection. */
+static enum db_status
+db_prepare_table(struct db *db, const struct db_sql *const *table)
+{
+	for (const struct db_sql *const *q = table; *q != NULL; q++) {
+		PGresult *r = PQprepare(db->conn, (*q)->name, (*q)->sql, 0, NULL);
+		enum db_status s = db_classify(db, r);
+		if (s != DB_OK)
+			log_error("prepare %s failed: %s", (*q)->name, PQresultErrorMessage(r));
+		PQclear(r);
+		if (s != DB_OK) {
+			db_drop(db);
+			return s == DB_UNAVAILABLE ? s : DB_ERROR;
+		}
+	}
+	return DB_OK;
+}
+
 /* Every statement of the tables, on a new connection. */
 static enum db_status
 db_prepare_tables(struct db *db)
 {
 	for (size_t t = 0; t < db->ntables; t++) {
-		for (const struct db_sql *const *q = db->tables[t]; *q != NULL; q++) {
-			PGresult *r = PQprepare(db->conn, (*q)->name, (*q)->sql, 0, NULL);
-			enum db_status s = db_classify(db, r);
-			if (s != DB_OK)
-				log_error("prepare %s failed: %s", (*q)->name, PQresultErrorMessage(r));
-			PQclear(r);
-			if (s != DB_OK) {
-				db_drop(db);
-				return s == DB_UNAVAILABLE ? s : DB_ERROR;
-			}
-		}
+		enum db_status s = db_prepare_table(db, db->tables[t]);
+		if (s != DB_OK)
+			return s;
 	}
 	return DB_OK;
+}
+
+enum db_status
+db_use_table(struct db *db, const struct db_sql *const *table)
+{
+	bool connected = db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK;
+
+	for (size_t i = 0; i < db->ntables; i++)
+		if (db->tables[i] == table)
+			return db_ensure(db);
+	db_add_table(db, table);
+	/* A new connection prepares it with the others. */
+	return connected ? db_prepare_table(db, table) : db_ensure(db);
 }
 
 enum db_status
@@ -141,27 +159,6 @@ db_classify(struct db *db, PGresult *r)
 }
 
 
-/* Prepares statement `name` on this connection if it is not yet. */
-static enum db_status
-db_prepare(struct db *db, const char *name)
-{
-	for (size_t i = 0; i < db->nstmts; i++) {
-		if (strcmp(db->stmts[i].name, name) != 0)
-			continue;
-		if (db->prepared[i])
-			return DB_OK;
-		PGresult *r = PQprepare(db->conn, name, db->stmts[i].sql, 0, NULL);
-		enum db_status s = db_classify(db, r);
-		if (s != DB_OK)
-			log_error("prepare %s failed: %s", name, PQresultErrorMessage(r));
-		PQclear(r);
-		db->prepared[i] = (s == DB_OK);
-		return s == DB_CONSTRAINT ? DB_ERROR : s;
-	}
-	log_error("unknown statement %s", name);
-	return DB_ERROR;
-}
-
 /* Whether q is in a table of this connection (so it was prepared). */
 static bool
 db_has(const struct db *db, const struct db_sql *q)
@@ -173,11 +170,9 @@ db_has(const struct db *db, const struct db_sql *q)
 	return false;
 }
 
-/* Runs statement name: one of the tables' (q) or one prepared on first
- * use (q NULL). */
+/* Runs statement q, prepared with its table. */
 static enum db_status
-db_execute(struct db *db, PGresult **out, const char *name, const struct db_sql *q, int n,
-    const char *const *params)
+db_execute(struct db *db, PGresult **out, const struct db_sql *q, int n, const char *const *params)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		bool was_tx = db->in_tx;
@@ -186,15 +181,7 @@ db_execute(struct db *db, PGresult **out, const char *name, const struct db_sql 
 		*out = NULL;
 		if ((s = db_ensure(db)) != DB_OK)
 			return s;
-		if (q == NULL && (s = db_prepare(db, name)) == DB_ERROR)
-			return s;
-		if (q == NULL && s == DB_UNAVAILABLE) {
-			db_drop(db);
-			if (was_tx)
-				return s;
-			continue;
-		}
-		PGresult *r = PQexecPrepared(db->conn, name, n, params, NULL, NULL, 0);
+		PGresult *r = PQexecPrepared(db->conn, q->name, n, params, NULL, NULL, 0);
 		s = db_classify(db, r);
 		if (s != DB_UNAVAILABLE) {
 			*out = r;
@@ -210,12 +197,6 @@ db_execute(struct db *db, PGresult **out, const char *name, const struct db_sql 
 }
 
 enum db_status
-db_exec(struct db *db, PGresult **out, const char *name, int n, const char *const *params)
-{
-	return db_execute(db, out, name, NULL, n, params);
-}
-
-enum db_status
 db_run(struct db *db, PGresult **out, const struct db_sql *q, int n, const char *const *params)
 {
 	enum db_status s;
@@ -225,7 +206,7 @@ db_run(struct db *db, PGresult **out, const struct db_sql *q, int n, const char 
 		log_error("statement %s is in no table of this connection (db_add_table)", q->name);
 		return DB_ERROR;
 	}
-	s = db_execute(db, out, q->name, q, n, params);
+	s = db_execute(db, out, q, n, params);
 	if (s == DB_OK && PQnfields(*out) != q->ncols) {
 		log_error("statement %s: %d result columns, its enum names %d", q->name,
 		    PQnfields(*out), q->ncols);

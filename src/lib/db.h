@@ -1,4 +1,4 @@
-/* db.h - one PostgreSQL connection per process, named prepared statements. */
+/* db.h - one PostgreSQL connection per process, prepared statements. */
 #ifndef DANDI_DB_H
 #define DANDI_DB_H
 
@@ -28,13 +28,6 @@ struct db_sql {
 	const char	*sql;
 };
 
-/* A statement found by name at run time, prepared on first use: src/api
- * and dandi-admin, until they move to struct db_sql. */
-struct db_stmt {
-	const char	*name;
-	const char	*sql;
-};
-
 enum db_status {
 	DB_OK = 0,
 	DB_UNAVAILABLE,		/* no connection: callers answer 503 */
@@ -45,9 +38,6 @@ enum db_status {
 struct db {
 	PGconn			*conn;
 	char			*conninfo;
-	const struct db_stmt	*stmts;
-	size_t			 nstmts;
-	bool			*prepared;	/* per statement, this connection */
 	const struct db_sql *const **tables;	/* db_add_table() */
 	size_t			 ntables;
 	bool			 in_tx;
@@ -55,22 +45,24 @@ struct db {
 	char			 constraint[64];	/* violated constraint name */
 };
 
-void		db_init(struct db *, const char *conninfo, const struct db_stmt *, size_t);
+void		db_init(struct db *, const char *conninfo);
 void		db_close(struct db *);
 /* Adds a NULL-terminated table of statements to prepare on every new
  * connection (a table added twice is prepared once). */
 void		db_add_table(struct db *, const struct db_sql *const *table);
+/* db_add_table for statements that cannot be prepared at connect, since
+ * what they name is made later on the connection (dandi-admin's, before
+ * and after the migrations): connects if need be and prepares the table
+ * now (and again at every reconnect). DB_OK, or the failure. */
+enum db_status	db_use_table(struct db *, const struct db_sql *const *table);
 /* Connects (or reconnects) and prepares the tables' statements; a
- * statement that does not prepare is a bug: DB_ERROR, no connection.
- * Statements by name are prepared on first use. */
+ * statement that does not prepare is a bug: DB_ERROR, no connection. */
 enum db_status	db_ensure(struct db *);
-/* Runs a prepared statement. *out is set on DB_OK and on DB_CONSTRAINT/DB_ERROR
- * (caller PQclear()s it); NULL on DB_UNAVAILABLE. Outside a transaction a
- * statement that finds the connection dead reconnects and retries once. */
-enum db_status	db_exec(struct db *, PGresult **out, const char *name, int n,
-		    const char *const *params);
-/* db_exec of a statement of the tables. A result with other than its
- * ncols columns is DB_ERROR. */
+/* Runs a statement of the tables. *out is set on DB_OK and on
+ * DB_CONSTRAINT/DB_ERROR (caller PQclear()s it); NULL on DB_UNAVAILABLE.
+ * Outside a transaction a statement that finds the connection dead
+ * reconnects and retries once. A result with other than its ncols columns
+ * is DB_ERROR. */
 enum db_status	db_run(struct db *, PGresult **out, const struct db_sql *, int n,
 		    const char *const *params);
 enum db_status	db_begin(struct db *);

@@ -300,16 +300,13 @@ jsonput_cb(void *o)
 	json_object_put(o);
 }
 
-/* Runs statement q (or, q NULL, the one named stmt). */
 static PGresult *
-req_query_impl(struct request *req, const struct db_sql *q, const char *stmt, int n,
-    const char *const *params, bool *constraint_hit)
+req_query_impl(struct request *req, const struct db_sql *q, int n, const char *const *params,
+    bool *constraint_hit)
 {
 	PGresult *r = NULL;
-	enum db_status s = q != NULL ? db_run(req->db, &r, q, n, params) : db_exec(req->db, &r, stmt, n, params);
+	enum db_status s = db_run(req->db, &r, q, n, params);
 
-	if (q != NULL)
-		stmt = q->name;
 	if (r != NULL)
 		arena_defer(&req->arena, pqclear_cb, r);
 	if (constraint_hit != NULL)
@@ -320,7 +317,7 @@ req_query_impl(struct request *req, const struct db_sql *q, const char *stmt, in
 	case DB_CONSTRAINT:
 		if (constraint_hit != NULL)
 			return r;
-		log_error("%s: constraint %s violated", stmt, req->db->constraint);
+		log_error("%s: constraint %s violated", q->name, req->db->constraint);
 		resp_detail(req, 500, "Internal server error.");
 		return NULL;
 	case DB_UNAVAILABLE:
@@ -334,29 +331,16 @@ req_query_impl(struct request *req, const struct db_sql *q, const char *stmt, in
 }
 
 PGresult *
-req_query_sql(struct request *req, const struct db_sql *q, int n, const char *const *params)
+req_query(struct request *req, const struct db_sql *q, int n, const char *const *params)
 {
-	return req_query_impl(req, q, NULL, n, params, NULL);
+	return req_query_impl(req, q, n, params, NULL);
 }
 
 PGresult *
-req_query_sql_try(struct request *req, const struct db_sql *q, int n, const char *const *params,
+req_query_try(struct request *req, const struct db_sql *q, int n, const char *const *params,
     bool *constraint_hit)
 {
-	return req_query_impl(req, q, NULL, n, params, constraint_hit);
-}
-
-PGresult *
-req_query_name(struct request *req, const char *stmt, int n, const char *const *params)
-{
-	return req_query_impl(req, NULL, stmt, n, params, NULL);
-}
-
-PGresult *
-req_query_name_try(struct request *req, const char *stmt, int n, const char *const *params,
-    bool *constraint_hit)
-{
-	return req_query_impl(req, NULL, stmt, n, params, constraint_hit);
+	return req_query_impl(req, q, n, params, constraint_hit);
 }
 
 int

@@ -119,19 +119,11 @@ const char *req_text_array(struct request *, const char *const *v, size_t n);
 
 /* Database helpers bound to the request: failures become 503/500 responses
  * and results are freed with the request. */
-PGresult *req_query_sql(struct request *, const struct db_sql *, int n, const char *const *params);
+PGresult *req_query(struct request *, const struct db_sql *, int n, const char *const *params);
 /* Like req_query, but a constraint violation is returned to the caller
  * (status in *constraint_hit) instead of answered with 500. */
-PGresult *req_query_sql_try(struct request *, const struct db_sql *, int n,
-	    const char *const *params, bool *constraint_hit);
-/* Until every statement of src/api is a struct db_sql: by name. */
-PGresult *req_query_name(struct request *, const char *stmt, int n, const char *const *params);
-PGresult *req_query_name_try(struct request *, const char *stmt, int n,
-	    const char *const *params, bool *constraint_hit);
-#define req_query(req, q, n, p) _Generic((q), char *: req_query_name, \
-	const char *: req_query_name, default: req_query_sql)(req, q, n, p)
-#define req_query_try(req, q, n, p, hit) _Generic((q), char *: req_query_name_try, \
-	const char *: req_query_name_try, default: req_query_sql_try)(req, q, n, p, hit)
+PGresult *req_query_try(struct request *, const struct db_sql *, int n, const char *const *params,
+	    bool *constraint_hit);
 int	 req_begin(struct request *);	/* 0 ok, -1 response set */
 int	 req_commit(struct request *);
 

@@ -1,10 +1,11 @@
 /*
- * sql-check: prepares every statement of dandi-api and dandi-jobs against
- * the database of DANDI_DB (migrated) on one connection per connection the
- * programs make, as they do, and asks PostgreSQL for each one's result
- * columns (PQdescribePrepared). t/08-statements.t reads its lines:
+ * sql-check: prepares every statement of dandi-api, dandi-jobs and
+ * dandi-admin against the database of DANDI_DB (migrated) on one connection
+ * per connection the programs make, as they do, and asks PostgreSQL for
+ * each one's result columns (PQdescribePrepared). t/08-statements.t reads
+ * its lines:
  *
- *   stmt <TAB> connection <TAB> name <TAB> declared columns (- when not) <TAB> described <TAB> error
+ *   stmt <TAB> connection <TAB> name <TAB> declared columns <TAB> described <TAB> error
  *   kind <TAB> name                      (the job kinds of dandi-jobs.c)
  *
  * One control statement with a wrong column count is checked too, so the
@@ -15,31 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/admin/admin.h"
 #include "../../src/api/api.h"
 #include "../../src/jobs/jobs.h"
 
 static const struct db_sql control = { "sql_check_control", 2, "SELECT 1" };
 static const struct db_sql *const control_sql[] = { &control, NULL };
 
-/* Prepares and describes one statement; declared < 0: not declared. */
+/* Prepares and describes one statement. */
 static void
-check(PGconn *conn, const char *connection, const char *name, const char *sql, int declared)
+check(PGconn *conn, const char *connection, const struct db_sql *q)
 {
-	PGresult *r = PQprepare(conn, name, sql, 0, NULL);
-	char decl[16] = "-", described[16] = "-";
+	PGresult *r = PQprepare(conn, q->name, q->sql, 0, NULL);
+	char described[16] = "-";
 	const char *err = "";
 	PGresult *d = NULL;
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		err = PQresultErrorMessage(r);
-	else if (PQresultStatus(d = PQdescribePrepared(conn, name)) != PGRES_COMMAND_OK)
+	else if (PQresultStatus(d = PQdescribePrepared(conn, q->name)) != PGRES_COMMAND_OK)
 		err = PQresultErrorMessage(d);
 	else
 		snprintf(described, sizeof(described), "%d", PQnfields(d));
-	if (declared >= 0)
-		snprintf(decl, sizeof(decl), "%d", declared);
 	/* One line each: the error's own line breaks go. */
-	printf("stmt\t%s\t%s\t%s\t%s\t", connection, name, decl, described);
+	printf("stmt\t%s\t%s\t%d\t%s\t", connection, q->name, q->ncols, described);
 	for (const char *p = err; *p; p++)
 		putchar(*p == '\n' || *p == '\t' ? ' ' : *p);
 	putchar('\n');
@@ -51,7 +51,7 @@ static void
 check_table(PGconn *conn, const char *connection, const struct db_sql *const *table)
 {
 	for (; table != NULL && *table != NULL; table++)
-		check(conn, connection, (*table)->name, (*table)->sql, (*table)->ncols);
+		check(conn, connection, *table);
 }
 
 static PGconn *
@@ -84,8 +84,6 @@ main(void)
 	}
 	struct db *api = server_db(s);
 	PGconn *conn = connect_db(cfg.db);
-	for (size_t i = 0; i < api->nstmts; i++)
-		check(conn, "api", api->stmts[i].name, api->stmts[i].sql, -1);
 	for (size_t t = 0; t < api->ntables; t++)
 		check_table(conn, "api", api->tables[t]);
 	PQfinish(conn);
@@ -102,6 +100,11 @@ main(void)
 	conn = connect_db(cfg.db);
 	check_table(conn, "claim", queue_claim_sql);
 	check_table(conn, "control", control_sql);
+	PQfinish(conn);
+	/* dandi-admin: its one connection. */
+	conn = connect_db(cfg.db);
+	check_table(conn, "admin", admin_migrate_sql);
+	check_table(conn, "admin", admin_users_sql);
 	PQfinish(conn);
 	for (const struct job_kind *const *k = job_kinds; *k != NULL; k++)
 		printf("kind\t%s\n", (*k)->name);
