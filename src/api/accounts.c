@@ -300,7 +300,8 @@ accounts_login_post(struct request *req)
 		return 0;
 	bool found = PQntuples(r) == 1;
 	/* passwd_verify costs the same with no account: no timing oracle. */
-	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, ABL_HASH) ? PQgetvalue(r, 0, ABL_HASH) : NULL);
+	bool good = passwd_verify(pw,
+	    found && !PQgetisnull(r, 0, ABL_HASH) ? PQgetvalue(r, 0, ABL_HASH) : NULL);
 	if (!good || strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") != 0) {
 		if (req_query(req, &acct_fail_add, 2, pc) == NULL)
 			return 0;
@@ -626,7 +627,8 @@ dashboard_uploads(struct request *req, const char *count, PGresult *r)
 			size = etag = "unknown (S3 error)";
 		s3_object_free(&o);
 		const char *v[7] = { PQgetvalue(r, i, DU_ID), PQgetvalue(r, i, DU_UPLOAD_ID),
-		    PQgetvalue(r, i, DU_SIZE), size, PQgetvalue(r, i, DU_ETAG), etag, PQgetvalue(r, i, DU_CREATED) };
+		    PQgetvalue(r, i, DU_SIZE), size, PQgetvalue(r, i, DU_ETAG), etag,
+		    PQgetvalue(r, i, DU_CREATED) };
 		buf_puts(&req->out, "<tr>");
 		cells(req, v, 7);
 		buf_puts(&req->out, "</tr>");
@@ -715,7 +717,8 @@ dashboard_get(struct request *req)
 	if (strcmp(PQgetvalue(c, 0, DC_ORPHAN_ASSETS), "0") != 0)
 		buf_puts(&req->out, "<p><code>dandi-jobs gc --assets</code> cleans them up.</p>");
 	buf_puts(&req->out, "</section><section id=\"orphaned-blobs\"><h2>Orphaned blobs</h2>");
-	count_line(req, "orphaned-blob-count", PQgetvalue(c, 0, DC_ORPHAN_BLOBS), "blobs with no associated assets");
+	count_line(req, "orphaned-blob-count", PQgetvalue(c, 0, DC_ORPHAN_BLOBS),
+	    "blobs with no associated assets");
 	if (strcmp(PQgetvalue(c, 0, DC_ORPHAN_BLOBS), "0") != 0)
 		buf_puts(&req->out, "<p><code>dandi-jobs gc</code> cleans them up.</p>");
 	buf_puts(&req->out, "</section>");
@@ -810,7 +813,8 @@ dashboard_user_post(struct request *req)
 		return 0;
 	if (PQntuples(r) != 1)
 		return html_message(req, 404, "Not found", "No such user.");
-	if (notify_decision(req, PQgetvalue(r, 0, ASS_EMAIL), PQgetvalue(r, 0, ASS_NAME), st, params[2]) != 0 ||
+	if (notify_decision(req, PQgetvalue(r, 0, ASS_EMAIL), PQgetvalue(r, 0, ASS_NAME), st,
+	    params[2]) != 0 ||
 	    req_commit(req) != 0)
 		return 0;
 	log_info("user %s %s by %s", req->params[0], st, req->user->username);

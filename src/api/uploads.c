@@ -370,7 +370,8 @@ upload_target(struct request *req)
 
 	if ((r = req_query(req, &upload_get, 3, params)) == NULL)
 		return -1;
-	if (PQntuples(r) == 0 || (PQgetvalue(r, 0, UG_EMBARGOED)[0] == 't' && PQgetvalue(r, 0, UG_OWNER)[0] != 't'))
+	if (PQntuples(r) == 0 ||
+	    (PQgetvalue(r, 0, UG_EMBARGOED)[0] == 't' && PQgetvalue(r, 0, UG_OWNER)[0] != 't'))
 		return resp_detail(req, 404, "Not found."), -1;
 	struct upload *u = arena_alloc(&req->arena, sizeof(*u));
 	u->blob = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_BLOB));
@@ -654,7 +655,8 @@ uploads_clear(struct request *req)
 	struct s3 *s3 = PQntuples(r) > 0 ? s3_for(req) : NULL;
 	req->status = 0;	/* an unconfigured S3 must not turn this into 503 */
 	for (int i = 0; s3 != NULL && i < PQntuples(r); i++)
-		if (s3_abort_multipart(s3, PQgetvalue(r, i, UAD_BLOB), PQgetvalue(r, i, UAD_MULTIPART)) == S3_ERROR)
+		if (s3_abort_multipart(s3, PQgetvalue(r, i, UAD_BLOB),
+		    PQgetvalue(r, i, UAD_MULTIPART)) == S3_ERROR)
 			log_warn("abort of upload %s failed: %s", PQgetvalue(r, i, UAD_MULTIPART), s3->err);
 	return resp_empty(req, 204);
 }

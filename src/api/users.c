@@ -87,7 +87,8 @@ users_search(struct request *req)
 	}
 	for (int i = 0; i < PQntuples(r); i++)
 		json_object_array_add(list, user_json(PQgetvalue(r, i, US_USERNAME),
-		    PQgetvalue(r, i, US_NAME), PQgetvalue(r, i, US_ADMIN)[0] == 't', PQgetvalue(r, i, US_STATUS)));
+		    PQgetvalue(r, i, US_NAME), PQgetvalue(r, i, US_ADMIN)[0] == 't',
+		    PQgetvalue(r, i, US_STATUS)));
 	return resp_json(req, 200, list);
 }
 
