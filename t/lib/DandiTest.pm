@@ -41,6 +41,7 @@ use File::Temp qw(tempdir tempfile);
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
+use Socket qw(IPPROTO_TCP TCP_NODELAY);
 use POSIX qw(:sys_wait_h);
 use Test::More ();
 use Time::HiRes qw(sleep time);
@@ -59,6 +60,22 @@ for my $sig (qw(TERM INT HUP)) {
 		exit(128 + POSIX->can("SIG$sig")->()) if $$ == $MAIN_PID;
 		$SIG{$sig} = 'DEFAULT';
 		kill $sig, $$;
+	};
+}
+
+# HTTP::Tiny writes a request's head and body in two writes and leaves
+# Nagle's algorithm on: on a kept-alive connection the body then waits for
+# the server's delayed ACK of the head, ~40 ms for every request with a
+# body (to nginx, to radosgw). The clients we stand in for (the dandi
+# client's requests/urllib3, libcurl, browsers) set TCP_NODELAY; so do we,
+# for every HTTP::Tiny of a test process.
+{
+	no warnings 'redefine';
+	my $connect = \&HTTP::Tiny::Handle::connect;
+	*HTTP::Tiny::Handle::connect = sub {
+		my $handle = $connect->(@_);
+		setsockopt($handle->{fh}, IPPROTO_TCP, TCP_NODELAY, 1) or die "TCP_NODELAY: $!";
+		return $handle;
 	};
 }
 
