@@ -14,7 +14,9 @@ package DandiTest;
 #                      unless run-tests already has; run-tests stops it.
 # Without them (a file run by hand: perl t/NN-foo.t), or with own_pg => 1
 # (files that stop or restart PostgreSQL), a file starts its own cluster, and
-# with s3 => 1 its own radosgw, as before. Everything a file started is
+# with s3 => 1 its own radosgw, as before; own_s3 => 1 keeps a file that
+# floods S3 for minutes off the shared one (radosgw serves its requests
+# first come, first served: the others would wait behind them). Everything a file started is
 # stopped by PID at exit; the directory is kept (and the server log shown)
 # when a test failed.
 #
@@ -231,7 +233,7 @@ sub new {
 		$admin->do(qq{CREATE DATABASE "$self->{db}" TEMPLATE dandi});
 		$admin->disconnect;
 	}
-	if ($o{s3} && $ENV{DANDI_TEST_S3}) {
+	if ($o{s3} && $ENV{DANDI_TEST_S3} && !$o{own_s3}) {
 		# The run's S3 service, a bucket of our own (with the CORS rule and
 		# the policy s3-ctl gives its bucket).
 		my $s3 = abs_path($ENV{DANDI_TEST_S3});
