@@ -31,13 +31,26 @@
 #define BLOB_JSON \
 	"json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256, 'size', size)"
 
+/* The blob look-ups see only the blobs the user ($2, NULL when anonymous)
+ * may use (dandi_blob_attachable, sql/functions/15_access.sql): an
+ * embargoed blob's id is not told to whoever merely knows its digest. Of
+ * several blobs with the same bytes (a copy uploaded by someone the
+ * embargoed one was hidden from), an open one first. */
+#define BLOB_USABLE_ORDER	" AND dandi_blob_attachable(b, $2::bigint) ORDER BY b.embargoed, b.id LIMIT 1"
+
+/* Serialises the uploads of one dandi-etag between the look-up of a blob
+ * and the insert of a new one (the etag is not unique: 015). */
+#define BLOB_ETAG_LOCK_CLASS	"7294015"
+
 const struct db_stmt uploads_stmts[] = {
 	{ "blob_by_etag",
-	  "SELECT " BLOB_JSON " FROM blobs WHERE etag = $1" },
+	  "SELECT " BLOB_JSON " FROM blobs b WHERE etag = $1" BLOB_USABLE_ORDER },
 	{ "blob_by_sha256",
-	  "SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" },
+	  "SELECT " BLOB_JSON " FROM blobs b WHERE sha256 = $1" BLOB_USABLE_ORDER },
 	{ "blob_etag_exists",
-	  "SELECT blob_id FROM blobs WHERE etag = $1" },
+	  "SELECT blob_id FROM blobs b WHERE etag = $1" BLOB_USABLE_ORDER },
+	{ "blob_etag_lock",
+	  "SELECT pg_advisory_xact_lock(" BLOB_ETAG_LOCK_CLASS ", hashtext($1))" },
 	/* Visible to the user: open, or owned (superusers see all). */
 	{ "upload_dandiset",
 	  "SELECT d.embargo_status,"
@@ -53,18 +66,19 @@ const struct db_stmt uploads_stmts[] = {
 	  "   WHERE o.dandiset_id = u.dandiset_id AND o.user_id = $3::bigint)"
 	  " FROM uploads u WHERE u.upload_id = $1::uuid" },
 	{ "upload_delete",
-	  "DELETE FROM uploads WHERE upload_id = $1::uuid" },
+	  "DELETE FROM uploads WHERE upload_id = $1::uuid RETURNING upload_id" },
 	/* For the signed completion URL: the signature is the permission. */
 	{ "upload_by_id",
 	  "SELECT blob, multipart_upload_id, embargoed FROM uploads WHERE upload_id = $1::uuid" },
 	/* The sha256 of a new blob is computed by dandi-jobs from S3. */
 	{ "blob_sha256_enqueue",
 	  "SELECT dandi_enqueue('sha256', $1::text, jsonb_build_object('blob', $1::text))" },
-	/* The blob takes the upload's id and key; an etag already taken (a
-	 * concurrent identical upload) inserts nothing. */
+	/* The blob takes the upload's id, key and dandiset (for whom an
+	 * embargoed blob is usable before an asset holds it); a repeated
+	 * validation of the same upload inserts nothing. */
 	{ "blob_from_upload",
-	  "INSERT INTO blobs (blob_id, blob, etag, size, embargoed)"
-	  " VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean) ON CONFLICT (etag) DO NOTHING"
+	  "INSERT INTO blobs (blob_id, blob, etag, size, embargoed, upload_dandiset_id)"
+	  " VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean, $6::bigint) ON CONFLICT (blob_id) DO NOTHING"
 	  " RETURNING " BLOB_JSON },
 	{ "upload_list",
 	  "SELECT json_build_object('created', dandi_ts(created), 'blob', blob, 'upload_id', upload_id,"
@@ -154,7 +168,8 @@ superuser_flag(struct request *req)
 	return req->user != NULL && req->user->is_superuser ? "t" : "f";
 }
 
-/* POST /api/blobs/digest/: no permission needed, as in the original. */
+/* POST /api/blobs/digest/: no permission needed, as in the original; an
+ * embargoed blob is found only by those who may use it (404 for others). */
 int
 blobs_digest(struct request *req)
 {
@@ -191,8 +206,8 @@ blobs_digest(struct request *req)
 	if (stmt == NULL)
 		return resp_string(req, 400, "Unsupported Digest Algorithm. Supported: dandi:dandi-etag, dandi:sha2-256");
 	v = metadata_utf8_fix(req, v);
-	const char *params[1] = { v };
-	if ((r = req_query(req, stmt, 1, params)) == NULL)
+	const char *params[2] = { v, req->user_id_str };
+	if ((r = req_query(req, stmt, 2, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
@@ -320,8 +335,10 @@ uploads_initialize(struct request *req)
 	if (strcmp(embargo, "UNEMBARGOING") == 0)
 		return resp_string(req, 400, "Dandiset modification not allowed during unembargo");
 
-	const char *p1[1] = { etag };
-	if ((r = req_query(req, "blob_etag_exists", 1, p1)) == NULL)
+	/* Only a blob this user may use is offered; else the client uploads
+	 * a copy of its own, as for new bytes. */
+	const char *pe[2] = { etag, req->user_id_str };
+	if ((r = req_query(req, "blob_etag_exists", 2, pe)) == NULL)
 		return 0;
 	if (PQntuples(r) > 0) {
 		resp_header(req, "Location", arena_strdup(&req->arena, PQgetvalue(r, 0, 0)));
@@ -591,6 +608,7 @@ uploads_validate(struct request *req)
 	const char *etag = arena_strdup(&req->arena, PQgetvalue(r, 0, 1));
 	const char *size = arena_strdup(&req->arena, PQgetvalue(r, 0, 2));
 	const char *embargoed = PQgetvalue(r, 0, 4)[0] == 't' ? "t" : "f";
+	const char *dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, 5));
 	int64_t want = strtoll(size, NULL, 10);
 
 	int st = s3_head(s3, key, &obj);
@@ -616,21 +634,42 @@ uploads_validate(struct request *req)
 	if (*embargoed == 't' && s3_put_tagging(s3, key, "embargoed=true") != S3_OK)
 		return s3_failed(req, s3, "PutObjectTagging");
 
+	/* Under the etag's lock: a blob of these bytes that this user may
+	 * use (a concurrent identical upload) makes this one redundant (409,
+	 * as the original); one hidden from the user does not, and the
+	 * upload becomes a blob of its own. */
 	if (req_begin(req) != 0)
 		return 0;
-	const char *ins[5] = { req->params[0], key, etag, size, embargoed };
-	PGresult *b = req_query(req, "blob_from_upload", 5, ins);
-	const char *p1[1] = { req->params[0] };
-	if (b == NULL || req_query(req, "upload_delete", 1, p1) == NULL)
+	const char *pl[1] = { etag }, *pe[2] = { etag, req->user_id_str };
+	PGresult *dup;
+	if (req_query(req, "blob_etag_lock", 1, pl) == NULL ||
+	    (dup = req_query(req, "blob_etag_exists", 2, pe)) == NULL)
 		return 0;
-	bool created = PQntuples(b) == 1;
+	PGresult *b = NULL;
+	if (PQntuples(dup) == 0) {
+		const char *ins[6] = { req->params[0], key, etag, size, embargoed, dandiset };
+		if ((b = req_query(req, "blob_from_upload", 6, ins)) == NULL)
+			return 0;
+	}
+	const char *p1[1] = { req->params[0] };
+	PGresult *gone = req_query(req, "upload_delete", 1, p1);
+	if (gone == NULL)
+		return 0;
+	bool created = b != NULL && PQntuples(b) == 1;
+	/* This request took the upload's row and made no blob of it: nothing
+	 * names its object now (a concurrent validation of the same upload
+	 * finds the row gone and leaves the object to the blob it made). */
+	bool orphaned = !created && PQntuples(gone) == 1;
 	const char *json = created ? arena_strdup(&req->arena, PQgetvalue(b, 0, 0)) : NULL;
 	if (created && req_query(req, "blob_sha256_enqueue", 1, p1) == NULL)
 		return 0;
 	if (req_commit(req) != 0)
 		return 0;
-	if (!created)
+	if (!created) {
+		if (orphaned && s3_delete(s3, key) == S3_ERROR)
+			log_warn("delete of redundant upload object %s failed: %s", key, s3->err);
 		return resp_string(req, 409, "An identical blob has already been uploaded.");
+	}
 	return resp_raw_json(req, 200, json);
 }
 
