@@ -5,9 +5,12 @@
  * optional upstream OAuth2 provider (GitHub or any server with an
  * authorize/token/user endpoint). Pages are plain HTML forms; every POST
  * checks the CSRF token; failed sign-ins are counted in the database per
- * account and per address, so the limit holds across all app servers.
+ * (account, client address) and per client address, so the limit holds
+ * across all app servers, and each further failure makes that address
+ * wait longer (never the account's owner elsewhere).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,26 +20,49 @@
 #include "httpc.h"
 #include "passwd.h"
 #include "s3.h"
+#include "throttle.h"
 
-#define FAIL_WINDOW		"15 minutes"
-#define FAILS_PER_ACCOUNT	5
-#define FAILS_PER_ADDRESS	30
+/* Sign-in throttling (README, "Security and reliability"). Failures of
+ * one account from one address, in the last day (a success from there
+ * forgets them): 5 free, then 2 s, doubling to 15 minutes. Failures from
+ * one address on any accounts, in the last hour: 30 free, then 2 s,
+ * doubling to a minute (an address may be a whole NAT). No limit per
+ * account alone: whoever guesses elsewhere cannot lock its owner out. */
+static const struct throttle_rule fail_pair = { 5, 2, 900 };
+static const struct throttle_rule fail_address = { 30, 2, 60 };
+#define FAIL_PAIR_WINDOW	"1 day"
+#define FAIL_ADDRESS_WINDOW	"1 hour"
+/* Attempts of one account from one address take turns (an advisory lock
+ * in their transaction), so parallel guesses cannot all pass the count. */
+#define SIGNIN_LOCK_CLASS	"7294016"
 
 const struct db_stmt accounts_stmts[] = {
+	/* Columns: enum acct_by_login_col. The account as throttling names
+	 * it: its username, whichever of username and e-mail was typed (an
+	 * unknown login: as typed), in lower case. */
 	{ "acct_by_login",
-	  "SELECT id, password_hash, is_active FROM users"
+	  "SELECT id, password_hash, is_active, lower(username) FROM users"
 	  " WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
 	  " ORDER BY lower(username) = lower($1) DESC, id LIMIT 1" },
+	{ "acct_signin_lock",
+	  "SELECT pg_advisory_xact_lock(" SIGNIN_LOCK_CLASS ", hashtext($1 || ' ' || $2))" },
+	/* $1 account, $2 address. Columns: enum acct_fail_col. Seconds are
+	 * the database's, the one clock every app server shares. */
 	{ "acct_fail_counts",
-	  "SELECT (SELECT count(*) FROM login_failures WHERE account = lower($1)"
-	  "          AND at > now() - interval '" FAIL_WINDOW "'),"
-	  "       (SELECT count(*) FROM login_failures WHERE address = $2"
-	  "          AND at > now() - interval '" FAIL_WINDOW "')" },
+	  "SELECT count(*) FILTER (WHERE account = $1),"
+	  " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE account = $1)), 0)::float8,"
+	  " count(*) FILTER (WHERE at > now() - interval '" FAIL_ADDRESS_WINDOW "'),"
+	  " coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
+	  " FROM login_failures WHERE address = $2 AND at > now() - interval '" FAIL_PAIR_WINDOW "'" },
+	/* Stamped when the attempt ends (the password check takes a while):
+	 * the wait runs from the answer, not from the request. */
 	{ "acct_fail_add",
-	  "WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '1 day')"
-	  " INSERT INTO login_failures (account, address) VALUES (lower($1), $2)" },
+	  "WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '" FAIL_PAIR_WINDOW "')"
+	  " INSERT INTO login_failures (account, address, at) VALUES ($1, $2, clock_timestamp())" },
+	/* A success forgets that address's failures on the account only: the
+	 * owner signing in elsewhere does not reset a guesser's count. */
 	{ "acct_fail_clear",
-	  "DELETE FROM login_failures WHERE account = lower($1)" },
+	  "DELETE FROM login_failures WHERE account = $1 AND address = $2" },
 	{ "acct_email_taken",
 	  "SELECT 1 FROM users WHERE lower(email) = lower($1)" },
 	/* $1 username, $2 email, $3 first, $4 last, $5 status, $6 hash, $7 github login */
@@ -235,6 +261,24 @@ accounts_login_get(struct request *req)
 	return login_page(req, 200, NULL, next, NULL);
 }
 
+enum acct_by_login_col { ABL_ID, ABL_HASH, ABL_ACTIVE, ABL_ACCOUNT };
+enum acct_fail_col { AF_PAIR, AF_PAIR_AGO, AF_ADDRESS, AF_ADDRESS_AGO };
+
+/* The 429 page of a throttled sign-in, with Retry-After in whole seconds. */
+static int
+login_throttled(struct request *req, const char *login, const char *next, double wait)
+{
+	long secs = (long)ceil(wait);
+
+	if (secs < 1)
+		secs = 1;
+	long n = secs >= 120 ? (secs + 59) / 60 : secs;
+	resp_header(req, "Retry-After", arena_printf(&req->arena, "%ld", secs));
+	return login_page(req, 429, login, next, arena_printf(&req->arena,
+	    "Too many failed sign-in attempts from this address. Try again in %ld %s%s.",
+	    n, secs >= 120 ? "minute" : "second", n == 1 ? "" : "s"));
+}
+
 /* POST /accounts/login/ */
 int
 accounts_login_post(struct request *req)
@@ -243,7 +287,7 @@ accounts_login_post(struct request *req)
 		return 0;
 	const char *login = form_get(req, "login"), *pw = form_get(req, "password");
 	const char *next = safe_next(req, form_get(req, "next"));
-	const char *addr = req->remote_addr ? req->remote_addr : "";
+	char addr[64];
 	PGresult *r;
 
 	if (login == NULL || pw == NULL || *str_trim((char *)login) == '\0' || *pw == '\0')
@@ -251,28 +295,51 @@ accounts_login_post(struct request *req)
 	if (strlen(login) > 254 || strlen(pw) > 1024)
 		return login_page(req, 400, NULL, next,
 		    "The username and/or password you specified are not correct.");
-	const char *pc[2] = { login, addr };
-	if ((r = req_query(req, "acct_fail_counts", 2, pc)) == NULL)
-		return 0;
-	if (atol(PQgetvalue(r, 0, 0)) >= FAILS_PER_ACCOUNT || atol(PQgetvalue(r, 0, 1)) >= FAILS_PER_ADDRESS) {
-		resp_header(req, "Retry-After", "900");
-		return login_page(req, 429, login, next,
-		    "Too many failed sign-in attempts. Try again in 15 minutes.");
-	}
+	/* The client address is nginx's REMOTE_ADDR: behind another proxy,
+	 * nginx's real_ip module must make it the client's (README). */
+	throttle_address(req->remote_addr, addr, sizeof(addr));
 	const char *p1[1] = { login };
 	if ((r = req_query(req, "acct_by_login", 1, p1)) == NULL)
 		return 0;
 	bool found = PQntuples(r) == 1;
+	const char *account = found ? arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ACCOUNT)) :
+	    arena_printf(&req->arena, "%s", login);
+	if (!found)
+		for (char *c = (char *)account; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	const char *hash = found && !PQgetisnull(r, 0, ABL_HASH) ? arena_strdup(&req->arena,
+	    PQgetvalue(r, 0, ABL_HASH)) : NULL;
+	bool active = found && strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") == 0;
+	const char *uid = found ? arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ID)) : NULL;
+
+	/* Count, check and record in one transaction, after the attempts of
+	 * this account from this address before it. */
+	const char *pc[2] = { account, addr };
+	if (req_begin(req) != 0 || req_query(req, "acct_signin_lock", 2, pc) == NULL ||
+	    (r = req_query(req, "acct_fail_counts", 2, pc)) == NULL)
+		return 0;
+	double wait = throttle_wait(&fail_pair, atol(PQgetvalue(r, 0, AF_PAIR)),
+	    strtod(PQgetvalue(r, 0, AF_PAIR_AGO), NULL));
+	double wait_addr = throttle_wait(&fail_address, atol(PQgetvalue(r, 0, AF_ADDRESS)),
+	    strtod(PQgetvalue(r, 0, AF_ADDRESS_AGO), NULL));
+	if (wait_addr > wait)
+		wait = wait_addr;
+	if (wait > 0) {
+		/* Refused unheard: no password is checked, nothing counted. */
+		if (req_commit(req) != 0)
+			return 0;
+		return login_throttled(req, login, next, wait);
+	}
 	/* passwd_verify costs the same with no account: no timing oracle. */
-	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, 1) ? PQgetvalue(r, 0, 1) : NULL);
-	if (!good || strcmp(PQgetvalue(r, 0, 2), "t") != 0) {
-		if (req_query(req, "acct_fail_add", 2, pc) == NULL)
+	bool good = passwd_verify(pw, hash);
+	if (!good || !active) {
+		if (req_query(req, "acct_fail_add", 2, pc) == NULL || req_commit(req) != 0)
 			return 0;
 		return login_page(req, 400, login, next,
 		    "The username and/or password you specified are not correct.");
 	}
-	const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, 0));
-	if (req_query(req, "acct_fail_clear", 1, p1) == NULL || session_start(req, uid) != 0)
+	if (req_query(req, "acct_fail_clear", 2, pc) == NULL || session_start(req, uid) != 0 ||
+	    req_commit(req) != 0)
 		return 0;
 	return resp_redirect(req, 302, next_or_home(req, next));
 }

@@ -430,12 +430,15 @@ sub psql {
 }
 
 sub _agent {
-	my ($self) = @_;
+	my ($self, $from) = @_;
 	# A forked child must not share its parent's keep-alive connection.
-	return $self->{agent}{$$} //= HTTP::Tiny->new(timeout => 60, keep_alive => 1, max_redirect => 0, agent => 'dandi-test/1');
+	return $self->{agent}{ $$ . ' ' . ($from // '') } //= HTTP::Tiny->new(timeout => 60, keep_alive => 1,
+	    max_redirect => 0, agent => 'dandi-test/1', (defined $from ? (local_address => $from) : ()));
 }
 
-# request(METHOD, PATH, json => DATA | body => BYTES, token => T, headers => {})
+# request(METHOD, PATH, json => DATA | body => BYTES, token => T, headers => {},
+#     from => '127.0.0.2': connect from that loopback address, the client
+#     address nginx then passes as REMOTE_ADDR)
 sub request {
 	my ($self, $method, $path, %o) = @_;
 	my %h = %{ $o{headers} || {} };
@@ -448,7 +451,7 @@ sub request {
 		$args{content} = $o{body};
 	}
 	my $url = $path =~ m{^https?://} ? $path : $self->{url} . $path;
-	my $res = $self->_agent->request($method, $url, \%args);
+	my $res = $self->_agent($o{from})->request($method, $url, \%args);
 	my $r = { status => $res->{status}, body => $res->{content}, headers => $res->{headers} || {} };
 	$r->{body} = '' unless defined $r->{body};
 	if ($res->{status} == 599) {
