@@ -37,20 +37,21 @@ static const struct throttle_rule fail_address = { 30, 2, 60 };
 #define SIGNIN_LOCK_CLASS	"7294016"
 
 const struct db_stmt accounts_stmts[] = {
-	/* Columns: enum acct_by_login_col. The account as throttling names
-	 * it: its username, whichever of username and e-mail was typed (an
-	 * unknown login: as typed), in lower case. */
+	/* Columns: enum acct_by_login_col. */
 	{ "acct_by_login",
-	  "SELECT id, password_hash, is_active, lower(username) FROM users"
+	  "SELECT id, password_hash, is_active FROM users"
 	  " WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
 	  " ORDER BY lower(username) = lower($1) DESC, id LIMIT 1" },
+	/* The account is the login as typed, in lower case: not the user it
+	 * names, which would tell a guesser whose e-mail a username has (the
+	 * two spellings of an account count apart, 5 free failures each). */
 	{ "acct_signin_lock",
-	  "SELECT pg_advisory_xact_lock(" SIGNIN_LOCK_CLASS ", hashtext($1 || ' ' || $2))" },
-	/* $1 account, $2 address. Columns: enum acct_fail_col. Seconds are
-	 * the database's, the one clock every app server shares. */
+	  "SELECT pg_advisory_xact_lock(" SIGNIN_LOCK_CLASS ", hashtext(lower($1) || ' ' || $2))" },
+	/* $1 login, $2 address. Columns: enum acct_fail_col. Seconds are the
+	 * database's, the one clock every app server shares. */
 	{ "acct_fail_counts",
-	  "SELECT count(*) FILTER (WHERE account = $1),"
-	  " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE account = $1)), 0)::float8,"
+	  "SELECT count(*) FILTER (WHERE account = lower($1)),"
+	  " coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE account = lower($1))), 0)::float8,"
 	  " count(*) FILTER (WHERE at > now() - interval '" FAIL_ADDRESS_WINDOW "'),"
 	  " coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
 	  " FROM login_failures WHERE address = $2 AND at > now() - interval '" FAIL_PAIR_WINDOW "'" },
@@ -58,11 +59,11 @@ const struct db_stmt accounts_stmts[] = {
 	 * the wait runs from the answer, not from the request. */
 	{ "acct_fail_add",
 	  "WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '" FAIL_PAIR_WINDOW "')"
-	  " INSERT INTO login_failures (account, address, at) VALUES ($1, $2, clock_timestamp())" },
+	  " INSERT INTO login_failures (account, address, at) VALUES (lower($1), $2, clock_timestamp())" },
 	/* A success forgets that address's failures on the account only: the
 	 * owner signing in elsewhere does not reset a guesser's count. */
 	{ "acct_fail_clear",
-	  "DELETE FROM login_failures WHERE account = $1 AND address = $2" },
+	  "DELETE FROM login_failures WHERE account = lower($1) AND address = $2" },
 	{ "acct_email_taken",
 	  "SELECT 1 FROM users WHERE lower(email) = lower($1)" },
 	/* $1 username, $2 email, $3 first, $4 last, $5 status, $6 hash, $7 github login */
@@ -261,7 +262,7 @@ accounts_login_get(struct request *req)
 	return login_page(req, 200, NULL, next, NULL);
 }
 
-enum acct_by_login_col { ABL_ID, ABL_HASH, ABL_ACTIVE, ABL_ACCOUNT };
+enum acct_by_login_col { ABL_ID, ABL_HASH, ABL_ACTIVE };
 enum acct_fail_col { AF_PAIR, AF_PAIR_AGO, AF_ADDRESS, AF_ADDRESS_AGO };
 
 /* The 429 page of a throttled sign-in, with Retry-After in whole seconds. */
@@ -298,23 +299,10 @@ accounts_login_post(struct request *req)
 	/* The client address is nginx's REMOTE_ADDR: behind another proxy,
 	 * nginx's real_ip module must make it the client's (README). */
 	throttle_address(req->remote_addr, addr, sizeof(addr));
-	const char *p1[1] = { login };
-	if ((r = req_query(req, "acct_by_login", 1, p1)) == NULL)
-		return 0;
-	bool found = PQntuples(r) == 1;
-	const char *account = found ? arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ACCOUNT)) :
-	    arena_printf(&req->arena, "%s", login);
-	if (!found)
-		for (char *c = (char *)account; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
-	const char *hash = found && !PQgetisnull(r, 0, ABL_HASH) ? arena_strdup(&req->arena,
-	    PQgetvalue(r, 0, ABL_HASH)) : NULL;
-	bool active = found && strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") == 0;
-	const char *uid = found ? arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ID)) : NULL;
 
 	/* Count, check and record in one transaction, after the attempts of
 	 * this account from this address before it. */
-	const char *pc[2] = { account, addr };
+	const char *pc[2] = { login, addr };
 	if (req_begin(req) != 0 || req_query(req, "acct_signin_lock", 2, pc) == NULL ||
 	    (r = req_query(req, "acct_fail_counts", 2, pc)) == NULL)
 		return 0;
@@ -330,14 +318,20 @@ accounts_login_post(struct request *req)
 			return 0;
 		return login_throttled(req, login, next, wait);
 	}
+	const char *p1[1] = { login };
+	if ((r = req_query(req, "acct_by_login", 1, p1)) == NULL)
+		return 0;
+	bool found = PQntuples(r) == 1;
 	/* passwd_verify costs the same with no account: no timing oracle. */
-	bool good = passwd_verify(pw, hash);
-	if (!good || !active) {
+	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, ABL_HASH) ?
+	    PQgetvalue(r, 0, ABL_HASH) : NULL);
+	if (!good || !found || strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") != 0) {
 		if (req_query(req, "acct_fail_add", 2, pc) == NULL || req_commit(req) != 0)
 			return 0;
 		return login_page(req, 400, login, next,
 		    "The username and/or password you specified are not correct.");
 	}
+	const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ID));
 	if (req_query(req, "acct_fail_clear", 2, pc) == NULL || session_start(req, uid) != 0 ||
 	    req_commit(req) != 0)
 		return 0;
