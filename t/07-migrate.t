@@ -192,7 +192,9 @@ my $rel_schema = schema($rel);
 sub functions_of {
 	my ($dump) = @_;
 	my %f;
-	$f{$1} = $& while $dump =~ /^CREATE FUNCTION public\.(\w+\(.*?\)).*?\$\$;\n/msg;
+	# Up to the body's own closing quote ($$ or, when the body holds $$
+	# or $1, pg_dump's $_$), not the next function's.
+	$f{$1} = $& while $dump =~ /^CREATE FUNCTION public\.(\w+\(.*?\)).*?^    AS (\$\w*\$).*?\2;\n/msg;
 	return \%f;
 }
 my ($rel_fn, $new_fn) = (functions_of($rel_schema), functions_of($want));

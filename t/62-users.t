@@ -99,6 +99,27 @@ my $carol = $t->user('carol');
 sql("DELETE FROM api_tokens WHERE user_id = (SELECT id FROM users WHERE username = 'carol')");
 is($t->get('/api/users/me/', token => $carol)->{status}, 401, 'token: deleted key is refused');
 
+# --- dandi-admin create-user / create-token ---------------------------------------------
+# (The harness makes its users by SQL; these are the operator's commands.)
+
+like($t->admin_cmd('create-user', '--username', 'dan', '--email', 'dan@example.org', '--first', 'Dán',
+    '--last', 'Ödegaard', '--status', 'PENDING', '--admin'), qr/^user dan id \d+$/m, 'create-user');
+is_deeply([ map { utf8::decode($_); $_ } @{ ($t->psql("SELECT email, first_name, last_name, is_superuser, is_staff, status"
+    . " FROM users WHERE username = 'dan'"))[0] } ], [ 'dan@example.org', 'Dán', 'Ödegaard', 't', 't', 'PENDING' ],
+    'create-user: the row as given');
+my ($dan) = $t->admin_cmd('create-token', '--username', 'dan') =~ /^([0-9a-f]{40})$/m;
+ok($dan, 'create-token prints a 40-hex key');
+is_deeply($t->get('/api/users/me/', token => $dan)->{json},
+    { username => 'dan', name => 'Dán Ödegaard', admin => JSON::PP::true, status => 'PENDING' }, 'the key works');
+is(($t->admin_cmd('create-token', '--username', 'dan') =~ /^([0-9a-f]{40})$/m)[0], $dan, 'create-token again: the same key');
+like($t->admin_cmd('create-user', '--username', 'dan', '--email', 'dan@example.net', '--status', 'APPROVED'),
+    qr/^user dan id \d+$/m, 'create-user of an existing user updates it');
+is_deeply([ $t->psql("SELECT email, first_name, is_superuser, status FROM users WHERE username = 'dan'") ],
+    [ [ 'dan@example.net', '', 'f', 'APPROVED' ] ], '... with what was given (defaults for the rest)');
+is($t->get('/api/users/me/', token => $dan)->{json}{status}, 'APPROVED', '... and the key still works');
+ok(!eval { $t->admin_cmd('create-token', '--username', 'nobody'); 1 }, 'create-token: unknown user fails');
+ok(!eval { $t->admin_cmd('create-user', '--email', 'x@example.org'); 1 }, 'create-user: --username is required');
+
 # --- approving and rejecting sign-ups --------------------------------------------------
 
 like($t->admin_cmd('approve-user', '--username', 'pat'), qr/approved/, 'approve-user');

@@ -7,6 +7,8 @@ use warnings;
 use lib 't/lib', 't/inc';
 use Test::More;
 use DandiTest;
+use HTTP::Tiny;
+use Upload ();
 
 my $t = DandiTest->new(s3 => 1, workers => 2);
 my %tok = (
@@ -271,6 +273,151 @@ for my $row (@MATRIX) {
 		last unless $tpl =~ /\{id\}|\{asset\}|\{upload\}|\{zarr\}/ || ref $body eq 'CODE';
 	}
 }
+
+# --- embargoed blobs: not reachable by knowing their blob_id --------------------------
+# Whoever may not use an embargoed blob (an admin, or an owner of a dandiset
+# that holds it: its upload was for that dandiset, or an asset of one of its
+# versions has it) is answered, for that blob, exactly as for a blob that
+# does not exist: attaching it (POST, PUT), the Location of a 409 from
+# uploads/initialize, blobs/digest. Else they could copy it into a dandiset
+# of their own, open or embargoed, and an open one would publish its bytes.
+sub one { my @r = $t->psql($_[0]); $r[0][0] }
+my $anon = HTTP::Tiny->new(timeout => 60, max_redirect => 0);
+$tok{former} = $t->user('former');
+$tok{carol} = $t->user('carol');
+my $secret = "embargoed bytes of the authorization matrix\n" x 1000;
+my $E = make(1);
+is($t->put("/api/dandisets/$E/users/", [ { username => 'owner' }, { username => 'former' } ], token => $tok{owner})->{status},
+    200, 'blob ids: former is an owner of the embargoed dandiset for a while');
+my $up = Upload::upload($t, $tok{owner}, $E, $secret);
+ok($up->{blob}, 'blob ids: the embargoed upload') or diag(explain($up));
+my $B = $up->{blob}{blob_id};
+sub attach {
+	my ($who, $ds, $blob, $path) = @_;
+	return $t->post("/api/dandisets/$ds/versions/draft/assets/", { blob_id => $blob, metadata => { path => $path } },
+	    token => $tok{$who});
+}
+my $held = attach('owner', $E, $B, 'secret.bin');
+is($held->{status}, 200, 'blob ids: the owner attaches the new blob');
+my $listed = $t->get("/api/dandisets/$E/versions/draft/assets/", token => $tok{former});
+is($listed->{json}{results}[0]{blob}, $B, 'blob ids: former learns its id while an owner');
+is($t->put("/api/dandisets/$E/users/", [ { username => 'owner' } ], token => $tok{owner})->{status}, 200,
+    'blob ids: former is removed');
+my ($S3URL) = grep { !m{/api/} } @{ $t->get("/api/assets/$held->{json}{asset_id}/", token => $tok{owner})->{json}{contentUrl} };
+
+# Dandisets of their own, open and embargoed, for everyone who tries.
+my %own;
+for my $who (qw(former stranger carol admin)) {
+	for my $kind ('open', 'embargoed') {
+		my $r = $t->post('/api/dandisets/' . ($kind eq 'embargoed' ? '?embargo=true' : ''),
+		    { name => "$who $kind", metadata => {} }, token => $tok{$who});
+		$own{$who}{$kind} = $r->{json}{identifier};
+	}
+}
+my $NOBLOB = '7e1c0b2a-0000-4000-8000-000000000000';
+for my $who (qw(former stranger)) {
+	for my $kind ('open', 'embargoed') {
+		my $ds = $own{$who}{$kind};
+		my $unknown = attach($who, $ds, $NOBLOB, 'copy.bin');
+		my $r = attach($who, $ds, $B, 'copy.bin');
+		is_deeply([ $r->{status}, $r->{body} ], [ $unknown->{status}, $unknown->{body} ],
+		    "blob ids: $who attaching it to their $kind dandiset is answered as an unknown blob");
+		is($r->{status}, 404, "blob ids: ... 404");
+		# PUT: an asset of their own (an open blob) replaced by the embargoed one.
+		my $mine = attach($who, $ds, $BLOB, "mine-$who.bin");
+		my $A = "/api/dandisets/$ds/versions/draft/assets/$mine->{json}{asset_id}/";
+		$unknown = $t->put($A, { blob_id => $NOBLOB, metadata => { path => 'copy.bin' } }, token => $tok{$who});
+		$r = $t->put($A, { blob_id => $B, metadata => { path => 'copy.bin' } }, token => $tok{$who});
+		is_deeply([ $r->{status}, $r->{body} ], [ 404, $unknown->{body} ],
+		    "blob ids: $who replacing an asset of their $kind dandiset by it: as an unknown blob, 404");
+	}
+}
+is(one("SELECT count(*) FROM assets a JOIN blobs b ON b.id = a.blob_id WHERE b.blob_id = '$B'"), 1,
+    'blob ids: no asset but the owner\'s has the blob');
+is(one("SELECT embargoed FROM blobs WHERE blob_id = '$B'"), 't', 'blob ids: it is still embargoed');
+is(one("SELECT count(*) FROM jobs WHERE kind = 'blob_untag' AND args->>'key' = '$B'"), 0, 'blob ids: and nothing queued to untag it');
+# The wrongly attached asset that would be downloadable does not exist;
+# the owner's asset and the S3 object stay closed to the anonymous.
+is($t->get("/api/assets/$held->{json}{asset_id}/download/")->{status}, 401, 'blob ids: anonymous download of the asset: 401');
+is($t->get("/api/assets/$held->{json}{asset_id}/download/", token => $tok{former})->{status}, 403,
+    'blob ids: the former owner\'s download: 403');
+is($anon->get($S3URL)->{status}, 403, 'blob ids: anonymous GET of its S3 object: 403');
+
+# Its id is not given away by digest: initialize starts a new upload, and
+# blobs/digest answers as for unknown bytes.
+my $init = { contentSize => length($secret), dandiset => $own{stranger}{open},
+    digest => { algorithm => 'dandi:dandi-etag', value => Upload::etag_of($secret) } };
+my $r = $t->post('/api/uploads/initialize/', $init, token => $tok{stranger});
+is($r->{status}, 200, 'blob ids: a stranger initializing the same bytes gets a new upload, not 409');
+ok(!defined $r->{headers}{location} && $r->{body} !~ /\Q$B\E/, 'blob ids: ... and no Location, no blob id');
+$t->delete("/api/dandisets/$own{stranger}{open}/uploads/", token => $tok{stranger});
+my $byetag = { algorithm => 'dandi:dandi-etag', value => Upload::etag_of($secret) };
+my $unknown_digest = $t->post('/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => Upload::etag_of('no such bytes') });
+for my $who (qw(anon pending former stranger)) {
+	$r = $t->post('/api/blobs/digest/', $byetag, token => $tok{$who});
+	is_deeply([ $r->{status}, $r->{body} ], [ $unknown_digest->{status}, $unknown_digest->{body} ],
+	    "blob ids: blobs/digest for $who: as unknown bytes");
+}
+for my $who (qw(owner admin)) {
+	$r = $t->post('/api/blobs/digest/', $byetag, token => $tok{$who});
+	is_deeply([ $r->{status}, $r->{json}{blob_id} ], [ 200, $B ], "blob ids: blobs/digest for $who finds it");
+}
+# The owner starting an upload of the same bytes elsewhere is told of it.
+$r = $t->post('/api/uploads/initialize/', { %$init, dandiset => make(0) }, token => $tok{owner});
+is_deeply([ $r->{status}, $r->{headers}{location} ], [ 409, $B ], 'blob ids: the owner\'s initialize: 409 with its id');
+
+# An owner of another dandiset that holds it may use it; so may an admin.
+my $E2 = make(1);
+is(attach('owner', $E2, $B, 'again.bin')->{status}, 200, 'blob ids: the owner attaches it to another embargoed dandiset');
+is($t->put("/api/dandisets/$E2/users/", [ { username => 'carol' } ], token => $tok{owner})->{status}, 200,
+    'blob ids: which carol alone owns now');
+$r = $t->post('/api/uploads/initialize/', { %$init, dandiset => $own{carol}{embargoed} }, token => $tok{carol});
+is_deeply([ $r->{status}, $r->{headers}{location} ], [ 409, $B ], 'blob ids: carol\'s initialize: 409 with its id');
+is($t->post('/api/blobs/digest/', $byetag, token => $tok{carol})->{json}{blob_id}, $B, 'blob ids: carol\'s digest finds it');
+is(attach('carol', $own{carol}{embargoed}, $B, 'carols.bin')->{status}, 200,
+    'blob ids: carol (owner of a dandiset holding it) attaches it to her embargoed dandiset');
+is(attach('admin', $own{admin}{embargoed}, $B, 'admins.bin')->{status}, 200,
+    'blob ids: an admin attaches it anywhere');
+is(one("SELECT embargoed FROM blobs WHERE blob_id = '$B'"), 't', 'blob ids: still embargoed (all embargoed dandisets)');
+
+# The stranger uploads a copy of the same bytes: a blob of its own (same
+# etag, its own id and object), public in their open dandiset, while the
+# embargoed one stays closed.
+my $copy = Upload::upload($t, $tok{stranger}, $own{stranger}{open}, $secret);
+ok($copy->{blob}, 'blob ids: the stranger uploads the same bytes') or diag(explain($copy));
+isnt($copy->{blob}{blob_id}, $B, 'blob ids: ... as a new blob');
+is($copy->{blob}{etag}, $up->{blob}{etag}, 'blob ids: ... with the same etag');
+$r = attach('stranger', $own{stranger}{open}, $copy->{blob}{blob_id}, 'copy.bin');
+is($r->{status}, 200, 'blob ids: the stranger attaches their copy');
+my $dl = $t->get("/api/assets/$r->{json}{asset_id}/download/");
+is($dl->{status}, 302, 'blob ids: anonymous download of the copy');
+my $got = $anon->get($dl->{headers}{location} // '');
+ok($got->{status} == 200 && $got->{content} eq $secret, 'blob ids: ... serves the stranger\'s own bytes');
+unlike($dl->{headers}{location} // '', qr/\Q$B\E/, 'blob ids: ... from their own object');
+is($anon->get($S3URL)->{status}, 403, 'blob ids: the embargoed object stays closed');
+is($t->post('/api/blobs/digest/', $byetag)->{json}{blob_id}, $copy->{blob}{blob_id},
+    'blob ids: blobs/digest now finds the open copy');
+# Same bytes once more by the stranger: the copy is theirs to use (409).
+$r = $t->post('/api/uploads/initialize/', { %$init, dandiset => $own{stranger}{embargoed} }, token => $tok{stranger});
+is_deeply([ $r->{status}, $r->{headers}{location} ], [ 409, $copy->{blob}{blob_id} ], 'blob ids: the stranger is now told of their copy');
+
+# Two blobs with the same bytes go through the jobs: both sha256s, then
+# unembargo makes the embargoed one public beside the copy.
+like($t->jobs('run'), qr/^\d+ job\(s\) worked/m, 'blob ids: dandi-jobs run (sha256 of both)');
+is(one("SELECT count(DISTINCT sha256) || ' ' || count(*) FROM blobs WHERE etag = '$up->{blob}{etag}'"), '1 2',
+    'blob ids: two blobs, one sha256');
+my $bysha = { algorithm => 'dandi:sha2-256', value => one("SELECT sha256 FROM blobs WHERE blob_id = '$B'") };
+is($t->post('/api/blobs/digest/', $bysha, token => $tok{former})->{json}{blob_id}, $copy->{blob}{blob_id},
+    'blob ids: by sha256 the former owner finds only the open copy');
+is($t->post("/api/dandisets/$E/unembargo/", undef, token => $tok{owner})->{status}, 200, 'blob ids: the owner unembargoes');
+like($t->jobs('run'), qr/^\d+ job\(s\) worked/m, 'blob ids: dandi-jobs run (unembargo)');
+is(one("SELECT embargo_status FROM dandisets WHERE id = $E"), 'OPEN', 'blob ids: the dandiset is open');
+is(one("SELECT string_agg(embargoed::text, ' ') FROM blobs WHERE etag = '$up->{blob}{etag}'"), 'false false',
+    'blob ids: both blobs of these bytes are public');
+$got = $anon->get($S3URL);
+ok($got->{status} == 200 && $got->{content} eq $secret, 'blob ids: and its object is readable now');
+$r = attach('former', $own{former}{open}, $B, 'now-public.bin');
+is($r->{status}, 200, 'blob ids: an open blob is anyone\'s to attach');
 
 # Unknown dandisets are 404 for everyone who gets past authentication.
 for my $role (qw(stranger owner admin)) {

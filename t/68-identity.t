@@ -1,7 +1,7 @@
 # Browser identity: local accounts (sign-up, sign-in, sign-out), sessions
 # and CSRF, the new-user questionnaire, the OAuth2 authorization code +
 # PKCE provider the web app uses (authorize, token, refresh, revoke, Bearer
-# auth), rate-limited sign-in, open-redirect and forged-request defences,
+# auth), throttled sign-in (per account and address), open-redirect and forged-request defences,
 # the staff approval dashboard, and sign-in through an upstream provider
 # (a fake one on loopback).
 use strict;
@@ -69,7 +69,8 @@ my $CLIENT = 'Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl';
 
 # --- a tiny browser: a cookie jar, forms, no redirects followed ------------
 sub one { my @r = $t->psql($_[0]); return $r[0][0] }
-sub new_browser { return { jar => {} } }
+# (from: the loopback address it connects from, its client address)
+sub new_browser { my (%o) = @_; return { jar => {}, from => $o{from} } }
 sub cookies_of { my ($r) = @_; my $c = $r->{headers}{'set-cookie'} // []; ref $c ? @$c : ($c) }
 sub browse {
 	my ($b, $method, $path, %o) = @_;
@@ -84,7 +85,8 @@ sub browse {
 		$h{'Content-Type'} = 'application/x-www-form-urlencoded';
 	}
 	$args{json} = $o{json} if $o{json};
-	my $r = $t->request($method, $path, %args, (defined $o{token} ? (token => $o{token}) : ()));
+	my $r = $t->request($method, $path, %args, (defined $o{token} ? (token => $o{token}) : ()),
+	    (defined $b->{from} ? (from => $b->{from}) : ()));
 	for (cookies_of($r)) {
 		my ($k, $v) = /^([^=]+)=([^;]*)/ or next;
 		$b->{jar}{$k} = $v;
@@ -284,18 +286,55 @@ is(loc($r), "$WEB/dandiset/000002", 'next on the web app origin is kept');
 
 $t->user('bob', first => 'Bob', last => 'B');
 $t->psql("UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'ann') WHERE username = 'bob'");
+# Throttling: failures count per (account, client address) and per
+# address; only the address that fails waits, longer with each failure,
+# and the account's owner signs in from anywhere else meanwhile.
 for my $i (1 .. 5) {
 	$r = login(new_browser(), 'ann', 'wrong horse');
 }
 is($r->{status}, 400, 'wrong password: 400');
 like($r->{body}, qr/not correct/, '... with the message');
 $r = login(new_browser(), 'ann', 'correct horse');
-is($r->{status}, 429, 'after 5 failures even the right password is refused: 429');
-like($r->{body}, qr/Too many failed sign-in attempts/, '... saying so');
+is($r->{status}, 429, 'after 5 failures from one address even the right password is refused there: 429');
+like($r->{headers}{'content-type'}, qr{^text/html}, '... the sign-in page, which the form shows');
+like($r->{body}, qr/Too many failed sign-in attempts from this address\. Try again in 2 seconds\./, '... saying how long');
+is($r->{headers}{'retry-after'}, '2', '... and Retry-After: 2');
+my @ra = ($r->{headers}{'retry-after'});
 ok(!grep(/^sessionid=[0-9a-f]/, cookies_of($r)), '... and no session');
-is(login(new_browser(), 'bob', 'correct horse')->{status}, 302, 'another account is not locked');
+is(login(new_browser(), 'ANN', 'correct horse')->{status}, 429, 'the same login in capitals: throttled all the same');
+my $elsewhere = new_browser(from => '127.0.0.2');
+$r = login($elsewhere, 'ann', 'correct horse');
+is($r->{status}, 302, 'meanwhile the owner signs in from another address');
+is(browse($elsewhere, 'GET', '/api/users/me/')->{json}{username}, 'ann', '... and is signed in there');
+is(login(new_browser(), 'bob', 'correct horse')->{status}, 302, 'another account from the throttled address is not throttled');
+# Each further failure doubles the wait.
+# (a wait of more than 10 s is already wrong: no longer sleeps)
+sub pause { select(undef, undef, undef, ($_[0] && $_[0] < 10 ? $_[0] : 10) + 0.3) }
+for my $step (1 .. 2) {
+	pause($ra[-1]);
+	$r = login(new_browser(), 'ann', 'wrong horse');
+	is($r->{status}, 400, "after waiting $ra[-1] s an attempt is heard again (wrong: 400)");
+	$r = login(new_browser(), 'ann', 'correct horse');
+	is($r->{status}, 429, '... and the next one waits again');
+	push @ra, $r->{headers}{'retry-after'};
+}
+# (the wait counts from the failed attempt's answer: a second may be gone)
+ok($ra[0] == 2 && $ra[1] >= 3 && $ra[1] <= 4 && $ra[2] >= 7 && $ra[2] <= 8,
+    "the waits grow: 2, 4, 8 s (Retry-After @ra)");
+pause($ra[-1]);
+is(login(new_browser(), 'ann', 'correct horse')->{status}, 302, 'after the wait the right password signs in');
+is(login(new_browser(), 'ann', 'wrong horse')->{status}, 400, '... which forgets that address\'s failures');
+is(login(new_browser(), 'ann', 'correct horse')->{status}, 302, '... so one failure costs no wait');
 is(login(new_browser(), 'nobody', 'x' x 20)->{status}, 400, 'unknown account: the same 400');
 is(login(new_browser(), 'x' x 300, 'y')->{status}, 400, 'overlong login: 400');
+# An address failing on many accounts waits for all of them; other
+# addresses do not.
+my $guesser = new_browser(from => '127.0.0.3');
+login($guesser, "guess$_", 'wrong horse') for 1 .. 30;
+$r = login($guesser, 'bob', 'correct horse');
+is_deeply([ $r->{status}, $r->{headers}{'retry-after'} ], [ 429, 2 ],
+    'after 30 failures on any accounts, an address waits for every account');
+is(login(new_browser(from => '127.0.0.4'), 'bob', 'correct horse')->{status}, 302, '... but no other address');
 
 # --- sign-out ------------------------------------------------------------------
 $r = browse($b2, 'GET', '/accounts/logout/');

@@ -19,7 +19,8 @@ my $TOOL = 'https://tool.example.net';		# cors_allowed_origins: CORS only
 my $PREVIEW = 'https://pr-12.preview.example.com';	# a regex
 my $EVIL = 'https://evil.example.org';
 my $CLIENT = 'Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl';
-my $t = DandiTest->new(env => {
+# own_pg: it stops PostgreSQL (the run's shared cluster must stay up).
+my $t = DandiTest->new(own_pg => 1, env => {
 	DANDI_WEB_APP_ORIGINS => "$APP/",
 	DANDI_CORS_ALLOWED_ORIGINS => "$TOOL, https://other.example.net",
 	DANDI_CORS_ALLOWED_ORIGIN_REGEXES => '^https://pr-\d+\.preview\.example\.com$',

@@ -8,7 +8,8 @@ use JSON::PP;
 use POSIX ();
 use DandiTest;
 
-my $t = DandiTest->new(s3 => 0, workers => 2);
+# own_pg: it stops and restarts PostgreSQL (the run's shared cluster must stay up).
+my $t = DandiTest->new(s3 => 0, workers => 2, own_pg => 1);
 
 my $alice = $t->user('alice', first => 'Alice', last => 'Smith', email => 'alice@example.org');
 my $bob = $t->user('bob');

@@ -179,20 +179,39 @@ is_deeply([ validate() ], [ 0, 0 ], 'published assets are never validated again'
 {
 	my $d = new_dandiset('Race');
 	add($d, { %$nwb, path => 'x.nwb' });
-	# Hold the draft's row lock as the sweeper would, change the metadata
-	# behind it (the PUT waits), then let the sweep write: the PUT's
-	# Pending wins because it comes after.
+	# Hold the draft's row lock as the sweeper would, its result written
+	# but not committed; change the metadata behind it (the PUT waits for
+	# the lock), then let the sweep commit: the PUT's Pending wins because
+	# it comes after.
+	my $sweeper = $t->db_connect;
+	my $spid = $sweeper->selectrow_array('SELECT pg_backend_pid()');
+	$sweeper->begin_work;
+	$sweeper->do("SELECT 1 FROM versions WHERE dandiset_id = $d AND version = 'draft' FOR UPDATE");
+	$sweeper->do("UPDATE versions SET status = 'Valid' WHERE dandiset_id = $d AND version = 'draft'"
+	    . " AND status = 'Pending'");
+	pipe(my $from_put, my $to_parent) or die "pipe: $!";
 	my $pid = fork // die;
 	if ($pid == 0) {
-		$t->psql("BEGIN; SELECT 1 FROM versions WHERE dandiset_id = $d AND version = 'draft' FOR UPDATE;"
-		    . " UPDATE versions SET status = 'Valid' WHERE dandiset_id = $d AND version = 'draft'"
-		    . " AND status = 'Pending'; SELECT pg_sleep(1); COMMIT;");
+		close $from_put;
+		my $res = $t->put("/api/dandisets/$d/versions/draft/", { name => 'Race 2', metadata => $md }, token => $alice);
+		print $to_parent encode_json({ status => $res->{status}, json => $res->{json} });
+		close $to_parent;
 		POSIX::_exit(0);
 	}
-	sleep 0.3;
-	$r = $t->put("/api/dandisets/$d/versions/draft/", { name => 'Race 2', metadata => $md }, token => $alice);
+	close $to_parent;
+	my $blocked = 0;
+	for (1 .. 3000) {	# a minute at most
+		last if $blocked = one("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+		    . " AND $spid = ANY (pg_blocking_pids(pid))");
+		sleep 0.02;
+	}
+	ok($blocked, 'the PUT waits for the row lock the sweeper holds');
+	$sweeper->commit;
+	$sweeper->disconnect;
+	my $put = decode_json(do { local $/; <$from_put> } || '{}');
 	waitpid($pid, 0);
-	is($r->{json}{status}, 'Pending', 'a change made during validation leaves the draft Pending');
+	is($put->{status}, 200, 'the PUT goes through once the sweep has committed');
+	is($put->{json}{status}, 'Pending', 'a change made during validation leaves the draft Pending');
 	is_deeply([ validate() ], [ 1, 1 ], 'and the next sweep validates it again (and its asset)');
 	is(vinfo($d)->{status}, 'Valid', 'Valid');
 }
@@ -256,7 +275,7 @@ if ($pid == 0) {
 	%ENV = (%ENV, %{ $t->env });
 	exec($t->build . '/src/dandi-jobs', 'validate', '--batch', 20) or POSIX::_exit(127);
 }
-for (1 .. 200) {
+for (1 .. 6000) {	# a minute at most
 	last if one("SELECT count(*) FROM assets WHERE path LIKE 'big/%' AND status <> 'Pending'") > 100;
 	sleep 0.01;
 }

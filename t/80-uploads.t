@@ -112,6 +112,28 @@ is(scalar(grep { $_ == 0 } @codes), 1, 'concurrent identical uploads: one blob m
 is(scalar(grep { $_ == 9 } @codes), 1, 'the other is told it exists (409)');
 is(one("SELECT count(*) FROM blobs WHERE etag = '" . etag_of('race content') . "'"), 1, 'exactly one blob row');
 
+# Both completed in S3 before either is validated: the first becomes the
+# blob, the second is told of it (409) and its object, which nothing names
+# any more, is removed from the bucket.
+my @both = map { upload('both at once', no_validate => 1) } 1 .. 2;
+is_deeply([ map { $_->{step} } @both ], [ 'completed', 'completed' ], 'two uploads of the same bytes, both complete in S3');
+my @val = map { $t->post("/api/uploads/$_->{upload_id}/validate/", undef, token => $alice) } @both;
+is_deeply([ map { $_->{status} } @val ], [ 200, 409 ], 'validated: the first a blob, the second 409');
+is($val[1]{json}, 'An identical blob has already been uploaded.', '... with the original message');
+is(one("SELECT count(*) FROM blobs WHERE etag = '" . etag_of('both at once') . "'"), 1, '... one blob row');
+sub s3_has {
+	my ($key) = @_;
+	local %ENV = (%ENV, %{ $t->env });
+	my $pid = open(my $fh, '-|') // die;
+	if ($pid == 0) { open(STDERR, '>&', \*STDOUT); exec(DandiTest::build() . '/t/unit/s3-tool', 'head', $key) or exit 127 }
+	my $out = do { local $/; <$fh> };
+	close $fh;
+	return ($? >> 8) == 0 ? 1 : ($? >> 8) == 3 ? 0 : die "s3-tool: $out";
+}
+my @keys = map { my $u = $_->{upload_id}; 'blobs/' . substr($u, 0, 3) . '/' . substr($u, 3, 3) . "/$u" } @both;
+is(one("SELECT blob FROM blobs WHERE blob_id = '$val[0]{json}{blob_id}'"), $keys[0], '(the blob\'s key)');
+is_deeply([ map { s3_has($_) } @keys ], [ 1, 0 ], 'the blob\'s object stays, the redundant one is removed');
+
 # --- lies and refusals -----------------------------------------------------------------------
 
 # The dandi client would stop at the completion's ETag; a client that does

@@ -15,7 +15,9 @@ use Zarr qw(zarr_checksum);
 
 my $N = $ENV{ZARR_LARGE_N} // 100_000;
 my $PROCS = 16;
-my $t = DandiTest->new(s3 => 1, workers => 4);
+# own_s3: 16 uploaders for minutes would queue every other test file's
+# requests on the run's shared radosgw behind theirs.
+my $t = DandiTest->new(s3 => 1, own_s3 => 1, workers => 4);
 my $owner = $t->user('bigowner');
 my $ds = $t->post('/api/dandisets/', { name => 'Big', metadata => {} }, token => $owner)->{json}{identifier};
 my $zid = $t->post('/api/zarr/', { name => 'big.zarr', dandiset => $ds }, token => $owner)->{json}{zarr_id};

@@ -118,10 +118,12 @@ $t->psql("UPDATE users SET date_joined = '2026-03-04 05:06:07+00' WHERE username
 # Three hosts at once, for certain: a session holds a lock on the table
 # until all three runs wait behind it, then goes (terminated), and they
 # race for the day; one mail, the others find the day taken.
+my $THIS_DB = 'l.database = (SELECT oid FROM pg_database WHERE datname = current_database())';
 sub table_locks {
 	my ($granted) = @_;
+	# (pg_locks covers the whole cluster, which other test files share.)
 	return one("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-	    . " WHERE c.relname = 'pending_users_mails' AND l.granted = $granted"
+	    . " WHERE c.relname = 'pending_users_mails' AND l.granted = $granted AND $THIS_DB"
 	    . ($granted eq 'true' ? " AND l.mode = 'ExclusiveLock'" : ''));
 }
 sub wait_for { my ($what, $want) = @_; for (1 .. 600) { return 1 if $what->() == $want; sleep 0.05 } return 0 }
@@ -145,7 +147,7 @@ for my $i (1 .. 3) {
 }
 ok(wait_for(sub { table_locks('false') }, 3), 'three runs wait behind it');
 $t->psql("SELECT pg_terminate_backend(l.pid) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-    . " WHERE c.relname = 'pending_users_mails' AND l.granted AND l.mode = 'ExclusiveLock'");
+    . " WHERE c.relname = 'pending_users_mails' AND l.granted AND l.mode = 'ExclusiveLock' AND $THIS_DB");
 waitpid($_, 0) for $holder, @runs;
 my @outs = map { local $/; open my $f, '<', $t->dir . "/pu.$_" or die; scalar <$f> } 1 .. 3;
 is_deeply([ sort map { /^0 pending users: (\d+, mail queued to \S+|already mailed today)$/m ? $1 : $_ } @outs ],

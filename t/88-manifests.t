@@ -100,14 +100,16 @@ my $nblob = 0;
 sub blob {
 	my (%o) = @_;
 	my $u = sprintf '%08d-1111-4000-8000-000000000000', ++$nblob;
-	$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256, embargoed) VALUES ('$u', 'blobs/x/$u', '"
-	    . sprintf('%032x', $nblob) . "-1', " . ($o{size} // 10) . ", '" . sprintf('%064x', $nblob) . "', "
-	    . ($o{embargoed} ? 'true' : 'false') . ")");
+	# (an embargoed one as its upload for the dandiset leaves it)
+	$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256, embargoed, upload_dandiset_id) VALUES ('$u',"
+	    . " 'blobs/x/$u', '" . sprintf('%032x', $nblob) . "-1', " . ($o{size} // 10) . ", '" . sprintf('%064x', $nblob)
+	    . "', " . ($o{embargoed} ? 'true' : 'false') . ", " . ($o{dandiset} // 'NULL') . ")");
 	return $u;
 }
 sub add {
 	my ($did, $path, %m) = @_;
-	my $r = $t->post("/api/dandisets/$did/versions/draft/assets/", { blob_id => blob(embargoed => delete $m{embargoed}),
+	my $r = $t->post("/api/dandisets/$did/versions/draft/assets/",
+	    { blob_id => blob(embargoed => delete $m{embargoed}, dandiset => $did),
 	    metadata => { schemaKey => 'Asset', encodingFormat => 'application/x-nwb', path => $path, %m } },
 	    token => $alice);
 	die "add failed: $r->{body}" unless $r->{status} == 200;

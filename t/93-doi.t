@@ -13,7 +13,6 @@ use Test::More;
 use JSON::PP;
 use MIME::Base64 qw(encode_base64);
 use POSIX qw(strftime);
-use Time::HiRes qw(sleep);
 use DandiTest;
 use FakeDataCite;
 
@@ -235,17 +234,18 @@ like($t->jobs('run', '--no-validate', '--max', '1'), qr/^1 job\(s\) worked/m, 'p
 my $v4 = version_of($d4);
 my $doi4 = "$PREFIX/dandi.$d4/$v4";
 $fake->clear_requests;
-$fake->delay('POST', 4);
+$fake->hold('POST');	# DataCite answers the POST only when told
 my $pid = fork // die "fork: $!";
 if ($pid == 0) {
 	$t->jobs('run', '--no-validate');
 	POSIX::_exit(0);
 }
-sleep 1.5;	# the POST is on its way
+ok($fake->wait_request('POST'), 'the POST is on its way');
 is($t->delete("/api/dandisets/$d4/versions/$v4/", token => $admin)->{status}, 204, 'deleted during the POST');
 # As if its delete job had run at once and found nothing at DataCite yet.
 is(one("WITH u AS (UPDATE jobs SET state = 'done' WHERE kind = 'doi_delete' AND args->>'doi' = '$doi4'"
     . " AND state = 'queued' RETURNING 1) SELECT count(*) FROM u"), 1, 'its delete job done (DataCite did not know the DOI yet)');
+$fake->release('POST');
 waitpid($pid, 0);
 is_deeply([ map { "$_->{method} $_->{path}" } @{ $fake->requests } ], [ 'POST /dois', "GET /dois/$doi4", "DELETE /dois/$doi4" ],
     'the register job queued another delete: GET, then DELETE of the draft');

@@ -7,7 +7,6 @@ use strict;
 use warnings;
 use lib 't/lib', 't/inc';
 use Test::More;
-use POSIX ();
 use DandiTest;
 use Shape qw(okeys);
 
@@ -205,15 +204,12 @@ $r = search('file_type=application/x-nwb');
 is_deeply(ids($r), [ $d1, $d2 ], 'found after the refresh');
 is_deeply($t->get('/api/search/genotypes/?genotype=ko')->{json}, [ 'ko' ], 'and its genotype');
 # --- two refreshes at once: the second one steps aside ---------------------------
-my $holder = fork() // die "fork: $!";
-if ($holder == 0) {
-	# holds the refresh's advisory lock for a while, as a running refresh would
-	eval { $t->psql('SELECT pg_advisory_lock(7011), pg_sleep(4)') };
-	POSIX::_exit(0);
-}
-sleep 2;
+# Another session holds the refresh's advisory lock, as a running refresh
+# would, until it goes.
+my $holder = $t->db_connect;
+$holder->do('SELECT pg_advisory_lock(7011)');
 like(join('', $t->jobs('refresh-search')), qr/another refresh is running/, 'a concurrent refresh is a no-op');
-waitpid($holder, 0);
+$holder->disconnect;
 like(join('', $t->jobs('refresh-search')), qr/asset_search refreshed/, 'then it runs again');
 
 done_testing();

@@ -5,9 +5,12 @@
  * optional upstream OAuth2 provider (GitHub or any server with an
  * authorize/token/user endpoint). Pages are plain HTML forms; every POST
  * checks the CSRF token; failed sign-ins are counted in the database per
- * account and per address, so the limit holds across all app servers.
+ * (account, client address) and per client address, so the limit holds
+ * across all app servers, and each further failure makes that address
+ * wait longer (never the account's owner elsewhere).
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,10 +20,21 @@
 #include "httpc.h"
 #include "passwd.h"
 #include "s3.h"
+#include "throttle.h"
 
-#define FAIL_WINDOW		"15 minutes"
-#define FAILS_PER_ACCOUNT	5
-#define FAILS_PER_ADDRESS	30
+/* Sign-in throttling (README, "Security and reliability"). Failures of
+ * one account from one address, in the last day (a success from there
+ * forgets them): 5 free, then 2 s, doubling to 15 minutes. Failures from
+ * one address on any accounts, in the last hour: 30 free, then 2 s,
+ * doubling to a minute (an address may be a whole NAT). No limit per
+ * account alone: whoever guesses elsewhere cannot lock its owner out. */
+static const struct throttle_rule fail_pair = { 5, 2, 900 };
+static const struct throttle_rule fail_address = { 30, 2, 60 };
+#define FAIL_PAIR_WINDOW	"1 day"
+#define FAIL_ADDRESS_WINDOW	"1 hour"
+/* Attempts of one account from one address take turns (an advisory lock
+ * in their transaction), so parallel guesses cannot all pass the count. */
+#define SIGNIN_LOCK_CLASS	"7294016"
 
 enum { ABL_ID, ABL_HASH, ABL_ACTIVE, ABL_NCOLS };
 static const struct db_sql acct_by_login = { "acct_by_login", ABL_NCOLS,
@@ -28,19 +42,33 @@ static const struct db_sql acct_by_login = { "acct_by_login", ABL_NCOLS,
 	" WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
 	" ORDER BY lower(username) = lower($1) DESC, id LIMIT 1" };
 
-enum { AFC_ACCOUNT, AFC_ADDRESS, AFC_NCOLS };
-static const struct db_sql acct_fail_counts = { "acct_fail_counts", AFC_NCOLS,
-	"SELECT (SELECT count(*) FROM login_failures WHERE account = lower($1)"
-	"          AND at > now() - interval '" FAIL_WINDOW "'),"
-	"       (SELECT count(*) FROM login_failures WHERE address = $2"
-	"          AND at > now() - interval '" FAIL_WINDOW "')" };
+/* The account is the login as typed, in lower case: not the user it
+ * names, which would tell a guesser whose e-mail a username has (the
+ * two spellings of an account count apart, 5 free failures each). */
+enum { ASL_LOCKED, ASL_NCOLS };	/* unread */
+static const struct db_sql acct_signin_lock = { "acct_signin_lock", ASL_NCOLS,
+	"SELECT pg_advisory_xact_lock(" SIGNIN_LOCK_CLASS ", hashtext(lower($1) || ' ' || $2))" };
 
+/* $1 login, $2 address. Seconds are the database's, the one clock every
+ * app server shares. */
+enum { AF_PAIR, AF_PAIR_AGO, AF_ADDRESS, AF_ADDRESS_AGO, AF_NCOLS };
+static const struct db_sql acct_fail_counts = { "acct_fail_counts", AF_NCOLS,
+	"SELECT count(*) FILTER (WHERE account = lower($1)),"
+	" coalesce(extract(epoch FROM now() - max(at) FILTER (WHERE account = lower($1))), 0)::float8,"
+	" count(*) FILTER (WHERE at > now() - interval '" FAIL_ADDRESS_WINDOW "'),"
+	" coalesce(extract(epoch FROM now() - max(at)), 0)::float8"
+	" FROM login_failures WHERE address = $2 AND at > now() - interval '" FAIL_PAIR_WINDOW "'" };
+
+/* Stamped when the attempt ends (the password check takes a while): the
+ * wait runs from the answer, not from the request. */
 static const struct db_sql acct_fail_add = { "acct_fail_add", 0,
-	"WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '1 day')"
-	" INSERT INTO login_failures (account, address) VALUES (lower($1), $2)" };
+	"WITH old AS (DELETE FROM login_failures WHERE at < now() - interval '" FAIL_PAIR_WINDOW "')"
+	" INSERT INTO login_failures (account, address, at) VALUES (lower($1), $2, clock_timestamp())" };
 
+/* A success forgets that address's failures on the account only: the
+ * owner signing in elsewhere does not reset a guesser's count. */
 static const struct db_sql acct_fail_clear = { "acct_fail_clear", 0,
-	"DELETE FROM login_failures WHERE account = lower($1)" };
+	"DELETE FROM login_failures WHERE account = lower($1) AND address = $2" };
 
 enum { AET_ONE, AET_NCOLS };	/* unread: a row when taken */
 static const struct db_sql acct_email_taken = { "acct_email_taken", AET_NCOLS,
@@ -138,7 +166,7 @@ static const struct db_sql acct_social_insert = { "acct_social_insert", 0,
 	" VALUES ($1, $2, $3::bigint, $4, $5::jsonb)" };
 
 const struct db_sql *const accounts_sql[] = {
-	&acct_by_login, &acct_fail_counts, &acct_fail_add, &acct_fail_clear, &acct_email_taken,
+	&acct_by_login, &acct_signin_lock, &acct_fail_counts, &acct_fail_add, &acct_fail_clear, &acct_email_taken,
 	&acct_insert, &acct_username_taken, &acct_questionnaire, &acct_staff, &acct_pending,
 	&dash_counts, &dash_uploads, &dash_non_valid, &acct_user, &acct_set_status,
 	&acct_state_insert, &acct_state_take, &acct_social_user, &acct_social_insert, NULL
@@ -270,6 +298,21 @@ accounts_login_get(struct request *req)
 	return login_page(req, 200, NULL, next, NULL);
 }
 
+/* The 429 page of a throttled sign-in, with Retry-After in whole seconds. */
+static int
+login_throttled(struct request *req, const char *login, const char *next, double wait)
+{
+	long secs = (long)ceil(wait);
+
+	if (secs < 1)
+		secs = 1;
+	long n = secs >= 120 ? (secs + 59) / 60 : secs;
+	resp_header(req, "Retry-After", arena_printf(&req->arena, "%ld", secs));
+	return login_page(req, 429, login, next, arena_printf(&req->arena,
+	    "Too many failed sign-in attempts from this address. Try again in %ld %s%s.",
+	    n, secs >= 120 ? "minute" : "second", n == 1 ? "" : "s"));
+}
+
 /* POST /accounts/login/ */
 int
 accounts_login_post(struct request *req)
@@ -278,7 +321,7 @@ accounts_login_post(struct request *req)
 		return 0;
 	const char *login = form_get(req, "login"), *pw = form_get(req, "password");
 	const char *next = safe_next(req, form_get(req, "next"));
-	const char *addr = req->remote_addr ? req->remote_addr : "";
+	char addr[64];
 	PGresult *r;
 
 	if (login == NULL || pw == NULL || *str_trim((char *)login) == '\0' || *pw == '\0')
@@ -286,30 +329,44 @@ accounts_login_post(struct request *req)
 	if (strlen(login) > 254 || strlen(pw) > 1024)
 		return login_page(req, 400, NULL, next,
 		    "The username and/or password you specified are not correct.");
+	/* The client address is nginx's REMOTE_ADDR: behind another proxy,
+	 * nginx's real_ip module must make it the client's (README). */
+	throttle_address(req->remote_addr, addr, sizeof(addr));
+
+	/* Count, check and record in one transaction, after the attempts of
+	 * this account from this address before it. */
 	const char *pc[2] = { login, addr };
-	if ((r = req_query(req, &acct_fail_counts, 2, pc)) == NULL)
+	if (req_begin(req) != 0 || req_query(req, &acct_signin_lock, 2, pc) == NULL ||
+	    (r = req_query(req, &acct_fail_counts, 2, pc)) == NULL)
 		return 0;
-	if (atol(PQgetvalue(r, 0, AFC_ACCOUNT)) >= FAILS_PER_ACCOUNT ||
-	    atol(PQgetvalue(r, 0, AFC_ADDRESS)) >= FAILS_PER_ADDRESS) {
-		resp_header(req, "Retry-After", "900");
-		return login_page(req, 429, login, next,
-		    "Too many failed sign-in attempts. Try again in 15 minutes.");
+	double wait = throttle_wait(&fail_pair, atol(PQgetvalue(r, 0, AF_PAIR)),
+	    strtod(PQgetvalue(r, 0, AF_PAIR_AGO), NULL));
+	double wait_addr = throttle_wait(&fail_address, atol(PQgetvalue(r, 0, AF_ADDRESS)),
+	    strtod(PQgetvalue(r, 0, AF_ADDRESS_AGO), NULL));
+	if (wait_addr > wait)
+		wait = wait_addr;
+	if (wait > 0) {
+		/* Refused unheard: no password is checked, nothing counted. */
+		if (req_commit(req) != 0)
+			return 0;
+		return login_throttled(req, login, next, wait);
 	}
 	const char *p1[1] = { login };
 	if ((r = req_query(req, &acct_by_login, 1, p1)) == NULL)
 		return 0;
 	bool found = PQntuples(r) == 1;
 	/* passwd_verify costs the same with no account: no timing oracle. */
-	bool good = passwd_verify(pw,
-	    found && !PQgetisnull(r, 0, ABL_HASH) ? PQgetvalue(r, 0, ABL_HASH) : NULL);
-	if (!good || strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") != 0) {
-		if (req_query(req, &acct_fail_add, 2, pc) == NULL)
+	bool good = passwd_verify(pw, found && !PQgetisnull(r, 0, ABL_HASH) ?
+	    PQgetvalue(r, 0, ABL_HASH) : NULL);
+	if (!good || !found || strcmp(PQgetvalue(r, 0, ABL_ACTIVE), "t") != 0) {
+		if (req_query(req, &acct_fail_add, 2, pc) == NULL || req_commit(req) != 0)
 			return 0;
 		return login_page(req, 400, login, next,
 		    "The username and/or password you specified are not correct.");
 	}
 	const char *uid = arena_strdup(&req->arena, PQgetvalue(r, 0, ABL_ID));
-	if (req_query(req, &acct_fail_clear, 1, p1) == NULL || session_start(req, uid) != 0)
+	if (req_query(req, &acct_fail_clear, 2, pc) == NULL || session_start(req, uid) != 0 ||
+	    req_commit(req) != 0)
 		return 0;
 	return resp_redirect(req, 302, next_or_home(req, next));
 }

@@ -112,6 +112,7 @@ struct upload {
 	const char	*etag;		/* the dandi-etag declared */
 	const char	*size;
 	const char	*multipart_upload_id;
+	const char	*dandiset;	/* dandisets.id, as text */
 	bool		 embargoed;
 };
 struct zarr {

@@ -128,9 +128,11 @@ static const struct db_sql asset_in_version = { "asset_in_version", AIV_NCOLS,
 	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
 
+/* A blob the user ($2) may not use is not found: the same answer as an
+ * unknown blob_id (sql/functions/15_access.sql). */
 enum { ABU_ID, ABU_EMBARGOED, ABU_NCOLS };
 static const struct db_sql asset_blob_by_uuid = { "asset_blob_by_uuid", ABU_NCOLS,
-	"SELECT id, embargoed FROM blobs WHERE blob_id = $1::uuid" };
+	"SELECT id, embargoed FROM blobs b WHERE blob_id = $1::uuid AND dandi_blob_attachable(b, $2::bigint)" };
 
 enum { AZU_ID, AZU_DANDISET, AZU_NCOLS };
 static const struct db_sql asset_zarr_by_uuid = { "asset_zarr_by_uuid", AZU_NCOLS,
@@ -680,18 +682,27 @@ asset_body_parse(struct request *req, struct asset_body *b)
 	return 0;
 }
 
-/* The internal ids of the blob or zarr named in the body; 404 if unknown. */
+/* The internal ids of the blob or zarr named in the body; 404 if unknown,
+ * and for an embargoed blob the user may not use (whoever merely learnt
+ * its id must not publish or copy its bytes). */
 static int
 target_load(struct request *req, const struct asset_body *b, const char **blob_id,
     const char **zarr_id, bool *blob_embargoed, const char **zarr_dandiset)
 {
-	const char *params[1];
+	const char *params[2];
 	PGresult *r;
 
 	*blob_id = *zarr_id = *zarr_dandiset = NULL;
 	*blob_embargoed = false;
-	params[0] = b->blob_uuid ? b->blob_uuid : b->zarr_uuid;
-	if ((r = req_query(req, b->blob_uuid ? &asset_blob_by_uuid : &asset_zarr_by_uuid, 1, params)) == NULL)
+	if (b->blob_uuid) {
+		params[0] = b->blob_uuid;
+		params[1] = req->user_id_str;
+		r = req_query(req, &asset_blob_by_uuid, 2, params);
+	} else {
+		params[0] = b->zarr_uuid;
+		r = req_query(req, &asset_zarr_by_uuid, 1, params);
+	}
+	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0) {
 		resp_detail(req, 404, "Not found.");

@@ -30,30 +30,46 @@
 #define BLOB_JSON \
 	"json_build_object('blob_id', blob_id, 'etag', etag, 'sha256', sha256, 'size', size)"
 
+/* The blob look-ups see only the blobs the user ($2, NULL when anonymous)
+ * may use (dandi_blob_attachable, sql/functions/15_access.sql): an
+ * embargoed blob's id is not told to whoever merely knows its digest. Of
+ * several blobs with the same bytes (a copy uploaded by someone the
+ * embargoed one was hidden from), an open one first. */
+#define BLOB_USABLE_ORDER	" AND dandi_blob_attachable(b, $2::bigint) ORDER BY b.embargoed, b.id LIMIT 1"
+
+/* Serialises the uploads of one dandi-etag between the look-up of a blob
+ * and the insert of a new one (the etag is not unique: 015). */
+#define BLOB_ETAG_LOCK_CLASS	"7294015"
+
 enum { BL_JSON, BL_NCOLS };
 static const struct db_sql blob_by_etag = { "blob_by_etag", BL_NCOLS,
-	"SELECT " BLOB_JSON " FROM blobs WHERE etag = $1" };
+	"SELECT " BLOB_JSON " FROM blobs b WHERE etag = $1" BLOB_USABLE_ORDER };
 
 static const struct db_sql blob_by_sha256 = { "blob_by_sha256", BL_NCOLS,
-	"SELECT " BLOB_JSON " FROM blobs WHERE sha256 = $1 ORDER BY id LIMIT 2" };
+	"SELECT " BLOB_JSON " FROM blobs b WHERE sha256 = $1" BLOB_USABLE_ORDER };
 
 enum { BEE_ID, BEE_NCOLS };
 static const struct db_sql blob_etag_exists = { "blob_etag_exists", BEE_NCOLS,
-	"SELECT blob_id FROM blobs WHERE etag = $1" };
+	"SELECT blob_id FROM blobs b WHERE etag = $1" BLOB_USABLE_ORDER };
+
+enum { BEL_LOCKED, BEL_NCOLS };	/* unread */
+static const struct db_sql blob_etag_lock = { "blob_etag_lock", BEL_NCOLS,
+	"SELECT pg_advisory_xact_lock(" BLOB_ETAG_LOCK_CLASS ", hashtext($1))" };
 
 static const struct db_sql upload_insert = { "upload_insert", 0,
 	"INSERT INTO uploads (dandiset_id, upload_id, blob, etag, multipart_upload_id, size, embargoed)"
 	" VALUES ($1::bigint, $2::uuid, $3, $4, $5, $6::bigint, $7::boolean)" };
 
 /* $1 upload, $2 user, $3 superuser */
-enum { UG_BLOB, UG_ETAG, UG_SIZE, UG_MULTIPART, UG_EMBARGOED, UG_OWNER, UG_NCOLS };
+enum { UG_BLOB, UG_ETAG, UG_SIZE, UG_MULTIPART, UG_EMBARGOED, UG_DANDISET, UG_OWNER, UG_NCOLS };
 static const struct db_sql upload_get = { "upload_get", UG_NCOLS,
-	"SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed,"
+	"SELECT u.blob, u.etag, u.size, u.multipart_upload_id, u.embargoed, u.dandiset_id,"
 	" " SQL_OWNS("u.dandiset_id", "$2::bigint", "$3::boolean")
 	" FROM uploads u WHERE u.upload_id = $1::uuid" };
 
-static const struct db_sql upload_delete = { "upload_delete", 0,
-	"DELETE FROM uploads WHERE upload_id = $1::uuid" };
+enum { UD_ID, UD_NCOLS };
+static const struct db_sql upload_delete = { "upload_delete", UD_NCOLS,
+	"DELETE FROM uploads WHERE upload_id = $1::uuid RETURNING upload_id" };
 
 /* For the signed completion URL: the signature is the permission. */
 enum { UBI_BLOB, UBI_MULTIPART, UBI_EMBARGOED, UBI_NCOLS };
@@ -65,12 +81,13 @@ enum { BSE_JOB, BSE_NCOLS };	/* unread */
 static const struct db_sql blob_sha256_enqueue = { "blob_sha256_enqueue", BSE_NCOLS,
 	"SELECT dandi_enqueue('sha256', $1::text, jsonb_build_object('blob', $1::text))" };
 
-/* The blob takes the upload's id and key; an etag already taken (a
- * concurrent identical upload) inserts nothing. */
+/* The blob takes the upload's id, key and dandiset (for whom an
+ * embargoed blob is usable before an asset holds it); a repeated
+ * validation of the same upload inserts nothing. */
 enum { BFU_JSON, BFU_NCOLS };
 static const struct db_sql blob_from_upload = { "blob_from_upload", BFU_NCOLS,
-	"INSERT INTO blobs (blob_id, blob, etag, size, embargoed)"
-	" VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean) ON CONFLICT (etag) DO NOTHING"
+	"INSERT INTO blobs (blob_id, blob, etag, size, embargoed, upload_dandiset_id)"
+	" VALUES ($1::uuid, $2, $3, $4::bigint, $5::boolean, $6::bigint) ON CONFLICT (blob_id) DO NOTHING"
 	" RETURNING " BLOB_JSON };
 
 enum { UL_JSON = PAGE_COUNTED_ITEM, UL_TOTAL = PAGE_COUNTED_TOTAL, UL_NCOLS };
@@ -85,7 +102,7 @@ static const struct db_sql upload_all_of_dandiset = { "upload_all_of_dandiset", 
 	"DELETE FROM uploads WHERE dandiset_id = $1::bigint RETURNING blob, multipart_upload_id" };
 
 const struct db_sql *const uploads_sql[] = {
-	&blob_by_etag, &blob_by_sha256, &blob_etag_exists, &upload_insert, &upload_get,
+	&blob_by_etag, &blob_by_sha256, &blob_etag_exists, &blob_etag_lock, &upload_insert, &upload_get,
 	&upload_delete, &upload_by_id, &blob_sha256_enqueue, &blob_from_upload, &upload_list,
 	&upload_all_of_dandiset, NULL
 };
@@ -142,7 +159,8 @@ superuser_flag(struct request *req)
 	return req->user != NULL && req->user->is_superuser ? "t" : "f";
 }
 
-/* POST /api/blobs/digest/: no permission needed, as in the original. */
+/* POST /api/blobs/digest/: no permission needed, as in the original; an
+ * embargoed blob is found only by those who may use it (404 for others). */
 int
 blobs_digest(struct request *req)
 {
@@ -179,8 +197,8 @@ blobs_digest(struct request *req)
 	if (stmt == NULL)
 		return resp_string(req, 400, "Unsupported Digest Algorithm. Supported: dandi:dandi-etag, dandi:sha2-256");
 	v = metadata_utf8_fix(req, v);
-	const char *params[1] = { v };
-	if ((r = req_query(req, stmt, 1, params)) == NULL)
+	const char *params[2] = { v, req->user_id_str };
+	if ((r = req_query(req, stmt, 2, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found.");
@@ -309,8 +327,10 @@ uploads_initialize(struct request *req)
 		return 0;
 	const char *embargo = d.embargo_status;
 
-	const char *p1[1] = { etag };
-	if ((r = req_query(req, &blob_etag_exists, 1, p1)) == NULL)
+	/* Only a blob this user may use is offered; else the client uploads
+	 * a copy of its own, as for new bytes. */
+	const char *pe[2] = { etag, req->user_id_str };
+	if ((r = req_query(req, &blob_etag_exists, 2, pe)) == NULL)
 		return 0;
 	if (PQntuples(r) > 0) {
 		resp_header(req, "Location", arena_strdup(&req->arena, PQgetvalue(r, 0, BEE_ID)));
@@ -379,6 +399,7 @@ upload_target(struct request *req)
 	u->size = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_SIZE));
 	u->multipart_upload_id = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_MULTIPART));
 	u->embargoed = PQgetvalue(r, 0, UG_EMBARGOED)[0] == 't';
+	u->dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, UG_DANDISET));
 	req->upload = u;
 	return 0;
 }
@@ -607,19 +628,40 @@ uploads_validate(struct request *req)
 	/* The transaction only now: none stays open across the S3 calls. */
 	if (req_begin(req) != 0)
 		return 0;
-	const char *ins[5] = { req->params[0], key, etag, size, embargoed };
-	PGresult *b = req_query(req, &blob_from_upload, 5, ins);
-	const char *p1[1] = { req->params[0] };
-	if (b == NULL || req_query(req, &upload_delete, 1, p1) == NULL)
+	/* Under the etag's lock: a blob of these bytes that this user may
+	 * use (a concurrent identical upload) makes this one redundant (409,
+	 * as the original); one hidden from the user does not, and the
+	 * upload becomes a blob of its own. */
+	const char *pl[1] = { etag }, *pe[2] = { etag, req->user_id_str };
+	PGresult *dup;
+	if (req_query(req, &blob_etag_lock, 1, pl) == NULL ||
+	    (dup = req_query(req, &blob_etag_exists, 2, pe)) == NULL)
 		return 0;
-	bool created = PQntuples(b) == 1;
+	PGresult *b = NULL;
+	if (PQntuples(dup) == 0) {
+		const char *ins[6] = { req->params[0], key, etag, size, embargoed, req->upload->dandiset };
+		if ((b = req_query(req, &blob_from_upload, 6, ins)) == NULL)
+			return 0;
+	}
+	const char *p1[1] = { req->params[0] };
+	PGresult *gone = req_query(req, &upload_delete, 1, p1);
+	if (gone == NULL)
+		return 0;
+	bool created = b != NULL && PQntuples(b) == 1;
+	/* This request took the upload's row and made no blob of it: nothing
+	 * names its object now (a concurrent validation of the same upload
+	 * finds the row gone and leaves the object to the blob it made). */
+	bool orphaned = !created && PQntuples(gone) == 1;
 	const char *json = created ? arena_strdup(&req->arena, PQgetvalue(b, 0, BFU_JSON)) : NULL;
 	if (created && req_query(req, &blob_sha256_enqueue, 1, p1) == NULL)
 		return 0;
 	if (req_commit(req) != 0)
 		return 0;
-	if (!created)
+	if (!created) {
+		if (orphaned && s3_delete(s3, key) == S3_ERROR)
+			log_warn("delete of redundant upload object %s failed: %s", key, s3->err);
 		return resp_string(req, 409, "An identical blob has already been uploaded.");
+	}
 	return resp_raw_json(req, 200, json);
 }
 

@@ -11,10 +11,12 @@ package FakeDataCite;
 #   fail.json       [{method, status, body}]: the next request of that method
 #                   gets this answer instead (each entry used once)
 #   delay.json      {method: seconds}: the next request of that method is
-#                   answered that much later (once)
+#                   answered that much later (once); {method: "hold"}: not
+#                   before release(method) (once)
 #
 #   my $f = FakeDataCite->start(user => 'U', password => 'P');
 #   $f->url; $f->requests; $f->fail('POST', 500, 'oops'); $f->dois; $f->stop;
+#   $f->hold('POST'); ...; $f->wait_request('POST') or die; ...; $f->release('POST');
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
@@ -74,6 +76,28 @@ sub delay {
 	my $d = _read("$self->{dir}/delay.json");
 	$d->{$method} = $seconds;
 	_write("$self->{dir}/delay.json", $d);
+}
+
+# The next request of METHOD is recorded at once but answered only after
+# release(METHOD): a test acts while it is in flight, whatever the load.
+sub hold { $_[0]->delay($_[1], 'hold') }
+sub release {
+	my ($self, $method) = @_;
+	open(my $fh, '>', "$self->{dir}/release.$method") or die;
+	close $fh;
+}
+
+# Waits (up to TIMEOUT seconds, default 60) until a request of METHOD has
+# arrived; returns it, or undef.
+sub wait_request {
+	my ($self, $method, $timeout) = @_;
+	my $until = time + ($timeout // 60);
+	while (time < $until) {
+		my ($r) = grep { $_->{method} eq $method } @{ $self->requests };
+		return $r if $r;
+		select(undef, undef, undef, 0.02);
+	}
+	return undef;
 }
 
 sub dois { _read("$_[0]{dir}/dois.json") }
@@ -138,7 +162,17 @@ sub _one {
 	my $delays = _read("$self->{dir}/delay.json");
 	if (my $secs = delete $delays->{$method}) {
 		_write("$self->{dir}/delay.json", $delays);
-		select(undef, undef, undef, $secs);
+		if ($secs eq 'hold') {
+			my $release = "$self->{dir}/release.$method";
+			alarm 130;
+			for (1 .. 6000) {	# 2 minutes at most
+				last if unlink $release;
+				select(undef, undef, undef, 0.02);
+			}
+			alarm 10;
+		} else {
+			select(undef, undef, undef, $secs);
+		}
 	}
 	my ($status, $out) = $self->_answer($method, $path, \%hdr, $body);
 	my $text = ref $out ? $JSON->encode($out) : $out // '';

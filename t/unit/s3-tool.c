@@ -2,6 +2,8 @@
  * settings come from the DANDI_S3_* environment, as for the server.
  *
  *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | stat KEY | delete KEY
+ *   s3-tool put-many PREFIX N      N objects PREFIX0001.. whose bytes are their
+ *                                  number, over one connection (a listing's fixture)
  *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
  *   s3-tool presign METHOD KEY EXPIRES [NAME=VALUE...]
  *   s3-tool mpu-create KEY [TAGS] | mpu-complete KEY UPLOADID N:ETAG... | mpu-abort KEY UPLOADID
@@ -62,6 +64,15 @@ main(int argc, char **argv)
 			fclose(f);
 		rc = s3_put(&s, key, b.data ? b.data : "", b.len, NULL, NULL);
 		buf_free(&b);
+	} else if (strcmp(cmd, "put-many") == 0 && argc == 4) {
+		long n = atol(argv[3]);
+		rc = S3_OK;
+		for (long i = 1; i <= n && rc == S3_OK; i++) {
+			char k[1024], body[32];
+			snprintf(k, sizeof(k), "%s%04ld", key, i);
+			snprintf(body, sizeof(body), "%ld", i);
+			rc = s3_put(&s, k, body, strlen(body), NULL, NULL);
+		}
 	} else if (strcmp(cmd, "get") == 0) {
 		rc = s3_get(&s, key, argc > 4 ? atoll(argv[3]) : 0, argc > 4 ? atoll(argv[4]) : -1, to_stdout, NULL);
 	} else if (strcmp(cmd, "head") == 0) {

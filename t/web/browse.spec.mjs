@@ -109,6 +109,8 @@ export async function run({ base, token, browser, tap, shots }) {
     await box.press('Enter'); // the first match is highlighted while a key is typed
     assertEq(await box.inputValue(), `${tag} created_before:`, 'Enter inserts the operator');
     await page.keyboard.type('2000-01-01');
+    // typed straight after the insert: the caret stayed after the operator
+    assertEq(await box.inputValue(), `${tag} created_before:2000-01-01`, 'keys typed after the insert follow it');
     await box.press('Enter');
     await page.waitForURL(/search=.*created_before/);
     await page.getByText('0 results found').waitFor();
