@@ -25,6 +25,11 @@ my ($openapi) = $am =~ /^dist_openapi_DATA\s*=\s*(.*)$/m;
 my %openapi = map { $_ => 1 } split ' ', $openapi // '';
 ok($openapi{$_}, "$_ is installed (dist_openapi_DATA)") for glob 'share/openapi/*.json';
 ok(-f 'share/openapi/openapi.json', 'the OpenAPI document exists');
+# One JSON parser (src/lib/jsonread.c, one nesting limit): nothing else reads
+# JSON with json-c directly, so what the API accepts every program reads back.
+my @direct = grep { !m{^src/lib/jsonread\.c:} }
+    split /\n/, `grep -rnE --include='*.[ch]' 'json_tokener_|json_object_from_(file|fd)' src t/unit/emit-tool.c`;
+is_deeply(\@direct, [], 'JSON is read only through jsonread()') or diag(join "\n", @direct);
 ok(-x $_, "$_ is executable") for qw(contrib/dev/stack-up contrib/dev/stack-down contrib/dev/run-tests
     contrib/dev/install-deps contrib/dev/pg-ctl contrib/dev/nginx-ctl contrib/dev/s3-ctl .ci/run);
 done_testing;

@@ -66,6 +66,52 @@ refused('bare word', 400, detail_like(qr/^JSON parse error/), post_raw('{"name":
 is($t->post('/api/dandisets/', { name => 'nested', metadata => { a => [ [ [ [ { b => [ 1, 2.5, -3e2, JSON::PP::true, undef ] } ] ] ] ] } },
     token => $alice)->{status}, 200, 'nested metadata with every JSON type is accepted');
 refused('deep nesting', 400, undef, post_raw('{"name":"x","metadata":' . ('[' x 10000) . (']' x 10000) . '}'));
+
+# What json-c takes but the rest of the archive cannot keep: refused by the one parser
+# (src/lib/jsonread.c) with a JSON parse error, wherever it is in the body.
+my $owners = "/api/dandisets/$id/users/";
+sub put_raw { ('PUT', $_[0], body => $_[1], token => $alice, headers => { 'Content-Type' => 'application/json' }) }
+# NaN and the infinities: DRF's words (PostgreSQL's jsonb refuses them: a 500 before).
+for my $c ('NaN', 'Infinity', '-Infinity', '1e999', '-2.5E+400') {
+	my $want = json_is({ detail => "JSON parse error - Out of range float values are not JSON compliant: '$c'" });
+	refused("$c as a metadata value", 400, $want, post_raw(qq({"name":"x","metadata":{"v":$c}})));
+	refused("$c deep in arrays and objects", 400, $want,
+	    post_raw(qq({"name":"x","metadata":{"a":[1,{"b":[[2,$c]]}],"c":"NaN"}})));
+	refused("$c as the name", 400, $want, post_raw(qq({"name":$c,"metadata":{}})));
+	refused("$c in a PUT", 400, $want, put_raw($draft, qq({"name":"x","metadata":{"x":{"y":[$c]}}})));
+	refused("$c in an owners list", 400, $want, put_raw($owners, qq([{"username":"alice","n":$c}])));
+}
+# json-c clamps these to 64 bits without a word.
+for my $n ('18446744073709551616', '-9223372036854775809', '123456789012345678901234567890') {
+	refused("integer $n", 400, json_is({ detail => "JSON parse error - Integers must fit in 64 bits: '$n'" }),
+	    post_raw(qq({"name":"x","metadata":{"n":[$n]}})));
+}
+# json-c's strict mode takes these; Python's json and PostgreSQL do not.
+for my $n ('1.', '-.5', '-01', '1.e5', '2.E3') {
+	refused("number $n", 400, detail_like(qr/^JSON parse error - Invalid number: line 1 column 30 \(char 29\)$/),
+	    post_raw(qq({"name":"x","metadata":{"n": $n}})));
+}
+refused('single-quoted key', 400, json_is({ detail => 'JSON parse error - Expecting property name enclosed in double '
+    . 'quotes: line 1 column 2 (char 1)' }), post_raw(q({'name':"x","metadata":{}})));
+refused('raw tab in a string', 400, json_is({ detail => 'JSON parse error - Invalid control character at: line 1 '
+    . 'column 11 (char 10)' }), post_raw(qq({"name":"a\tb","metadata":{}})));
+# A NUL in a key: json-c would cut the key there ("a\u0000b" would become "a").
+refused('\u0000 in a metadata key', 400, json_is({ detail => 'JSON parse error - Null characters are not allowed in an '
+    . 'object key: line 1 column 27 (char 26)' }), post_raw('{"name":"x","metadata":{"a\u0000b":1,"a":2}}'));
+refused('\u0000 in a nested key of a PUT', 400, detail_like(qr/^JSON parse error - Null characters are not allowed in an object key/),
+    put_raw($draft, '{"name":"x","metadata":{"l":[{"k\u0000":1}]}}'));
+my $owners_before = $t->get($owners)->{body};
+refused('\u0000 in an owners key', 400, detail_like(qr/^JSON parse error - Null characters are not allowed in an object key/),
+    put_raw($owners, '[{"username\u0000x":"alice"}]'));
+is($t->get($owners)->{body}, $owners_before, 'the owners are unchanged');
+# Nesting: 64 levels of arrays and objects are read (metadata of 63), 65 are not.
+my $nest = sub { '{"name":"x","metadata":{"a":' . ('[' x $_[0]) . ('1' x !!$_[1]) . (']' x $_[0]) . '}}' };
+is($t->request(post_raw($nest->(62)))->{status}, 200, 'a body 64 levels deep is accepted');
+is($t->request(post_raw($nest->(62, 1)))->{status}, 200, 'with a value at the bottom too');
+refused('a body 65 levels deep', 400, json_is({ detail => 'JSON parse error - Nesting deeper than 64 levels: line 1 '
+    . 'column 91 (char 90)' }), post_raw($nest->(63)));
+refused('a body 65 levels deep, a value at the bottom', 400, detail_like(qr/^JSON parse error - Nesting deeper than 64 levels: line 1 column 91 \(char 90\)$/),
+    post_raw($nest->(63, 1)));
 refused('PUT malformed JSON', 400, detail_like(qr/^JSON parse error/), 'PUT', $draft, body => '{"name":',
     token => $alice, headers => { 'Content-Type' => 'application/json' });
 refused('owners malformed JSON', 400, detail_like(qr/^JSON parse error/), 'PUT', "/api/dandisets/$id/users/",

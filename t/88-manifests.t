@@ -179,6 +179,50 @@ is($t->get("/api/dandisets/$eid/", token => $alice)->{json}{embargo_status}, 'OP
 is_deeply([ map { tags(prefix($eid, 'draft') . $_) } @FILES ], [ ('') x 5 ], 'the tags are gone');
 check_manifests($eid, 'draft', 'unembargoed draft', assets => 1);
 
+# --- deep metadata: what the API accepts, the jobs read ----------------------------------------------
+# The API reads bodies to 64 nested arrays and objects, so metadata ({"metadata": M}) to 63;
+# dandi-jobs reads it back with the same parser. It used json-c's default of 32 levels: a deeper
+# draft became Invalid ("Metadata version None is not allowed"), its manifests job failed for
+# ever, and an unchanged PUT was saved again (the stored metadata could not be compared).
+sub deep {	# a value of $_[0] levels (arrays and objects) holding a string
+	my $v = 'leaf';
+	$v = $_ % 2 ? [$v] : { level => $v } for 1 .. $_[0];
+	return $v;
+}
+my $did = $t->post('/api/dandisets/', { name => 'Deep', metadata => $md }, token => $alice)->{json}{identifier};
+# As the dandi client changes metadata: what GET gives, edited, PUT back.
+my $deepmd = { %{ $t->get("/api/dandisets/$did/versions/draft/")->{json} }, deepStructure => deep(62) };
+my $r = $t->put("/api/dandisets/$did/versions/draft/", { name => 'Deep', metadata => $deepmd }, token => $alice);
+is($r->{status}, 200, 'PUT of metadata 63 levels deep (a body of 64): 200') or diag($r->{body});
+my $modified = $r->{json}{modified};
+$r = $t->put("/api/dandisets/$did/versions/draft/", { name => 'Deep', metadata => $deepmd }, token => $alice);
+is_deeply([ $r->{status}, $r->{json}{modified} ], [ 200, $modified ], 'the same PUT again: nothing saved');
+$r = $t->put("/api/dandisets/$did/versions/draft/", { name => 'Deep', metadata => { %$deepmd, deepStructure => deep(63) } },
+    token => $alice);
+is($r->{status}, 400, 'metadata 64 levels deep (a body of 65): 400');
+like($r->{json}{detail} // $r->{body}, qr/^JSON parse error - Nesting deeper than 64 levels: line 1 column \d+ \(char \d+\)$/,
+    'JSON parse error, saying where');
+is_deeply($t->get("/api/dandisets/$did/versions/draft/")->{json}{deepStructure}, deep(62), 'the draft kept the deepest');
+my $deep_asset = add($did, 'sub-01/deep.nwb', deepStructure => deep(62));
+$out = $t->jobs('run');
+like($out, qr/^validated 1 version\(s\), 1 asset\(s\)/m, 'the sweep validated the deep draft and asset');
+like($out, qr/^1 job\(s\) worked after the sweep/m, 'and wrote their manifests');
+$info = $t->get("/api/dandisets/$did/versions/draft/info/", token => $alice)->{json};
+is_deeply([ @$info{qw(status version_validation_errors asset_validation_errors)} ], [ 'Valid', [], [] ],
+    'the deep draft and its asset are Valid') or diag(encode_json($info));
+is(one("SELECT count(*) FROM jobs WHERE state <> 'done'"), 0, 'no job failed');
+check_manifests($did, 'draft', 'deep draft', assets => 1);
+is($t->post("/api/dandisets/$did/versions/draft/publish/", undef, token => $alice)->{status}, 202, 'deep: publish');
+like($t->jobs('run', '--no-validate'), qr/^2 job\(s\) worked/m, 'the publish and manifests jobs');
+my $dpv = $t->get("/api/dandisets/$did/")->{json}{most_recent_published_version}{version} // '';
+like($dpv, qr/^0\.\d{6}\.\d{4}$/, "deep: published $dpv");
+is_deeply($t->get("/api/dandisets/$did/versions/$dpv/")->{json}{deepStructure}, deep(62),
+    'the published metadata holds the whole structure');
+is_deeply($t->get("/api/dandisets/$did/versions/$dpv/assets/?metadata=true")->{json}{results}[0]{metadata}{deepStructure},
+    deep(62), 'so does the published asset');
+is(one("SELECT count(*) FROM jobs WHERE state <> 'done'"), 0, 'no job failed');
+check_manifests($did, $dpv, 'deep published', assets => 1);
+
 # --- thousands of assets: multipart parts, two runs at once, a killed run ---------------------------
 my $N = 4000;
 my $lid = $t->post('/api/dandisets/', { name => 'Many', metadata => $md }, token => $alice)->{json}{identifier};

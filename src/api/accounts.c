@@ -812,7 +812,7 @@ dashboard_user_page(struct request *req, int status, const char *err)
 		buf_puts(&req->out, ")");
 	}
 	buf_puts(&req->out, "</dd>");
-	struct json_object *q = json_tokener_parse(PQgetvalue(r, 0, AUS_QUESTIONNAIRE));
+	struct json_object *q = req_json_text(req, PQgetvalue(r, 0, AUS_QUESTIONNAIRE));
 	if (q != NULL && json_object_is_type(q, json_type_object)) {
 		json_object_object_foreach(q, k, v) {
 			buf_puts(&req->out, "<dt>");
@@ -822,7 +822,6 @@ dashboard_user_page(struct request *req, int status, const char *err)
 			buf_puts(&req->out, "</dd>");
 		}
 	}
-	json_object_put(q);
 	buf_puts(&req->out, "</dl>");
 	const char *action = arena_printf(&req->arena, "/dashboard/user/%s/",
 	    qenc(req, PQgetvalue(r, 0, AUS_USERNAME)));
@@ -982,7 +981,9 @@ upstream_callback_get(struct request *req)
 	    "Content-Type: application/x-www-form-urlencoded", NULL };
 	buf_init(&out);
 	int rc = httpc_request("POST", c->upstream_token_url, th, body, &status, &out, err, sizeof(err));
-	struct json_object *tok = rc == 0 && status == 200 ? json_tokener_parse(out.data) : NULL;
+	struct json_object *tok = NULL;
+	if (rc == 0 && status == 200 && jsonread(out.data, out.len, &tok, err, sizeof(err)) != 0)
+		log_error("upstream token answer: %s", err);
 	buf_free(&out);
 	arena_defer(&req->arena, json_put_cb, tok);
 	const char *access = tok != NULL ? json_str(tok, "access_token") : NULL;
@@ -997,7 +998,9 @@ upstream_callback_get(struct request *req)
 	const char *uh[] = { "Accept: application/json", auth, NULL };
 	buf_init(&out);
 	rc = httpc_request("GET", c->upstream_user_url, uh, NULL, &status, &out, err, sizeof(err));
-	struct json_object *who = rc == 0 && status == 200 ? json_tokener_parse(out.data) : NULL;
+	struct json_object *who = NULL;
+	if (rc == 0 && status == 200 && jsonread(out.data, out.len, &who, err, sizeof(err)) != 0)
+		log_error("upstream user answer: %s", err);
 	buf_free(&out);
 	arena_defer(&req->arena, json_put_cb, who);
 	const char *uid = who != NULL ? json_str(who, "id") : NULL;

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "dschema.h"
 #include "http.h"
+#include "jsonread.h"
 #include "log.h"
 #include "router.h"
 #include "util.h"

@@ -23,9 +23,10 @@ static int
 doc_respond(struct request *req)
 {
 	if (doc_text == NULL) {
-		struct json_object *doc = json_object_from_file(req->cfg->openapi_file);
+		char err[512];
+		struct json_object *doc = jsonread_file(req->cfg->openapi_file, err, sizeof(err));
 		if (doc == NULL || !json_object_is_type(doc, json_type_object)) {
-			log_error("docs: cannot read %s: %s", req->cfg->openapi_file, json_util_get_last_err());
+			log_error("docs: cannot read %s", err[0] ? err : "the API document: not a JSON object");
 			json_object_put(doc);
 			return resp_detail(req, 500, "The API document is not installed.");
 		}

@@ -132,8 +132,8 @@ owners_put(struct request *req)
 	if ((r = req_query(req, &owners_diff, 3, diff)) == NULL)
 		return 0;
 	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "removed_owners", json_tokener_parse(PQgetvalue(r, 0, OD_REMOVED)));
-	json_object_object_add(details, "added_owners", json_tokener_parse(PQgetvalue(r, 0, OD_ADDED)));
+	json_object_object_add(details, "removed_owners", jsonread_str(PQgetvalue(r, 0, OD_REMOVED), NULL, 0));
+	json_object_object_add(details, "added_owners", jsonread_str(PQgetvalue(r, 0, OD_ADDED), NULL, 0));
 	const char *set[2] = { id, ids };
 	if (notify_owner_changes(req, id, ids) != 0 || req_query(req, &owners_remove, 2, set) == NULL ||
 	    req_query(req, &owners_add, 2, set) == NULL) {

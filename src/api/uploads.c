@@ -235,15 +235,6 @@ etag_valid(const char *s)
 	return dash >= 1 && dash <= 5 && 33 + dash == n;
 }
 
-static struct json_object *
-error_list(const char *msg)
-{
-	struct json_object *l = json_object_new_array();
-
-	json_object_array_add(l, json_object_new_string(msg));
-	return l;
-}
-
 /* POST /api/uploads/initialize/ */
 int
 uploads_initialize(struct request *req)
@@ -263,31 +254,32 @@ uploads_initialize(struct request *req)
 	/* Field errors, all at once, as the serializer reports them. */
 	struct json_object *errs = json_object_new_object();
 	if (!json_object_object_get_ex(body, "dandiset", &ds))
-		json_object_object_add(errs, "dandiset", error_list("This field is required."));
+		json_object_object_add(errs, "dandiset", json_error_list("This field is required."));
 	else if ((dandiset = dandiset_field(req, ds)) == NULL)
-		json_object_object_add(errs, "dandiset", error_list("A valid Dandiset identifier is required."));
+		json_object_object_add(errs, "dandiset", json_error_list("A valid Dandiset identifier is required."));
 	if (!json_object_object_get_ex(body, "contentSize", &cs))
-		json_object_object_add(errs, "contentSize", error_list("This field is required."));
+		json_object_object_add(errs, "contentSize", json_error_list("This field is required."));
 	else if (!json_object_is_type(cs, json_type_int))
-		json_object_object_add(errs, "contentSize", error_list("A valid integer is required."));
+		json_object_object_add(errs, "contentSize", json_error_list("A valid integer is required."));
 	else if ((size = json_object_get_int64(cs)) < 1)
 		/* As the original: an empty file has no part to upload (its
 		 * dandi-etag names 0 parts). */
 		json_object_object_add(errs, "contentSize",
-		    error_list("Ensure this value is greater than or equal to 1."));
+		    json_error_list("Ensure this value is greater than or equal to 1."));
 	/* digest is optional in the original's serializer but required by
 	 * its view (a KeyError there): say so clearly. */
 	if (!json_object_object_get_ex(body, "digest", &dg) || dg == NULL)
-		json_object_object_add(errs, "digest", error_list("This field is required."));
-	else if (!json_object_is_type(dg, json_type_object))
-		json_object_object_add(errs, "digest", json_tokener_parse(
-		    "{\"non_field_errors\": [\"Invalid data. Expected a dictionary.\"]}"));
-	else {
+		json_object_object_add(errs, "digest", json_error_list("This field is required."));
+	else if (!json_object_is_type(dg, json_type_object)) {
+		struct json_object *de = json_object_new_object();
+		json_object_object_add(de, "non_field_errors", json_error_list("Invalid data. Expected a dictionary."));
+		json_object_object_add(errs, "digest", de);
+	} else {
 		struct json_object *de = json_object_new_object();
 		if (!json_object_object_get_ex(dg, "algorithm", &alg) || !json_object_is_type(alg, json_type_string))
-			json_object_object_add(de, "algorithm", error_list("This field is required."));
+			json_object_object_add(de, "algorithm", json_error_list("This field is required."));
 		if (!json_object_object_get_ex(dg, "value", &val) || !json_object_is_type(val, json_type_string))
-			json_object_object_add(de, "value", error_list("This field is required."));
+			json_object_object_add(de, "value", json_error_list("This field is required."));
 		if (json_object_object_length(de) > 0)
 			json_object_object_add(errs, "digest", de);
 		else

@@ -135,8 +135,7 @@ versions_update(struct request *req)
 
 	json_object_deep_copy(md, &newmd, NULL);
 	arena_defer(&req->arena, json_put_cb, newmd);
-	oldmd = json_tokener_parse(PQgetvalue(r, 0, VLK_METADATA));
-	arena_defer(&req->arena, json_put_cb, oldmd);
+	oldmd = req_json_text(req, PQgetvalue(r, 0, VLK_METADATA));
 	metadata_strip_version(newmd);
 	metadata_strip_version(oldmd);
 	if (strcmp(name, PQgetvalue(r, 0, VLK_NAME)) == 0 && json_object_equal(newmd, oldmd)) {

@@ -58,8 +58,9 @@ doi_register_run(struct job *job)
 		return JOB_DONE;
 	}
 	const char *doi = PQgetvalue(r, 0, DV_DOI);
-	if ((md = job_json(job, PQgetvalue(r, 0, DV_METADATA))) == NULL)
-		return job_fail(job, JOB_GIVE_UP, "version %s: metadata is not JSON", version);
+	if ((md = job_json(job, arena_printf(&job->arena, "version %s: metadata", version),
+	    PQgetvalue(r, 0, DV_METADATA))) == NULL)
+		return JOB_GIVE_UP;
 	if ((doc = datacite_document(cfg, md, datacite_publish(cfg), job->err, sizeof(job->err))) == NULL)
 		return JOB_GIVE_UP;
 	int rc = datacite_register(cfg, doi,

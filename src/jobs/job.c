@@ -143,12 +143,15 @@ job_arg(struct job *job, const char *key)
 }
 
 struct json_object *
-job_json(struct job *job, const char *text)
+job_json(struct job *job, const char *what, const char *text)
 {
-	struct json_object *o = json_tokener_parse(text);
+	char err[256];
+	struct json_object *o = jsonread_str(text, err, sizeof(err));
 
 	if (o != NULL)
 		arena_defer(&job->arena, jsonput_cb, o);
+	else
+		job_fail(job, JOB_GIVE_UP, "%s cannot be read: %s", what, err[0] ? err : "null");
 	return o;
 }
 

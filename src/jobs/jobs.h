@@ -12,6 +12,7 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "jsonread.h"
 #include "s3.h"
 
 /* How a job ended: done, failed for now (retried later with backoff), or
@@ -78,8 +79,10 @@ void		 job_rollback(struct job *);
 struct s3	*job_s3(struct job *);
 /* A string argument of the job, or NULL. */
 const char	*job_arg(struct job *, const char *key);
-/* Parsed JSON put with the arena; NULL when text is not JSON. */
-struct json_object *job_json(struct job *, const char *text);
+/* Stored JSON read with the archive's one parser (jsonread), put with the
+ * arena; NULL, with job->err saying what (e.g. "the draft's metadata")
+ * cannot be read and why, when text is not JSON or is null. */
+struct json_object *job_json(struct job *, const char *what, const char *text);
 /* Sets job->err and returns result: `return job_fail(job, JOB_RETRY, ...)`. */
 enum job_result	 job_fail(struct job *, enum job_result, const char *fmt, ...)
 		    __attribute__((format(printf, 3, 4)));

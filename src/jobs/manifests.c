@@ -200,8 +200,15 @@ write_asset_page(struct job *job, const struct manifest *m, struct asset_files *
 	}
 	n = PQntuples(r);
 	for (int i = 0; i < n; i++) {
-		struct json_object *am = json_tokener_parse(PQgetvalue(r, i, ASSETS_METADATA));
-		char member[64];
+		char member[64], err[256];
+		struct json_object *am = jsonread_str(PQgetvalue(r, i, ASSETS_METADATA), err, sizeof(err));
+
+		if (am == NULL) {	/* never null: written as null would be wrong */
+			job_fail(job, JOB_GIVE_UP, "asset %s: metadata cannot be read: %s",
+			    PQgetvalue(r, i, ASSETS_UUID), err[0] ? err : "null");
+			arena_reset(&page);
+			return -1;
+		}
 
 		if (af->n++ > 0)
 			emit_puts(&af->jsonld->out, ",");
@@ -273,8 +280,11 @@ version_read(struct job *job, struct manifest *m)
 		return JOB_RETRY;
 	if (PQntuples(r) == 0)
 		return JOB_DONE;
-	m->md = job_json(job, PQgetvalue(r, 0, VERSION_METADATA));
-	if (m->md == NULL || !json_object_is_type(m->md, json_type_object))
+	m->md = job_json(job, arena_printf(&job->arena, "version %s: metadata", m->vid),
+	    PQgetvalue(r, 0, VERSION_METADATA));
+	if (m->md == NULL)
+		return JOB_GIVE_UP;
+	if (!json_object_is_type(m->md, json_type_object))
 		return job_fail(job, JOB_GIVE_UP, "version %s: metadata is not a JSON object", m->vid);
 	m->version = PQgetvalue(r, 0, VERSION_VERSION);
 	m->dandiset = strtoll(PQgetvalue(r, 0, VERSION_DANDISET), NULL, 10);

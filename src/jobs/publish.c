@@ -75,8 +75,9 @@ version_insert(struct job *job, struct publish *p, PGresult *draft)
 	const struct config *cfg = job->cfg;
 	PGresult *r;
 
-	p->md = job_json(job, PQgetvalue(draft, 0, DRAFT_METADATA));
-	if (p->md == NULL || !json_object_is_type(p->md, json_type_object))
+	if ((p->md = job_json(job, "the draft's metadata", PQgetvalue(draft, 0, DRAFT_METADATA))) == NULL)
+		return JOB_GIVE_UP;
+	if (!json_object_is_type(p->md, json_type_object))
 		return job_fail(job, JOB_GIVE_UP, "the draft's metadata is not a JSON object");
 	p->ctx.name = PQgetvalue(draft, 0, DRAFT_NAME);
 	p->ctx.created_iso = PQgetvalue(draft, 0, DRAFT_CREATED);
@@ -89,7 +90,7 @@ version_insert(struct job *job, struct publish *p, PGresult *draft)
 	if ((r = job_query(job, &pub_stamp, 3, p3)) == NULL)
 		return JOB_RETRY;
 	p->ctx.version = PQgetvalue(r, 0, STAMP_VERSION);
-	json_object_object_add(p->md, "publishedBy", json_tokener_parse(PQgetvalue(r, 0, STAMP_PUBLISHED_BY)));
+	json_object_object_add(p->md, "publishedBy", jsonread_str(PQgetvalue(r, 0, STAMP_PUBLISHED_BY), NULL, 0));
 	json_object_object_add(p->md, "datePublished", json_object_new_string(PQgetvalue(r, 0, STAMP_NOW)));
 	if (*p->notes)
 		json_object_object_add(p->md, "releaseNotes", json_object_new_string(p->notes));
@@ -116,7 +117,7 @@ version_fill(struct job *job, struct publish *p, const char **summary)
 	if (job_exec(job, &pub_assets, 6, pa) != 0 || (r = job_query(job, &pub_summary, 1, pn)) == NULL)
 		return -1;
 	*summary = PQgetvalue(r, 0, SUMMARY_JSON);
-	json_object_object_add(p->md, "assetsSummary", json_tokener_parse(*summary));
+	json_object_object_add(p->md, "assetsSummary", jsonread_str(*summary, NULL, 0));
 	/* The DOI is the version's whether or not DataCite is configured,
 	 * as the original: metadata doi, and the citation links to it. */
 	datacite_doi(cfg, p->ctx.dandiset_id, p->ctx.version, p->doi, sizeof(p->doi));

@@ -75,12 +75,10 @@ work(struct job *job, struct db *claim, PGresult *r)
 	int attempts = atoi(PQgetvalue(r, 0, CLAIM_ATTEMPTS)), max = atoi(PQgetvalue(r, 0, CLAIM_MAX_ATTEMPTS));
 	enum job_result rc = JOB_GIVE_UP;
 
-	job->args = job_json(job, PQgetvalue(r, 0, CLAIM_ARGS));
+	job->args = job_json(job, "the job's arguments", PQgetvalue(r, 0, CLAIM_ARGS));
 	if (kind == NULL)
 		job_fail(job, rc, "unknown job kind %s", name);
-	else if (job->args == NULL)
-		job_fail(job, rc, "job arguments are not JSON");
-	else
+	else if (job->args != NULL)
 		rc = kind->run(job);
 	/* What the job left open goes before anything else runs. */
 	job_rollback(job);

@@ -101,24 +101,41 @@ result_add(struct json_object *results, const char *id, struct json_object *errs
 	json_object_array_add(results, r);
 }
 
+/* The errors of a stored document that cannot be read (which the API's
+ * parser, the same, never lets in): one, with field "", as for an
+ * unsupported schemaVersion, instead of a validation of nothing. */
+static struct json_object *
+unreadable(const char *err)
+{
+	struct json_object *errs = json_object_new_array(), *e = json_object_new_object();
+
+	json_object_object_add(e, "field", json_object_new_string(""));
+	json_object_object_add(e, "message", json_object_new_string(err[0] ? err : "the metadata is null"));
+	json_object_array_add(errs, e);
+	return errs;
+}
+
 /* The document the original validates for a draft: its metadata as if
  * published now (publish stamp, release notes, the next version's id and
  * url, a dummy DOI) with an assetsSummary that only says whether there
- * are files and bytes. */
+ * are files and bytes. NULL, with err set, when the metadata cannot be
+ * read. */
 static struct json_object *
-version_document(const struct config *cfg, PGresult *r, int i)
+version_document(const struct config *cfg, PGresult *r, int i, char *err, size_t errlen)
 {
-	struct json_object *md = json_tokener_parse(PQgetvalue(r, i, VV_METADATA));
+	struct json_object *md = jsonread_str(PQgetvalue(r, i, VV_METADATA), err, errlen);
 	char id6[16], buf[1024];
 	const char *next = PQgetvalue(r, i, VV_NEXT_VERSION);
 
-	if (md == NULL || !json_object_is_type(md, json_type_object)) {
+	if (md == NULL)
+		return NULL;
+	if (!json_object_is_type(md, json_type_object)) {
 		json_object_put(md);
 		md = json_object_new_object();
 	}
 	snprintf(id6, sizeof(id6), "%06lld", strtoll(PQgetvalue(r, i, VV_DANDISET), NULL, 10));
 
-	json_object_object_add(md, "publishedBy", json_tokener_parse(PQgetvalue(r, i, VV_PUBLISHED_BY)));
+	json_object_object_add(md, "publishedBy", jsonread_str(PQgetvalue(r, i, VV_PUBLISHED_BY), NULL, 0));
 	json_object_object_add(md, "datePublished", json_object_new_string(PQgetvalue(r, i, VV_NOW)));
 	if (*PQgetvalue(r, i, VV_NOTES))
 		json_object_object_add(md, "releaseNotes", json_object_new_string(PQgetvalue(r, i, VV_NOTES)));
@@ -172,10 +189,11 @@ validate_batch(struct job *job, struct sweep *sw, bool assets, long batch, long 
 	}
 	struct json_object *results = json_object_new_array();
 	for (int i = 0; i < n; i++) {
-		struct json_object *doc = assets ? json_tokener_parse(PQgetvalue(r, i, VA_DOCUMENT)) :
-		    version_document(job->cfg, r, i);
-		result_add(results, PQgetvalue(r, i, assets ? VA_ID : VV_ID), dvalidate(sw->validator,
-		    assets ? DM_PUBLISHED_ASSET : DM_PUBLISHED_DANDISET, doc));
+		char err[256];
+		struct json_object *doc = assets ? jsonread_str(PQgetvalue(r, i, VA_DOCUMENT), err, sizeof(err)) :
+		    version_document(job->cfg, r, i, err, sizeof(err));
+		result_add(results, PQgetvalue(r, i, assets ? VA_ID : VV_ID), doc == NULL ? unreadable(err) :
+		    dvalidate(sw->validator, assets ? DM_PUBLISHED_ASSET : DM_PUBLISHED_DANDISET, doc));
 		json_object_put(doc);
 	}
 	const char *p[1] = { json_object_to_json_string_ext(results, JSON_C_TO_STRING_PLAIN) };

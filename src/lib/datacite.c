@@ -16,6 +16,7 @@
 
 #include "datacite.h"
 #include "httpc.h"
+#include "jsonread.h"
 #include "util.h"
 
 /* A registration may wait on DataCite's database; the original allows 30 s. */
@@ -604,7 +605,7 @@ datacite_delete_draft(const struct config *cfg, const char *doi, enum datacite_f
 		rc = http_failure("GET", url, status, &out, err, errlen);
 		goto done;
 	}
-	doc = out.len > 0 ? json_tokener_parse(out.data) : NULL;	/* an empty body has no buffer */
+	(void)jsonread(out.data, out.len, &doc, NULL, 0);
 	if (doc == NULL || !json_object_object_get_ex(doc, "data", &data) ||
 	    !json_object_object_get_ex(data, "attributes", &attrs) ||
 	    !json_object_object_get_ex(attrs, "state", &state) ||

@@ -23,6 +23,7 @@
 #include <pcre2.h>
 
 #include "dschema.h"
+#include "jsonread.h"
 #include "jsonschema.h"
 #include "util.h"
 
@@ -142,11 +143,7 @@ struct json_object *
 dschema_load(const struct config *cfg, const char *version, enum dmodel m, char *err, size_t errlen)
 {
 	char path[4096];
-	struct json_object *o = NULL;
-	FILE *f;
-	struct buf b;
-	char chunk[65536];
-	size_t n;
+	struct json_object *o;
 
 	if ((int)m < 0 || m >= DM_N || !dschema_allowed(version)) {
 		snprintf(err, errlen, "no schema %s for version %s", (int)m >= 0 && m < DM_N ?
@@ -154,23 +151,9 @@ dschema_load(const struct config *cfg, const char *version, enum dmodel m, char 
 		return NULL;
 	}
 	snprintf(path, sizeof(path), "%s/%s/%s", cfg->schema_dir, version, model_files[m]);
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((o = jsonread_file(path, err, errlen)) == NULL && err[0] != '\0')
 		return NULL;
-	}
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	if (b.len > 0) {
-		enum json_tokener_error je;
-		o = json_tokener_parse_verbose(b.data, &je);
-		if (o == NULL)
-			snprintf(err, errlen, "%s: %s", path, json_tokener_error_desc(je));
-	} else
-		snprintf(err, errlen, "%s: empty", path);
-	buf_free(&b);
-	if (o != NULL && !json_object_is_type(o, json_type_object)) {
+	if (!json_object_is_type(o, json_type_object)) {	/* null too */
 		snprintf(err, errlen, "%s: not a JSON object", path);
 		json_object_put(o);
 		return NULL;

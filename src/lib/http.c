@@ -13,6 +13,7 @@
 #include "config.h"
 #include "db.h"
 #include "http.h"
+#include "jsonread.h"
 #include "log.h"
 
 void
@@ -273,10 +274,16 @@ resp_field_error(struct request *req, const char *field, const char *msg)
 int
 resp_list_error(struct request *req, int status, const char *msg)
 {
+	return resp_json(req, status, json_error_list(msg));
+}
+
+struct json_object *
+json_error_list(const char *msg)
+{
 	struct json_object *l = json_object_new_array();
 
 	json_object_array_add(l, json_object_new_string(msg));
-	return resp_json(req, status, l);
+	return l;
 }
 
 int
@@ -473,37 +480,32 @@ req_page_url(struct request *req, int64_t page)
 struct json_object *
 req_json_body(struct request *req)
 {
-	struct json_tokener	*tok;
 	struct json_object	*o;
+	char			 err[256];
 
-	if (req->body == NULL || req->body_len == 0) {
-		resp_detail(req, 400, "JSON parse error - Expecting value: line 1 column 1 (char 0)");
+	/* jsonread (src/lib/jsonread.c) is the parser every program reads
+	 * with: what is refused here the jobs could not have read back. */
+	if (jsonread(req->body, req->body_len, &o, err, sizeof(err)) != 0) {
+		resp_detail(req, 400, "JSON parse error - %s", err);
 		return NULL;
 	}
-	/* Strict: single quotes, trailing commas and bare words are not JSON
-	 * (Python's parser refuses them too). Depth 64 leaves room for any
-	 * real metadata and bounds the parser's recursion. */
-	tok = json_tokener_new_ex(64);
-	if (tok == NULL) {
-		resp_detail(req, 500, "Out of memory.");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, req->body, (int)req->body_len);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	/* Trailing garbage after a complete value is a parse error too. */
-	while (jerr == json_tokener_success && used < req->body_len &&
-	    strchr(" \t\r\n", req->body[used]) != NULL)
-		used++;
-	if (jerr != json_tokener_success || o == NULL || used != req->body_len) {
-		json_object_put(o);
-		resp_detail(req, 400, "JSON parse error - %s",
-		    jerr != json_tokener_success ? json_tokener_error_desc(jerr) :
-		    "unexpected data after the JSON value");
+	if (o == NULL) {
+		resp_detail(req, 400, "JSON parse error - Expected an object or a list, not null");
 		return NULL;
 	}
 	arena_defer(&req->arena, jsonput_cb, o);
+	return o;
+}
+
+struct json_object *
+req_json_text(struct request *req, const char *text)
+{
+	char			 err[256];
+	struct json_object	*o = jsonread_str(text, err, sizeof(err));
+
+	if (o == NULL && err[0] != '\0')
+		log_error("stored JSON cannot be read: %s", err);
+	if (o != NULL)
+		arena_defer(&req->arena, jsonput_cb, o);
 	return o;
 }

@@ -109,6 +109,8 @@ int	 resp_string(struct request *, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));	/* bare JSON string */
 int	 resp_field_error(struct request *, const char *field, const char *msg);	/* 400 {"f": ["m"]} */
 int	 resp_list_error(struct request *, int status, const char *msg);	/* ["m"] */
+/* ["m"], a DRF field's list of errors, to add to an error object. */
+struct json_object *json_error_list(const char *msg);
 int	 resp_empty(struct request *, int status);
 int	 resp_redirect(struct request *, int status, const char *location);
 void	 resp_header(struct request *, const char *name, const char *value);
@@ -142,5 +144,9 @@ char	*req_url_withn(struct request *, size_t n, const char *const keys[],
 /* Parse the body as JSON; on failure answers 400 and returns NULL. The
  * object is released with the request. */
 struct json_object *req_json_body(struct request *);
+/* Parse JSON the archive wrote itself (a PostgreSQL value) with the same
+ * parser (src/lib/jsonread.c); released with the request. NULL (logged)
+ * when it cannot be read. */
+struct json_object *req_json_text(struct request *, const char *text);
 
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "emit.h"
+#include "jsonread.h"
 
 static int
 to_stdout(void *ctx, const char *data, size_t len)
@@ -32,11 +33,13 @@ main(int argc, char **argv)
 		return 2;
 	}
 	while (getline(&line, &cap, stdin) > 0) {
-		struct json_object *v = json_tokener_parse(line);
+		char err[256];
+		/* Read as dandi-jobs reads what it writes out. */
+		struct json_object *v = jsonread_str(line, err, sizeof(err));
 		struct emit_out o;
 
 		if (v == NULL) {
-			fprintf(stderr, "emit-tool: not JSON: %s", line);
+			fprintf(stderr, "emit-tool: not JSON (%s): %s", err, line);
 			return 1;
 		}
 		emit_init(&o, 7, to_stdout, NULL);
