@@ -152,6 +152,36 @@ refused('NUL in name', 400, json_is({ name => ['Null characters are not allowed.
     post_json({ name => "a\x{0}b", metadata => {} }));
 refused('NUL in metadata', 400, undef, post_json({ name => 'x', metadata => { description => "a\x{0}b" } }));
 refused('invalid UTF-8 in the body', 400, undef, post_raw(qq({"name":"caf\xe9","metadata":{}})));
+# A NUL in a string that becomes an SQL parameter or is compared as a C string would be
+# cut there without a word ("alice\u0000x" taken for alice): DRF's answer instead.
+my $bob = $t->user('bob', first => 'Bob', last => 'Jones');
+my $owners_now = $t->get("/api/dandisets/$id/users/")->{body};
+refused('NUL in an owner username', 400, json_is([ { username => ['Null characters are not allowed.'] } ]),
+    'PUT', "/api/dandisets/$id/users/", json => [ { username => 'alice' }, { username => "bob\x{0}x" } ], token => $alice);
+is($t->get("/api/dandisets/$id/users/")->{body}, $owners_now, 'bob was not made an owner');
+my $etag = ('a' x 32) . '-1';
+my $blob = '00000001-1111-4000-8000-000000000000';
+$t->psql("INSERT INTO blobs (blob_id, blob, etag, size, sha256) VALUES ('$blob', 'blobs/x', '$etag', 10, '"
+    . ('b' x 64) . "')");
+is($t->post('/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => $etag })->{status}, 200, 'blobs/digest finds the blob');
+refused('NUL in blobs/digest value', 400, json_is({ value => ['Null characters are not allowed.'] }),
+    'POST', '/api/blobs/digest/', json => { algorithm => 'dandi:dandi-etag', value => "$etag\x{0}x" });
+my %init = (contentSize => 10, digest => { algorithm => 'dandi:dandi-etag', value => ('c' x 32) . '-1' }, dandiset => $id);
+refused('NUL in an upload digest value', 400, json_is({ digest => { value => ['Null characters are not allowed.'] } }),
+    'POST', '/api/uploads/initialize/', token => $alice, json => { %init, digest => { %{ $init{digest} }, value => ('c' x 32) . "-1\x{0}" } });
+refused('NUL in an upload digest algorithm', 400, json_is({ digest => { algorithm => ['Null characters are not allowed.'] } }),
+    'POST', '/api/uploads/initialize/', token => $alice, json => { %init, digest => { %{ $init{digest} }, algorithm => "dandi:dandi-etag\x{0}" } });
+refused('NUL in an upload dandiset', 400, json_is({ dandiset => ['A valid Dandiset identifier is required.'] }),
+    'POST', '/api/uploads/initialize/', token => $alice, json => { %init, dandiset => "$id\x{0}" });
+refused('NUL in an upload part etag', 400, json_is({ parts => ['An etag holds characters it cannot have.'] }),
+    'POST', "/api/uploads/$blob/complete/", token => $alice, json => { parts => [ { part_number => 1, size => 10, etag => "abc\x{0}" } ] });
+my $zarrs = one('SELECT count(*) FROM zarrs');
+refused('NUL in a zarr dandiset', 400, json_is({ dandiset => ['A valid Dandiset identifier is required.'] }),
+    'POST', '/api/zarr/', token => $alice, json => { name => 'a.zarr', dandiset => "$id\x{0}" });
+is(one('SELECT count(*) FROM zarrs'), $zarrs, 'no zarr was made');
+refused('NUL in an asset blob_id', 400, json_is({ blob_id => ['Must be a valid UUID.'] }),
+    'POST', "${draft}assets/", token => $alice, json => { blob_id => "$blob\x{0}", metadata => { path => 'a.nwb' } });
+is(one('SELECT count(*) FROM assets'), 0, 'no asset was made');
 
 # --- identifiers in paths --------------------------------------------------------
 

@@ -238,6 +238,9 @@ struct json_object *metadata_body_parse(struct request *, const char **name);
 /* Sets *bad when a string or key below o is not UTF-8, *nul when a string
  * holds a NUL: PostgreSQL stores neither. */
 void	json_scan_text(struct json_object *o, bool *bad, bool *nul);
+/* Whether o is a string holding a NUL, which a C string (an SQL parameter,
+ * a comparison) would silently cut there. */
+bool	json_string_has_nul(struct json_object *o);
 
 /* audit.c: writes one audit record inside the caller's transaction, and
  * reads the trail. */

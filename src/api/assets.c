@@ -633,11 +633,11 @@ asset_body_parse(struct request *req, struct asset_body *b)
 	else if (md == NULL)
 		json_object_object_add(errs, "metadata", json_error_list("This field may not be null."));
 	if (has_blob && (blob == NULL || !json_object_is_type(blob, json_type_string) ||
-	    !is_uuid(json_object_get_string(blob))))
+	    json_string_has_nul(blob) || !is_uuid(json_object_get_string(blob))))
 		json_object_object_add(errs, "blob_id", json_error_list(blob == NULL ?
 		    "This field may not be null." : "Must be a valid UUID."));
 	if (has_zarr && (zarr == NULL || !json_object_is_type(zarr, json_type_string) ||
-	    !is_uuid(json_object_get_string(zarr))))
+	    json_string_has_nul(zarr) || !is_uuid(json_object_get_string(zarr))))
 		json_object_object_add(errs, "zarr_id", json_error_list(zarr == NULL ?
 		    "This field may not be null." : "Must be a valid UUID."));
 	if (json_object_object_length(errs) > 0)

@@ -71,6 +71,13 @@ json_scan_text(struct json_object *o, bool *bad, bool *nul)
 	}
 }
 
+bool
+json_string_has_nul(struct json_object *o)
+{
+	return json_object_is_type(o, json_type_string) &&
+	    strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o);
+}
+
 static const char *
 name_error(bool present, struct json_object *n)
 {

@@ -94,6 +94,12 @@ owners_parse(struct request *req)
 			buf_free(&ids);
 			return NULL;
 		}
+		/* "alice\u0000x" must not be taken for alice. */
+		if (json_string_has_nul(name)) {
+			resp_raw_json(req, 400, "[{\"username\":[\"Null characters are not allowed.\"]}]");
+			buf_free(&ids);
+			return NULL;
+		}
 		const char *params[1] = { json_object_get_string(name) };
 		PGresult *r = req_query(req, &user_by_login, 1, params);
 		if (r == NULL) {

@@ -180,7 +180,8 @@ blobs_digest(struct request *req)
 		const char *msg = !has ? "This field is required." : *vals[i] == NULL ?
 		    "This field may not be null." : !json_object_is_type(*vals[i], json_type_string) ?
 		    "Not a valid string." : json_object_get_string_len(*vals[i]) == 0 ?
-		    "This field may not be blank." : NULL;
+		    "This field may not be blank." : json_string_has_nul(*vals[i]) ?
+		    "Null characters are not allowed." : NULL;
 		if (msg != NULL) {
 			struct json_object *l = json_object_new_array();
 			json_object_array_add(l, json_object_new_string(msg));
@@ -216,7 +217,7 @@ dandiset_field(struct request *req, struct json_object *o)
 			return NULL;
 		return arena_printf(&req->arena, "%06" PRId64, n);
 	}
-	if (!json_object_is_type(o, json_type_string))
+	if (!json_object_is_type(o, json_type_string) || json_string_has_nul(o))
 		return NULL;
 	const char *s = json_object_get_string(o);
 	if (strlen(s) != 6 || strspn(s, "0123456789") != 6)
@@ -278,8 +279,12 @@ uploads_initialize(struct request *req)
 		struct json_object *de = json_object_new_object();
 		if (!json_object_object_get_ex(dg, "algorithm", &alg) || !json_object_is_type(alg, json_type_string))
 			json_object_object_add(de, "algorithm", json_error_list("This field is required."));
+		else if (json_string_has_nul(alg))
+			json_object_object_add(de, "algorithm", json_error_list("Null characters are not allowed."));
 		if (!json_object_object_get_ex(dg, "value", &val) || !json_object_is_type(val, json_type_string))
 			json_object_object_add(de, "value", json_error_list("This field is required."));
+		else if (json_string_has_nul(val))
+			json_object_object_add(de, "value", json_error_list("Null characters are not allowed."));
 		if (json_object_object_length(de) > 0)
 			json_object_object_add(errs, "digest", de);
 		else
@@ -454,7 +459,8 @@ uploads_complete(struct request *req)
 			return resp_field_error(req, "parts", arena_printf(&req->arena,
 			    "Part %zu needs part_number (1..10000), size and etag.", i + 1));
 		const char *e = json_object_get_string(etag);
-		if (strpbrk(e, "<>&\"") != NULL && !(e[0] == '"' && strchr(e + 1, '"') == e + strlen(e) - 1))
+		if (json_string_has_nul(etag) ||
+		    (strpbrk(e, "<>&\"") != NULL && !(e[0] == '"' && strchr(e + 1, '"') == e + strlen(e) - 1)))
 			return resp_field_error(req, "parts", "An etag holds characters it cannot have.");
 		list[i].number = (int)json_object_get_int64(num);
 		list[i].etag = arena_strdup(&req->arena, e);

@@ -115,7 +115,7 @@ dandiset_ident(struct json_object *v, char out[24])
 {
 	if (json_object_is_type(v, json_type_string)) {
 		const char *s = json_object_get_string(v);
-		if (strlen(s) != 6 || strspn(s, "0123456789") != 6)
+		if (json_string_has_nul(v) || strlen(s) != 6 || strspn(s, "0123456789") != 6)
 			return false;
 		snprintf(out, 24, "%lld", strtoll(s, NULL, 10));
 		return true;
