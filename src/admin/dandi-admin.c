@@ -21,6 +21,10 @@
 static struct db	db;
 static struct config	cfg;
 
+/* Both end the program: callers rely on it (and analysers must know). */
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void usage(void) __attribute__((noreturn));
+
 static void
 die(const char *fmt, ...)
 {

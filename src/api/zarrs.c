@@ -299,15 +299,13 @@ int
 zarr_finalize(struct request *req)
 {
 	const struct zarr *z = req->zarr;
-	PGresult *r;
 
 	if (!z->owner)
 		return resp_detail(req, 403, NO_PERM);
 	if (strcmp(z->status, "Pending") != 0)
 		return resp_string(req, 400, INGEST_MSG);
 	const char *p1[1] = { z->id }, *p2[1] = { req->params[0] };
-	if ((r = req_query(req, &zarr_uploaded, 1, p1)) == NULL ||
-	    (r = req_query(req, &zarr_ingest_enqueue, 1, p2)) == NULL)
+	if (req_query(req, &zarr_uploaded, 1, p1) == NULL || req_query(req, &zarr_ingest_enqueue, 1, p2) == NULL)
 		return 0;
 	struct json_object *d = json_object_new_object();
 	json_object_object_add(d, "zarr_id", json_object_new_string(req->params[0]));

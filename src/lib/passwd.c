@@ -68,7 +68,7 @@ passwd_verify(const char *pw, const char *stored)
 {
 	unsigned char	salt[64], want[64], got[64];
 	unsigned long	n = SCRYPT_N, r = SCRYPT_R, p = SCRYPT_P;
-	char		buf[PASSWD_HASH_MAX], *f[6], *s;
+	char		buf[PASSWD_HASH_MAX], *f[6] = { NULL }, *s;	/* for analysers: i == 6 means all are set */
 	int		saltlen = -1, keylen = -1, i = 0;
 	bool		usable = false;
 

@@ -488,8 +488,10 @@ request(struct s3 *s, const char *method, const char *key, const struct s3_param
 		char lower[16][64];
 		for (size_t i = 0; i < nheaders && nh < 16; i++) {
 			const char *colon = strchr(headers[i], ':');
+			if (colon == NULL)	/* before any arithmetic on it */
+				continue;
 			size_t nl = (size_t)(colon - headers[i]);
-			if (colon == NULL || nl >= 64 || strncasecmp(headers[i], "x-amz-", 6) != 0)
+			if (nl >= 64 || strncasecmp(headers[i], "x-amz-", 6) != 0)
 				continue;
 			for (size_t j = 0; j < nl; j++)
 				lower[nh][j] = (char)tolower((unsigned char)headers[i][j]);

@@ -41,10 +41,10 @@ struct searchq {
 	size_t			  nops;
 };
 
-/* Splits q (valid UTF-8) into words and operators. 0, or -1 with *err the
+/* Splits text (valid UTF-8) into words and operators in *q. 0, or -1 with *err the
  * message: too long, unbalanced quotes, or an unknown operator (with the
  * closest known one suggested). */
-int	searchq_parse(struct arena *, const char *q, struct searchq *, const char **err);
+int	searchq_parse(struct arena *, const char *text, struct searchq *q, const char **err);
 /* Checks the operators' values in order and makes them ready to use:
  * whitespace stripped, dates as YYYY-MM-DD, file types as MIME prefixes.
  * 0, or -1 with *err the message: an empty value or an invalid date. */

@@ -166,7 +166,7 @@ main(void)
 {
 	const char	*srcdir = getenv("srcdir");
 	char		 file[4096], err[256], allow[64];
-	struct json_object *paths, *tags, *schemes, *comps;
+	struct json_object *paths = NULL, *tags = NULL, *schemes = NULL, *comps = NULL;	/* when a check fails */
 
 	snprintf(file, sizeof(file), "%s/share/openapi/openapi.json", srcdir && *srcdir ? srcdir : ".");
 	doc = json_object_from_file(file);
