@@ -135,10 +135,13 @@ versions_update(struct request *req)
 
 	json_object_deep_copy(md, &newmd, NULL);
 	arena_defer(&req->arena, json_put_cb, newmd);
+	/* Unreadable stored metadata (never, with one parser) counts as changed. */
 	oldmd = req_json_text(req, PQgetvalue(r, 0, VLK_METADATA));
 	metadata_strip_version(newmd);
-	metadata_strip_version(oldmd);
-	if (strcmp(name, PQgetvalue(r, 0, VLK_NAME)) == 0 && json_object_equal(newmd, oldmd)) {
+	if (json_object_is_type(oldmd, json_type_object))
+		metadata_strip_version(oldmd);
+	if (strcmp(name, PQgetvalue(r, 0, VLK_NAME)) == 0 && json_object_is_type(oldmd, json_type_object) &&
+	    json_object_equal(newmd, oldmd)) {
 		/* Nothing changed: no save, status and modified stay. */
 		db_rollback(req->db);
 		return versions_info(req);

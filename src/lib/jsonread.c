@@ -94,7 +94,8 @@ double_finite(const char *t, size_t n)
 /* The length of the number at t[0..len) as RFC 8259 writes numbers
  * (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?), 0 when none starts
  * there; *is_int when it has neither fraction nor exponent. json-c also
- * takes "1.", "-.5", "00" and "-01", which PostgreSQL refuses. */
+ * takes "1." and "-.5" (which PostgreSQL refuses) and "-01" (as -1), none
+ * of them JSON. */
 static size_t
 number_len(const char *t, size_t len, bool *is_int)
 {
@@ -150,7 +151,7 @@ check_text(const char *t, size_t len, char *err, size_t errlen)
 					    nul == SIZE_MAX)
 						nul = j;
 					j += j + 1 < len && t[j + 1] == 'u' ? 6 : 2;
-				} else if ((unsigned char)t[j] < 0x20)	/* a raw NUL among them */
+				} else if ((unsigned char)t[j] < 0x20)	/* json-c takes them raw */
 					return fail_at(err, errlen, t, j, "Invalid control character at");
 				else
 					j++;
