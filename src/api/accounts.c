@@ -334,7 +334,8 @@ accounts_login_post(struct request *req)
 	throttle_address(req->remote_addr, addr, sizeof(addr));
 
 	/* Count, check and record in one transaction, after the attempts of
-	 * this account from this address before it. */
+	 * this account from this address before it (begun here, not by the
+	 * route row: the form's own 400s above need none). */
 	const char *pc[2] = { login, addr };
 	if (req_begin(req) != 0 || req_query(req, &acct_signin_lock, 2, pc) == NULL ||
 	    (r = req_query(req, &acct_fail_counts, 2, pc)) == NULL)
