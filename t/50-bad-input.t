@@ -279,6 +279,54 @@ refused('oversized header', 431, json_is({ detail => 'Request header fields too 
 refused('oversized URI', 414, json_is({ detail => 'Request URI too long.' }),
     'GET', '/api/dandisets/?search=' . ('x' x (70 * 1024)));
 
+# Request lines and headers of every size get JSON, never nginx's HTML 500
+# "fastcgi request record is too big": the parameters nginx passes to the
+# API travel in one record of at most 64 KiB, with the path three times and
+# the query twice, which held a query of 32,550 bytes or a path of 21,700.
+# The site refuses a URI over 16 KiB (414) and a request head of 20,000
+# bytes or more (431) before that; up to the 64 KiB of nginx's buffers the
+# refusal is the site's, with CORS, beyond it nginx's own (JSON too).
+my $cors = sub {
+	my ($want) = @_;
+	return sub { is($_[0]{headers}{'access-control-allow-origin'}, $want ? $t->api_url : undef, "$_[1]: CORS") };
+};
+my $uri_long = json_is({ detail => 'Request URI too long.' });
+my $head_large = json_is({ detail => 'Request header fields too large.' });
+for my $kb (8, 16, 31, 33, 48, 63, 65, 100) {
+	my $line = $kb * 1024;		# "GET <uri> HTTP/1.1\r\n"
+	my $query = '/api/info/?pad=' . ('q' x ($line - length('GET /api/info/?pad= HTTP/1.1') - 2));
+	my $path = '/api/dandisets/' . ('p' x ($line - length('GET /api/dandisets// HTTP/1.1') - 2)) . '/';
+	my @origin = (headers => { Origin => $t->api_url });
+	if ($kb <= 16) {
+		# 16 KiB of request line is just under the URI limit.
+		my $r = $t->request('GET', $query, @origin);
+		is($r->{status}, 200, "request line of $kb KiB (query): 200");
+		like($r->{headers}{'content-type'} // '', qr{^application/json}, "request line of $kb KiB (query): JSON");
+		refused("request line of $kb KiB (path)", 404, json_is({ detail => 'Not found.' }), 'GET', $path, @origin);
+		next;
+	}
+	my $ours = $kb < 64;
+	refused("request line of $kb KiB (query)", 414, sub { $uri_long->(@_); $cors->($ours)->(@_) }, 'GET', $query, @origin);
+	refused("request line of $kb KiB (path)", 414, sub { $uri_long->(@_); $cors->($ours)->(@_) }, 'GET', $path, @origin);
+}
+for my $kb (8, 19) {
+	my $r = $t->get('/api/info/', headers => { 'X-Big' => 'h' x ($kb * 1024) });
+	is($r->{status}, 200, "a header of $kb KiB: 200");
+}
+for my $kb (20, 33, 48, 63, 65, 100) {
+	refused("a header of $kb KiB", 431, $kb < 64 ? sub { $head_large->(@_); $cors->(1)->(@_) } : $head_large,
+	    'GET', '/api/info/', headers => { Origin => $t->api_url, 'X-Big' => 'h' x ($kb * 1024) });
+}
+refused('40 headers of 1 KiB', 431, $head_large, 'GET', '/api/info/',
+    headers => { map { ("X-H$_" => 'h' x 1024) } 1 .. 40 });
+refused('2000 small headers', 431, $head_large, 'GET', '/api/info/',
+    headers => { map { ("X-H$_" => 'h') } 1 .. 2000 });
+refused('a URI of 15 KiB and headers of 6 KiB', 431, $head_large, 'GET', '/api/info/?pad=' . ('q' x (15 * 1024)),
+    headers => { 'X-Big' => 'h' x (6 * 1024) });
+# A big body is not part of the head.
+is($t->request(post_raw('{"name":"body","metadata":{"description":"' . ('x' x 30000) . '"}}'))->{status}, 200,
+    'a 30 KB body with a small head is accepted');
+
 refused('bad escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%zz');
 refused('truncated escape in query', 400, json_is({ detail => 'Malformed query string.' }), 'GET', '/api/dandisets/?search=%4');
 $r = $t->get('/api/dandisets/%zz/');

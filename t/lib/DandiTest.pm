@@ -26,6 +26,10 @@ package DandiTest;
 #   $r->{status}, $r->{body}, $r->{json}, $r->{headers}{etag}
 #   my @rows = $t->psql('SELECT ...');   # in-process, one connection per process
 #
+# limits => 1 keeps nginx's default request limits per client address
+# (otherwise they are out of reach); env => { DANDI_NGINX_USER => 'www-data' }
+# runs nginx's workers as that user.
+#
 # web_origin => 1 also serves the web app from a second nginx on another
 # loopback port (its /config.js pointing at the API; see
 # contrib/dev/nginx-ctl start-web), listed in DANDI_WEB_APP_ORIGINS:
@@ -216,6 +220,11 @@ sub new {
 		DANDI_SCHEMA_DIR => "$ROOT/share/schema",
 		DANDI_OPENAPI_FILE => "$ROOT/share/openapi/openapi.json",
 		PGHOST => $self->{pg_dir}, PGPORT => $self->{pg_port}, PGUSER => 'postgres', PGDATABASE => $self->{db},
+		# nginx's request limits per client address (contrib/dev/nginx-ctl):
+		# tests call faster than any client, all from 127.0.0.1, so they run
+		# with limits none reaches; new(limits => 1) keeps the defaults.
+		($o{limits} ? () : (DANDI_LIMIT_RATE => '100000r/s', DANDI_LIMIT_BURST => 100000,
+		    DANDI_LIMIT_CONN => 10000)),
 		%{ $o{env} || {} },
 	};
 	if ($o{web_origin}) {
