@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcgiapp.h>
 #include <getopt.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,36 @@ spawn_worker(int sock, const struct config *cfg)
 	return pid;
 }
 
+/* Gives the socket the group nginx runs as (a name or a number); with none
+ * it keeps the process's. chmod again: 0660 whatever the file system did. */
+static int
+socket_set_group(const char *path, const char *group, char *err, size_t errlen)
+{
+	if (group != NULL && *group != '\0') {
+		struct group *gr = getgrnam(group);
+		char *end;
+		long gid = strtol(group, &end, 10);
+
+		if (gr != NULL)
+			gid = (long)gr->gr_gid;
+		else if (*end != '\0' || gid < 0) {
+			snprintf(err, errlen, "socket_group: no group '%s'", group);
+			return -1;
+		}
+		/* A process may only give a file a group it is a member of. */
+		if (chown(path, (uid_t)-1, (gid_t)gid) != 0) {
+			snprintf(err, errlen, "socket_group: cannot give the socket the group '%s': %s",
+			    group, strerror(errno));
+			return -1;
+		}
+	}
+	if (chmod(path, 0660) != 0) {
+		snprintf(err, errlen, "cannot chmod the socket: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void
 usage(void)
 {
@@ -249,14 +280,27 @@ main(int argc, char **argv)
 		fprintf(stderr, "dandi-api: FCGX_Init failed\n");
 		return 1;
 	}
-	unlink(cfg.socket);
-	int sock = FCGX_OpenSocket(cfg.socket, 256);
+	/* Only the owner and the group (nginx's) may connect. The socket is
+	 * made under a name of its own (0660 by the umask, never open to all
+	 * even for a moment), given its group, then renamed into place: what
+	 * appears at cfg.socket is complete and listening. */
+	char tmp_socket[256];	/* more than a unix socket's path may hold */
+	snprintf(tmp_socket, sizeof(tmp_socket), "%s.%ld", cfg.socket, (long)getpid());
+	unlink(tmp_socket);
+	mode_t old_umask = umask(0117);
+	int sock = FCGX_OpenSocket(tmp_socket, 256);
+	umask(old_umask);
 	if (sock < 0) {
 		fprintf(stderr, "dandi-api: cannot listen on %s: %s\n", cfg.socket, strerror(errno));
 		return 1;
 	}
-	/* nginx workers run as another user; the socket's directory limits access. */
-	chmod(cfg.socket, 0666);
+	if (socket_set_group(tmp_socket, cfg.socket_group, err, sizeof(err)) != 0 ||
+	    (rename(tmp_socket, cfg.socket) != 0 &&
+	    snprintf(err, sizeof(err), "cannot create %s: %s", cfg.socket, strerror(errno)) > 0)) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		unlink(tmp_socket);
+		return 1;
+	}
 	if (pidfile != NULL) {
 		FILE *f = fopen(pidfile, "w");
 		if (f != NULL) {
