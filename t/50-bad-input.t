@@ -292,7 +292,7 @@ my $cors = sub {
 };
 my $uri_long = json_is({ detail => 'Request URI too long.' });
 my $head_large = json_is({ detail => 'Request header fields too large.' });
-for my $kb (8, 16, 31, 33, 48, 63, 65, 100) {
+for my $kb (8, 16, 31, 33, 40, 48, 60, 63, 65, 100) {
 	my $line = $kb * 1024;		# "GET <uri> HTTP/1.1\r\n"
 	my $query = '/api/info/?pad=' . ('q' x ($line - length('GET /api/info/?pad= HTTP/1.1') - 2));
 	my $path = '/api/dandisets/' . ('p' x ($line - length('GET /api/dandisets// HTTP/1.1') - 2)) . '/';

@@ -294,10 +294,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "dandi-api: cannot listen on %s: %s\n", cfg.socket, strerror(errno));
 		return 1;
 	}
-	if (socket_set_group(tmp_socket, cfg.socket_group, err, sizeof(err)) != 0 ||
-	    (rename(tmp_socket, cfg.socket) != 0 &&
-	    snprintf(err, sizeof(err), "cannot create %s: %s", cfg.socket, strerror(errno)) > 0)) {
+	if (socket_set_group(tmp_socket, cfg.socket_group, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
+		unlink(tmp_socket);
+		return 1;
+	}
+	if (rename(tmp_socket, cfg.socket) != 0) {
+		fprintf(stderr, "dandi-api: cannot create %s: %s\n", cfg.socket, strerror(errno));
 		unlink(tmp_socket);
 		return 1;
 	}
