@@ -31,5 +31,5 @@ my @direct = grep { !m{^src/lib/jsonread\.c:} }
     split /\n/, `grep -rnE --include='*.[ch]' 'json_tokener_|json_object_from_(file|fd)' src t/unit/emit-tool.c`;
 is_deeply(\@direct, [], 'JSON is read only through jsonread()') or diag(join "\n", @direct);
 ok(-x $_, "$_ is executable") for qw(contrib/dev/stack-up contrib/dev/stack-down contrib/dev/run-tests
-    contrib/dev/install-deps contrib/dev/pg-ctl contrib/dev/nginx-ctl contrib/dev/s3-ctl .ci/run);
+    contrib/dev/install-deps contrib/dev/pg-ctl contrib/dev/nginx-ctl contrib/dev/s3-ctl .ci/run contrib/soak/run);
 done_testing;
