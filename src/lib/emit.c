@@ -383,6 +383,18 @@ u8_width(unsigned char c)
 	    (c & 0xF8) == 0xF0 ? 4 : 1;
 }
 
+/* The bytes of the character at p, never past end: when the string's
+ * last UTF-8 sequence is cut short, each byte left is a character of its
+ * own (written as it is, or escaped as \xHH), and nothing beyond end is
+ * read. Every walk over a scalar steps with this. */
+static size_t
+y_width(const unsigned char *p, const unsigned char *end)
+{
+	size_t w = u8_width(*p);
+
+	return w <= (size_t)(end - p) ? w : 1;
+}
+
 /* The printable set of YAML 1.1 as libyaml tests it on UTF-8 bytes: tab,
  * CR, NEL, the BOM and everything outside the BMP count as not printable
  * (so such strings are double-quoted with escapes). */
@@ -391,6 +403,10 @@ y_printable(const unsigned char *p, const unsigned char *end)
 {
 	unsigned char b1 = p + 1 < end ? p[1] : 0, b2 = p + 2 < end ? p[2] : 0;
 
+	/* A sequence cut short by the end is no character: its bytes are
+	 * escaped one by one. */
+	if (u8_width(p[0]) > (size_t)(end - p))
+		return false;
 	return p[0] == 0x0A || (p[0] >= 0x20 && p[0] <= 0x7E) ||
 	    (p[0] == 0xC2 && b1 >= 0xA0) || (p[0] > 0xC2 && p[0] < 0xED) ||
 	    (p[0] == 0xED && b1 < 0xA0) || p[0] == 0xEE ||
@@ -444,9 +460,9 @@ analyze_scalar(const unsigned char *s, size_t len, struct scalar_info *a)
 	}
 	if (len >= 3 && ((s[0] == '-' && s[1] == '-' && s[2] == '-') || (s[0] == '.' && s[1] == '.' && s[2] == '.')))
 		flow_ind = block_ind = true;
-	followed_ws = y_is_blankz(p + u8_width(*p), end);
+	followed_ws = y_is_blankz(p + y_width(p, end), end);
 	while (p < end) {
-		size_t w = u8_width(*p);
+		size_t w = y_width(p, end);
 		unsigned char c = *p;
 
 		if (p == s) {
@@ -497,7 +513,7 @@ analyze_scalar(const unsigned char *s, size_t len, struct scalar_info *a)
 		preceded_ws = y_is_blankz(p, end);
 		p += w;
 		if (p < end)
-			followed_ws = y_is_blankz(p + u8_width(*p), end);
+			followed_ws = y_is_blankz(p + y_width(p, end), end);
 	}
 	(void)flow_ind;	/* only block context is ever written */
 	a->multiline = breaks;
@@ -607,7 +623,7 @@ y_write_plain(struct yaml_writer *y, const unsigned char *s, size_t len, bool al
 	if (!y->whitespace && len > 0)
 		y_put(y, ' ');
 	while (p < end) {
-		size_t w = u8_width(*p);
+		size_t w = y_width(p, end);
 		if (*p == ' ') {
 			if (allow_breaks && !spaces && y->column > Y_WIDTH && !(p + 1 < end && p[1] == ' '))
 				y_indent(y);
@@ -640,7 +656,7 @@ y_write_single(struct yaml_writer *y, const unsigned char *s, size_t len, bool a
 
 	y_indicator(y, "'", true, false, false);
 	while (p < end) {
-		size_t w = u8_width(*p);
+		size_t w = y_width(p, end);
 		if (*p == ' ') {
 			if (allow_breaks && !spaces && y->column > Y_WIDTH && p != s && p != end - 1 &&
 			    !(p + 1 < end && p[1] == ' '))
@@ -679,7 +695,7 @@ y_write_double(struct yaml_writer *y, const unsigned char *s, size_t len, bool a
 
 	y_indicator(y, "\"", true, false, false);
 	while (p < end) {
-		size_t w = u8_width(*p);
+		size_t w = y_width(p, end);
 		if (!y_printable(p, end) || y_is_bom(p, end) || y_is_break(p, end) || *p == '"' || *p == '\\') {
 			/* The code point, escaped by its short name or in hex. */
 			unsigned int cp = w == 1 ? *p : w == 2 ? (*p & 0x1Fu) : w == 3 ? (*p & 0x0Fu) : (*p & 0x07u);

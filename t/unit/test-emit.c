@@ -1,7 +1,9 @@
 /* Unit tests of emit.c: the JSON writer (DRF's JSONRenderer output) and
  * the YAML writer (PyYAML's CSafeDumper output). The expected texts were
  * produced by Python (json.dumps / yaml.dump with CSafeDumper). */
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "emit.h"
 #include "tap.h"
@@ -89,10 +91,54 @@ static const struct {
 /* seq */ static const char *seq_in = "{\"b\": [{\"x\": \"multi\\nline\", \"y\": \"x\\u2028y\"}], \"a\": 1}", *seq_want = "- a: 1\n  b:\n  - x: 'multi\n  \n      line'\n    y: 'x\n      y'\n";
 /* json */ static const char *json_in = "{\"s\": \"q\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f \\u00e9\\u2028\\u2029\\ud83d\\ude00\", \"n\": [1.5, 1e-07, 1e+16, 2.0, 0], \"o\": {}, \"l\": [], \"t\": true, \"f\": false, \"z\": null}", *json_want = "{\"s\":\"q\\\"\\\\/\\b\\f\\n\\r\\t\\u0001\\u001f\x7f"" \xc3""\xa9""\\u2028\\u2029\xf0""\x9f""\x98""\x80""\",\"n\":[1.5,1e-07,1e+16,2.0,0],\"o\":{},\"l\":[],\"t\":true,\"f\":false,\"z\":null}";
 
+/* YAML of one string document (or, as_key, of {s: 1}) with bytes as
+ * given, compared byte for byte with want. */
+static void
+yaml_bytes_is(const char *bytes, size_t len, bool as_key, const char *want, const char *name)
+{
+	struct json_object *v;
+	struct collect c = { .calls = 0 };
+	struct emit_out o;
+
+	if (as_key) {
+		char key[64];
+		memcpy(key, bytes, len);
+		key[len] = '\0';
+		v = json_object_new_object();
+		json_object_object_add(v, key, json_object_new_int(1));
+	} else
+		v = json_object_new_string_len(bytes, (int)len);
+	buf_init(&c.all);
+	emit_init(&o, 5, collect_sink, &c);
+	emit_yaml_document(&o, v, "", "");
+	emit_finish(&o);
+	emit_free(&o);
+	json_object_put(v);
+	bool same = c.all.len == strlen(want) && memcmp(c.all.data, want, c.all.len) == 0;
+	ok(same, "%s", name);
+	if (!same) {
+		printf("#   got %zu bytes:", c.all.len);
+		for (size_t i = 0; i < c.all.len; i++)
+			printf(" %02x", (unsigned char)c.all.data[i]);
+		printf("\n#   expected: '%s'\n", want);
+	}
+	buf_free(&c.all);
+}
+
 int
 main(void)
 {
 	char *s, r[32];
+
+	/* ---- a last UTF-8 sequence cut short (not from PostgreSQL, which
+	 * stores only valid UTF-8; found by t/fuzz/fuzz-emit): nothing past
+	 * the string's end is read, the cut bytes are escaped one by one ---- */
+	yaml_bytes_is("ab\xe2\x82", 4, false, "\"ab\\xE2\\x82\"\n", "a plain string cut in a 3-byte sequence");
+	yaml_bytes_is("\x01""a\xe2\x82", 4, false, "\"\\x01a\\xE2\\x82\"\n",
+	    "a double-quoted string cut in a 3-byte sequence");
+	yaml_bytes_is("\x01""a\xf0", 3, false, "\"\\x01a\\xF0\"\n", "a lone 4-byte lead at the end");
+	yaml_bytes_is(" a\xc3", 3, false, "\" a\\xC3\"\n", "a single-quotable string cut in a 2-byte sequence");
+	yaml_bytes_is("k\xf0\x9f", 3, true, "\"k\\xF0\\x9F\": 1\n", "a key cut in a 4-byte sequence");
 
 	/* ---- YAML documents ---- */
 	for (size_t i = 0; i < sizeof(yaml_cases) / sizeof(yaml_cases[0]); i++) {
