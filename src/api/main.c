@@ -72,12 +72,10 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	const char *m = param(rq, "REQUEST_METHOD");
 	const char *uri = param(rq, "REQUEST_URI");
 	const char *cl = param(rq, "CONTENT_LENGTH");
-	char *path, *q;
 	int64_t len = 0;
 
 	req->method = arena_strdup(&req->arena, m ? m : "GET");
 	req->head = strcmp(req->method, "HEAD") == 0;
-	req->uri = arena_strdup(&req->arena, uri ? uri : "/");
 	req->authorization = param(rq, "HTTP_AUTHORIZATION");
 	req->cookie = param(rq, "HTTP_COOKIE");
 	req->csrf_header = param(rq, "HTTP_X_CSRFTOKEN");
@@ -86,17 +84,8 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	req->remote_addr = param(rq, "REMOTE_ADDR");
 	req->if_none_match = param(rq, "HTTP_IF_NONE_MATCH");
 	req->content_type = param(rq, "CONTENT_TYPE");
-	req->path = "/";
-
-	path = arena_strdup(&req->arena, req->uri);
-	if ((q = strchr(path, '?')) != NULL)
-		*q++ = '\0';
-	/* An encoded NUL would silently cut the path short: refuse it. */
-	if (strstr(path, "%00") != NULL || url_decode(path, false) != 0)
-		return resp_detail(req, 400, "Malformed request path."), -1;
-	req->path = path;
-	if (request_parse_query(req, q) != 0)
-		return resp_detail(req, 400, "Malformed query string."), -1;
+	if (request_parse_uri(req, uri ? uri : "/") != 0)
+		return -1;
 
 	if (cl != NULL && *cl != '\0' && (!parse_int64(cl, &len) || len < 0))
 		return resp_detail(req, 400, "Bad Content-Length."), -1;

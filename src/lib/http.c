@@ -86,6 +86,25 @@ request_parse_query(struct request *req, const char *qs)
 	return 0;
 }
 
+int
+request_parse_uri(struct request *req, const char *uri)
+{
+	char *path, *q;
+
+	req->uri = arena_strdup(&req->arena, uri);
+	req->path = "/";
+	path = arena_strdup(&req->arena, uri);
+	if ((q = strchr(path, '?')) != NULL)
+		*q++ = '\0';
+	/* An encoded NUL would silently cut the path short: refuse it. */
+	if (strstr(path, "%00") != NULL || url_decode(path, false) != 0)
+		return resp_detail(req, 400, "Malformed request path."), -1;
+	req->path = path;
+	if (request_parse_query(req, q) != 0)
+		return resp_detail(req, 400, "Malformed query string."), -1;
+	return 0;
+}
+
 const struct query_param *
 query_param(const struct request *req, const char *key)
 {

@@ -88,6 +88,9 @@ struct request {
 
 void	 request_init(struct request *, const struct config *, struct db *);
 void	 request_finish(struct request *);	/* frees the arena and body */
+/* Sets uri, the decoded path and the query from a request URI ("/p?q").
+ * -1 with the 400 set when the path or the query is malformed. */
+int	 request_parse_uri(struct request *, const char *uri);
 /* Splits "a=1&b=2" into decoded pairs. -1 on a malformed escape. */
 int	 request_parse_query(struct request *, const char *qs);
 const char *query_get(const struct request *, const char *key);

@@ -35,6 +35,23 @@ main(void)
 	    "page 1 link drops page");
 	request_finish(&req);
 
+	/* The request URI as a worker reads it (main.c). */
+	request_init(&req, &cfg, NULL);
+	ok(request_parse_uri(&req, "/api/a%20b/?x=%C3%A9&y") == 0, "a request URI parses");
+	is_str(req.uri, "/api/a%20b/?x=%C3%A9&y", "the raw URI is kept");
+	is_str(req.path, "/api/a b/", "the path is decoded, without the query");
+	is_str(query_get(&req, "x"), "\xc3\xa9", "the query is decoded");
+	request_finish(&req);
+	request_init(&req, &cfg, NULL);
+	ok(request_parse_uri(&req, "/api/a%00b/") == -1 && req.status == 400, "an encoded NUL in the path: 400");
+	is_str(req.out.data, "{\"detail\":\"Malformed request path.\"}", "its message");
+	is_str(req.path, "/", "the path stays /");
+	request_finish(&req);
+	request_init(&req, &cfg, NULL);
+	ok(request_parse_uri(&req, "/api/?q=%zz") == -1 && req.status == 400, "a bad escape in the query: 400");
+	is_str(req.out.data, "{\"detail\":\"Malformed query string.\"}", "its message");
+	request_finish(&req);
+
 	request_init(&req, &cfg, NULL);
 	ok(request_parse_query(&req, "search=ab%00cd&x=1") == 0, "a NUL escape parses");
 	is_str(query_get(&req, "search"), "ab", "the value ends at the NUL");
