@@ -361,6 +361,10 @@ int	versions_publish(struct request *);
 extern const struct db_sql *const	assets_sql[];
 const char *assets_s3_base(struct request *);
 const char *assets_path_error(const char *path);	/* NULL when valid */
+/* ?path= and ?glob= of the asset list as a LIKE prefix pattern and a
+ * whole-path regular expression (arena copies; t/fuzz checks them). */
+const char *like_prefix(struct request *, const char *s);
+const char *glob_regex(struct request *, const char *glob);
 /* The asset object of lists, info and write answers, {asset_id, blob,
  * zarr, path, size, created, modified[, metadata]}, has this one writer:
  * asset_json() writes row's ASSET_JSON_COLUMNS (over assets a LEFT JOIN

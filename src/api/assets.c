@@ -246,7 +246,7 @@ query_flag(struct request *req, const char *key, bool *out)
 }
 
 /* LIKE pattern matching strings that start with s. */
-static const char *
+const char *
 like_prefix(struct request *req, const char *s)
 {
 	struct buf b;
@@ -265,7 +265,7 @@ like_prefix(struct request *req, const char *s)
 }
 
 /* A glob where only '*' is special, as a whole-path regular expression. */
-static const char *
+const char *
 glob_regex(struct request *req, const char *g)
 {
 	struct buf b;
