@@ -1,7 +1,8 @@
 /*
- * fuzz-form - what the sign-in pages and the OAuth provider read from a
- * browser: the urlencoded form body and the query string
- * (request_parse_form, request_parse_query), the Cookie header
+ * fuzz-form - what the sign-in pages read from a browser and the OAuth
+ * token and revoke endpoints from a client: the urlencoded form body and
+ * the query string (request_parse_form, request_parse_query; the seeds
+ * hold the identity tests' OAuth grant forms), the Cookie header
  * (cookie_get), the CSRF check of a form (csrf_check_form: Origin, cookie
  * and field), and where a form may send the browser next (safe_next).
  * The input is NUL-separated: Content-Type, body, Cookie, Origin. Checked:
