@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Api, uploadAsset, assert, assertEq } from './lib.mjs';
+import { Api, uploadAsset, assert, assertEq, screenshot } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -19,7 +19,7 @@ export async function run({ base, token, browser, tap, shots }) {
   let shot = 0;
   const snap = async (page, name) => {
     shot++;
-    await page.screenshot({ path: join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+    await screenshot(page, join(shots, `${String(shot).padStart(2, '0')}-${name}.png`), { fullPage: true });
   };
 
   // ---- seed data through the API
@@ -339,7 +339,7 @@ export async function run({ base, token, browser, tap, shots }) {
     assertEq(await p.locator('.bar-right [aria-disabled=true]').textContent(), 'New Dandiset', 'disabled New Dandiset');
     await p.locator('#user-menu').click();
     assertEq(await p.locator('#user-api-key').count(), 0, 'no API key row');
-    await p.screenshot({ path: join(shots, 'pending-user.png') });
+    await screenshot(p, join(shots, 'pending-user.png'));
     await c.close();
   });
 
@@ -433,7 +433,7 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(await p.getByRole('link', { name: 'Public Dandisets' }).isVisible(), 'nav open');
     const scrollW = await p.evaluate(() => document.documentElement.scrollWidth);
     assert(scrollW <= 390, `no horizontal scrolling (scrollWidth ${scrollW})`);
-    await p.screenshot({ path: join(shots, 'mobile-landing.png'), fullPage: true });
+    await screenshot(p, join(shots, 'mobile-landing.png'), { fullPage: true });
     await m.close();
   });
 

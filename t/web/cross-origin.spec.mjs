@@ -8,7 +8,7 @@
 // token, browser, tap, shots }; skipped without webOrigin (DANDI_WEB_ORIGIN).
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Api, assert, assertEq, dandiEtag } from './lib.mjs';
+import { Api, assert, assertEq, dandiEtag, screenshot } from './lib.mjs';
 
 export async function run({ base, webOrigin, token, browser, tap, shots }) {
   if (!webOrigin) {
@@ -79,7 +79,7 @@ export async function run({ base, webOrigin, token, browser, tap, shots }) {
     assertEq(await page.locator('#user-menu').textContent(), 'CO', 'initials of the new user');
     assert(bearer && /^[0-9a-f]{64}$/.test(bearer), 'API calls carry a Bearer token');
     assert(apiCalls.includes('POST /oauth/token/'), `the code was traded at the API's origin: ${apiCalls}`);
-    await page.screenshot({ path: join(shots, 'cross-origin-signed-in.png'), fullPage: true });
+    await screenshot(page, join(shots, 'cross-origin-signed-in.png'), { fullPage: true });
   });
 
   let id = null;
@@ -130,7 +130,7 @@ export async function run({ base, webOrigin, token, browser, tap, shots }) {
     assertEq(href, `${base}/api/assets/${list[0].asset_id}/download/`, 'download link on the API origin');
     const got = Buffer.from(await (await fetch(href)).arrayBuffer());
     assert(got.equals(bytes), 'the same bytes back');
-    await page.screenshot({ path: join(shots, 'cross-origin-uploaded.png'), fullPage: true });
+    await screenshot(page, join(shots, 'cross-origin-uploaded.png'), { fullPage: true });
   });
 
   await tap.test('second origin: log out revokes the token at the API', async () => {

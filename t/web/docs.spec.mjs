@@ -7,7 +7,7 @@
 // the pages' Content-Security-Policy before it is sent.
 // Called by t/web/run with { base, token, browser, tap, shots }.
 import { join } from 'node:path';
-import { assert, assertEq } from './lib.mjs';
+import { assert, assertEq, screenshot } from './lib.mjs';
 
 export async function run({ base, browser, tap, shots }) {
   const origin = new URL(base).origin;
@@ -39,7 +39,7 @@ export async function run({ base, browser, tap, shots }) {
       '/api/uploads/{upload_id}/complete/', '/api/zarr/{zarr_id}/files/']) {
       assert(await page.locator(`.opblock-summary-path[data-path="${path}"]`).count() > 0, `${path} shown`);
     }
-    await page.screenshot({ path: join(shots, 'docs-swagger.png') });
+    await screenshot(page, join(shots, 'docs-swagger.png'));
   });
 
   await tap.test('docs: Swagger UI "Try it out" calls this archive (GET /api/info/)', async () => {
@@ -62,7 +62,7 @@ export async function run({ base, browser, tap, shots }) {
     const text = await page.locator('.redoc-wrap').textContent();
     assert(text.includes('/api/dandisets/{dandiset__pk}/versions/{version}/publish/'), 'paths are shown');
     assert(text.includes('DANDI Archive'), 'the title is shown');
-    await page.screenshot({ path: join(shots, 'docs-redoc.png') });
+    await screenshot(page, join(shots, 'docs-redoc.png'));
   });
 
   const sent = [...outside].filter(([, why]) => !['csp', 'net::ERR_BLOCKED_BY_CSP'].includes(why));

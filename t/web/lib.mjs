@@ -109,3 +109,14 @@ export async function uploadAsset(api, id, path, bytes, metadata = {}) {
   }
   return api.post(`/api/dandisets/${id}/versions/draft/assets/`, { blob_id: blobId, metadata: { ...metadata, path } });
 }
+
+// Screenshots are for people reading a run, never a check: on a loaded
+// machine Chromium can take longer than the default 15 s to render a full
+// page, so a slow one is noted and the test goes on.
+export async function screenshot(page, path, opts = {}) {
+  try {
+    await page.screenshot({ path, timeout: 45000, animations: 'disabled', ...opts });
+  } catch (e) {
+    console.log(`# screenshot ${path} not taken: ${String(e && e.message || e).split('\n')[0]}`);
+  }
+}

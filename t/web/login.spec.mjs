@@ -4,7 +4,7 @@
 // app trades for a Bearer token; logging out revokes that token.
 // Called by t/web/run with { base, token, browser, tap, shots }.
 import { join } from 'node:path';
-import { assert, assertEq } from './lib.mjs';
+import { assert, assertEq, screenshot } from './lib.mjs';
 
 export async function run({ base, browser, tap, shots }) {
   const user = `web${Date.now().toString(36)}`;
@@ -21,7 +21,7 @@ export async function run({ base, browser, tap, shots }) {
     await page.locator('#login').click();
     await page.locator('#login-oauth').click();
     await page.waitForURL(/\/accounts\/login\/\?next=%2Foauth%2Fauthorize%2F/);
-    await page.screenshot({ path: join(shots, 'login-server-page.png'), fullPage: true });
+    await screenshot(page, join(shots, 'login-server-page.png'), { fullPage: true });
     await page.locator('#signup-link').click();
     await page.getByLabel('Username').fill(user);
     await page.getByLabel('E-mail').fill(`${user}@example.edu`);
@@ -34,7 +34,7 @@ export async function run({ base, browser, tap, shots }) {
     await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
     await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
     await page.getByLabel('How do you plan to use DANDI?').fill('Browser tests');
-    await page.screenshot({ path: join(shots, 'login-questionnaire.png'), fullPage: true });
+    await screenshot(page, join(shots, 'login-questionnaire.png'), { fullPage: true });
     await page.locator('#questionnaire-submit').click();
     // Back in the app where the login started, signed in.
     await page.waitForURL((u) => u.pathname === '/dandiset' && !u.searchParams.has('code'));
@@ -44,7 +44,7 @@ export async function run({ base, browser, tap, shots }) {
     const me = await fetch(`${base}/api/users/me/`, { headers: { Authorization: `Bearer ${bearer}` } }).then((r) => r.json());
     assertEq(me.username, user, 'the token is the new user\'s');
     assertEq(me.status, 'APPROVED', '.edu addresses are approved on the questionnaire');
-    await page.screenshot({ path: join(shots, 'login-done.png'), fullPage: true });
+    await screenshot(page, join(shots, 'login-done.png'), { fullPage: true });
   });
 
   await tap.test('an owner adds an owner in the Manage Owners dialog', async () => {
@@ -54,7 +54,7 @@ export async function run({ base, browser, tap, shots }) {
     await page.locator('#manage-owners').click();
     await page.getByLabel('Add an owner (username, name or e-mail)').fill('admin');
     await page.getByRole('button', { name: 'Add admin' }).click();
-    await page.screenshot({ path: join(shots, 'manage-owners.png') });
+    await screenshot(page, join(shots, 'manage-owners.png'));
     await page.locator('#owners-save').click();
     await page.locator('#owners-save').waitFor({ state: 'detached' });
     const owners = await fetch(`${base}/api/dandisets/${d.identifier}/users/`).then((r) => r.json());

@@ -10,7 +10,7 @@
 // Called by t/web/run with { base, token, browser, tap, shots }.
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
-import { Api, uploadAsset, assert, assertEq } from './lib.mjs';
+import { Api, uploadAsset, assert, assertEq, screenshot } from './lib.mjs';
 
 export async function run({ base, token, browser, tap, shots }) {
   const jobsCmd = process.env.DANDI_JOBS_CMD;
@@ -21,7 +21,7 @@ export async function run({ base, token, browser, tap, shots }) {
   const jobs = (what = 'run') => execSync(`${jobsCmd} ${what}`, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
   const api = new Api(base, token);
   const tag = `x${Date.now().toString(36)}`;
-  const snap = (page, name) => page.screenshot({ path: join(shots, `publish-${name}.png`), fullPage: true });
+  const snap = (page, name) => screenshot(page, join(shots, `publish-${name}.png`), { fullPage: true });
   const md = (name) => ({
     name,
     description: `A dandiset the browser tests publish (${tag}).`,
@@ -94,7 +94,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await p.keyboard.press('ArrowLeft');
     await p.waitForFunction(() => document.activeElement && document.activeElement.id === 'errors-tab-metadata');
     assertEq(await dlg.getByRole('tab', { name: /Metadata/ }).getAttribute('tabindex'), '0', 'roving tabindex');
-    await p.screenshot({ path: join(shots, 'publish-invalid-errors.png') });
+    await screenshot(p, join(shots, 'publish-invalid-errors.png'));
     await p.close();
   });
 
@@ -177,7 +177,7 @@ export async function run({ base, token, browser, tap, shots }) {
     if (meta.doi) assertEq(await dlg.getByLabel('DOI', { exact: true }).inputValue(), `https://doi.org/${meta.doi}`, 'DOI');
     const tweet = await dlg.getByRole('link', { name: /Share on X/ }).getAttribute('href');
     assert(tweet.startsWith('https://twitter.com/intent/tweet?'), 'tweet link');
-    await page.screenshot({ path: join(shots, 'publish-share.png') });
+    await screenshot(page, join(shots, 'publish-share.png'));
     await page.keyboard.press('Escape');
     await page.locator('#download').click();
     assertEq(await page.locator('.cli-command').textContent(), `dandi download ${base}/dandiset/${ids.good}/${published}`, 'by URL');
@@ -187,7 +187,7 @@ export async function run({ base, token, browser, tap, shots }) {
     assertEq(await page.locator('.dl-id').textContent(), `dandi download DANDI:${ids.good}/draft`, 'draft by identifier');
     const sw = await page.evaluate(() => document.documentElement.scrollWidth);
     assert(sw <= 1280, `the open download menu stays in the window (scrollWidth ${sw})`);
-    await page.screenshot({ path: join(shots, 'publish-download.png') });
+    await screenshot(page, join(shots, 'publish-download.png'));
     await page.keyboard.press('Escape');
   });
 
@@ -242,10 +242,16 @@ export async function run({ base, token, browser, tap, shots }) {
     await p.goto('/');
     const notice = p.getByRole('region', { name: 'Cookie notice' });
     await notice.getByText('We use cookies to ensure you get the best experience on DANDI.').waitFor();
-    await p.screenshot({ path: join(shots, 'publish-cookie-notice.png') });
+    await screenshot(p, join(shots, 'publish-cookie-notice.png'));
     await notice.getByRole('button', { name: 'Got it!' }).click();
     await notice.waitFor({ state: 'detached' });
-    const cookie = (await c.cookies()).find((k) => k.name === 'dandi-cookie-consent');
+    // document.cookie is written in the page's process and reaches the
+    // browser's cookie store a moment later: wait for it (up to 10 s).
+    let cookie;
+    for (let i = 0; i < 100 && !cookie; i++) {
+      cookie = (await c.cookies()).find((k) => k.name === 'dandi-cookie-consent');
+      if (!cookie) await p.waitForTimeout(100);
+    }
     assert(cookie && cookie.value === 'true' && cookie.path === '/', 'cookie set');
     assert(cookie.expires > Date.now() / 1000 + 170 * 86400, 'kept for about six months');
     await p.reload();

@@ -5,7 +5,7 @@
 // Called by t/web/run with { base, token, browser, tap, shots }.
 import { join } from 'node:path';
 import { execSync } from 'node:child_process';
-import { Api, uploadAsset, assert, assertEq } from './lib.mjs';
+import { Api, uploadAsset, assert, assertEq, screenshot } from './lib.mjs';
 
 export async function run({ base, token, browser, tap, shots }) {
   const jobsCmd = process.env.DANDI_JOBS_CMD;
@@ -59,7 +59,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await settled();
     assertEq(await count(), 1, 'still one');
     assertEq(await counts(ids.a), '1 asset matching file type | 1 asset matching genotype | 2 assets matching species', 'counts per facet');
-    await page.screenshot({ path: join(shots, 'search-facets.png'), fullPage: true });
+    await screenshot(page, join(shots, 'search-facets.png'), { fullPage: true });
   });
 
   await tap.test('search: other species and type; a size no file has finds nothing', async () => {
@@ -75,7 +75,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.getByText('No dandisets have assets matching these filters.').waitFor();
     assertEq(await count(), 0, 'nothing that large');
     await page.setViewportSize({ width: 390, height: 800 });
-    await page.screenshot({ path: join(shots, 'search-phone.png'), fullPage: true });
+    await screenshot(page, join(shots, 'search-phone.png'), { fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `no sideways scrolling at phone width (${overflow}px)`);
   });

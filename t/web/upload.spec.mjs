@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { Api, assert, assertEq, dandiEtag } from './lib.mjs';
+import { Api, assert, assertEq, dandiEtag, screenshot } from './lib.mjs';
 
 const MiB = 1024 * 1024;
 
@@ -130,7 +130,7 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(box && box.x >= 0 && box.x + box.width <= 390, `dialog within the screen: ${JSON.stringify(box)}`);
     const sw = await p.evaluate(() => document.documentElement.scrollWidth);
     assert(sw <= 390, `no horizontal scrolling (scrollWidth ${sw})`);
-    await p.screenshot({ path: join(shots, 'upload-mobile.png') });
+    await screenshot(p, join(shots, 'upload-mobile.png'));
     await m.close();
   });
 
@@ -142,5 +142,5 @@ export async function run({ base, token, browser, tap, shots }) {
 }
 
 async function snap(page, shots, name) {
-  await page.screenshot({ path: join(shots, `upload-${name}.png`), fullPage: true });
+  await screenshot(page, join(shots, `upload-${name}.png`), { fullPage: true });
 }
