@@ -183,7 +183,7 @@ same_schema(schema($fresh), $want, 'second migrate changes nothing');
 
 # --- released migrations, then this tree -------------------------------------
 # The released functions are the ones of sql/functions/, text for text:
-# only dandi_asset_json (dropped by 013) differs.
+# only dandi_asset_json (dropped by 013) and those 016 changed differ.
 my $rel = new_db();
 migrate_released($rel, 12);
 my $rel_schema = schema($rel);
@@ -199,8 +199,13 @@ sub functions_of {
 }
 my ($rel_fn, $new_fn) = (functions_of($rel_schema), functions_of($want));
 ok((grep { /^dandi_asset_json\(/ } keys %$rel_fn), 'the released schema has dandi_asset_json');
-my @differ = grep { !/^dandi_asset_json\(/ && ($new_fn->{$_} // '') ne $rel_fn->{$_} } sort keys %$rel_fn;
-is_deeply(\@differ, [], 'every released function but dandi_asset_json is in this tree, text for text')
+# Changed on purpose since: the folder tree's upkeep and its readers
+# (016_folder_deltas: writers append folder deltas; dandi_asset_paths_add
+# became dandi_asset_paths_put).
+my %changed = map { $_ => 1 } qw(dandi_asset_json dandi_asset_paths_add dandi_asset_paths_remove
+    dandi_publish_assets dandi_version_totals dandi_zarr_ingested);
+my @differ = grep { !$changed{ (/^(\w+)\(/)[0] } && ($new_fn->{$_} // '') ne $rel_fn->{$_} } sort keys %$rel_fn;
+is_deeply(\@differ, [], 'every released function but those changed on purpose is in this tree, text for text')
     or diag(join "\n", map { "released:\n$rel_fn->{$_}\nthis tree:\n" . ($new_fn->{$_} // '(none)') } @differ);
 ok(keys %$rel_fn > 20, 'and the comparison saw the released functions (' . scalar(keys %$rel_fn) . ')');
 

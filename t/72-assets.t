@@ -255,9 +255,21 @@ ok(!(grep { $_->{path} eq 'moved' } @{ $t->get("${A}paths/")->{json}{results} })
 is($t->delete("$A$moved->{asset_id}/", token => $alice)->{status}, 404, 'DELETE again: 404');
 is($t->delete("$A$new->{asset_id}/", token => $bob)->{status}, 403, 'DELETE by a non-owner: 403');
 is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, 6, 'count follows');
-my $total = one("SELECT sum(aggregate_files) FROM asset_paths WHERE position('/' in path) = 0"
-    . " AND version_id = (SELECT id FROM versions WHERE dandiset_id = $id)");
-is($total, 6, 'root aggregates equal the files in the draft');
+# The folder totals: stored, plus the deltas writers appended until the
+# fold moves them in (sql/016_folder_deltas.sql).
+my $vid = "(SELECT id FROM versions WHERE dandiset_id = $id AND version = 'draft')";
+my $stored = "SELECT coalesce(sum(aggregate_files), 0) FROM asset_paths WHERE position('/' in path) = 0"
+    . " AND version_id = $vid";
+my $pending = "SELECT coalesce(sum(files), 0) FROM asset_path_deltas WHERE position('/' in path) = 0"
+    . " AND version_id = $vid";
+is(one($stored) + one($pending), 6, 'root aggregates and their pending changes equal the files in the draft');
+ok(one("SELECT count(*) FROM asset_path_deltas WHERE version_id = $vid") > 0, 'writes left changes to fold');
+like($t->jobs('fold-paths'), qr/^folded [1-9]\d* folder total change/m, 'dandi-jobs fold-paths folds them');
+is_deeply([ one($stored), one("SELECT count(*) FROM asset_path_deltas WHERE version_id = $vid") ], [ 6, 0 ],
+    'folded: the stored root aggregates alone are exact, no change left');
+is(one("SELECT count(*) FROM asset_paths WHERE version_id = $vid AND asset_id IS NULL AND aggregate_files = 0"), 0,
+    'emptied folders are gone from the table too');
+is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, 6, 'the count is the same after the fold');
 
 my @audit = map { $_->[0] } $t->psql("SELECT record_type FROM audit_records WHERE dandiset_id = $id ORDER BY id");
 is_deeply(\@audit, [ 'create_dandiset', ('add_asset') x 7, 'update_asset', 'update_asset', 'remove_asset' ],
@@ -313,5 +325,65 @@ is($c->{aggregate_files}, 12, 'the shared folder counts all 12 files');
 is($c->{aggregate_size}, one("SELECT sum(b.size) FROM assets a JOIN blobs b ON b.id = a.blob_id WHERE a.path LIKE 'crowd/%'"),
     'and all their bytes');
 is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, 19, 'version count is exact');
+
+# Writers share the draft's lock (SHARED): the tree's unique nodes alone
+# keep paths apart. Racers for one path, and a file against a folder at
+# the same path, in many rounds: one kind wins each round, never both.
+# Each child answers with its status in its exit code (200 -> 0, 409 -> 1).
+sub race {
+	my @jobs = @_;
+	my @pids;
+	for my $job (@jobs) {
+		my $pid = fork // die;
+		if ($pid == 0) {
+			my $r = $job->();
+			POSIX::_exit($r->{status} == 200 ? 0 : $r->{status} == 409 ? 1 : $r->{status} == 404 ? 2 : 3);
+		}
+		push @pids, $pid;
+	}
+	my @codes;
+	for (@pids) { waitpid($_, 0); push @codes, $? >> 8 }
+	return @codes;
+}
+my ($same, $clash, $odd) = (0, 0, 0);
+for my $round (1 .. 8) {
+	my @c = race(map { my $k = $_; sub { add("race/same$round.nwb", $blob[ $k % 6 ]) } } 1 .. 4);
+	$same++ if (grep { $_ == 0 } @c) == 1 && (grep { $_ == 1 } @c) == 3;
+	my @d = race(sub { add("race/x$round", $blob[1]) }, sub { add("race/x$round/inner.nwb", $blob[2]) },
+	    sub { add("race/x$round/deeper/f.nwb", $blob[3]) });
+	my $file = $d[0] == 0;
+	$clash++ if $file ? ($d[1] == 1 && $d[2] == 1) : ($d[0] == 1 && $d[1] == 0 && $d[2] == 0);
+	$odd++ if grep { $_ > 1 } @c, @d;
+}
+is($same, 8, 'four writers of one path: exactly one 200 and three 409s, each round');
+is($clash, 8, 'a file against a folder at one path: either the file or the folder, never both');
+is($odd, 0, 'and no other answer');
+my $dups = one("SELECT count(*) FROM (SELECT a.path FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+    . " WHERE av.version_id = $vid GROUP BY a.path HAVING count(*) > 1) d");
+is($dups, 0, 'no two assets at one path in the draft');
+my $under_file = one("SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+    . " JOIN asset_versions av2 ON av2.version_id = av.version_id JOIN assets b ON b.id = av2.asset_id"
+    . " WHERE av.version_id = $vid AND b.path LIKE a.path || '/%'");
+is($under_file, 0, 'no file below a file');
+
+# Two PUTs of one asset at once: one replaces it, the other finds it gone.
+my @put_codes;
+for my $round (1 .. 4) {
+	my $x = add("race/put$round.nwb", $blob[1])->{json};
+	push @put_codes, join ',', sort { $a <=> $b } race(map { my $k = $_; sub {
+	    $t->put("$A$x->{asset_id}/", { blob_id => $blob[$k], metadata => { path => "race/put$round-$k.nwb" } },
+	        token => $alice) } } 2 .. 3);
+}
+is_deeply(\@put_codes, [ ('0,2') x 4 ], 'two PUTs of one asset: one 200, one 404, each time');
+
+# Totals stay exact whatever ran: the live totals, then folded, equal a
+# count of the draft's assets.
+my $truth = one("SELECT count(*) FROM asset_versions WHERE version_id = $vid");
+is($t->get("/api/dandisets/$id/versions/draft/info/")->{json}{asset_count}, $truth, 'live count exact after the races');
+my ($race) = grep { $_->{path} eq 'race' } @{ $t->get("${A}paths/")->{json}{results} };
+is($race->{aggregate_files}, one("SELECT count(*) FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+    . " WHERE av.version_id = $vid AND a.path LIKE 'race/%'"), 'the folder counts exactly its files');
+$t->jobs('fold-paths');
+is(one($stored), $truth, 'and after the fold the stored totals alone');
 
 done_testing;

@@ -35,8 +35,9 @@ new AS (INSERT INTO assets (asset_id, path, blob_id, metadata)
         SELECT gen_random_uuid(), 'sub-' || lpad((g / 1000)::text, 4, '0') || '/f' || lpad(g::text, 5, '0') || '.nwb',
                src.blob_id, src.metadata FROM src, generate_series(1, $N - 1) g RETURNING id)
 INSERT INTO asset_versions (asset_id, version_id) SELECT id, $vid FROM new;
-SELECT count(dandi_asset_paths_add($vid, a)) FROM assets a JOIN asset_versions av ON av.asset_id = a.id
+SELECT count(dandi_asset_paths_put($vid, a)) FROM assets a JOIN asset_versions av ON av.asset_id = a.id
 WHERE av.version_id = $vid AND a.asset_id <> '$first->{json}{asset_id}';
+SELECT dandi_asset_paths_fold($vid);
 UPDATE versions SET status = 'Pending' WHERE id = $vid;
 SQL
 is($t->get("/api/dandisets/$id/versions/draft/assets/")->{json}{count}, $N, "asset count $N");

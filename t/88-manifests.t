@@ -236,8 +236,9 @@ new AS (INSERT INTO assets (asset_id, path, blob_id, metadata)
                    || '/f' || lpad(g::text, 5, '0') || '.nwb'))
         FROM src, generate_series(1, $N - 1) g RETURNING id)
 INSERT INTO asset_versions (asset_id, version_id) SELECT id, $lvid FROM new;
-SELECT count(dandi_asset_paths_add($lvid, a)) FROM assets a JOIN asset_versions av ON av.asset_id = a.id
+SELECT count(dandi_asset_paths_put($lvid, a)) FROM assets a JOIN asset_versions av ON av.asset_id = a.id
 WHERE av.version_id = $lvid AND a.asset_id <> '$first->{asset_id}';
+SELECT dandi_asset_paths_fold($lvid);
 SQL
 is($t->get("/api/dandisets/$lid/versions/draft/assets/")->{json}{count}, $N, "$N assets");
 

@@ -38,6 +38,8 @@ bench_stack_up() {
 	. "$TMP/s3/credentials"
 	DANDI_DB=$("$ROOT/contrib/dev/pg-ctl" conninfo "$TMP/pg" "$PGPORT")
 	export DANDI_DB DANDI_API_URL="http://127.0.0.1:$HTTPPORT" DANDI_WEB_URL="http://127.0.0.1:$HTTPPORT"
+	export DANDI_PAGE_CACHE_DIR="$TMP/page-cache"
+	mkdir -p "$DANDI_PAGE_CACHE_DIR"
 	export DANDI_LOG_LEVEL=warn DANDI_LOG_FILE="$TMP/api.log" DANDI_SCHEMA_DIR="$ROOT/share/schema"
 	export DANDI_S3_ENDPOINT="$S3_ENDPOINT" DANDI_S3_BUCKET="$S3_BUCKET" DANDI_S3_ACCESS_KEY="$S3_ACCESS_KEY"
 	export DANDI_S3_SECRET_KEY="$S3_SECRET_KEY" DANDI_S3_REGION="$S3_REGION"

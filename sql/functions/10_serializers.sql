@@ -40,13 +40,17 @@ BEGIN
     RETURN '';
 END $$;
 
--- (asset_count, size) of a version: sums over the root nodes of its tree.
+-- (asset_count, size) of a version: sums over the root nodes of its tree
+-- and the pending changes of its top folders (016_folder_deltas).
 CREATE OR REPLACE FUNCTION dandi_version_totals(vid bigint, OUT files bigint, OUT bytes bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 BEGIN
-    SELECT coalesce(sum(aggregate_files), 0)::bigint, coalesce(sum(aggregate_size), 0)::bigint
-    INTO files, bytes
-    FROM asset_paths WHERE version_id = vid AND position('/' in path) = 0;
+    SELECT coalesce(sum(f), 0)::bigint, coalesce(sum(s), 0)::bigint INTO files, bytes
+    FROM (SELECT aggregate_files AS f, aggregate_size AS s
+          FROM asset_paths WHERE version_id = vid AND position('/' in path) = 0
+          UNION ALL
+          SELECT d.files, d.size FROM asset_path_deltas d
+          WHERE d.version_id = vid AND position('/' in d.path) = 0) t;
 END $$;
 
 -- The draft row of a dandiset.

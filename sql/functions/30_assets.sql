@@ -107,33 +107,246 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
     FROM generate_series(1, array_length(string_to_array(p, '/'), 1)) n
 $$;
 
--- The folder tree: adding a file adds its size and one file to the file's
--- node and every folder above it, creating the nodes that are missing.
-CREATE OR REPLACE FUNCTION dandi_asset_paths_add(vid bigint, a assets) RETURNS void
+-- The folder tree (asset_paths, 016_folder_deltas): a node per file and
+-- folder, unique per version and path. A file's node holds its own size;
+-- a folder's totals are its stored aggregates plus its pending rows in
+-- asset_path_deltas, which writers append instead of updating shared
+-- folder rows (writers to one draft run side by side under a shared lock
+-- of the draft). A folder whose live total is 0 files is gone for
+-- readers; the fold removes it.
+--
+-- Locks: a writer takes FOR KEY SHARE on every folder above its file
+-- (shared by all writers), in path order; the fold takes FOR UPDATE on an
+-- empty folder before removing it, and so does a writer that puts a file
+-- where an empty folder is: neither can remove a folder another writer
+-- is adding to.
+
+-- A node's live totals: stored + pending.
+CREATE OR REPLACE FUNCTION dandi_path_live(vid bigint, p text, OUT files bigint, OUT size bigint)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT n.aggregate_files + coalesce(d.files, 0), n.aggregate_size + coalesce(d.size, 0)
+    FROM asset_paths n
+    LEFT JOIN LATERAL (SELECT sum(x.files)::bigint AS files, sum(x.size)::bigint AS size
+                       FROM asset_path_deltas x WHERE x.version_id = vid AND x.path = p) d ON true
+    WHERE n.version_id = vid AND n.path = p
+$$;
+
+-- The folders above a path, shortest first: 'a/b/c' -> {a, a/b}.
+CREATE OR REPLACE FUNCTION dandi_path_folders(p text) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce((dandi_path_prefixes(p))[1:array_length(dandi_path_prefixes(p), 1) - 1], '{}')
+$$;
+
+-- Adds asset a's node to version vid's tree and its size to the folders
+-- above it. Returns NULL when added; else why not, as the API answers:
+-- 'exists' (a file at that path) or the paths in the way, as a JSON
+-- array: the files above it, or what is below a folder at its path.
+CREATE OR REPLACE FUNCTION dandi_asset_paths_put(vid bigint, a assets) RETURNS text
 LANGUAGE plpgsql AS $$
-DECLARE size bigint := dandi_asset_size(a);
+DECLARE
+    size bigint := coalesce(dandi_asset_size(a), 0);
+    folders text[] := dandi_path_folders(a.path);
+    f text;
+    node asset_paths;
+    blocking text[] := '{}';
+    tries int;
 BEGIN
-    INSERT INTO asset_paths (version_id, path, asset_id, aggregate_files, aggregate_size)
-    SELECT vid, p, CASE WHEN p = a.path THEN a.id END, 1, size
-    FROM unnest(dandi_path_prefixes(a.path)) p
-    ON CONFLICT (version_id, path) DO UPDATE
-        SET aggregate_files = asset_paths.aggregate_files + 1,
-            aggregate_size = asset_paths.aggregate_size + EXCLUDED.aggregate_size,
-            asset_id = coalesce(EXCLUDED.asset_id, asset_paths.asset_id);
+    FOREACH f IN ARRAY folders LOOP
+        tries := 0;
+        LOOP
+            INSERT INTO asset_paths (version_id, path) VALUES (vid, f) ON CONFLICT DO NOTHING;
+            SELECT * INTO node FROM asset_paths WHERE version_id = vid AND path = f FOR KEY SHARE;
+            EXIT WHEN FOUND;
+            -- Removed as empty by the fold between the two: again.
+            tries := tries + 1;
+            IF tries > 100 THEN
+                RAISE EXCEPTION 'folder % keeps disappearing', f;
+            END IF;
+        END LOOP;
+        IF node.asset_id IS NOT NULL THEN
+            blocking := blocking || f;
+        END IF;
+    END LOOP;
+    IF cardinality(blocking) > 0 THEN
+        RETURN to_json(blocking)::text;
+    END IF;
+
+    tries := 0;
+    LOOP
+        INSERT INTO asset_paths (version_id, path, asset_id, aggregate_files, aggregate_size)
+        VALUES (vid, a.path, a.id, 1, size) ON CONFLICT DO NOTHING;
+        EXIT WHEN FOUND;
+        SELECT * INTO node FROM asset_paths WHERE version_id = vid AND path = a.path FOR UPDATE;
+        IF FOUND THEN
+            IF node.asset_id IS NOT NULL THEN
+                RETURN 'exists';
+            END IF;
+            -- A folder: in the way unless everything below it is gone (a
+            -- fresh statement: it sees what the writers we waited for did).
+            IF (SELECT l.files FROM dandi_path_live(vid, a.path) l) > 0 THEN
+                RETURN (SELECT to_json(array_agg(n.path ORDER BY n.path))::text
+                        FROM asset_paths n CROSS JOIN LATERAL dandi_path_live(vid, n.path) l
+                        WHERE n.version_id = vid AND n.path > a.path || '/' AND n.path < a.path || '0'
+                          AND (n.asset_id IS NOT NULL OR l.files > 0));
+            END IF;
+            DELETE FROM asset_path_deltas WHERE version_id = vid
+              AND (path = a.path OR (path > a.path || '/' AND path < a.path || '0'));
+            DELETE FROM asset_paths WHERE version_id = vid
+              AND (path = a.path OR (path > a.path || '/' AND path < a.path || '0'));
+        END IF;
+        -- Gone meanwhile (removed by its writer or the fold): again.
+        tries := tries + 1;
+        IF tries > 100 THEN
+            RAISE EXCEPTION 'path % keeps changing', a.path;
+        END IF;
+    END LOOP;
+
+    INSERT INTO asset_path_deltas (version_id, path, files, size)
+    SELECT vid, x, 1, size FROM unnest(folders) x
+    UNION ALL SELECT vid, '', 0, 0 WHERE cardinality(folders) = 0;
+    RETURN NULL;
 END $$;
 
--- ... and removing one takes them away again; emptied nodes go.
+-- ... and takes it away again: its node goes, its size leaves the folders
+-- above it (a folder left empty is removed by the fold).
 CREATE OR REPLACE FUNCTION dandi_asset_paths_remove(vid bigint, a assets) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
-    prefixes text[] := dandi_path_prefixes(a.path);
+    folders text[] := dandi_path_folders(a.path);
     size bigint;
 BEGIN
-    SELECT aggregate_size INTO size FROM asset_paths WHERE version_id = vid AND path = a.path;
-    UPDATE asset_paths SET aggregate_files = aggregate_files - 1,
-                           aggregate_size = aggregate_size - coalesce(size, 0)
-    WHERE version_id = vid AND path = ANY (prefixes);
-    DELETE FROM asset_paths WHERE version_id = vid AND path = ANY (prefixes) AND aggregate_files = 0;
+    PERFORM 1 FROM asset_paths WHERE version_id = vid AND path = ANY (folders)
+    ORDER BY path FOR KEY SHARE;
+    DELETE FROM asset_paths WHERE version_id = vid AND path = a.path AND asset_id = a.id
+    RETURNING aggregate_size INTO size;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    INSERT INTO asset_path_deltas (version_id, path, files, size)
+    SELECT vid, x, -1, -size FROM unnest(folders) x
+    UNION ALL SELECT vid, '', 0, 0 WHERE cardinality(folders) = 0;
+END $$;
+
+-- Moves a version's pending deltas into its folders and removes the
+-- folders left empty. Safe beside writers and on several hosts at once;
+-- returns the number of deltas moved.
+CREATE OR REPLACE FUNCTION dandi_asset_paths_fold(vid bigint) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+    r record;
+BEGIN
+    WITH d AS (DELETE FROM asset_path_deltas WHERE version_id = vid RETURNING path, files, size),
+         s AS (SELECT path, sum(files) AS files, sum(size) AS size, count(*) AS n FROM d GROUP BY path),
+         u AS (UPDATE asset_paths p SET aggregate_files = p.aggregate_files + s.files,
+                                        aggregate_size = p.aggregate_size + s.size
+               FROM s WHERE p.version_id = vid AND p.path = s.path)
+    SELECT coalesce(sum(s.n), 0) INTO n FROM s;
+    IF n > 0 THEN
+        UPDATE versions SET paths_folded = paths_folded + 1 WHERE id = vid;
+    END IF;
+    -- Empty folders, each locked (skipping those a writer is adding to
+    -- right now) and checked again in a statement of its own.
+    FOR r IN SELECT id, path FROM asset_paths
+             WHERE version_id = vid AND aggregate_files = 0 AND asset_id IS NULL
+             FOR UPDATE SKIP LOCKED LOOP
+        DELETE FROM asset_paths p WHERE p.id = r.id AND p.aggregate_files = 0
+          AND NOT EXISTS (SELECT 1 FROM asset_path_deltas x WHERE x.version_id = vid AND x.path = r.path);
+    END LOOP;
+    RETURN n;
+END $$;
+
+-- Every version with pending deltas, folded: the paths_fold work of
+-- dandi-jobs. Returns the number of deltas moved.
+CREATE OR REPLACE FUNCTION dandi_asset_paths_fold_all() RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint := 0;
+    v bigint;
+BEGIN
+    FOR v IN SELECT DISTINCT version_id FROM asset_path_deltas LOOP
+        n := n + dandi_asset_paths_fold(v);
+    END LOOP;
+    RETURN n;
+END $$;
+
+-- An asset write of the API (POST, PUT of .../assets/), in one call under
+-- the draft's shared lock: the asset old_uuid (NULL for a POST) is
+-- replaced by a new asset (new_uuid, path, blob or zarr, stripped
+-- metadata md). zarr_ok false: the zarr belongs to another dandiset, an
+-- error where the original finds it: for a PUT after the old asset's
+-- look-up, for a POST after the path's checks. Returns
+-- (result, asset): 'added' with the new asset's row; 'unchanged' with the
+-- old one (nothing to do); 'missing' (no old_uuid in the draft); 'exists'
+-- (another file at the path); 'zarr'; or the JSON array of the paths in
+-- the way. The caller rolls back on anything but added/unchanged.
+CREATE OR REPLACE FUNCTION dandi_asset_write(vid bigint, old_uuid uuid, new_uuid uuid, new_path text,
+    blob bigint, zarr bigint, md jsonb, zarr_ok boolean, OUT result text, OUT asset bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    old assets;
+    na assets;
+BEGIN
+    IF old_uuid IS NOT NULL THEN
+        SELECT a.* INTO old FROM asset_versions av JOIN assets a ON a.id = av.asset_id
+        WHERE av.version_id = vid AND a.asset_id = old_uuid;
+        IF NOT FOUND THEN
+            result := 'missing';
+            RETURN;
+        END IF;
+        IF NOT zarr_ok THEN
+            result := 'zarr';
+            RETURN;
+        END IF;
+        IF old.path = new_path AND old.blob_id IS NOT DISTINCT FROM blob
+           AND old.zarr_id IS NOT DISTINCT FROM zarr AND old.metadata = md THEN
+            result := 'unchanged';
+            asset := old.id;
+            RETURN;
+        END IF;
+        -- A writer replacing the same asset right now got there first.
+        DELETE FROM asset_versions WHERE version_id = vid AND asset_id = old.id;
+        IF NOT FOUND THEN
+            result := 'missing';
+            RETURN;
+        END IF;
+        PERFORM dandi_asset_paths_remove(vid, old);
+    END IF;
+    INSERT INTO assets (asset_id, path, blob_id, zarr_id, metadata)
+    VALUES (new_uuid, new_path, blob, zarr, md) RETURNING * INTO na;
+    INSERT INTO asset_versions (asset_id, version_id, asset_created) VALUES (na.id, vid, na.created);
+    result := dandi_asset_paths_put(vid, na);
+    IF result IS NOT NULL THEN
+        RETURN;
+    END IF;
+    IF NOT zarr_ok THEN
+        result := 'zarr';
+        RETURN;
+    END IF;
+    -- The draft changed: Pending again. Its modified time follows to the
+    -- second, so that writers do not queue on the version's row.
+    UPDATE versions SET status = 'Pending', modified = now()
+    WHERE id = vid AND (status <> 'Pending' OR modified < now() - interval '1 second');
+    result := 'added';
+    asset := na.id;
+END $$;
+
+-- DELETE of .../assets/{id}/: the asset leaves the draft (its row stays
+-- for the published versions that have it). False when it is not there.
+CREATE OR REPLACE FUNCTION dandi_asset_detach(vid bigint, aid bigint) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+    a assets;
+BEGIN
+    DELETE FROM asset_versions WHERE version_id = vid AND asset_id = aid;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    SELECT * INTO a FROM assets WHERE id = aid;
+    PERFORM dandi_asset_paths_remove(vid, a);
+    UPDATE versions SET status = 'Pending', modified = now()
+    WHERE id = vid AND (status <> 'Pending' OR modified < now() - interval '1 second');
+    RETURN true;
 END $$;
 
 -- Trigger of asset_versions (006_asset_order): a new row gets its asset's

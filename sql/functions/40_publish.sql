@@ -2,7 +2,7 @@
 -- the publish stamp, the assets summary and the asset side of the copy.
 -- needs: none
 -- uses: dandi_pyiso (10_serializers), dandi_asset_size and
--- dandi_asset_metadata (30_assets)
+-- dandi_asset_metadata, dandi_asset_paths_fold (30_assets)
 
 -- 0.YYMMDD.HHMM from the UTC time; a string this dandiset already has
 -- moves one minute on, as the original.
@@ -166,6 +166,8 @@ BEGIN
         published = true
     FROM asset_versions av
     WHERE av.version_id = draft_id AND av.asset_id = a.id AND NOT a.published;
+    -- The draft is locked: its tree, folded, is exact and final.
+    PERFORM dandi_asset_paths_fold(draft_id);
     INSERT INTO asset_paths (version_id, path, asset_id, aggregate_files, aggregate_size)
     SELECT new_id, path, asset_id, aggregate_files, aggregate_size
     FROM asset_paths WHERE version_id = draft_id;

@@ -1,6 +1,6 @@
 -- 50_zarr: zarr archives: the JSON shape and the end of an ingest.
 -- needs: 001_core
--- uses: dandi_asset_paths_add and dandi_asset_paths_remove (30_assets)
+-- uses: dandi_asset_paths_put and dandi_asset_paths_remove (30_assets)
 
 -- The zarr object of the API, keys in the original's declared order.
 CREATE OR REPLACE FUNCTION dandi_zarr_json(z zarrs) RETURNS json
@@ -43,7 +43,7 @@ BEGIN
              JOIN asset_versions av ON av.asset_id = a.id
              JOIN versions v ON v.id = av.version_id AND v.version = 'draft'
              WHERE a.zarr_id = zid LOOP
-        PERFORM dandi_asset_paths_add(r.version_id, r.a);
+        PERFORM dandi_asset_paths_put(r.version_id, r.a);
     END LOOP;
     UPDATE versions SET status = 'Pending', modified = now()
     WHERE dandiset_id = z.dandiset_id AND version = 'draft';

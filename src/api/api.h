@@ -32,6 +32,12 @@ void		 server_finish(struct server *, struct request *);
 struct db	*server_db(struct server *);
 /* Weak ETag of the body; answers 304 when If-None-Match matches. */
 void		 server_etag(struct request *);
+/* Its parts: the hex of a body's tag (the first 16 bytes of its
+ * SHA-256), and the header with the 304 for a tag known beforehand (a
+ * page in the page cache). */
+#define SERVER_ETAG_HEX	33
+int		 server_etag_hex(const char *body, size_t len, char hex[SERVER_ETAG_HEX]);
+void		 server_etag_set(struct request *, const char *hex);
 
 /* routes.c: the whole API in one table. Each row says, besides method,
  * path and handler, who may call the route and what it names; server_handle
@@ -43,7 +49,7 @@ void		 server_etag(struct request *);
 extern const struct route	api_routes[];
 extern const size_t		api_nroutes;
 
-/* route.flags: who may call (one of four), TXN, READ_FIRST, WITH_JSON. */
+/* route.flags: who may call (one of four), TXN, READ_FIRST, WITH_JSON, SHARED. */
 enum route_access {
 	ANYONE = 0,
 	SIGNED_IN,	/* 401 for anonymous callers */
@@ -59,6 +65,11 @@ enum route_access {
 #define WITH_JSON	0x10u	/* T_DANDISET, T_ASSET: the look-up brings the object's
 				 * JSON too (req->dandiset->json, req->asset->metadata
 				 * and ->info): the hottest reads in one statement */
+#define SHARED		0x20u	/* T_*_WRITE: the version's lock is shared (FOR KEY
+				 * SHARE): asset writers to one draft run side by side,
+				 * each path kept by the tree's unique nodes
+				 * (sql/016_folder_deltas.sql); publish and metadata
+				 * writes still take it alone */
 
 /* route.target: what the route names, looked up before the handler, which
  * finds it in req->dandiset, req->version, ... Refusals in this order. */
@@ -98,6 +109,8 @@ struct version {
 	const char	*id;		/* versions.id */
 	const char	*version;	/* "draft" or "0.YYMMDD.HHMM" */
 	bool		 draft;
+	const char	*list_gen;	/* its asset list's state: pagecache.c's key;
+					 * NULL while folder deltas wait for the fold */
 };
 struct asset {
 	const char	*id;		/* assets.id of the route's asset_id */
@@ -378,8 +391,24 @@ enum {
 	ASSET_JSON_CREATED, ASSET_JSON_MODIFIED, ASSET_JSON_NCOLS
 };
 void	asset_json(struct buf *, PGresult *, int row, int col, int md_col);
+/* A node of the folder tree (asset_paths p) with its live totals: stored
+ * plus the pending deltas writers appended (sql/016_folder_deltas.sql),
+ * joined as "pd". A folder whose live total is 0 files is gone: readers
+ * keep PATH_LIVE nodes only. */
+#define PATH_DELTAS_JOIN \
+	" LEFT JOIN LATERAL (SELECT sum(x.files)::bigint AS files, sum(x.size)::bigint AS size" \
+	"   FROM asset_path_deltas x WHERE x.version_id = p.version_id AND x.path = p.path) pd ON true"
+#define PATH_LIVE_FILES	"(p.aggregate_files + coalesce(pd.files, 0))"
+#define PATH_LIVE_SIZE	"(p.aggregate_size + coalesce(pd.size, 0))"
+#define PATH_LIVE	"(p.asset_id IS NOT NULL OR " PATH_LIVE_FILES " > 0)"
 int	asset_json_respond(struct request *, PGresult *, int col, int md_col);	/* row 0, 200 */
 int	assets_list(struct request *);
+/* pagecache.c: asset-list pages nginx serves from page_cache_dir. lookup:
+ * 1 when answered (a hit: X-Accel-Redirect, or its 304), else 0 to render
+ * (header X-Dandi-Page-Cache: miss, or bypass while the list's state is
+ * unknown); store: keeps a 200 page of the request's version. */
+int	pagecache_lookup(struct request *);
+void	pagecache_store(struct request *);
 int	assets_paths(struct request *);
 int	assets_get(struct request *);
 int	assets_info(struct request *);

@@ -6,8 +6,10 @@
  *
  * Assets are immutable: changing one makes a new asset (new asset_id) that
  * takes the old one's place in the draft, so published versions keep
- * theirs. Every write locks the draft's row first, which serialises the
- * folder-tree upkeep (asset_paths) of concurrent writers to one draft.
+ * theirs. A write is one call to the database (dandi_asset_write) under
+ * a shared lock of the draft: writers to one draft run side by side, the
+ * folder tree's unique nodes keep paths apart and folder totals change by
+ * appended deltas (sql/016_folder_deltas.sql); publish locks it alone.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -19,6 +21,11 @@
 #include "s3.h"
 
 #define DOWNLOAD_TTL	3600	/* seconds a download URL is valid */
+/* Every FOLD_EVERY-th asset write of a worker folds its draft's pending
+ * folder deltas once it has committed, so that readers never have many
+ * to add up; a fold already running for the draft is not waited for. */
+#define FOLD_EVERY	64
+#define PATHS_FOLD_LOCK_CLASS	"7294017"
 
 enum { AEP_ONE, AEP_NCOLS };	/* unread: a row when there is one */
 static const struct db_sql asset_exact_path = { "asset_exact_path", AEP_NCOLS,
@@ -97,33 +104,35 @@ static const struct db_sql asset_count_all = { "asset_count_all", CNT_NCOLS,
 
 enum { APE_ONE, APE_NCOLS };	/* unread: a row when there is one */
 static const struct db_sql asset_path_exists = { "asset_path_exists", APE_NCOLS,
-	"SELECT 1 FROM asset_paths WHERE version_id = $1::bigint AND path = $2" };
+	"SELECT 1 FROM asset_paths p" PATH_DELTAS_JOIN
+	" WHERE p.version_id = $1::bigint AND p.path = $2 AND " PATH_LIVE };
 
 /* Direct children of $2 ('' = the root), in path order. '/' sorts
  * just before '0' in the C collation: a range scan of the index. */
 enum { APC_JSON = PAGE_COUNTED_ITEM, APC_TOTAL = PAGE_COUNTED_TOTAL, APC_NCOLS };
 static const struct db_sql asset_path_children = { "asset_path_children", APC_NCOLS,
 	"SELECT json_build_object('path', p.path, 'version', p.version_id,"
-	" 'aggregate_files', p.aggregate_files, 'aggregate_size', p.aggregate_size,"
+	" 'aggregate_files', " PATH_LIVE_FILES ", 'aggregate_size', " PATH_LIVE_SIZE ","
 	" 'asset', CASE WHEN a.id IS NULL THEN NULL ELSE json_build_object("
 	"   'asset_id', a.asset_id, 'url', dandi_asset_s3_url(a, $3)) END),"
 	" count(*) OVER ()"
-	" FROM asset_paths p LEFT JOIN assets a ON a.id = p.asset_id"
+	" FROM asset_paths p" PATH_DELTAS_JOIN " LEFT JOIN assets a ON a.id = p.asset_id"
 	" WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
 	"   THEN position('/' in p.path) = 0"
 	"   ELSE p.path > $2 || '/' AND p.path < $2 || '0'"
 	"        AND position('/' in substr(p.path, length($2) + 2)) = 0 END"
+	"   AND " PATH_LIVE
 	" ORDER BY p.path LIMIT $4::bigint OFFSET $5::bigint" };
 
 /* One asset of a version: metadata, validation, internals, info. */
 enum {
-	AIV_METADATA, AIV_VALIDATION, AIV_ID, AIV_PATH, AIV_ASSET,
+	AIV_METADATA, AIV_VALIDATION, AIV_ASSET,
 	AIV_NCOLS = AIV_ASSET + ASSET_JSON_NCOLS,
 };
 static const struct db_sql asset_in_version = { "asset_in_version", AIV_NCOLS,
 	"SELECT dandi_asset_metadata(a, $3, $4),"
 	" json_build_object('status', a.status, 'validation_errors', a.validation_errors),"
-	" a.id, a.path, " ASSET_JSON_COLUMNS
+	" " ASSET_JSON_COLUMNS
 	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
 	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
 	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
@@ -138,40 +147,26 @@ enum { AZU_ID, AZU_DANDISET, AZU_NCOLS };
 static const struct db_sql asset_zarr_by_uuid = { "asset_zarr_by_uuid", AZU_NCOLS,
 	"SELECT id, dandiset_id FROM zarrs WHERE zarr_id = $1::uuid" };
 
-/* Everything already in the way of a new file at $2: the files and
- * folders below it when it is a folder, else the files above it. */
-enum { AC_PATH, AC_NCOLS };
-static const struct db_sql asset_conflicts = { "asset_conflicts", AC_NCOLS,
-	"SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
-	"   AND EXISTS (SELECT 1 FROM asset_paths f WHERE f.version_id = $1::bigint"
-	"               AND f.path = $2 AND f.asset_id IS NULL)"
-	"   AND p.path > $2 || '/' AND p.path < $2 || '0'"
-	" UNION ALL"
-	" SELECT p.path FROM asset_paths p WHERE p.version_id = $1::bigint"
-	"   AND p.asset_id IS NOT NULL AND p.path = ANY ((dandi_path_prefixes($2))"
-	"       [1:array_length(dandi_path_prefixes($2), 1) - 1])"
-	" ORDER BY 1" };
+/* Every POST and PUT of an asset, in one call (sql/functions/30_assets.sql):
+ * $1 version, $2 old asset uuid (PUT), $3 new uuid, $4 path, $5 blob,
+ * $6 zarr, $7 stripped metadata, $8 the zarr is the dandiset's. */
+enum { AW_RESULT, AW_ASSET, AW_NCOLS };
+static const struct db_sql asset_write = { "asset_write", AW_NCOLS,
+	"SELECT result, asset FROM dandi_asset_write($1::bigint, $2::uuid, $3::uuid, $4,"
+	" $5::bigint, $6::bigint, $7::jsonb, $8::boolean)" };
 
-/* $1 asset uuid, $2 path, $3 blob, $4 zarr, $5 stripped metadata */
-enum { AI_ID, AI_NCOLS };
-static const struct db_sql asset_insert = { "asset_insert", AI_NCOLS,
-	"INSERT INTO assets (asset_id, path, blob_id, zarr_id, metadata)"
-	" VALUES ($1::uuid, $2, $3::bigint, $4::bigint, $5::jsonb) RETURNING id" };
+/* DELETE: $1 version, $2 asset uuid; no row when it is not there, false
+ * when a concurrent writer took it out first. */
+enum { ARM_PATH, ARM_DONE, ARM_NCOLS };
+static const struct db_sql asset_remove = { "asset_remove", ARM_NCOLS,
+	"SELECT a.path, dandi_asset_detach($1::bigint, a.id)"
+	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
+	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
 
-enum { AAT_VOID, AAT_NCOLS };	/* dandi_asset_paths_add() returns void */
-static const struct db_sql asset_attach = { "asset_attach", AAT_NCOLS,
-	"WITH av AS (INSERT INTO asset_versions (asset_id, version_id)"
-	"   VALUES ($1::bigint, $2::bigint))"
-	" SELECT dandi_asset_paths_add($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" };
-
-enum { ADT_VOID, ADT_NCOLS };	/* void too */
-static const struct db_sql asset_detach = { "asset_detach", ADT_NCOLS,
-	"WITH av AS (DELETE FROM asset_versions"
-	"   WHERE asset_id = $1::bigint AND version_id = $2::bigint)"
-	" SELECT dandi_asset_paths_remove($2::bigint, a) FROM assets a WHERE a.id = $1::bigint" };
-
-static const struct db_sql asset_version_touch = { "asset_version_touch", 0,
-	"UPDATE versions SET status = 'Pending', modified = now() WHERE id = $1::bigint" };
+enum { AFT_MOVED, AFT_NCOLS };	/* unread; NULL when another fold runs */
+static const struct db_sql asset_paths_fold_try = { "asset_paths_fold_try", AFT_NCOLS,
+	"SELECT CASE WHEN pg_try_advisory_xact_lock(" PATHS_FOLD_LOCK_CLASS ", ($1::bigint % 2147483647)::int)"
+	" THEN dandi_asset_paths_fold($1::bigint) END" };
 
 /* A blob uploaded for an embargoed dandiset becomes public once it is
  * used in an open one; dandi-jobs takes the embargoed tag off its S3
@@ -183,12 +178,6 @@ static const struct db_sql asset_blob_unembargo = { "asset_blob_unembargo", ABE_
 	"   AND (SELECT embargo_status FROM dandisets WHERE id = $2::bigint) = 'OPEN'"
 	"   RETURNING blob_id)"
 	" SELECT dandi_enqueue('blob_untag', blob_id::text, '{}') FROM b" };
-
-enum { AU_ONE, AU_NCOLS };	/* unread: a row when unchanged */
-static const struct db_sql asset_unchanged = { "asset_unchanged", AU_NCOLS,
-	"SELECT 1 FROM assets WHERE id = $1::bigint AND path = $2"
-	" AND blob_id IS NOT DISTINCT FROM $3::bigint AND zarr_id IS NOT DISTINCT FROM $4::bigint"
-	" AND metadata = $5::jsonb" };
 
 /* The audit details of a write, the metadata and the info answer. */
 enum { AAW_AUDIT, AAW_METADATA, AAW_ASSET, AAW_NCOLS = AAW_ASSET + ASSET_JSON_NCOLS };
@@ -212,9 +201,8 @@ static const struct db_sql download_nested = { "download_nested", DN_NCOLS,
 const struct db_sql *const assets_sql[] = {
 	&asset_exact_path, &asset_list, &asset_list_created, &asset_list_created_desc,
 	&asset_count, &asset_count_all, &asset_path_exists, &asset_path_children,
-	&asset_in_version, &asset_blob_by_uuid, &asset_zarr_by_uuid, &asset_conflicts,
-	&asset_insert, &asset_attach, &asset_detach, &asset_version_touch,
-	&asset_blob_unembargo, &asset_unchanged, &asset_after_write, &download_nested, NULL
+	&asset_in_version, &asset_blob_by_uuid, &asset_zarr_by_uuid, &asset_write, &asset_remove, &asset_paths_fold_try,
+	&asset_blob_unembargo, &asset_after_write, &download_nested, NULL
 };
 
 /* Server-owned asset metadata keys: never stored from a client. */
@@ -431,6 +419,11 @@ assets_list(struct request *req)
 	bool plain = exact == NULL && prefix == NULL && !zarr_only && re == NULL;
 	bool by_created = plain && (order == NULL || !*order || strcmp(order, "created") == 0 ||
 	    strcmp(order, "-created") == 0);
+	/* The clients' walk, without metadata (which changes with a blob's
+	 * sha256): a page rendered before may answer (pagecache.c). */
+	bool cacheable = by_created && !with_md;
+	if (cacheable && pagecache_lookup(req))
+		return 0;
 	if (by_created) {
 		const char *cur_ts = NULL, *cur_id = NULL;
 		if (cursor_parse(req, &cur_ts, &cur_id) != 0)
@@ -474,8 +467,10 @@ assets_list(struct request *req)
 		parse_int64(PQgetvalue(c, 0, CNT_COUNT), &total);
 	}
 	/* The look-ahead row only tells whether there is a next page. */
-	return page_respond_each(req, &pg, r, more ? rows - 1 : rows, total, more,
-	    asset_row_json, NULL);
+	page_respond_each(req, &pg, r, more ? rows - 1 : rows, total, more, asset_row_json, NULL);
+	if (cacheable)
+		pagecache_store(req);
+	return 0;
 }
 
 /* GET /api/dandisets/{id}/versions/{v}/assets/paths/?path_prefix= */
@@ -718,18 +713,19 @@ target_load(struct request *req, const struct asset_body *b, const char **blob_i
 	return 0;
 }
 
-/* Python's repr of the paths of r (asset_conflicts) as a list of str, as
- * the original's conflict message prints it. */
+/* Python's repr of a list of str, as the original's conflict message
+ * prints the paths in the way (paths: a JSON array of strings). */
 static const char *
-py_list_repr(struct request *req, PGresult *r)
+py_list_repr(struct request *req, const char *paths)
 {
+	struct json_object *a = jsonread_str(paths, NULL, 0);
 	struct buf b;
 	const char *out;
 
 	buf_init(&b);
 	buf_puts(&b, "[");
-	for (int i = 0; i < PQntuples(r); i++) {
-		const char *s = PQgetvalue(r, i, AC_PATH);
+	for (size_t i = 0; a != NULL && i < json_object_array_length(a); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(a, i));
 		char q = strchr(s, '\'') != NULL && strchr(s, '"') == NULL ? '"' : '\'';
 		if (i > 0)
 			buf_puts(&b, ", ");
@@ -751,35 +747,21 @@ py_list_repr(struct request *req, PGresult *r)
 	buf_puts(&b, "]");
 	out = arena_strdup(&req->arena, b.data);
 	buf_free(&b);
+	json_object_put(a);
 	return out;
 }
 
-/* Adds a new asset for body to the locked draft; returns its internal id
- * or NULL with the response set. */
-static const char *
-asset_add(struct request *req, const char *version_id, const struct asset_body *b,
-    const char *blob_id, const char *zarr_id, bool blob_embargoed)
+/* After a committed write: now and then the draft's fold (FOLD_EVERY).
+ * A failure only leaves the deltas to the next one. */
+static void
+asset_fold_sometimes(struct request *req)
 {
-	char		 uuid[37];
-	PGresult	*r;
+	static unsigned writes;
+	const char *params[1] = { req->version->id };
 
-	if (uuid4(uuid) != 0) {
-		resp_detail(req, 500, "No randomness.");
-		return NULL;
-	}
-	const char *ins[5] = { uuid, b->path, blob_id, zarr_id, b->metadata_text };
-	if ((r = req_query(req, &asset_insert, 5, ins)) == NULL)
-		return NULL;
-	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, AI_ID));
-	const char *att[2] = { id, version_id };
-	if (req_query(req, &asset_attach, 2, att) == NULL)
-		return NULL;
-	if (blob_embargoed) {
-		const char *un[2] = { blob_id, req->params[0] };
-		if (req_query(req, &asset_blob_unembargo, 2, un) == NULL)
-			return NULL;
-	}
-	return id;
+	/* A failure set a 500 that the caller's answer replaces. */
+	if (++writes % FOLD_EVERY == 0 && req_query(req, &asset_paths_fold_try, 1, params) == NULL)
+		log_warn("folding the folder totals of version %s failed", req->version->id);
 }
 
 /* Answers with the asset's info and writes the audit record. */
@@ -795,122 +777,107 @@ asset_written(struct request *req, const char *asset_id, const char *record_type
 		return 0;
 	if (req_commit(req) != 0)
 		return 0;
+	asset_fold_sometimes(req);
 	return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 }
 
+/* The new asset of a POST (old NULL) or PUT, in one call to the database;
+ * answers every refusal (404, 400, 409) and the unchanged PUT itself. */
 static int
-check_path_free(struct request *req, const char *version_id, const char *path)
+asset_write_one(struct request *req, const struct asset_body *b, const char *old, const char *record_type)
 {
-	const char	*params[2] = { version_id, path };
+	const char	*blob_id, *zarr_id, *zarr_ds;
+	bool		 blob_emb;
+	char		 uuid[37];
 	PGresult	*r;
 
-	if ((r = req_query(req, &asset_exact_path, 2, params)) == NULL)
-		return -1;
-	if (PQntuples(r) > 0)
-		return resp_string(req, 409, "An asset with that path already exists"), -1;
-	if ((r = req_query(req, &asset_conflicts, 2, params)) == NULL)
-		return -1;
-	if (PQntuples(r) > 0)
-		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
-		    path, py_list_repr(req, r)), -1;
-	return 0;
-}
-
-static int
-touch_version(struct request *req, const char *version_id)
-{
-	const char *params[1] = { version_id };
-
-	return req_query(req, &asset_version_touch, 1, params) == NULL ? -1 : 0;
-}
-
-/* POST /api/dandisets/{id}/versions/{v}/assets/: the version is locked
- * (the target); the draft is checked after the body and its blob or zarr,
- * where the original's add_asset_to_version service does. */
-int
-assets_create(struct request *req)
-{
-	const char	*vid = req->version->id;
-	struct asset_body b;
-	const char	*blob_id, *zarr_id, *zarr_ds, *id;
-	bool		 blob_emb;
-
-	if (asset_body_parse(req, &b) != 0 ||
-	    target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0 ||
-	    perm_draft_only(req) != 0 || check_path_free(req, vid, b.path) != 0)
+	if (target_load(req, b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0 ||
+	    (old == NULL && perm_draft_only(req) != 0))
 		return 0;
-	if (zarr_ds != NULL && strtoll(zarr_ds, NULL, 10) != strtoll(req->params[0], NULL, 10))
+	if (uuid4(uuid) != 0)
+		return resp_detail(req, 500, "No randomness.");
+	bool zarr_ok = zarr_ds == NULL || strtoll(zarr_ds, NULL, 10) == strtoll(req->params[0], NULL, 10);
+	const char *params[8] = { req->version->id, old, uuid, b->path, blob_id, zarr_id, b->metadata_text,
+	    zarr_ok ? "t" : "f" };
+	if ((r = req_query(req, &asset_write, 8, params)) == NULL)
+		return 0;
+	const char *result = PQgetvalue(r, 0, AW_RESULT);
+	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, AW_ASSET));
+	if (strcmp(result, "missing") == 0)
+		return resp_detail(req, 404, "Not found.");
+	if (strcmp(result, "zarr") == 0)
 		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
-	if ((id = asset_add(req, vid, &b, blob_id, zarr_id, blob_emb)) == NULL ||
-	    touch_version(req, vid) != 0)
-		return 0;
-	return asset_written(req, id, "add_asset");
-}
-
-/* PUT .../assets/{asset_id}/: a new asset replaces the old one in the
- * draft, unless nothing changed (then the same asset comes back). */
-int
-assets_update(struct request *req)
-{
-	const char	*vid = req->version->id;
-	struct asset_body b;
-	const char	*blob_id, *zarr_id, *zarr_ds, *old, *id;
-	bool		 blob_emb;
-	PGresult	*r;
-
-	if (asset_body_parse(req, &b) != 0 || (r = asset_load(req, vid)) == NULL)
-		return 0;
-	old = arena_strdup(&req->arena, PQgetvalue(r, 0, AIV_ID));
-	if (target_load(req, &b, &blob_id, &zarr_id, &blob_emb, &zarr_ds) != 0)
-		return 0;
-	if (zarr_ds != NULL && strtoll(zarr_ds, NULL, 10) != strtoll(req->params[0], NULL, 10))
-		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
-
-	const char *same[5] = { old, b.path, blob_id, zarr_id, b.metadata_text };
-	if ((r = req_query(req, &asset_unchanged, 5, same)) == NULL)
-		return 0;
-	if (PQntuples(r) == 1) {
-		const char *params[3] = { old, req->cfg->api_url, assets_s3_base(req) };
-		if ((r = req_query(req, &asset_after_write, 3, params)) == NULL)
+	if (strcmp(result, "exists") == 0)
+		return resp_string(req, 409, "An asset with that path already exists");
+	if (strcmp(result, "unchanged") == 0) {
+		const char *p3[3] = { id, req->cfg->api_url, assets_s3_base(req) };
+		if ((r = req_query(req, &asset_after_write, 3, p3)) == NULL)
 			return 0;
 		return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 	}
-	const char *det[2] = { old, vid };
-	if (req_query(req, &asset_detach, 2, det) == NULL)
+	if (strcmp(result, "added") != 0)
+		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
+		    b->path, py_list_repr(req, result));
+	if (blob_emb) {
+		const char *un[2] = { blob_id, req->params[0] };
+		if (req_query(req, &asset_blob_unembargo, 2, un) == NULL)
+			return 0;
+	}
+	return asset_written(req, id, record_type);
+}
+
+/* POST /api/dandisets/{id}/versions/{v}/assets/: the version is locked
+ * (shared: the target); the draft is checked after the body and its blob
+ * or zarr, where the original's add_asset_to_version service does. */
+int
+assets_create(struct request *req)
+{
+	struct asset_body b;
+
+	if (asset_body_parse(req, &b) != 0)
 		return 0;
-	/* With the old asset out of the tree, the new path must be free
-	 * (the original checks only for an equal path; a file/folder clash
-	 * would corrupt the tree). */
-	if (check_path_free(req, vid, b.path) != 0)
+	return asset_write_one(req, &b, NULL, "add_asset");
+}
+
+/* PUT .../assets/{asset_id}/: a new asset replaces the old one in the
+ * draft, unless nothing changed (then the same asset comes back). The
+ * new path must be free once the old asset is out of the tree (the
+ * original checks only for an equal path; a file/folder clash would
+ * corrupt the tree). */
+int
+assets_update(struct request *req)
+{
+	struct asset_body b;
+
+	if (asset_body_parse(req, &b) != 0)
 		return 0;
-	if ((id = asset_add(req, vid, &b, blob_id, zarr_id, blob_emb)) == NULL ||
-	    touch_version(req, vid) != 0)
-		return 0;
-	return asset_written(req, id, "update_asset");
+	return asset_write_one(req, &b, req->params[2], "update_asset");
 }
 
 /* DELETE .../assets/{asset_id}/: out of the draft; the row stays for the
  * published versions that have it. The draft is checked after the asset's
- * look-up, where the original's remove_asset_from_version service does. */
+ * look-up, where the original's remove_asset_from_version service does
+ * (a refusal rolls the removal back). */
 int
 assets_delete(struct request *req)
 {
-	const char	*vid = req->version->id, *id;
+	const char	*params[2] = { req->version->id, req->params[2] };
 	PGresult	*r;
 
-	if ((r = asset_load(req, vid)) == NULL || perm_draft_only(req) != 0)
+	if ((r = req_query(req, &asset_remove, 2, params)) == NULL)
 		return 0;
-	id = arena_strdup(&req->arena, PQgetvalue(r, 0, AIV_ID));
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "Not found.");
+	if (perm_draft_only(req) != 0)
+		return 0;
+	if (PQgetvalue(r, 0, ARM_DONE)[0] != 't')
+		return resp_detail(req, 404, "Not found.");
 	struct json_object *details = json_object_new_object();
-	json_object_object_add(details, "path", json_object_new_string(PQgetvalue(r, 0, AIV_PATH)));
+	json_object_object_add(details, "path", json_object_new_string(PQgetvalue(r, 0, ARM_PATH)));
 	json_object_object_add(details, "asset_id", json_object_new_string(req->params[2]));
-	const char *det[2] = { id, vid };
-	if (req_query(req, &asset_detach, 2, det) == NULL || touch_version(req, vid) != 0) {
-		json_object_put(details);
-		return 0;
-	}
 	if (audit_write(req, req->params[0], "remove_asset", details) != 0 || req_commit(req) != 0)
 		return 0;
+	asset_fold_sometimes(req);
 	return resp_empty(req, 204);
 }
 

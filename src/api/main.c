@@ -109,7 +109,9 @@ write_response(FCGX_Request *rq, struct request *req)
 	FCGX_FPrintF(rq->out, "Status: %d %s\r\n", req->status, reason(req->status));
 	if (req->content_type_out != NULL && req->status != 304)
 		FCGX_FPrintF(rq->out, "Content-Type: %s\r\n", req->content_type_out);
-	if (req->status != 204 && req->status != 304)
+	if (req->accel_redirect != NULL)
+		FCGX_FPrintF(rq->out, "X-Accel-Redirect: %s\r\n", req->accel_redirect);
+	else if (req->status != 204 && req->status != 304)
 		FCGX_FPrintF(rq->out, "Content-Length: %lu\r\n", (unsigned long)req->out.len);
 	/* Origin: the CORS headers depend on it (django-cors-headers adds it
 	 * to every answer). */

@@ -31,17 +31,29 @@ static const struct db_sql perm_dandiset = { "perm_dandiset", PD_NCOLS,
 	" WHERE d.id = $1::bigint" };
 
 /* A version with its dandiset: $1 dandiset, $2 version, $3 user,
- * $4 superuser. The _lock variant locks the version for a write. */
-enum { PV_ID, PV_VERSION, PV_EMBARGO, PV_OWNER, PV_NCOLS };
+ * $4 superuser. The _lock variants lock the version for a write. The
+ * state of its asset list (the page cache's key): the folds so far,
+ * NULL while writes left folder deltas to fold (sql/016_folder_deltas.sql). */
+#define PV_COLUMNS "v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean") "," \
+	" CASE WHEN NOT EXISTS (SELECT 1 FROM asset_path_deltas x WHERE x.version_id = v.id)" \
+	" THEN v.paths_folded END"
+enum { PV_ID, PV_VERSION, PV_EMBARGO, PV_OWNER, PV_LIST_GEN, PV_NCOLS };
 static const struct db_sql perm_version = { "perm_version", PV_NCOLS,
-	"SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	"SELECT " PV_COLUMNS
 	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2" };
 
 static const struct db_sql perm_version_lock = { "perm_version_lock", PV_NCOLS,
-	"SELECT v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+	"SELECT " PV_COLUMNS
 	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" };
+
+/* The SHARED routes' lock: asset writers together, never beside a
+ * publish or a version write (FOR UPDATE). */
+static const struct db_sql perm_version_lock_shared = { "perm_version_lock_shared", PV_NCOLS,
+	"SELECT " PV_COLUMNS
+	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR KEY SHARE OF v" };
 
 /* An asset by its id alone ($1): are its bytes embargoed (its blob;
  * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
@@ -69,7 +81,7 @@ static const struct db_sql perm_user_is_staff = { "perm_user_is_staff", STAFF_NC
 	"SELECT is_staff FROM users WHERE id = $1::bigint" };
 
 const struct db_sql *const perm_sql[] = {
-	&perm_dandiset, &perm_version, &perm_version_lock, &perm_asset, &perm_user_is_staff,
+	&perm_dandiset, &perm_version, &perm_version_lock, &perm_version_lock_shared, &perm_asset, &perm_user_is_staff,
 	NULL
 };
 
@@ -156,6 +168,7 @@ dandiset_load(struct request *req, const char *id, const char *version, bool jso
 		v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION_ID));
 		v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION));
 		v->draft = strcmp(v->version, "draft") == 0;
+	v->list_gen = PQgetisnull(r, 0, PV_LIST_GEN) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, PV_LIST_GEN));
 		*vout = v;
 	}
 	return 1;
@@ -223,13 +236,14 @@ dandiset_target(struct request *req, const char *version, bool json)
 	return 0;
 }
 
-/* The version of the path of dandiset id, and its dandiset: 0, or -1
+/* The version of the path of dandiset id, and its dandiset, by q (one of
+ * the perm_version statements: no lock, or which lock): 0, or -1
  * with 404 (or an error) set. */
 static int
-version_load(struct request *req, const char *id, const char *version, bool lock)
+version_load(struct request *req, const char *id, const char *version, const struct db_sql *q)
 {
 	const char	*params[4] = { id, version, req->user_id_str, superuser(req) };
-	PGresult	*r = req_query(req, lock ? &perm_version_lock : &perm_version, 4, params);
+	PGresult	*r = req_query(req, q, 4, params);
 
 	if (r == NULL)
 		return -1;
@@ -239,6 +253,7 @@ version_load(struct request *req, const char *id, const char *version, bool lock
 	v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_ID));
 	v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_VERSION));
 	v->draft = strcmp(v->version, "draft") == 0;
+	v->list_gen = PQgetisnull(r, 0, PV_LIST_GEN) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, PV_LIST_GEN));
 	req->version = v;
 	if (req->dandiset == NULL) {
 		struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
@@ -253,7 +268,7 @@ version_load(struct request *req, const char *id, const char *version, bool lock
 int
 perm_assets_version(struct request *req, const char *id, const char *version)
 {
-	if (version_load(req, id, version, false) != 0)
+	if (version_load(req, id, version, &perm_version) != 0)
 		return -1;
 	return perm_read(req, req->dandiset);
 }
@@ -303,12 +318,12 @@ guardian(struct request *req, bool read_first)
 	return 0;
 }
 
-/* T_VERSION_WRITE: the version a write changes, locked. */
+/* T_VERSION_WRITE: the version a write changes, locked (shared: SHARED). */
 static int
-version_write(struct request *req, bool read_first)
+version_write(struct request *req, bool read_first, bool shared)
 {
-	if (guardian(req, read_first) != 0 ||
-	    version_load(req, req->params[0], req->params[1], true) != 0)
+	if (guardian(req, read_first) != 0 || version_load(req, req->params[0], req->params[1],
+	    shared ? &perm_version_lock_shared : &perm_version_lock) != 0)
 		return -1;
 	return perm_not_unembargoing(req, req->dandiset->embargo_status);
 }
@@ -356,6 +371,7 @@ int
 perm_target(struct request *req, const struct route *route)
 {
 	bool read_first = (route->flags & READ_FIRST) != 0, json = (route->flags & WITH_JSON) != 0;
+	bool shared = (route->flags & SHARED) != 0;
 
 	switch (route->target) {
 	case T_NONE:
@@ -373,9 +389,9 @@ perm_target(struct request *req, const struct route *route)
 	case T_ASSETS_VERSION:
 		return perm_assets_version(req, req->params[0], req->params[1]);
 	case T_VERSION_WRITE:
-		return version_write(req, read_first);
+		return version_write(req, read_first, shared);
 	case T_DRAFT_WRITE:
-		return version_write(req, read_first) != 0 ? -1 : perm_draft_only(req);
+		return version_write(req, read_first, shared) != 0 ? -1 : perm_draft_only(req);
 	case T_ASSET:
 		return asset_target(req, json);
 	case T_UPLOAD:

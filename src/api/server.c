@@ -54,9 +54,10 @@ server_routes_check(const struct route *routes, size_t n, char *err, size_t errl
 		bool owners = writes || rt->target == T_GUARDIAN;
 		bool json = rt->target == T_DANDISET || rt->target == T_ASSET;
 
-		if ((rt->flags & ~(ROUTE_ACCESS | TXN | READ_FIRST | WITH_JSON)) != 0 || rt->target >= T_COUNT ||
-		    (locks && !(rt->flags & TXN)) || ((rt->flags & READ_FIRST) && !owners) ||
-		    ((rt->flags & WITH_JSON) && !json)) {
+		if ((rt->flags & ~(ROUTE_ACCESS | TXN | READ_FIRST | WITH_JSON | SHARED)) != 0 ||
+		    rt->target >= T_COUNT || (locks && !(rt->flags & TXN)) ||
+		    ((rt->flags & READ_FIRST) && !owners) || ((rt->flags & WITH_JSON) && !json) ||
+		    ((rt->flags & SHARED) && !writes)) {
 			snprintf(err, errlen, "route %s %s: flags %#x and target %u do not go together",
 			    rt->method, rt->pattern, rt->flags, rt->target);
 			return -1;
@@ -130,24 +131,40 @@ etag_listed(const char *list, const char *etag)
 	return false;
 }
 
-void
-server_etag(struct request *req)
+int
+server_etag_hex(const char *body, size_t len, char hex[SERVER_ETAG_HEX])
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
 	unsigned int	mdlen = 0;
-	char		hex[2 * EVP_MAX_MD_SIZE + 1];
 
-	if (req->status != 200 || req->out.len == 0)
-		return;
-	if (EVP_Digest(req->out.data, req->out.len, md, &mdlen, EVP_sha256(), NULL) != 1)
-		return;
-	hex_encode(md, 16, hex);
+	if (EVP_Digest(body, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+		return -1;
+	hex_encode(md, (SERVER_ETAG_HEX - 1) / 2, hex);
+	return 0;
+}
+
+void
+server_etag_set(struct request *req, const char *hex)
+{
 	char *etag = arena_printf(&req->arena, "W/\"%s\"", hex);
+
 	resp_header(req, "ETag", etag);
 	if (req->if_none_match != NULL && etag_listed(req->if_none_match, etag)) {
 		req->status = 304;
 		req->out.len = 0;
+		req->accel_redirect = NULL;
 	}
+}
+
+void
+server_etag(struct request *req)
+{
+	char hex[SERVER_ETAG_HEX];
+
+	if (req->status != 200 || req->out.len == 0 ||
+	    server_etag_hex(req->out.data, req->out.len, hex) != 0)
+		return;
+	server_etag_set(req, hex);
 }
 
 /* The route's rules before its handler, in the original's order: who may

@@ -16,7 +16,8 @@
 /* The node at $2: is it a file? */
 enum { WN_FILE, WN_NCOLS };
 static const struct db_sql webdav_node = { "webdav_node", WN_NCOLS,
-	"SELECT asset_id IS NOT NULL FROM asset_paths WHERE version_id = $1::bigint AND path = $2" };
+	"SELECT p.asset_id IS NOT NULL FROM asset_paths p" PATH_DELTAS_JOIN
+	" WHERE p.version_id = $1::bigint AND p.path = $2 AND " PATH_LIVE };
 
 /* $1 version, $2 path ('' = root), $3 children, $4 with metadata,
  * $5 api url, $6 s3 base, $7 limit, $8 offset. The page is chosen
@@ -28,14 +29,16 @@ enum {
 	WD_ASSET, WD_NCOLS = WD_ASSET + ASSET_JSON_NCOLS,
 };
 static const struct db_sql webdav_atpath_page = { "webdav_atpath_page", WD_NCOLS,
-	"SELECT a.id IS NULL, page.total, p.path, p.aggregate_files, p.aggregate_size,"
+	"SELECT a.id IS NULL, page.total, p.path, page.files, page.size,"
 	" CASE WHEN $4::boolean AND a.id IS NOT NULL THEN dandi_asset_metadata(a, $5, $6) END,"
 	" " ASSET_JSON_COLUMNS
-	" FROM (SELECT p.id, count(*) OVER () AS total FROM asset_paths p"
+	" FROM (SELECT p.id, " PATH_LIVE_FILES " AS files, " PATH_LIVE_SIZE " AS size,"
+	"   count(*) OVER () AS total FROM asset_paths p" PATH_DELTAS_JOIN
 	"   WHERE p.version_id = $1::bigint AND CASE WHEN $2 = ''"
 	"     THEN $3::boolean AND position('/' in p.path) = 0"
 	"     ELSE p.path = $2 OR ($3::boolean AND p.path > $2 || '/' AND p.path < $2 || '0'"
 	"          AND position('/' in substr(p.path, length($2) + 2)) = 0) END"
+	"     AND " PATH_LIVE
 	"   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
 	" JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
 	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"

@@ -43,6 +43,9 @@ const struct job_cmd job_cmds[] = {
 	  "waiting for approval (once a day, none when nobody waits)" },
 	{ "refresh-search", refresh_search_cmd, housekeeping_sql, "",
 	  "rebuild the asset_search view (GET /api/dandisets/search/)" },
+	{ "fold-paths", fold_paths_cmd, housekeeping_sql, "",
+	  "move the folder totals' pending changes into the folder\n"
+	  "tree and remove emptied folders (run does it too)" },
 	{ "zarr-ingest", zarr_ingest_cmd, NULL, "[--force] ZARR_ID",
 	  "queue the checksum of a zarr archive again" },
 	{ "verify", verify_cmd, verify_sql, "[--max N] [--older-than INTERVAL] | --report [--all]",

@@ -63,9 +63,15 @@ static const struct db_sql pu_queue = { "pu_queue", 0,
 	"WITH m AS (INSERT INTO emails (to_addrs, subject, body) VALUES (ARRAY[$2], $3, $4) RETURNING id)"
 	" UPDATE pending_users_mails SET email_id = (SELECT id FROM m), user_count = $5::int"
 	" WHERE day = $1::date" };
+/* The folder totals' pending deltas of every version, folded
+ * (sql/016_folder_deltas.sql): safe beside writers and other hosts. */
+enum { FOLD_MOVED, FOLD_NCOLS };
+static const struct db_sql paths_fold = { "paths_fold", FOLD_NCOLS,
+	"SELECT dandi_asset_paths_fold_all()" };
+
 const struct db_sql *const housekeeping_sql[] = {
 	&mail_claim, &mail_sent, &mail_failed, &stats_insert, &stats_prune, &search_lock, &search_timeout,
-	&search_refresh, &pu_claim, &pu_list, &pu_queue, NULL
+	&search_refresh, &pu_claim, &pu_list, &pu_queue, &paths_fold, NULL
 };
 
 /* Lines of s (changed in place) as a NULL-terminated list in the arena. */
@@ -218,5 +224,27 @@ refresh_search_cmd(struct job *job, int argc, char **argv)
 	    job_commit(job) != 0)
 		return job_exit_err(job);
 	printf("asset_search refreshed\n");
+	return 0;
+}
+
+/* Folds the folder totals' pending deltas; returns the number moved or -1. */
+long
+paths_fold_all(struct job *job)
+{
+	PGresult *r = job_query(job, &paths_fold, 0, NULL);
+
+	return r == NULL ? -1 : strtol(PQgetvalue(r, 0, FOLD_MOVED), NULL, 10);
+}
+
+int
+fold_paths_cmd(struct job *job, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	long n = paths_fold_all(job);
+
+	if (n < 0)
+		return job_exit_err(job);
+	printf("folded %ld folder total change(s)\n", n);
 	return 0;
 }

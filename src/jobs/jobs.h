@@ -126,6 +126,8 @@ int	mail_cmd(struct job *, int argc, char **argv);
 int	stats_cmd(struct job *, int argc, char **argv);
 int	pending_users_mail_cmd(struct job *, int argc, char **argv);
 int	refresh_search_cmd(struct job *, int argc, char **argv);
+int	fold_paths_cmd(struct job *, int argc, char **argv);
+long	paths_fold_all(struct job *);	/* deltas moved, or -1 (job->err) */
 
 /* zarr-jobs.c: zarr_ingest {zarr, force} */
 extern const struct job_kind	zarr_ingest_job;

@@ -156,6 +156,13 @@ queue_run(struct job *job, int argc, char **argv)
 	db_add_table(&claim, queue_claim_sql);
 	long n = run_jobs(job, &claim, max, &failed);
 	printf("%ld job(s) worked\n", n);
+	/* The folder totals' deltas of the writes since the last run. */
+	long folded = paths_fold_all(job);
+	if (folded < 0) {
+		log_error("%s", job->err);
+		failed = true;
+	} else if (folded > 0)
+		printf("folded %ld folder total change(s)\n", folded);
 	/* The cron entry point does the validation sweep too. */
 	if (validate && !failed) {
 		if (validate_sweep(job, -1, 200, &nv, &na) != 0)

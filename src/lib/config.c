@@ -28,6 +28,7 @@ static const struct ckey keys[] = {
 	S(db, "dbname=dandi"),
 	S(socket, "/run/dandi/api.sock"),
 	S(socket_group, ""),
+	S(page_cache_dir, ""),
 	{ "workers", C_INT, offsetof(struct config, workers), "4" },
 	S(api_url, "http://127.0.0.1:8080"),
 	S(web_url, "http://127.0.0.1:8080"),

@@ -9,6 +9,7 @@ struct config {
 	char	*db;			/* libpq conninfo */
 	char	*socket;		/* FastCGI unix socket */
 	char	*socket_group;		/* the socket's group (nginx's); "" = the process's */
+	char	*page_cache_dir;	/* asset-list pages nginx serves (src/api/pagecache.c); "" = off */
 	int	 workers;
 	char	*api_url;		/* origin of the API, no /api suffix */
 	char	*web_url;		/* web app origin */

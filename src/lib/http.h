@@ -84,6 +84,9 @@ struct request {
 	const char		*hdr_name[RESP_MAX_HEADERS];
 	const char		*hdr_value[RESP_MAX_HEADERS];
 	int			 nhdr;
+	/* Set: nginx sends this internal URI's file as the body (the page
+	 * cache); the answer itself has none. */
+	const char		*accel_redirect;
 };
 
 void	 request_init(struct request *, const struct config *, struct db *);

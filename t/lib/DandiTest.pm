@@ -216,6 +216,9 @@ sub new {
 		DANDI_WEB_URL => $url,
 		DANDI_LOG_FILE => "$dir/api.log",
 		DANDI_LOG_LEVEL => 'info',
+		# Every test's asset lists go through the page cache (a hit is
+		# nginx sending a file): the tests guard its answers too.
+		DANDI_PAGE_CACHE_DIR => "$dir/page-cache",
 		DANDI_SQL_DIR => "$ROOT/sql",
 		DANDI_SCHEMA_DIR => "$ROOT/share/schema",
 		DANDI_OPENAPI_FILE => "$ROOT/share/openapi/openapi.json",

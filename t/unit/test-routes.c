@@ -57,6 +57,9 @@ main(void)
 	ok(check_row(APPROVED | READ_FIRST, T_GUARDIAN, err, sizeof(err)) == 0, "READ_FIRST with T_GUARDIAN");
 	ok(check_row(ANYONE | WITH_JSON, T_ASSET, err, sizeof(err)) == 0, "WITH_JSON with T_ASSET");
 	ok(check_row(ANYONE | WITH_JSON, T_VERSION, err, sizeof(err)) == -1, "WITH_JSON only where there is one");
+	ok(check_row(APPROVED | TXN | SHARED, T_VERSION_WRITE, err, sizeof(err)) == 0, "SHARED with a write target");
+	ok(check_row(APPROVED | TXN | SHARED, T_ZARR_LOCKED, err, sizeof(err)) == -1,
+	    "SHARED only with a version write target");
 	ok(check_row(ANYONE, T_COUNT, err, sizeof(err)) == -1, "an unknown target is refused");
 	ok(check_row(0x100, T_NONE, err, sizeof(err)) == -1, "an unknown flag is refused");
 	return done_testing();
