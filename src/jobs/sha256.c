@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "blobsum.h"
+#include "rangefeed.h"
 #include "jobs.h"
 #include "log.h"
 #include "util.h"
@@ -36,10 +37,15 @@ sha256_run(struct job *job)
 		return JOB_DONE;	/* gone (garbage-collected) or already done */
 	const char *key = PQgetvalue(r, 0, SHA_BLOB_KEY);
 	int64_t size = strtoll(PQgetvalue(r, 0, SHA_BLOB_SIZE), NULL, 10);
-	if ((s3 = job_s3(job)) == NULL ||
-	    blobsum_compute(s3, key, size, false, &sum, job->err, sizeof(job->err)) != S3_OK)
+	/* Any failure of any range (an S3 error, another size, a short read)
+	 * stores nothing: the job is tried again. */
+	const struct rangefeed_opts ro = { job->cfg->blob_read_streams, job->cfg->blob_read_range_size };
+	if ((s3 = job_s3(job)) == NULL)
 		return JOB_RETRY;
-	if (sum.bytes != size)
+	char err[512];
+	if (blobsum_compute(s3, key, size, false, &ro, &sum, err, sizeof(err)) != S3_OK)
+		return job_fail(job, JOB_RETRY, "sha256 of %s: %s", key, err);
+	if (sum.bytes != size)	/* blobsum_compute says so already; never store a wrong digest */
 		return job_fail(job, JOB_RETRY, "read %lld bytes of %s, expected %lld", (long long)sum.bytes, key,
 		    (long long)size);
 	const char *p2[2] = { blob, sum.sha256 };

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "blobsum.h"
+#include "rangefeed.h"
 #include "jobs.h"
 #include "log.h"
 #include "util.h"
@@ -120,7 +121,7 @@ s3_etag_agrees(const char *s3_etag, const char *dandi_etag)
 /* One blob's checks; detail gets what is wrong ("" when all is well).
  * 0: a verdict, -1: S3 failed (no verdict). */
 static int
-check_blob(struct s3 *s3, const char *key, int64_t size, const char *etag, const char *sha256,
+check_blob(struct s3 *s3, const struct rangefeed_opts *ropts, const char *key, int64_t size, const char *etag, const char *sha256,
     struct buf *detail)
 {
 	struct s3_object obj = { 0 };
@@ -146,7 +147,7 @@ check_blob(struct s3 *s3, const char *key, int64_t size, const char *etag, const
 	snprintf(s3_etag, sizeof(s3_etag), "%s", obj.etag ? obj.etag : "");
 	s3_object_free(&obj);
 
-	st = blobsum_compute(s3, key, size, true, &sum, err, sizeof(err));
+	st = blobsum_compute(s3, key, size, true, ropts, &sum, err, sizeof(err));
 	if (st == S3_NOT_FOUND) {
 		buf_printf(detail, "%smissing: no object %s in S3", detail->len ? "; " : "", key);
 		return 0;
@@ -185,7 +186,8 @@ verify_one(struct job *job, struct s3 *s3, const char *older_than, const char *s
 	const char *uuid = PQgetvalue(r, 0, CLAIM_UUID), *key = PQgetvalue(r, 0, CLAIM_KEY);
 	buf_init(&detail);
 	buf_puts(&detail, "");
-	if (check_blob(s3, key, strtoll(PQgetvalue(r, 0, CLAIM_SIZE), NULL, 10), PQgetvalue(r, 0, CLAIM_ETAG),
+	const struct rangefeed_opts ro = { job->cfg->blob_read_streams, job->cfg->blob_read_range_size };
+	if (check_blob(s3, &ro, key, strtoll(PQgetvalue(r, 0, CLAIM_SIZE), NULL, 10), PQgetvalue(r, 0, CLAIM_ETAG),
 	    PQgetvalue(r, 0, CLAIM_SHA256), &detail) != 0) {
 		fprintf(stderr, "dandi-jobs verify: S3 failed on %s (%s); stopping, nothing recorded\n", key, s3->err);
 		buf_free(&detail);

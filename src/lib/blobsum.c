@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include "blobsum.h"
+#include "rangefeed.h"
 #include "s3.h"
 #include "util.h"
 
@@ -87,17 +88,52 @@ sum_sink(void *arg, const char *data, size_t len)
 	return 0;
 }
 
+/* A worker's S3 handle (its own connection) and the object it reads. */
+struct fetcher {
+	struct s3	*s3;
+	const char	*key;
+	int64_t		 size;
+};
+
+static int
+put_range(void *range, const char *data, size_t len)
+{
+	return rangefeed_put(range, data, len);
+}
+
+/* One range by a GET that must answer exactly its bytes of an object of
+ * the expected size (s3_get_exact): a resized object fails every range. */
+static int
+fetch_range(void *ctx, struct rangefeed_range *r)
+{
+	struct fetcher *w = ctx;
+	int rc = r->whole ? s3_get_exact(w->s3, w->key, -1, -1, w->size, put_range, r) :
+	    s3_get_exact(w->s3, w->key, r->first, r->first + r->len - 1, w->size, put_range, r);
+
+	if (rc != S3_OK)
+		snprintf(r->err, sizeof(r->err), "%s", w->s3->err);
+	return rc == S3_OK ? 0 : rc;
+}
+
 int
-blobsum_compute(struct s3 *s3, const char *key, int64_t size, bool want_etag, struct blobsum *out,
-    char *err, size_t errlen)
+blobsum_compute(struct s3 *s3, const char *key, int64_t size, bool want_etag,
+    const struct rangefeed_opts *opts, struct blobsum *out, char *err, size_t errlen)
 {
 	struct summing s = { .sha = EVP_MD_CTX_new() };
+	struct rangefeed_opts o = { BLOBSUM_STREAMS, BLOBSUM_RANGE_SIZE };
+	struct s3 clones[16];
+	struct fetcher fetchers[16];
+	void *ctx[16];
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	int64_t nparts = 0, last = 0;
-	int rc = S3_ERROR;
+	int rc = S3_ERROR, nclones = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (opts != NULL && opts->streams > 0)
+		o.streams = opts->streams < 16 ? opts->streams : 16;
+	if (opts != NULL && opts->range_size > 0)
+		o.range_size = opts->range_size;
 	/* No etag when no plan fits: the size alone then says it is wrong. */
 	if (want_etag && (size == 0 || dandi_part_plan(size, &s.part_size, &nparts, &last) == 0)) {
 		s.part = EVP_MD_CTX_new();
@@ -112,11 +148,25 @@ blobsum_compute(struct s3 *s3, const char *key, int64_t size, bool want_etag, st
 		snprintf(err, errlen, "sha256 unavailable");
 		goto out;
 	}
-	rc = size == 0 ? S3_OK : s3_get(s3, key, 0, -1, sum_sink, &s);
-	if (rc != S3_OK) {
-		snprintf(err, errlen, "%s", s3->err);
-		goto out;
+	/* Worker 0 reads with the caller's handle (its connection kept for
+	 * the next blob); the others with copies of their own. Only as many
+	 * as there are ranges. */
+	int64_t nranges = size == 0 ? 1 : (size + (int64_t)o.range_size - 1) / (int64_t)o.range_size;
+	if (o.streams > nranges)
+		o.streams = (int)nranges;
+	for (int i = 0; i < o.streams; i++) {
+		struct s3 *h = s3;
+		if (i > 0) {
+			s3_clone(&clones[nclones], s3);
+			h = &clones[nclones++];
+		}
+		fetchers[i] = (struct fetcher){ h, key, size };
+		ctx[i] = &fetchers[i];
 	}
+	rc = rangefeed_run(size, &o, fetch_range, ctx, sum_sink, &s, err, errlen);
+	rc = rc == 0 ? S3_OK : rc == S3_NOT_FOUND ? S3_NOT_FOUND : S3_ERROR;
+	if (rc != S3_OK)
+		goto out;
 	out->bytes = s.bytes;
 	EVP_DigestFinal_ex(s.sha, md, &n);
 	hex_encode(md, 32, out->sha256);
@@ -132,6 +182,8 @@ blobsum_compute(struct s3 *s3, const char *key, int64_t size, bool want_etag, st
 		snprintf(out->etag, sizeof(out->etag), "%s-%lld", hex, (long long)s.nparts);
 	}
 out:
+	for (int i = 0; i < nclones; i++)
+		s3_free(&clones[i]);
 	EVP_MD_CTX_free(s.sha);
 	EVP_MD_CTX_free(s.part);
 	EVP_MD_CTX_free(s.parts);

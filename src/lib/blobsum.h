@@ -12,6 +12,13 @@
 #include <stdint.h>
 
 struct s3;
+struct rangefeed_opts;
+
+/* How a blob is read (the defaults; the config's blob_read_streams and
+ * blob_read_range_size): ranged GETs this many at once, of this many
+ * bytes, hashed in order as they arrive (rangefeed.h). */
+#define BLOBSUM_STREAMS		3
+#define BLOBSUM_RANGE_SIZE	((size_t)8 << 20)
 
 /* dandischema's part plan for a file of size bytes (size > 0): part size,
  * number of parts and the size of the last one. -1 when no plan fits
@@ -24,11 +31,13 @@ struct blobsum {
 	int64_t	bytes;		/* bytes read: compare with the expected size */
 };
 
-/* Streams key (size bytes expected; 0: nothing is read) and computes its
- * sha256 and, with want_etag, its dandi-etag. Returns S3_OK (out filled;
- * out->bytes may still differ from size), S3_NOT_FOUND, or S3_ERROR with
- * err set. */
+/* Streams key, which must be an object of size bytes, and computes its
+ * sha256 and, with want_etag, its dandi-etag; opts (NULL or 0 fields: the
+ * defaults) says how many ranged GETs at once of what size. Returns S3_OK
+ * (out filled, out->bytes == size), S3_NOT_FOUND, or S3_ERROR with err
+ * set: an S3 failure of any range, an object of another size, a short
+ * read. Nothing in out is meaningful then. */
 int	blobsum_compute(struct s3 *, const char *key, int64_t size, bool want_etag,
-	    struct blobsum *out, char *err, size_t errlen);
+	    const struct rangefeed_opts *opts, struct blobsum *out, char *err, size_t errlen);
 
 #endif

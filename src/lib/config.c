@@ -63,6 +63,8 @@ static const struct ckey keys[] = {
 	S(s3_multipart_complete, "archive"),
 	S(access_log_bucket, ""),
 	S(access_log_prefix, ""),
+	{ "blob_read_streams", C_INT, offsetof(struct config, blob_read_streams), "3" },
+	{ "blob_read_range_size", C_SIZE, offsetof(struct config, blob_read_range_size), "8388608" },
 	{ "manifest_part_size", C_SIZE, offsetof(struct config, manifest_part_size), "8388608" },
 	S(oauth_client_id, "Dk0zosgt1GAAKfN8LT4STJmLJXwMDPbYWYzfNtAl"),
 	B(allow_signup, "true"),

@@ -53,6 +53,10 @@ struct config {
 	/* S3 server access logs of s3_bucket, for `dandi-jobs analytics` */
 	char	*access_log_bucket;	/* "" = no download counts */
 	char	*access_log_prefix;	/* the logs' TargetPrefix, e.g. "logs/" */
+	/* reading a blob back for its digests (the sha256 job, verify):
+	 * ranged GETs this many at once, of this many bytes (blobsum.h) */
+	int	 blob_read_streams;
+	size_t	 blob_read_range_size;
 	size_t	 manifest_part_size;	/* bytes per multipart part of a manifest (>= 5 MiB) */
 	/* identity */
 	char	*oauth_client_id;	/* the web app's public OAuth client */

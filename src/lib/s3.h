@@ -22,6 +22,8 @@
 #include "config.h"
 #include "util.h"
 
+#define S3_READ_BUFFER	(512L * 1024)
+
 enum s3_status {
 	S3_OK = 0,
 	S3_NOT_FOUND = 1,
@@ -39,6 +41,8 @@ struct s3 {
 	bool	 path_style;	/* endpoint/bucket/key, else bucket.host/key */
 	long	 timeout_ms;	/* per attempt */
 	int	 retries;	/* extra attempts on 5xx and transport errors */
+	long	 read_buffer;	/* curl's receive buffer for streamed GETs
+				 * (0: S3_READ_BUFFER; curl caps it at 10 MiB) */
 	void	*curl;		/* reused handle (connection kept alive) */
 	long	 status;	/* HTTP status of the last request (0: no answer) */
 	char	 code[64];	/* S3 error Code of the last request, or "" */
@@ -49,6 +53,8 @@ struct s3 {
  * is AWS. Returns 0, or -1 when the configuration is incomplete. */
 int	s3_init(struct s3 *, const struct config *);
 void	s3_free(struct s3 *);
+/* A copy with a connection of its own (for another thread); s3_free it. */
+void	s3_clone(struct s3 *dst, const struct s3 *src);
 
 /* One query parameter of a presigned URL or a request (not yet encoded). */
 struct s3_param {
@@ -90,6 +96,14 @@ int	s3_head(struct s3 *, const char *key, struct s3_object *out);
 /* Whole object or a byte range (first..last inclusive; last < 0: to end),
  * streamed to sink (return 0 to go on, -1 to stop). */
 int	s3_get(struct s3 *, const char *key, int64_t first, int64_t last,
+	    int (*sink)(void *ctx, const char *data, size_t len), void *ctx);
+/* A GET that must return exactly the bytes asked for: first..last of an
+ * object of total bytes (206 with that Content-Range), or with first < 0
+ * the whole object (200 with Content-Length total). Anything else, an
+ * object of another size included, is S3_ERROR before a byte reaches the
+ * sink. The sink still has to count what it got (a short body is a
+ * transport error only when curl sees it). */
+int	s3_get_exact(struct s3 *, const char *key, int64_t first, int64_t last, int64_t total,
 	    int (*sink)(void *ctx, const char *data, size_t len), void *ctx);
 int	s3_put(struct s3 *, const char *key, const void *data, size_t len,
 	    const char *content_type, const char *tagging);
