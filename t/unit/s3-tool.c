@@ -2,6 +2,11 @@
  * settings come from the DANDI_S3_* environment, as for the server.
  *
  *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | stat KEY | delete KEY
+ *   s3-tool put-parts KEY FILE PARTSIZE   a multipart upload streamed from FILE
+ *                                  (as the dandi client makes blobs; bounded memory)
+ *   s3-tool sha256 KEY SIZE [STREAMS RANGESIZE [BUFFER]]
+ *                                  the blob digests as the sha256 job computes them
+ *                                  (blobsum_compute): "SHA256 DANDI-ETAG"
  *   s3-tool put-many PREFIX N      N objects PREFIX0001.. whose bytes are their
  *                                  number, over one connection (a listing's fixture)
  *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
@@ -13,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "blobsum.h"
 #include "config.h"
+#include "rangefeed.h"
 #include "s3.h"
 #include "util.h"
 
@@ -73,6 +80,27 @@ main(int argc, char **argv)
 			snprintf(body, sizeof(body), "%ld", i);
 			rc = s3_put(&s, k, body, strlen(body), NULL, NULL);
 		}
+	} else if (strcmp(cmd, "put-parts") == 0 && argc == 5) {
+		struct s3_stream st;
+		FILE *f = fopen(argv[3], "rb");
+		static char chunk[1 << 20];
+		size_t n;
+		s3_stream_open(&st, &s, key, NULL, NULL, (size_t)atoll(argv[4]));
+		while (f && (n = fread(chunk, 1, sizeof(chunk), f)) > 0 && s3_stream_write(&st, chunk, n) == 0)
+			;
+		rc = f && !ferror(f) ? s3_stream_close(&st) : (s3_stream_close(&st), S3_ERROR);
+		if (f)
+			fclose(f);
+	} else if (strcmp(cmd, "sha256") == 0 && argc >= 4) {
+		struct rangefeed_opts o = { argc > 5 ? atoi(argv[4]) : cfg.blob_read_streams,
+		    argc > 5 ? (size_t)atoll(argv[5]) : cfg.blob_read_range_size };
+		struct blobsum sum;
+		if (argc > 6)
+			s.read_buffer = atol(argv[6]);
+		if ((rc = blobsum_compute(&s, key, atoll(argv[3]), true, &o, &sum, err, sizeof(err))) == S3_OK)
+			printf("%s %s\n", sum.sha256, sum.etag);
+		else
+			snprintf(s.err, sizeof(s.err), "%s", err);
 	} else if (strcmp(cmd, "get") == 0) {
 		rc = s3_get(&s, key, argc > 4 ? atoll(argv[3]) : 0, argc > 4 ? atoll(argv[4]) : -1, to_stdout, NULL);
 	} else if (strcmp(cmd, "head") == 0) {
