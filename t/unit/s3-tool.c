@@ -4,9 +4,9 @@
  *   s3-tool put KEY FILE | get KEY [FIRST LAST] | head KEY | stat KEY | delete KEY
  *   s3-tool put-parts KEY FILE PARTSIZE   a multipart upload streamed from FILE
  *                                  (as the dandi client makes blobs; bounded memory)
- *   s3-tool sha256 KEY SIZE [STREAMS RANGESIZE [BUFFER]]
- *                                  the blob digests as the sha256 job computes them
- *                                  (blobsum_compute): "SHA256 DANDI-ETAG"
+ *   s3-tool sha256|blobsum KEY SIZE [STREAMS RANGESIZE [BUFFER]]
+ *                                  the blob's sha256 as the sha256 job computes it
+ *                                  (blobsum_compute); blobsum: "SHA256 DANDI-ETAG", as verify
  *   s3-tool put-many PREFIX N      N objects PREFIX0001.. whose bytes are their
  *                                  number, over one connection (a listing's fixture)
  *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
@@ -91,14 +91,15 @@ main(int argc, char **argv)
 		rc = f && !ferror(f) ? s3_stream_close(&st) : (s3_stream_close(&st), S3_ERROR);
 		if (f)
 			fclose(f);
-	} else if (strcmp(cmd, "sha256") == 0 && argc >= 4) {
+	} else if ((strcmp(cmd, "sha256") == 0 || strcmp(cmd, "blobsum") == 0) && argc >= 4) {
 		struct rangefeed_opts o = { argc > 5 ? atoi(argv[4]) : cfg.blob_read_streams,
 		    argc > 5 ? (size_t)atoll(argv[5]) : cfg.blob_read_range_size };
 		struct blobsum sum;
 		if (argc > 6)
 			s.read_buffer = atol(argv[6]);
-		if ((rc = blobsum_compute(&s, key, atoll(argv[3]), true, &o, &sum, err, sizeof(err))) == S3_OK)
-			printf("%s %s\n", sum.sha256, sum.etag);
+		bool etag = strcmp(cmd, "blobsum") == 0;
+		if ((rc = blobsum_compute(&s, key, atoll(argv[3]), etag, &o, &sum, err, sizeof(err))) == S3_OK)
+			printf("%s%s%s\n", sum.sha256, etag ? " " : "", sum.etag);
 		else
 			snprintf(s.err, sizeof(s.err), "%s", err);
 	} else if (strcmp(cmd, "get") == 0) {
