@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "blobsum.h"
-#include "rangefeed.h"
 #include "jobs.h"
 #include "log.h"
+#include "rangefeed.h"
 #include "util.h"
 
 enum { SHA_BLOB_KEY, SHA_BLOB_SIZE, SHA_BLOB_SHA256, SHA_BLOB_NCOLS };

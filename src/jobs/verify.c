@@ -25,9 +25,9 @@
 #include <openssl/evp.h>
 
 #include "blobsum.h"
-#include "rangefeed.h"
 #include "jobs.h"
 #include "log.h"
+#include "rangefeed.h"
 #include "util.h"
 
 /* The run's start: blobs checked since are not due again in this run
@@ -121,8 +121,8 @@ s3_etag_agrees(const char *s3_etag, const char *dandi_etag)
 /* One blob's checks; detail gets what is wrong ("" when all is well).
  * 0: a verdict, -1: S3 failed (no verdict). */
 static int
-check_blob(struct s3 *s3, const struct rangefeed_opts *ropts, const char *key, int64_t size, const char *etag, const char *sha256,
-    struct buf *detail)
+check_blob(struct s3 *s3, const struct rangefeed_opts *ropts, const char *key, int64_t size, const char *etag,
+    const char *sha256, struct buf *detail)
 {
 	struct s3_object obj = { 0 };
 	struct blobsum sum;
