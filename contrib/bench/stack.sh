@@ -2,7 +2,8 @@
 # radosgw S3 on memstore, the database migrated, a user "bench" with
 # $TOKEN) under $TMP, stopped by PID on exit unless KEEP=1. Call
 # bench_stack_up after setting ROOT; bench_api_up starts the FastCGI pool
-# ($WORKERS) and nginx on $BASE.
+# ($WORKERS) and nginx on $BASE (the load generator's address exempt from
+# the request limits); bench_api_down stops both.
 
 free_port() {
 	perl -MIO::Socket::INET -e 'print IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0, Listen => 1)->sockport, "\n"'
@@ -51,9 +52,19 @@ bench_stack_up() {
 }
 
 bench_api_up() {
+	# nginx's request limits per client address (429s) would cap a load
+	# generator that is one address.
+	export DANDI_LIMIT_EXEMPT=${DANDI_LIMIT_EXEMPT:-127.0.0.1}
 	"$ROOT/src/dandi-api" -s "$TMP/api.sock" -n "${WORKERS:-4}" &
 	API_PID=$!
 	mkdir -p "$TMP/www" && echo bench > "$TMP/www/index.html"
 	for _ in $(seq 50); do [ -S "$TMP/api.sock" ] && break; sleep 0.1; done
 	"$ROOT/contrib/dev/nginx-ctl" start "$TMP/nginx" "127.0.0.1:$HTTPPORT" "$TMP/api.sock" "$TMP/www" >/dev/null
+}
+
+bench_api_down() {
+	[ -n "$API_PID" ] && kill "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null
+	API_PID=
+	"$ROOT/contrib/dev/nginx-ctl" stop "$TMP/nginx" >/dev/null 2>&1 || true
+	rm -f "$TMP/api.sock"
 }
