@@ -131,11 +131,23 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     WHERE n.version_id = vid AND n.path = p
 $$;
 
--- The folders above a path, shortest first: 'a/b/c' -> {a, a/b}.
+-- The folders above a path, shortest first: 'a/b/c' -> {a, a/b}. PL/pgSQL
+-- string work, not a query: every asset write calls it (a SQL function's
+-- query would be planned on each call from PL/pgSQL).
 CREATE OR REPLACE FUNCTION dandi_path_folders(p text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT coalesce((dandi_path_prefixes(p))[1:array_length(dandi_path_prefixes(p), 1) - 1], '{}')
-$$;
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    folders text[] := '{}';
+    i int := position('/' in p);
+    off int := 0;
+BEGIN
+    WHILE i > 0 LOOP
+        off := off + i;
+        folders := folders || left(p, off - 1);
+        i := position('/' in substr(p, off + 1));
+    END LOOP;
+    RETURN folders;
+END $$;
 
 -- Adds asset a's node to version vid's tree and its size to the folders
 -- above it. Returns NULL when added; else why not, as the API answers:
