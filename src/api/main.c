@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -101,26 +102,127 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	return 0;
 }
 
+/*
+ * The response goes out as FastCGI STDOUT records. libfcgi's stream wraps
+ * whatever is put into it in records of its 8 KB buffer, one write(2)
+ * each: 4 writes for a 24 KB page. An answer that fits the buffer still
+ * goes through it (FCGX_Finish_r then writes it with the end records in
+ * one write); a larger one is written here as records of up to 64 KB with
+ * writev(2), and FCGX_Finish_r adds only the empty STDOUT record and
+ * END_REQUEST. The protocol is the same either way: STDOUT records of the
+ * request's id, in order, then the end of the stream and of the request.
+ */
+#define FCGI_STREAM_ROOM	(8192 - 8)	/* libfcgi's writer: 8 KB less a record header */
+#define FCGI_RECORD_MAX		65528		/* contentLength is 16 bits; kept a multiple of 8 */
+#define FCGI_STDOUT_TYPE	6
+#define FCGI_IOV_BATCH		48		/* 16 records of 3 parts: ~1 MB a writev */
+
+/* writev until all of iov is written (a signal can cut a write short).
+ * 0, or -1 when the connection failed. */
+static int
+writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++, n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* Writes the two parts (the head, then the body) as STDOUT records of
+ * rq's request straight to its connection. 0, or -1 on a failed write. */
+static int
+write_records(FCGX_Request *rq, const char *head, size_t hlen, const char *body, size_t blen)
+{
+	unsigned char	hdr[FCGI_IOV_BATCH / 3][8];
+	struct iovec	iov[FCGI_IOV_BATCH];
+	const char	*part[2] = { head, body };
+	size_t		 left[2] = { hlen, blen };
+	int		 p = 0;
+
+	while (left[0] + left[1] > 0) {
+		int niov = 0, nrec = 0;
+		while (left[0] + left[1] > 0 && nrec < FCGI_IOV_BATCH / 3) {
+			size_t clen = left[0] + left[1];
+			if (clen > FCGI_RECORD_MAX)
+				clen = FCGI_RECORD_MAX;
+			unsigned char *h = hdr[nrec++];
+			h[0] = 1;	/* FCGI_VERSION_1 */
+			h[1] = FCGI_STDOUT_TYPE;
+			h[2] = (unsigned char)(rq->requestId >> 8);
+			h[3] = (unsigned char)rq->requestId;
+			h[4] = (unsigned char)(clen >> 8);
+			h[5] = (unsigned char)clen;
+			h[6] = h[7] = 0;	/* no padding, reserved */
+			iov[niov++] = (struct iovec){ h, 8 };
+			for (size_t rest = clen; rest > 0; ) {
+				while (left[p] == 0)
+					p++;
+				size_t n = left[p] < rest ? left[p] : rest;
+				iov[niov++] = (struct iovec){ (void *)part[p], n };
+				part[p] += n, left[p] -= n, rest -= n;
+			}
+		}
+		if (writev_all(rq->ipcFd, iov, niov) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void
-write_response(FCGX_Request *rq, struct request *req)
+write_response(FCGX_Request *rq, struct request *req, struct buf *head)
 {
 	bool no_body = req->head || req->status == 204 || req->status == 304;
+	size_t blen = no_body ? 0 : req->out.len;
 
-	FCGX_FPrintF(rq->out, "Status: %d %s\r\n", req->status, reason(req->status));
+	head->len = 0;
+	buf_printf(head, "Status: %d %s\r\n", req->status, reason(req->status));
 	if (req->content_type_out != NULL && req->status != 304)
-		FCGX_FPrintF(rq->out, "Content-Type: %s\r\n", req->content_type_out);
+		buf_printf(head, "Content-Type: %s\r\n", req->content_type_out);
 	if (req->accel_redirect != NULL)
-		FCGX_FPrintF(rq->out, "X-Accel-Redirect: %s\r\n", req->accel_redirect);
+		buf_printf(head, "X-Accel-Redirect: %s\r\n", req->accel_redirect);
 	else if (req->status != 204 && req->status != 304)
-		FCGX_FPrintF(rq->out, "Content-Length: %lu\r\n", (unsigned long)req->out.len);
+		buf_printf(head, "Content-Length: %lu\r\n", (unsigned long)req->out.len);
 	/* Origin: the CORS headers depend on it (django-cors-headers adds it
 	 * to every answer). */
-	FCGX_FPrintF(rq->out, "Vary: Accept, Authorization, Origin\r\n");
+	buf_puts(head, "Vary: Accept, Authorization, Origin\r\n");
 	for (int i = 0; i < req->nhdr; i++)
-		FCGX_FPrintF(rq->out, "%s: %s\r\n", req->hdr_name[i], req->hdr_value[i]);
-	FCGX_PutS("\r\n", rq->out);
-	if (!no_body && req->out.len > 0)
-		FCGX_PutStr(req->out.data, (int)req->out.len, rq->out);
+		buf_printf(head, "%s: %s\r\n", req->hdr_name[i], req->hdr_value[i]);
+	buf_puts(head, "\r\n");
+	if (head->len + blen > FCGI_STREAM_ROOM) {
+		if (write_records(rq, head->data, head->len, req->out.data, blen) != 0)
+			log_warn("writing the response to nginx: %s", strerror(errno));
+		return;
+	}
+	FCGX_PutStr(head->data, (int)head->len, rq->out);
+	if (blen > 0)
+		FCGX_PutStr(req->out.data, (int)blen, rq->out);
+}
+
+/* True when all nginx sends for the request has been read: the body and
+ * the empty STDIN record that ends it. Nothing more can then arrive on the
+ * connection, so it may be closed at once: libfcgi's close otherwise
+ * shuts down our side and waits for nginx to close its own (reading
+ * whatever comes meanwhile, lest an unread byte reset the connection),
+ * and the worker sits idle until nginx gets round to it. A request whose
+ * body was left unread (a 413) keeps that lingering close: nginx may
+ * still be sending it. */
+static bool
+request_drained(FCGX_Request *rq)
+{
+	return FCGX_GetChar(rq->in) == EOF && FCGX_GetError(rq->in) == 0;
 }
 
 static double
@@ -136,6 +238,7 @@ static int
 worker_main(int sock, const struct config *cfg)
 {
 	FCGX_Request	 rq;
+	struct buf	 head;	/* the response's status and header lines */
 	char		 err[256];
 	struct server	*srv = server_new(cfg, err, sizeof(err));
 
@@ -147,6 +250,7 @@ worker_main(int sock, const struct config *cfg)
 	 * database that is down now is retried per request. */
 	(void)db_ensure(server_db(srv));
 	FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR);
+	buf_init(&head);
 	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
 		struct request req;
 		double t0 = now_seconds();
@@ -155,12 +259,16 @@ worker_main(int sock, const struct config *cfg)
 		if (read_request(&rq, &req, cfg) == 0)
 			server_handle(srv, &req);
 		server_finish(srv, &req);
-		write_response(&rq, &req);
+		write_response(&rq, &req, &head);
 		log_access(req.method, req.uri, req.status, (long long)req.out.len,
 		    now_seconds() - t0, req.user ? req.user->username : NULL);
 		request_finish(&req);
+		/* libfcgi's "detached" request is closed without the wait. */
+		if (request_drained(&rq))
+			FCGX_Detach(&rq);
 		FCGX_Finish_r(&rq);
 	}
+	buf_free(&head);
 	server_free(srv);
 	return 0;
 }
