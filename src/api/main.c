@@ -234,6 +234,22 @@ now_seconds(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Whether the request gets dandi-api's own access line (request_log):
+ * nginx logs every request, so by default only what nginx cannot tell
+ * apart (which 5xx, who, how slow inside the app) costs a write. */
+static bool
+request_logged(const struct config *cfg, int status, double seconds)
+{
+	switch (cfg->request_log[0]) {
+	case 'a':	/* all */
+		return true;
+	case 'e':	/* errors */
+		return status >= 500 || seconds * 1000.0 >= cfg->request_log_slow_ms;
+	default:	/* off */
+		return false;
+	}
+}
+
 static int
 worker_main(int sock, const struct config *cfg)
 {
@@ -260,8 +276,10 @@ worker_main(int sock, const struct config *cfg)
 			server_handle(srv, &req);
 		server_finish(srv, &req);
 		write_response(&rq, &req, &head);
-		log_access(req.method, req.uri, req.status, (long long)req.out.len,
-		    now_seconds() - t0, req.user ? req.user->username : NULL);
+		double secs = now_seconds() - t0;
+		if (request_logged(cfg, req.status, secs))
+			log_access(req.method, req.uri, req.status, (long long)req.out.len,
+			    secs, req.user ? req.user->username : NULL);
 		request_finish(&req);
 		/* libfcgi's "detached" request is closed without the wait. */
 		if (request_drained(&rq))

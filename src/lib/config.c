@@ -52,6 +52,8 @@ static const struct ckey keys[] = {
 	S(openapi_file, DANDI_OPENAPI_FILE_DEFAULT),
 	S(log_file, ""),
 	S(log_level, "info"),
+	S(request_log, "errors"),
+	{ "request_log_slow_ms", C_INT, offsetof(struct config, request_log_slow_ms), "1000" },
 	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },
 	S(s3_endpoint, ""),
 	S(s3_region, "us-east-1"),
@@ -227,6 +229,11 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 	if (strcmp(c->s3_multipart_complete, "archive") != 0 && strcmp(c->s3_multipart_complete, "s3") != 0) {
 		snprintf(err, errlen, "s3_multipart_complete must be archive or s3, not '%s'",
 		    c->s3_multipart_complete);
+		return -1;
+	}
+	if (strcmp(c->request_log, "all") != 0 && strcmp(c->request_log, "errors") != 0 &&
+	    strcmp(c->request_log, "off") != 0) {
+		snprintf(err, errlen, "request_log must be all, errors or off, not '%s'", c->request_log);
 		return -1;
 	}
 	/* URLs are joined with "/api/...": a trailing slash would double it. */

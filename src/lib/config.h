@@ -37,6 +37,11 @@ struct config {
 	char	*openapi_file;		/* the API's OpenAPI document (docs.c) */
 	char	*log_file;
 	char	*log_level;
+	/* dandi-api's own line per request (nginx's access log has every
+	 * request): "all", "errors" (5xx answers and those slower than
+	 * request_log_slow_ms) or "off" */
+	char	*request_log;
+	int	 request_log_slow_ms;
 	size_t	 max_body;		/* bytes */
 	char	*s3_endpoint;
 	char	*s3_region;

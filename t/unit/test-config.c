@@ -69,6 +69,15 @@ main(void)
 	    "the error names the variable");
 	config_free(&c);
 	unsetenv("DANDI_DATACITE_PUBLISH");
+	ok(config_load(&c, NULL, 0, err, sizeof(err)) == 0, "defaults load");
+	is_str(c.request_log, "errors", "request_log: errors and slow requests by default");
+	ok(c.request_log_slow_ms == 1000, "request_log_slow_ms: 1000 by default");
+	config_free(&c);
+	setenv("DANDI_REQUEST_LOG", "some", 1);
+	ok(config_load(&c, NULL, 0, err, sizeof(err)) == -1, "request_log of another value is refused");
+	is_str(err, "request_log must be all, errors or off, not 'some'", "... saying which values it takes");
+	config_free(&c);
+	unsetenv("DANDI_REQUEST_LOG");
 	unlink(path);
 	return done_testing();
 }
