@@ -66,6 +66,47 @@ main(void)
 	request_finish(&req);
 	router_free(r);
 
+	/* A pattern runs only on paths that start with its literal prefix:
+	 * whatever PCRE2 makes of the rest, the answers stay the same. */
+	static const struct route shapes[] = {
+		{ "GET", "/api/items?/", h_list, 0, 0 },		/* quantified last letter */
+		{ "GET", "/api/x{2}/", h_list, 0, 0 },
+		{ "GET", "/api/a\\.b/", h_list, 0, 0 },
+		{ "GET", "/api/[c]d/", h_list, 0, 0 },
+		{ "GET", "/one/two|/three/", h_get, 0, 0 },		/* alternation outside a group */
+		{ "GET", "/api/u/([^/]+)/", h_put, 0, 0 },
+		{ "GET", "/api/k[]|(]/", h_list, 0, 0 },		/* brackets and a bar in a class */
+		{ "GET", "/api/q\\Q(\\E|/lit", h_list, 0, 0 },	/* a quoted bracket, then a bar */
+	};
+	r = router_new(shapes, sizeof(shapes) / sizeof(shapes[0]), err, sizeof(err));
+	request_init(&req, NULL, NULL);
+	ok(try(r, "GET", "/api/item/", &rt, &req, allow) == ROUTE_FOUND, "a quantified letter is not in the prefix");
+	ok(try(r, "GET", "/api/items/", &rt, &req, allow) == ROUTE_FOUND, "... and its other form matches too");
+	ok(try(r, "GET", "/api/xx/", &rt, &req, allow) == ROUTE_FOUND, "x{2}");
+	ok(try(r, "GET", "/api/a.b/", &rt, &req, allow) == ROUTE_FOUND, "an escaped dot");
+	ok(try(r, "GET", "/api/aXb/", &rt, &req, allow) == ROUTE_NOT_FOUND, "... is a dot");
+	ok(try(r, "GET", "/api/cd/", &rt, &req, allow) == ROUTE_FOUND, "a class");
+	ok(try(r, "GET", "/x/three", &rt, &req, allow) == ROUTE_FOUND && rt->handler == h_get,
+	    "an alternation outside a group: its second branch, unanchored, still matches");
+	ok(try(r, "GET", "/api/k(/", &rt, &req, allow) == ROUTE_FOUND, "a class holding ']', '|' and '('");
+	ok(try(r, "GET", "/y/lit", &rt, &req, allow) == ROUTE_FOUND, "a bar after a quoted bracket is outside any group");
+	ok(try(r, "GET", "/api/u/J\xc3\xa9r\xc3\xb4me \xe2\x82\xac \xf0\x9f\x98\x80/", &rt, &req, allow) == ROUTE_FOUND,
+	    "UTF-8 of 2, 3 and 4 bytes matches");
+	is_str(req.params[0], "J\xc3\xa9r\xc3\xb4me \xe2\x82\xac \xf0\x9f\x98\x80", "... and is captured whole");
+	static const char *bad_utf8[] = {
+		"/api/u/\xc0\xaf/",		/* overlong '/' */
+		"/api/u/\xe0\x80\xaf/",	/* overlong, 3 bytes */
+		"/api/u/\xed\xa0\x80/",	/* a surrogate */
+		"/api/u/\xf4\x90\x80\x80/",	/* past U+10FFFF */
+		"/api/u/\xe2\x82/",		/* cut short */
+		"/api/u/\x80/",		/* a lone continuation byte */
+		"/api/u/\xe2\x82",		/* cut short at the end */
+	};
+	for (size_t i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++)
+		ok(try(r, "GET", bad_utf8[i], &rt, &req, allow) == ROUTE_NOT_FOUND, "invalid UTF-8 %zu: 404", i);
+	request_finish(&req);
+	router_free(r);
+
 	static const struct route bad[] = { { "GET", "/api/(unclosed/", h_list, 0, 0 } };
 	ok(router_new(bad, 1, err, sizeof(err)) == NULL, "a bad pattern is refused");
 	ok(strstr(err, "unclosed") != NULL, "with a message naming it");
