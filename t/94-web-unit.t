@@ -24,7 +24,7 @@ close $fh;
 my $status = $?;
 
 subtest 'vitest (web/tests)' => sub {
-	my ($planned, $seen) = (undef, 0);
+	my ($planned, $seen, @other) = (undef, 0);
 	for (@lines) {
 		chomp;
 		if (/^(not )?ok \d+ - (.*?)(?: # time=.*)?$/) {
@@ -34,11 +34,12 @@ subtest 'vitest (web/tests)' => sub {
 			$planned = $1;
 		} elsif (length && !/^TAP version/) {
 			note($_);
+			push @other, $_;
 		}
 	}
 	ok(defined $planned && $planned > 0, 'vitest printed a plan');
 	is($seen, $planned // -1, 'every planned test ran');
-	is($status, 0, 'vitest exited 0');
+	is($status, 0, 'vitest exited 0') or diag(join "\n", grep { defined } @other[-40 .. -1]);
 };
 
 done_testing;
