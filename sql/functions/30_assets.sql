@@ -166,6 +166,9 @@ BEGIN
     FOREACH f IN ARRAY folders LOOP
         tries := 0;
         LOOP
+            -- Nearly always there already: lock it; else make it.
+            SELECT * INTO node FROM asset_paths WHERE version_id = vid AND path = f FOR KEY SHARE;
+            EXIT WHEN FOUND;
             INSERT INTO asset_paths (version_id, path) VALUES (vid, f) ON CONFLICT DO NOTHING;
             SELECT * INTO node FROM asset_paths WHERE version_id = vid AND path = f FOR KEY SHARE;
             EXIT WHEN FOUND;
