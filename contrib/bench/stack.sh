@@ -31,6 +31,16 @@ bench_stack_up() {
 	API_PID=
 	trap bench_cleanup EXIT
 	"$ROOT/contrib/dev/pg-ctl" start "$TMP/pg" "$PGPORT" >/dev/null
+	# PG_SETTINGS="name=value ...": the server's settings for the run (a
+	# deployment's tuning, e.g. shared_buffers=4GB), then a restart.
+	if [ -n "${PG_SETTINGS:-}" ]; then
+		local kv
+		for kv in $PG_SETTINGS; do
+			psql -q -X -h "$TMP/pg" -p "$PGPORT" -U postgres -d postgres \
+			    -c "ALTER SYSTEM SET ${kv%%=*} = '${kv#*=}'" >/dev/null
+		done
+		"$ROOT/contrib/dev/pg-ctl" restart "$TMP/pg" >/dev/null
+	fi
 	local osd
 	osd=$(free_port)
 	"$ROOT/contrib/dev/s3-ctl" start "$TMP/s3" --store memstore --rgw-port "$S3PORT" \
