@@ -36,3 +36,5 @@ DROP INDEX IF EXISTS asset_versions_version;
 -- dandi_asset_paths_put (sql/functions/30_assets.sql) replaces it: it
 -- answers why a file could not be added.
 DROP FUNCTION IF EXISTS dandi_asset_paths_add(bigint, assets);
+-- and dandi_path_folders the prefixes it listed with a query.
+DROP FUNCTION IF EXISTS dandi_path_prefixes(text);

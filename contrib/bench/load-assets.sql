@@ -116,13 +116,13 @@ INSERT INTO asset_versions (asset_id, version_id)
 SELECT id, :vid FROM assets WHERE id > :a0 ORDER BY id;
 
 -- The folder tree from the version's assets: a node per path prefix with
--- the files and bytes below it (what dandi_asset_paths_add adds up one
+-- the files and bytes below it (what dandi_asset_paths_put adds up one
 -- asset at a time), the leaf pointing at its asset.
 INSERT INTO asset_paths (version_id, path, asset_id, aggregate_files, aggregate_size)
 SELECT :vid, p, max(CASE WHEN p = a.path THEN a.id END), count(*), sum(coalesce(b.size, z.size))
 FROM asset_versions av JOIN assets a ON a.id = av.asset_id
 LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id
-CROSS JOIN LATERAL unnest(dandi_path_prefixes(a.path)) p
+CROSS JOIN LATERAL unnest(dandi_path_folders(a.path) || a.path::text) p
 WHERE av.version_id = :vid
 GROUP BY p;
 

@@ -100,13 +100,6 @@ BEGIN
     ) kv);
 END $$;
 
--- 'a/b/c' -> {a, a/b, a/b/c}
-CREATE OR REPLACE FUNCTION dandi_path_prefixes(p text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT array_agg(array_to_string((string_to_array(p, '/'))[1:n], '/') ORDER BY n)
-    FROM generate_series(1, array_length(string_to_array(p, '/'), 1)) n
-$$;
-
 -- The folder tree (asset_paths, 016_folder_deltas): a node per file and
 -- folder, unique per version and path. A file's node holds its own size;
 -- a folder's totals are its stored aggregates plus its pending rows in
