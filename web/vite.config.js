@@ -76,11 +76,11 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['tests/**/*.test.js'],
     // The suite runs beside the integration tests on 2 cores: one forked
-    // worker and generous timeouts, so that a loaded machine slows it down
+    // worker at a time and generous timeouts, so that a loaded machine slows it down
     // rather than failing it (an RPC timeout between vitest's processes
     // once ended a run whose tests had all passed with exit 1).
     pool: 'forks',
-    poolOptions: { forks: { singleFork: true } },
+    maxWorkers: 1,
     testTimeout: 30000,
     hookTimeout: 30000,
     teardownTimeout: 30000,
