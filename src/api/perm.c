@@ -34,9 +34,13 @@ static const struct db_sql perm_dandiset = { "perm_dandiset", PD_NCOLS,
  * $4 superuser. The _lock variants lock the version for a write. The
  * state of its asset list (the page cache's key): the folds so far,
  * NULL while writes left folder deltas to fold (sql/016_folder_deltas.sql). */
-#define PV_COLUMNS "v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean") "," \
+#define PV_COLUMNS_BASE "v.id, v.version, d.embargo_status, " SQL_OWNS("d.id", "$3::bigint", "$4::boolean")
+#define PV_COLUMNS PV_COLUMNS_BASE "," \
 	" CASE WHEN NOT EXISTS (SELECT 1 FROM asset_path_deltas x WHERE x.version_id = v.id)" \
 	" THEN v.paths_folded END"
+/* A writer has no use for the state: no probe of the deltas (a draft
+ * being written has many, and the dead ones of the last fold). */
+#define PV_COLUMNS_WRITE PV_COLUMNS_BASE ", NULL::bigint"
 enum { PV_ID, PV_VERSION, PV_EMBARGO, PV_OWNER, PV_LIST_GEN, PV_NCOLS };
 static const struct db_sql perm_version = { "perm_version", PV_NCOLS,
 	"SELECT " PV_COLUMNS
@@ -44,14 +48,14 @@ static const struct db_sql perm_version = { "perm_version", PV_NCOLS,
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2" };
 
 static const struct db_sql perm_version_lock = { "perm_version_lock", PV_NCOLS,
-	"SELECT " PV_COLUMNS
+	"SELECT " PV_COLUMNS_WRITE
 	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR UPDATE OF v" };
 
 /* The SHARED routes' lock: asset writers together, never beside a
  * publish or a version write (FOR UPDATE). */
 static const struct db_sql perm_version_lock_shared = { "perm_version_lock_shared", PV_NCOLS,
-	"SELECT " PV_COLUMNS
+	"SELECT " PV_COLUMNS_WRITE
 	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR KEY SHARE OF v" };
 
@@ -168,7 +172,7 @@ dandiset_load(struct request *req, const char *id, const char *version, bool jso
 		v->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION_ID));
 		v->version = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_VERSION));
 		v->draft = strcmp(v->version, "draft") == 0;
-	v->list_gen = PQgetisnull(r, 0, PV_LIST_GEN) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, PV_LIST_GEN));
+		v->list_gen = NULL;	/* not read here: no page cache for this version */
 		*vout = v;
 	}
 	return 1;
