@@ -53,6 +53,10 @@ const struct job_cmd job_cmds[] = {
 	  "(never-verified first, then checks older than INTERVAL,\n"
 	  "default 30 days); exit 1 when one fails. --report lists\n"
 	  "the blobs whose last check failed (--all: every failed check)" },
+	{ "storage-check", storage_check_cmd, storage_sql, "[--no-zarr]",
+	  "compare the database with the bucket: blobs without\n"
+	  "their object or differing from it (exit 1), objects\n"
+	  "and zarr prefixes nothing in the database owns" },
 	{ "analytics", analytics_cmd, analytics_sql, "[--max N] [--all]",
 	  "count blob downloads from the S3 access logs of\n"
 	  "access_log_bucket/access_log_prefix" },

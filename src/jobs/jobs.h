@@ -112,6 +112,9 @@ extern const struct db_sql *const	validate_sql[];
 int	validate_sweep(struct job *, long max, long batch, long *nversions, long *nassets);
 int	validate_cmd(struct job *, int argc, char **argv);
 
+/* storage.c: the database and the bucket side by side */
+extern const struct db_sql *const	storage_sql[];
+int	storage_check_cmd(struct job *, int argc, char **argv);
 /* gc.c */
 extern const struct db_sql *const	gc_sql[];
 int	gc_cmd(struct job *, int argc, char **argv);

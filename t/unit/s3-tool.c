@@ -9,6 +9,8 @@
  *                                  (blobsum_compute); blobsum: "SHA256 DANDI-ETAG", as verify
  *   s3-tool put-many PREFIX N      N objects PREFIX0001.. whose bytes are their
  *                                  number, over one connection (a listing's fixture)
+ *   s3-tool put-keys -             an object for each key read from stdin (one a
+ *                                  line), its bytes the key (a bucket's fixture)
  *   s3-tool copy SRC DST | list PREFIX | tag KEY TAGS|- 
  *   s3-tool presign METHOD KEY EXPIRES [NAME=VALUE...]
  *   s3-tool mpu-create KEY [TAGS] | mpu-complete KEY UPLOADID N:ETAG... | mpu-abort KEY UPLOADID
@@ -79,6 +81,14 @@ main(int argc, char **argv)
 			snprintf(k, sizeof(k), "%s%04ld", key, i);
 			snprintf(body, sizeof(body), "%ld", i);
 			rc = s3_put(&s, k, body, strlen(body), NULL, NULL);
+		}
+	} else if (strcmp(cmd, "put-keys") == 0 && argc == 3) {
+		char line[1024];
+		rc = S3_OK;
+		while (rc == S3_OK && fgets(line, sizeof(line), stdin) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			if (*line)
+				rc = s3_put(&s, line, line, strlen(line), NULL, NULL);
 		}
 	} else if (strcmp(cmd, "put-parts") == 0 && argc == 5) {
 		struct s3_stream st;
