@@ -149,6 +149,35 @@ isnt($rc, 0, '... exit non-zero');
 ($out, $err, $rc) = check('--no-zarr');
 is($rc, 0, '--no-zarr: blobs only, consistent');
 unlike($out, qr/zarr/, '... and no zarr part');
+# --- embargo tags ------------------------------------------------------------------------
+# Objects of embargoed data carry embargoed=true; a restore's copy loses
+# it, and embargo-tags puts it back.
+my $eds = $t->post('/api/dandisets/?embargo=true', { name => 'Secret', metadata => {} }, token => $owner)->{json}{identifier};
+my $eu = Upload::upload($t, $owner, $eds, 'embargoed bytes ' . ('e' x 500));
+my $eblob = $eu->{blob}{blob_id} or die 'embargoed upload failed';
+my $ekey = one("SELECT blob FROM blobs WHERE blob_id = '$eblob'");
+my $ezarr = '0ddddddd-0000-4000-8000-000000000004';
+$t->psql("INSERT INTO zarrs (dandiset_id, zarr_id, name, file_count, size) VALUES (${\ int($eds)}, '$ezarr', 'e.zarr', 1, 2)");
+put_object("zarr/$ezarr/.zattrs", '{}');	# put without a tag, as a copy would
+my $tags = sub { (($t->run_cmd($tool, 'tags', $_[0]))[0] // '') =~ s/\s+$//r };
+is($tags->($ekey), 'embargoed=true', 'the embargoed upload is tagged');
+($out, $err, $rc) = $t->run_cmd($jobs, 'embargo-tags', '--check');
+is_deeply(lines($out)->{untagged}, { "zarr/$ezarr/.zattrs" => 'embargoed, readable by the bucket\'s public-read policy' },
+    'embargo-tags --check: the untagged zarr object of the embargoed dandiset');
+like($out, qr/^embargo-tags: 2 embargoed object\(s\), 1 without the tag, 0 not in S3$/m, '... summary');
+isnt($rc, 0, '... exit non-zero');
+$t->run_cmd($tool, 'tag', $ekey, '-');
+is($tags->($ekey), '', 'the blob\'s tag removed (as a restore would)');
+($out, $err, $rc) = $t->run_cmd($jobs, 'embargo-tags');
+like($out, qr/^embargo-tags: 2 embargoed object\(s\), 2 tagged, 0 not in S3$/m, 'embargo-tags: both tagged');
+is($rc, 0, '... exit 0');
+is($tags->($ekey), 'embargoed=true', 'the blob carries the tag again');
+is($tags->("zarr/$ezarr/.zattrs"), 'embargoed=true', '... and the zarr object');
+($out, $err, $rc) = $t->run_cmd($jobs, 'embargo-tags', '--check');
+is($rc, 0, 'embargo-tags --check: all tagged, exit 0');
+unlike($out, qr/^untagged/m, '... nothing reported');
+is($tags->($key{$rewritten}), '', 'an open blob is left untagged');
+
 ($out, $err, $rc) = check('--bogus');
 is($rc, 2, 'an unknown option: usage, exit 2');
 

@@ -57,6 +57,10 @@ const struct job_cmd job_cmds[] = {
 	  "compare the database with the bucket: blobs without\n"
 	  "their object or differing from it (exit 1), objects\n"
 	  "and zarr prefixes nothing in the database owns" },
+	{ "embargo-tags", embargo_tags_cmd, embargo_tags_sql, "[--check]",
+	  "tag every object of embargoed data embargoed=true (a\n"
+	  "restore's copy loses tags); --check: report those\n"
+	  "without it (exit 1)" },
 	{ "analytics", analytics_cmd, analytics_sql, "[--max N] [--all]",
 	  "count blob downloads from the S3 access logs of\n"
 	  "access_log_bucket/access_log_prefix" },

@@ -115,6 +115,8 @@ int	validate_cmd(struct job *, int argc, char **argv);
 /* storage.c: the database and the bucket side by side */
 extern const struct db_sql *const	storage_sql[];
 int	storage_check_cmd(struct job *, int argc, char **argv);
+extern const struct db_sql *const	embargo_tags_sql[];
+int	embargo_tags_cmd(struct job *, int argc, char **argv);
 /* gc.c */
 extern const struct db_sql *const	gc_sql[];
 int	gc_cmd(struct job *, int argc, char **argv);

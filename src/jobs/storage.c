@@ -497,3 +497,137 @@ storage_check_cmd(struct job *job, int argc, char **argv)
 	}
 	return 0;
 }
+
+/* --- embargo-tags: the tags a restore loses ------------------------------ */
+
+#define EMBARGO_TAG	"embargoed=true"
+
+enum { ET_ID, ET_KEY, ET_NCOLS };
+static const struct db_sql et_blobs = { "et_blobs", ET_NCOLS,
+	"SELECT id, blob FROM blobs WHERE embargoed AND id > $1::bigint ORDER BY id LIMIT 1000" };
+enum { EZ_UUID, EZ_NCOLS };
+static const struct db_sql et_zarrs = { "et_zarrs", EZ_NCOLS,
+	"SELECT z.zarr_id FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
+	" WHERE d.embargo_status <> 'OPEN' ORDER BY z.zarr_id" };
+const struct db_sql *const embargo_tags_sql[] = { &et_blobs, &et_zarrs, NULL };
+
+struct tagger {
+	struct job	*job;
+	struct s3	*s3;
+	bool		 check;		/* read the tags only */
+	long		 objects, tagged, untagged, absent;
+	char		 last[1100];	/* a zarr listing's last key */
+};
+
+/* One object: tagged (or, checking, whether it is). 0, or -1 on an S3
+ * error (job->err). */
+static int
+tag_one(struct tagger *tg, const char *key)
+{
+	if (tg->check) {
+		char *tags = s3_get_tagging(tg->s3, key);
+		if (tags == NULL) {
+			if (tg->s3->status == 404) {
+				tg->absent++;
+				return 0;
+			}
+			snprintf(tg->job->err, sizeof(tg->job->err), "tags of %s: %s", key, tg->s3->err);
+			return -1;
+		}
+		tg->objects++;
+		/* "k=v&k2=v2": the tag among them, whole. */
+		bool has = false;
+		for (char *p = tags; p != NULL && !has; p = strchr(p, '&'), p = p ? p + 1 : NULL)
+			has = strncmp(p, EMBARGO_TAG, sizeof(EMBARGO_TAG) - 1) == 0 &&
+			    (p[sizeof(EMBARGO_TAG) - 1] == '\0' || p[sizeof(EMBARGO_TAG) - 1] == '&');
+		free(tags);
+		if (!has) {
+			printf("untagged\t%s\tembargoed, readable by the bucket's public-read policy\n", key);
+			tg->untagged++;
+		}
+		return 0;
+	}
+	int st = s3_put_tagging(tg->s3, key, EMBARGO_TAG);
+	if (st == S3_NOT_FOUND) {
+		tg->absent++;
+		return 0;
+	}
+	if (st != S3_OK) {
+		snprintf(tg->job->err, sizeof(tg->job->err), "tag %s: %s", key, tg->s3->err);
+		return -1;
+	}
+	tg->objects++;
+	tg->tagged++;
+	return 0;
+}
+
+static int
+tag_listed(void *arg, const struct s3_listed *o)
+{
+	struct tagger *tg = arg;
+
+	snprintf(tg->last, sizeof(tg->last), "%s", o->key);
+	return tag_one(tg, o->key);
+}
+
+/* Every object of an embargoed blob, and of a zarr archive of a dandiset
+ * not open, gets the tag embargoed=true that keeps it from anonymous
+ * readers (README "The S3 bucket"). Tags do not survive a copy of the
+ * objects through a file system (or most sync tools), so a restore runs
+ * this before the bucket's public-read policy is on. --check only reads
+ * the tags and exits 1 when one is missing. Idempotent; pages by id, so
+ * memory stays flat. */
+int
+embargo_tags_cmd(struct job *job, int argc, char **argv)
+{
+	struct tagger tg = { .job = job };
+	char last[24] = "0";
+
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--check") == 0)
+			tg.check = true;
+		else
+			return JOB_USAGE;
+	}
+	if ((tg.s3 = job_s3(job)) == NULL)
+		return job_exit_err(job);
+	for (;;) {
+		const char *p[1] = { last };
+		PGresult *r = job_query(job, &et_blobs, 1, p);
+		if (r == NULL)
+			return job_exit_err(job);
+		if (PQntuples(r) == 0)
+			break;
+		for (int i = 0; i < PQntuples(r); i++)
+			if (tag_one(&tg, PQgetvalue(r, i, ET_KEY)) != 0)
+				return job_exit_err(job);
+		snprintf(last, sizeof(last), "%s", PQgetvalue(r, PQntuples(r) - 1, ET_ID));
+		job_reset(job);
+	}
+	PGresult *z = job_query(job, &et_zarrs, 0, NULL);
+	if (z == NULL)
+		return job_exit_err(job);
+	for (int i = 0; i < PQntuples(z); i++) {
+		char prefix[64];
+		bool more = true;
+		snprintf(prefix, sizeof(prefix), ZARR_PREFIX "%s/", PQgetvalue(z, i, EZ_UUID));
+		tg.last[0] = '\0';
+		while (more) {
+			job->err[0] = '\0';
+			if (s3_list_page(tg.s3, prefix, *tg.last ? tg.last : NULL, NULL, 1000, tag_listed, &tg, &more,
+			    NULL) != S3_OK) {
+				if (!*job->err)
+					snprintf(job->err, sizeof(job->err), "list %s: %s", prefix, tg.s3->err);
+				return job_exit_err(job);
+			}
+		}
+	}
+	printf("embargo-tags: %ld embargoed object(s), %ld %s, %ld not in S3\n", tg.objects,
+	    tg.check ? tg.untagged : tg.tagged, tg.check ? "without the tag" : "tagged", tg.absent);
+	if (tg.check && tg.untagged > 0) {
+		fprintf(stderr, "dandi-jobs embargo-tags: %ld embargoed object(s) without the tag; run dandi-jobs "
+		    "embargo-tags\n", tg.untagged);
+		return 1;
+	}
+	return 0;
+}
