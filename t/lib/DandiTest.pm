@@ -189,6 +189,9 @@ sub new {
 	my $name = $0;
 	$name =~ s{.*/}{};
 	$name =~ s/\W+/-/g;
+	# A second archive in the same test file: new(tag => 'b') names its
+	# database and bucket apart from the first one's.
+	$name .= "-$o{tag}" if defined $o{tag};
 	my $dir = tempdir("dandi-$name-XXXXXX", DIR => $base);
 	chmod 0755, $dir;	# the postgres user must reach its cluster
 	my $self = bless {
