@@ -75,6 +75,7 @@ my @MATRIX = (
 	[ 'GET', '/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/robots.txt', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/health/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/stats/', undef, '200 200 200 200 200' ],
 	# Beyond the original: download counts of the open dandisets.

@@ -13,6 +13,7 @@
 #include "jsonread.h"
 #include "log.h"
 #include "router.h"
+#include "sentry.h"
 #include "util.h"
 #include "vmeta.h"
 
@@ -27,8 +28,15 @@ struct server	*server_new(const struct config *, char *err, size_t errlen);
 void		 server_free(struct server *);
 void		 server_handle(struct server *, struct request *);
 /* Last touches to every response, whether or not server_handle ran: the
- * CORS headers. */
+ * CORS headers and X-Request-Id. */
 void		 server_finish(struct server *, struct request *);
+/* After the answer has gone: a server error (5xx but 503, the outages
+ * /api/health/ tells) goes to Sentry when sentry_dsn is set. */
+void		 server_report(struct server *, struct request *);
+/* A route's pattern as logs and reports name it, in the request's arena:
+ * each capture a "*", e.g. /api/dandisets/ * /versions/ * / (without the
+ * spaces) for a version. */
+const char	*server_route_name(struct request *, const char *pattern);
 struct db	*server_db(struct server *);
 /* Weak ETag of the body; answers 304 when If-None-Match matches. */
 void		 server_etag(struct request *);
@@ -283,6 +291,10 @@ int	robots_get(struct request *);
 int	root_get(struct request *);
 int	stats_get(struct request *);
 int	stats_downloads_get(struct request *);
+
+/* health.c: /api/health/ for load balancers and monitors */
+extern const struct db_sql *const	health_sql[];
+int	health_get(struct request *);
 
 /* schemas.c */
 int	schemas_get(struct request *);

@@ -75,6 +75,9 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	const char *cl = param(rq, "CONTENT_LENGTH");
 	int64_t len = 0;
 
+	/* First, so that every answer and log line names it, errors here too. */
+	request_id_set(req, param(rq, "REQUEST_ID"), param(rq, "HTTP_X_REQUEST_ID"));
+	log_context(req->request_id, NULL);
 	req->method = arena_strdup(&req->arena, m ? m : "GET");
 	req->head = strcmp(req->method, "HEAD") == 0;
 	req->authorization = param(rq, "HTTP_AUTHORIZATION");
@@ -279,12 +282,15 @@ worker_main(int sock, const struct config *cfg)
 		double secs = now_seconds() - t0;
 		if (request_logged(cfg, req.status, secs))
 			log_access(req.method, req.uri, req.status, (long long)req.out.len,
-			    secs, req.user ? req.user->username : NULL);
-		request_finish(&req);
+			    secs, req.user ? req.user->username : NULL, req.user_id_str);
 		/* libfcgi's "detached" request is closed without the wait. */
 		if (request_drained(&rq))
 			FCGX_Detach(&rq);
 		FCGX_Finish_r(&rq);
+		/* The answer is gone: an error report costs the client nothing. */
+		server_report(srv, &req);
+		request_finish(&req);
+		log_context(NULL, NULL);
 	}
 	buf_free(&head);
 	server_free(srv);
@@ -392,6 +398,12 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cors_free(cors_check);
+	struct sentry *sentry_check = sentry_new(&cfg, "dandi-api", err, sizeof(err));
+	if (sentry_check == NULL && err[0] != '\0') {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
+	sentry_free(sentry_check);
 
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "dandi-api: FCGX_Init failed\n");

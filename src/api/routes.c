@@ -18,6 +18,8 @@ const struct route api_routes[] = {
 	{ "GET",    "/",				root_get,		ANYONE,	T_NONE },
 	{ "GET",    "/robots.txt",			robots_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/info/",			info_get,		ANYONE,	T_NONE },
+	/* For load balancers: 200 or 503, never cached. */
+	{ "GET",    "/api/health/",			health_get,		ANYONE,	T_NONE },
 	{ "GET",    "/server-info",			info_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/stats/",			stats_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/stats/downloads/",		stats_downloads_get,	ANYONE,	T_NONE },

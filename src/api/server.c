@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -18,6 +19,7 @@ struct server {
 	struct db		 db;
 	struct router		*router;
 	struct cors		*cors;
+	struct sentry		*sentry;	/* NULL: no sentry_dsn */
 };
 
 /* Every resource's statements, prepared on each new connection. */
@@ -41,6 +43,7 @@ static const struct db_sql *const *const api_sql[] = {
 	zarrs_sql,
 	accounts_sql,
 	oauth_sql,
+	health_sql,
 	NULL
 };
 
@@ -85,6 +88,13 @@ server_new(const struct config *cfg, char *err, size_t errlen)
 		free(s);
 		return NULL;
 	}
+	s->sentry = sentry_new(cfg, "dandi-api", err, errlen);
+	if (s->sentry == NULL && err[0] != '\0') {
+		cors_free(s->cors);
+		router_free(s->router);
+		free(s);
+		return NULL;
+	}
 	db_init(&s->db, cfg->db);
 	for (const struct db_sql *const *const *t = api_sql; *t != NULL; t++)
 		db_add_table(&s->db, *t);
@@ -100,6 +110,7 @@ server_free(struct server *s)
 	uploads_shutdown();
 	router_free(s->router);
 	cors_free(s->cors);
+	sentry_free(s->sentry);
 	free(s);
 }
 
@@ -156,12 +167,24 @@ server_etag_set(struct request *req, const char *hex)
 	}
 }
 
+/* Whether the handler said the answer is not to be stored: then it needs
+ * no validator either (/api/health/). */
+static bool
+resp_no_store(const struct request *req)
+{
+	for (int i = 0; i < req->nhdr; i++)
+		if (strcasecmp(req->hdr_name[i], "Cache-Control") == 0 &&
+		    strstr(req->hdr_value[i], "no-store") != NULL)
+			return true;
+	return false;
+}
+
 void
 server_etag(struct request *req)
 {
 	char hex[SERVER_ETAG_HEX];
 
-	if (req->status != 200 || req->out.len == 0 ||
+	if (req->status != 200 || req->out.len == 0 || resp_no_store(req) ||
 	    server_etag_hex(req->out.data, req->out.len, hex) != 0)
 		return;
 	server_etag_set(req, hex);
@@ -203,6 +226,8 @@ server_handle(struct server *s, struct request *req)
 		resp_detail(req, 405, "Method \"%s\" not allowed.", req->method);
 		break;
 	case ROUTE_FOUND:
+		req->route = server_route_name(req, route->pattern);
+		log_context_route(req->route);
 		if (route_rules(req, route) == 0)
 			route->handler(req);
 		if (req->status == 0)
@@ -219,4 +244,49 @@ void
 server_finish(struct server *s, struct request *req)
 {
 	cors_respond(s->cors, req);
+	if (req->request_id != NULL)
+		resp_header(req, "X-Request-Id", req->request_id);
+}
+
+const char *
+server_route_name(struct request *req, const char *pattern)
+{
+	size_t	 n = strlen(pattern);
+	char	*out = arena_alloc(&req->arena, n + 1), *o = out;
+	int	 depth = 0;
+
+	for (const char *p = pattern; *p; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			if (depth == 0)
+				*o++ = p[1];	/* an escaped '.' of a literal */
+			p++;
+		} else if (*p == '(') {
+			if (depth++ == 0)
+				*o++ = '*';
+		} else if (*p == ')' && depth > 0)
+			depth--;
+		else if (depth == 0)
+			*o++ = *p;
+	}
+	*o = '\0';
+	return out;
+}
+
+void
+server_report(struct server *s, struct request *req)
+{
+	if (s->sentry == NULL || req->status < 500 || req->status == 503)
+		return;
+	/* The first error logged on the way says what went wrong. */
+	const char *first = NULL;
+	char *msg;
+	if (log_context_errors(&first, 1) == 0)
+		first = "no error was logged";
+	msg = arena_printf(&req->arena, "%d on %s %s: %s", req->status, req->method,
+	    req->route ? req->route : "(no route)", first);
+	struct sentry_event ev = {
+		.message = msg, .request_id = req->request_id, .route = req->route,
+		.method = req->method, .status = req->status, .user_id = req->user_id_str,
+	};
+	(void)sentry_capture(s->sentry, &ev);
 }

@@ -14,6 +14,7 @@
 #include "db.h"
 #include "jsonread.h"
 #include "s3.h"
+#include "sentry.h"
 
 /* How a job ended: done, failed for now (retried later with backoff), or
  * failed for good (no retry can help; the row is marked failed at once). */
@@ -28,6 +29,7 @@ struct job {
 	char			 err[1024];	/* why it failed */
 	struct s3		 s3;		/* job_s3(): made on first use */
 	bool			 s3_ready;
+	struct sentry		*sentry;	/* error reports; NULL: no sentry_dsn */
 };
 
 /* A job kind: jobs.kind, and a row of job_kinds in SQL (t/08-statements.t

@@ -57,9 +57,17 @@ main(int argc, char **argv)
 	}
 	log_open(*cfg.log_file ? cfg.log_file : NULL, "dandi-jobs", LOG_INFO);
 	job_init(&job, &cfg);
+	job.sentry = sentry_new(&cfg, "dandi-jobs", err, sizeof(err));
+	if (job.sentry == NULL && err[0] != '\0') {
+		fprintf(stderr, "dandi-jobs: %s\n", err);
+		job_free(&job);
+		config_free(&cfg);
+		return 1;
+	}
 	int rc = cmd->run(&job, argc, argv);
 	if (rc == JOB_USAGE)
 		fprintf(stderr, "usage: dandi-jobs %s %s\n", cmd->name, cmd->usage);
+	sentry_free(job.sentry);
 	job_free(&job);
 	config_free(&cfg);
 	return rc;

@@ -75,6 +75,7 @@ work(struct job *job, struct db *claim, PGresult *r)
 	int attempts = atoi(PQgetvalue(r, 0, CLAIM_ATTEMPTS)), max = atoi(PQgetvalue(r, 0, CLAIM_MAX_ATTEMPTS));
 	enum job_result rc = JOB_GIVE_UP;
 
+	log_context(NULL, id);	/* every line of the job names it */
 	job->args = job_json(job, "the job's arguments", PQgetvalue(r, 0, CLAIM_ARGS));
 	if (kind == NULL)
 		job_fail(job, rc, "unknown job kind %s", name);
@@ -94,7 +95,13 @@ work(struct job *job, struct db *claim, PGresult *r)
 		if (kind != NULL && job->args != NULL && kind->gave_up != NULL)
 			kind->gave_up(job);
 		claim_query(job, claim, &job_failed, 2, p2);
+		struct sentry_event ev = {
+			.message = arena_printf(&job->arena, "job %s (%s) failed for good: %s", id, name, p2[1]),
+			.job_id = id, .job_kind = name,
+		};
+		(void)sentry_capture(job->sentry, &ev);
 	}
+	log_context(NULL, NULL);
 }
 
 /* Claims and works one job. 1 when one was worked, 0 when none is ready,

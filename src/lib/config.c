@@ -54,6 +54,8 @@ static const struct ckey keys[] = {
 	S(log_level, "info"),
 	S(request_log, "errors"),
 	{ "request_log_slow_ms", C_INT, offsetof(struct config, request_log_slow_ms), "1000" },
+	S(sentry_dsn, ""),
+	S(sentry_environment, "production"),
 	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },
 	S(s3_endpoint, ""),
 	S(s3_region, "us-east-1"),

@@ -42,6 +42,9 @@ struct config {
 	 * request_log_slow_ms) or "off" */
 	char	*request_log;
 	int	 request_log_slow_ms;
+	/* error reports (sentry.h): "" = none */
+	char	*sentry_dsn;
+	char	*sentry_environment;
 	size_t	 max_body;		/* bytes */
 	char	*s3_endpoint;
 	char	*s3_region;

@@ -175,21 +175,27 @@ cors_new(const struct config *cfg, char *err, size_t errlen)
 		c->md = pcre2_match_data_create(1, NULL);
 	c->public_read = cfg->cors_public_read;
 	c->credentials = cfg->cors_allow_credentials;
-	/* "ETag Location" or "ETag, Location": one comma list in the header. */
+	/* "ETag Location" or "ETag, Location": one comma list in the header.
+	 * X-Request-Id always, so that the web app can show a server
+	 * error's id. */
 	struct buf b;
 	buf_init(&b);
+	buf_puts(&b, "X-Request-Id");
 	for (const char *p = cfg->cors_expose_headers; p != NULL && *p;) {
 		p += strspn(p, " \t,");
 		size_t len = strcspn(p, " \t,");
 		if (len == 0)
 			break;
+		if (len == 12 && strncasecmp(p, "X-Request-Id", 12) == 0) {
+			p += len;
+			continue;
+		}
 		if (!header_name_ok(p, len)) {
 			snprintf(err, errlen, "cors_expose_headers: '%.*s' is not a header name", (int)len, p);
 			buf_free(&b);
 			goto fail;
 		}
-		if (b.len > 0)
-			buf_puts(&b, ", ");
+		buf_puts(&b, ", ");
 		buf_append(&b, p, len);
 		p += len;
 	}
@@ -264,8 +270,7 @@ cors_respond(const struct cors *c, struct request *req)
 	/* Credentials only for the configured origins, never for anyone. */
 	if (listed && c->credentials)
 		resp_header(req, "Access-Control-Allow-Credentials", "true");
-	if (c->expose[0] != '\0')
-		resp_header(req, "Access-Control-Expose-Headers", c->expose);
+	resp_header(req, "Access-Control-Expose-Headers", c->expose);
 	if (strcmp(req->method, "OPTIONS") == 0) {
 		resp_header(req, "Access-Control-Allow-Headers", CORS_ALLOW_HEADERS);
 		resp_header(req, "Access-Control-Allow-Methods", CORS_ALLOW_METHODS);

@@ -36,6 +36,34 @@ request_finish(struct request *req)
 	buf_free(&req->out);
 }
 
+bool
+request_id_ok(const char *id)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	if (n == 0 || n > 64)
+		return false;
+	return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+void
+request_id_set(struct request *req, const char *from_nginx, const char *from_client)
+{
+	unsigned char	raw[16];
+	char		hex[33];
+
+	if (request_id_ok(from_nginx))
+		req->request_id = arena_strdup(&req->arena, from_nginx);
+	else if (request_id_ok(from_client))
+		req->request_id = arena_strdup(&req->arena, from_client);
+	else {
+		if (random_bytes(raw, sizeof(raw)) != 0)
+			memset(raw, 0, sizeof(raw));	/* an id that says "none" */
+		hex_encode(raw, sizeof(raw), hex);
+		req->request_id = arena_strdup(&req->arena, hex);
+	}
+}
+
 static const char *
 query_text(struct request *req, const char *s)
 {
@@ -253,6 +281,10 @@ resp_vwrap(struct request *req, int status, const char *key, const char *fmt, va
 		return resp_json(req, status, s);
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, key, s);
+	/* What the user quotes to the operators, who find it in the logs
+	 * and the error report. */
+	if (status >= 500 && req->request_id != NULL)
+		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
 	return resp_json(req, status, o);
 }
 

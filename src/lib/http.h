@@ -58,6 +58,11 @@ struct request {
 	const char		*origin;	/* Origin */
 	const char		*cors_method;	/* Access-Control-Request-Method */
 	const char		*remote_addr;
+	/* X-Request-Id: nginx's $request_id or the client's own (sane), else
+	 * made by dandi-api; in the logs, the answer's header and 5xx bodies */
+	const char		*request_id;
+	/* The matched route's pattern in short (captures as "*"), or NULL */
+	const char		*route;
 	const char		*if_none_match;
 	const char		*content_type;
 	const char		*body;		/* NUL-terminated */
@@ -94,6 +99,12 @@ void	 request_finish(struct request *);	/* frees the arena and body */
 /* Sets uri, the decoded path and the query from a request URI ("/p?q").
  * -1 with the 400 set when the path or the query is malformed. */
 int	 request_parse_uri(struct request *, const char *uri);
+/* A request id as accepted from outside: 1 to 64 of [A-Za-z0-9._-]. */
+bool	 request_id_ok(const char *);
+/* req->request_id: the first of the candidates that is sane (nginx's,
+ * then the client's X-Request-Id; either may be NULL), else a new one
+ * (32 hex digits, as nginx's $request_id). */
+void	 request_id_set(struct request *, const char *from_nginx, const char *from_client);
 /* Splits "a=1&b=2" into decoded pairs. -1 on a malformed escape. */
 int	 request_parse_query(struct request *, const char *qs);
 const char *query_get(const struct request *, const char *key);
@@ -109,8 +120,9 @@ const char *cookie_get(struct request *, const char *name);
 /* Responses. Each returns 0 so handlers can `return resp_...(req, ...)`. */
 int	 resp_json(struct request *, int status, struct json_object *);	/* takes ownership */
 int	 resp_raw_json(struct request *, int status, const char *json_text);
+/* {"detail": "..."}; a 5xx adds "request_id" for the user to quote. */
 int	 resp_detail(struct request *, int status, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));	/* {"detail": "..."} */
+	    __attribute__((format(printf, 3, 4)));
 int	 resp_string(struct request *, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));	/* bare JSON string */
 int	 resp_field_error(struct request *, const char *field, const char *msg);	/* 400 {"f": ["m"]} */

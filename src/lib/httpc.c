@@ -52,8 +52,13 @@ httpc_request_opts(const char *method, const char *url, const char *const *heade
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "dandi-archive-c");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, opts != NULL && opts->timeout > 0 ? opts->timeout : 15L);
+	if (opts != NULL && opts->timeout_ms > 0) {
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, opts->timeout_ms);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, opts->timeout_ms);
+	} else {
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, opts != NULL && opts->timeout > 0 ? opts->timeout : 15L);
+	}
 	if (opts != NULL && opts->username != NULL) {
 		/* Separate options, so a ':' in either part needs no escaping. */
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);

@@ -21,6 +21,8 @@ struct httpc_opts {
 	const char	*username;	/* basic auth when non-NULL */
 	const char	*password;
 	long		 timeout;	/* seconds for the whole request; 0: 15 */
+	long		 timeout_ms;	/* when > 0: milliseconds for the whole request
+					 * and for connecting (instead of timeout) */
 };
 
 /* httpc_request with opts (may be NULL: the defaults). */
