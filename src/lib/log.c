@@ -66,11 +66,15 @@ log_open(const char *path, const char *program, enum log_level min)
 {
 	log_program = program;
 	log_min = min;
+	int fd = 2;
 	if (path != NULL && *path != '\0') {
-		int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		if (fd >= 0)
-			log_fd = fd;
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (fd < 0)
+			fd = 2;
 	}
+	if (log_fd > 2 && log_fd != fd)
+		close(log_fd);
+	log_fd = fd;
 	log_journald = log_fd == 2 && stderr_is_journal();
 }
 

@@ -1,7 +1,10 @@
 /* Unit tests of the observability helpers: request ids, the secret query
  * values left out of logged URIs, the log context, the Sentry DSN and
  * envelope, and the request id in a 5xx body. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -91,6 +94,35 @@ main(void)
 	is_str(lines[1], "kept 2", "then the error");
 	log_context("rid-3", NULL);
 	is_int(log_context_errors(lines, 4), 0, "a new context forgets them");
+
+	/* --- under systemd: journald's priority prefix on stderr's lines --- */
+	char path[] = "/tmp/test-observe-XXXXXX";
+	int fd = mkstemp(path), saved = dup(2);
+	struct stat st;
+	char js[64], got[512] = "";
+	fstat(fd, &st);
+	dup2(fd, 2);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", js, 1);
+	log_open(NULL, "test", LOG_INFO);
+	log_warn("to the journal");
+	setenv("JOURNAL_STREAM", "1:2", 1);
+	log_open("", "test", LOG_INFO);
+	log_info("not to the journal");
+	unsetenv("JOURNAL_STREAM");
+	dup2(saved, 2);
+	FILE *f = fopen(path, "r");
+	size_t n = fread(got, 1, sizeof(got) - 1, f);
+	got[n] = '\0';
+	fclose(f);
+	unlink(path);
+	close(fd);
+	ok(strncmp(got, "<4>{\"level\":\"warn\",\"msg\":\"to the journal\"", 39) == 0,
+	    "stderr is the journal's stream: <4> before a warning's JSON");
+	char *second = strchr(got, '\n');
+	ok(second != NULL && strncmp(second + 1, "{\"level\":\"info\"", 15) == 0,
+	    "JOURNAL_STREAM naming another file: no prefix");
+	log_open("/dev/null", "test", LOG_ERROR);
 
 	/* --- the DSN --- */
 	ok(sentry_dsn_parse("https://abc123@o1.ingest.example.org/42", url, sizeof(url), key, sizeof(key)) == 0,
