@@ -82,7 +82,8 @@ $t->stop_pg;
 for my $i (1 .. 4) {	# reach every worker
 	$r = $t->get('/api/dandisets/');
 	is($r->{status}, 503, "database down: list 503 ($i)");
-	is_deeply($r->{json}, { detail => 'The database is unavailable; try again shortly.' }, "database down: detail ($i)");
+	is_deeply($r->{json}, { detail => 'The database is unavailable; try again shortly.',
+	    request_id => $r->{headers}{'x-request-id'} }, "database down: detail ($i), with the request id");
 }
 $r = $t->post('/api/dandisets/', { name => 'x', metadata => {} }, token => $alice);
 is($r->{status}, 503, 'database down: authenticated POST 503');
