@@ -71,7 +71,8 @@ health_get(struct request *req)
 	if (!up) {
 		json_object_object_add(o, "detail", json_object_new_string(!db_up ?
 		    "The database is unavailable." : "The object store is unavailable."));
-		json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
+		if (req->request_id != NULL)
+			json_object_object_add(o, "request_id", json_object_new_string(req->request_id));
 	}
 	resp_header(req, "Cache-Control", "no-store");
 	return resp_json(req, up ? 200 : 503, o);

@@ -277,11 +277,17 @@ server_report(struct server *s, struct request *req)
 {
 	if (s->sentry == NULL || req->status < 500 || req->status == 503)
 		return;
-	/* The first error logged on the way says what went wrong. */
+	/* The first error logged on the way says what went wrong; else the
+	 * answer's own detail. */
 	const char *first = NULL;
 	char *msg;
-	if (log_context_errors(&first, 1) == 0)
-		first = "no error was logged";
+	struct json_object *body = NULL, *detail;
+	if (log_context_errors(&first, 1) == 0) {
+		body = req->out.len > 0 ? json_tokener_parse(req->out.data) : NULL;
+		first = json_object_object_get_ex(body, "detail", &detail) &&
+		    json_object_is_type(detail, json_type_string) ?
+		    json_object_get_string(detail) : "no error was logged";
+	}
 	msg = arena_printf(&req->arena, "%d on %s %s: %s", req->status, req->method,
 	    req->route ? req->route : "(no route)", first);
 	struct sentry_event ev = {
@@ -289,4 +295,5 @@ server_report(struct server *s, struct request *req)
 		.method = req->method, .status = req->status, .user_id = req->user_id_str,
 	};
 	(void)sentry_capture(s->sentry, &ev);
+	json_object_put(body);
 }

@@ -6,6 +6,7 @@
  * is a process global, set by the loop that runs them.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,8 @@ static struct {
 	char	errors[LOG_CTX_ERRORS][512];
 	size_t	nerrors;
 } ctx;
+/* A job's reader threads (rangefeed.c) log too: one appends at a time. */
+static pthread_mutex_t ctx_errors_lock = PTHREAD_MUTEX_INITIALIZER;
 
 enum log_level
 log_level_parse(const char *s)
@@ -166,13 +169,17 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* Kept for an error report even when the level is not logged. */
-	if (lvl >= LOG_WARN && ctx.nerrors < LOG_CTX_ERRORS) {
-		char *e = ctx.errors[ctx.nerrors++];
-		size_t n = strnlen(msg, sizeof(ctx.errors[0]) - 1);
-		while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
-			n--;	/* cut before a character, not inside one */
-		memcpy(e, msg, n);
-		e[n] = '\0';
+	if (lvl >= LOG_WARN) {
+		pthread_mutex_lock(&ctx_errors_lock);
+		if (ctx.nerrors < LOG_CTX_ERRORS) {
+			char *e = ctx.errors[ctx.nerrors++];
+			size_t n = strnlen(msg, sizeof(ctx.errors[0]) - 1);
+			while (n > 0 && ((unsigned char)msg[n] & 0xC0) == 0x80)
+				n--;	/* cut before a character, not inside one */
+			memcpy(e, msg, n);
+			e[n] = '\0';
+		}
+		pthread_mutex_unlock(&ctx_errors_lock);
 	}
 	if (lvl < log_min)
 		return;
