@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeEach, vi } from 'vitest';
 import { pkceChallenge, authHeader, setApiKey, restoreLogin, logout, startOAuthLogin, CLIENT_ID } from '../src/lib/auth.js';
-import { errorText } from '../src/lib/api.js';
+import { errorText, get } from '../src/lib/api.js';
+import { store, reportError } from '../src/lib/store.js';
 
 describe('auth', () => {
   beforeEach(() => { localStorage.clear(); vi.restoreAllMocks(); });
@@ -66,6 +67,22 @@ describe('auth', () => {
     expect(new URLSearchParams(fetchMock.mock.calls[0][1].body).get('token')).toBe('tok');
     expect(localStorage.getItem(`oauth-token-${CLIENT_ID}`)).toBe(null);
     expect(localStorage.getItem('other-app')).toBe('keep');
+    vi.unstubAllGlobals();
+  });
+
+  it("shows a server error's request id, for the user to quote", async () => {
+    const answer = (status, body) => vi.fn(async () => new Response(JSON.stringify(body),
+      { status, headers: { 'Content-Type': 'application/json', 'X-Request-Id': 'rid-42' } }));
+    vi.stubGlobal('fetch', answer(500, { detail: 'Internal server error.', request_id: 'rid-42' }));
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    let err = await get('dandisets/').catch((e) => e);
+    expect(err.requestId).toBe('rid-42');
+    reportError(err, 'Loading');
+    expect(store.snackbar.text).toBe('Loading: Internal server error. (request id rid-42)');
+    vi.stubGlobal('fetch', answer(404, { detail: 'Not found.' }));
+    err = await get('dandisets/').catch((e) => e);
+    reportError(err, 'Loading');
+    expect(store.snackbar.text).toBe('Loading: Not found.');
     vi.unstubAllGlobals();
   });
 

@@ -9,11 +9,14 @@ import { config } from './config.js';
 export const API_ROOT = config.apiRoot;
 
 export class ApiError extends Error {
-  constructor(status, body, url) {
+  constructor(status, body, url, requestId = null) {
     super(`${status} from ${url}: ${errorText(body) || 'request failed'}`);
     this.status = status;
     this.body = body;
     this.url = url;
+    // The archive's X-Request-Id: a server error's message shows it, for
+    // the user to quote to the operators (who find it in the logs).
+    this.requestId = requestId;
   }
 }
 
@@ -67,7 +70,7 @@ export async function api(path, { method = 'GET', query, body, headers = {}, aut
   if (text && (res.headers.get('content-type') || '').includes('json')) {
     try { data = JSON.parse(text); } catch { /* keep the text */ }
   }
-  if (!res.ok) throw new ApiError(res.status, data, url);
+  if (!res.ok) throw new ApiError(res.status, data, url, res.headers.get('X-Request-Id'));
   return text === '' ? null : data;
 }
 

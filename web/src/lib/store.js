@@ -25,7 +25,8 @@ export function reportError(e, what = '') {
   // eslint-disable-next-line no-console
   console.error(e);
   const detail = e instanceof ApiError ? errorText(e.body) || `HTTP ${e.status}` : e && e.message;
-  notify(`${what ? what + ': ' : ''}${detail || 'Sorry, something went wrong. Please try again later.'}`, 'error');
+  const quote = e instanceof ApiError && e.status >= 500 && e.requestId ? ` (request id ${e.requestId})` : '';
+  notify(`${what ? what + ': ' : ''}${detail || 'Sorry, something went wrong. Please try again later.'}${quote}`, 'error');
 }
 
 let infoPromise = null;
