@@ -170,7 +170,13 @@ ok((grep { $_->{message} =~ /refused by the test's trigger/ } @{ $ev->{breadcrum
     "... the request's logged errors as breadcrumbs");
 unlike($req->{body}, qr/\Q$alice\E/, '... never the token');
 unlike($req->{body}, qr/"Boom"|metadata/, '... nor the body');
+# The worker logs the report's fate when Sentry has answered: after the event arrived.
 my @lines = new_log_lines();
+for (1 .. 100) {
+	last if grep { ($_->{msg} // '') =~ /^error report / } @lines;
+	sleep 0.05;
+	push @lines, new_log_lines();
+}
 my ($err) = grep { $_->{level} eq 'error' && $_->{msg} =~ /P0001/ } @lines;
 is($err->{request_id}, $rid, "the error's log line names the request id");
 is($err->{route}, '/api/dandisets/', '... and the route');
