@@ -238,6 +238,21 @@ like($ev->{message}{formatted}, qr/^job $job \(doi_delete\) failed for good: doi
 ($line) = grep { ($_->{msg} // '') =~ /failed for good/ } new_log_lines();
 is($line->{job}, $job, "the job's log line names it");
 
+# --- a worker that crashes (nginx answers its request 502) ------------------------------
+$sentry->clear;
+sub parent_of {
+	open(my $f, '<', "/proc/$_[0]/stat") or return 0;
+	return (<$f> // '') =~ /^\d+ \(.*\) \S (\d+) /s ? $1 : 0;
+}
+my ($worker) = grep { parent_of($_) == $t->api_pid } map { m{/proc/(\d+)/stat} ? $1 : () } glob '/proc/[0-9]*/stat';
+ok($worker, "the pool's worker");
+kill 'SEGV', $worker;
+$events = $sentry->wait_events(1);
+is(scalar @$events, 1, 'the fake Sentry got an event from the supervisor');
+like($events->[0]{message}{formatted}, qr/^worker $worker killed by signal 11 \(Segmentation fault\)$/,
+    '... naming the worker and the signal');
+is($t->get('/api/info/')->{status}, 200, 'its successor serves');
+
 # A DSN that is not one stops the programs at start, without showing it.
 my ($out, $errs, $rc) = $t->run_cmd('env', 'DANDI_SENTRY_DSN=https://nokey.example.org/1',
     DandiTest->build . '/src/dandi-api', '-s', $t->dir . '/run/other.sock', '-n', 1);

@@ -297,6 +297,25 @@ worker_main(int sock, const struct config *cfg)
 	return 0;
 }
 
+/* A worker killed by a signal (a crash: nginx answered its request 502)
+ * or exiting with an error, to Sentry; after the new one has started. */
+static void
+report_worker_exit(struct sentry *sentry, pid_t pid, int status)
+{
+	char msg[128];
+
+	if (sentry == NULL || stopping || (WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		return;
+	if (WIFSIGNALED(status))
+		snprintf(msg, sizeof(msg), "worker %ld killed by signal %d (%s)", (long)pid,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(msg, sizeof(msg), "worker %ld exited with status %d", (long)pid,
+		    WEXITSTATUS(status));
+	struct sentry_event ev = { .message = msg };
+	(void)sentry_capture(sentry, &ev);
+}
+
 static pid_t
 spawn_worker(int sock, const struct config *cfg)
 {
@@ -398,12 +417,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cors_free(cors_check);
-	struct sentry *sentry_check = sentry_new(&cfg, "dandi-api", err, sizeof(err));
-	if (sentry_check == NULL && err[0] != '\0') {
+	/* The supervisor's own reports: workers that die (each worker makes
+	 * its own reporter for its requests). */
+	struct sentry *sentry = sentry_new(&cfg, "dandi-api", err, sizeof(err));
+	if (sentry == NULL && err[0] != '\0') {
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}
-	sentry_free(sentry_check);
 
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "dandi-api: FCGX_Init failed\n");
@@ -462,12 +482,14 @@ main(int argc, char **argv)
 		for (int i = 0; i < cfg.workers; i++) {
 			if (pids[i] != pid)
 				continue;
+			log_context(NULL, NULL);
 			log_warn("worker %ld exited (status %d); restarting", (long)pid, status);
 			/* A worker that dies at once every time must not spin. */
 			if (time(NULL) == last_spawn)
 				sleep(1);
 			last_spawn = time(NULL);
 			pids[i] = stopping ? 0 : spawn_worker(sock, &cfg);
+			report_worker_exit(sentry, pid, status);
 		}
 	}
 
@@ -482,6 +504,7 @@ main(int argc, char **argv)
 	if (pidfile != NULL)
 		unlink(pidfile);
 	log_info("stopped");
+	sentry_free(sentry);
 	config_free(&cfg);
 	return 0;
 }
