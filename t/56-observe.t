@@ -188,13 +188,16 @@ $t->stop_api;
 $t->start_api;
 $sentry->clear;
 my @ids;
+$t0 = time;
 for (1 .. 14) {
 	$r = $t->post('/api/dandisets/', { name => 'Boom', metadata => {} }, token => $alice);
 	push @ids, h($r, 'X-Request-Id') if $r->{status} == 500;
 }
 is(scalar @ids, 14, '14 forced 500s');
+my $refills = int((time - $t0) / 6) + 1;	# tokens that may have come back meanwhile
 $events = $sentry->wait_events(14, 3);
-ok(@$events >= 10 && @$events <= 11, 'the fake Sentry got 10 (11 if a token came back meanwhile): ' . scalar @$events);
+ok(@$events >= 10 && @$events <= 10 + $refills,
+    "the fake Sentry got 10 (and up to $refills that came back meanwhile): " . scalar @$events);
 is_deeply([ map { $_->{tags}{request_id} } @$events ], [ @ids[0 .. $#$events] ], '... the first ones, in order');
 ok((grep { $_->{level} eq 'warn' && $_->{msg} =~ /error report dropped/ } new_log_lines()),
     'the log says what was dropped');
@@ -203,24 +206,24 @@ ok((grep { $_->{level} eq 'warn' && $_->{msg} =~ /error report dropped/ } new_lo
 $t->stop_api;
 $t->start_api;
 $sentry->clear;
-$sentry->delay(3);
+$sentry->delay(6);
 $t0 = time;
 $r = $t->post('/api/dandisets/', { name => 'Boom', metadata => {} }, token => $alice);
 $took = time - $t0;
 is($r->{status}, 500, 'a 500 while Sentry hangs');
-cmp_ok($took, '<', 1.5, "... answered at once (the report goes after the answer): ${took}s");
+cmp_ok($took, '<', 2.5, "... answered at once (the report goes after the answer): ${took}s");
 $t0 = time;
 is($t->get('/api/info/')->{status}, 200, 'the next request (same worker)');
 $took = time - $t0;
-cmp_ok($took, '<', 3.5, "... waits at most the report's time limit (2 s): ${took}s");
+cmp_ok($took, '<', 5, "... waits at most the report's time limit (2 s), not Sentry's 6 s: ${took}s");
 ok((grep { $_->{level} eq 'warn' && $_->{msg} =~ /^error report [0-9a-f]{32} not sent/ } new_log_lines()),
     'the log says the report was not sent');
 $t0 = time;
 $t->post('/api/dandisets/', { name => 'Boom', metadata => {} }, token => $alice);
 is($t->get('/api/info/')->{status}, 200, 'after a failed send');
-cmp_ok(time - $t0, '<', 1.5, '... reports pause: no more waiting');
+cmp_ok(time - $t0, '<', 1.9, '... reports pause: no more waiting');
 $sentry->delay(undef);
-sleep 3;	# the fake answers one at a time: let it finish the slow one
+sleep 5;	# the fake answers one at a time: let it finish the slow one
 
 # --- a job that gives up -----------------------------------------------------------
 $sentry->clear;

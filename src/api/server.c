@@ -282,8 +282,9 @@ server_report(struct server *s, struct request *req)
 	const char *first = NULL;
 	char *msg;
 	struct json_object *body = NULL, *detail;
+	char err[128];
 	if (log_context_errors(&first, 1) == 0) {
-		body = req->out.len > 0 ? json_tokener_parse(req->out.data) : NULL;
+		body = req->out.len > 0 ? jsonread_str(req->out.data, err, sizeof(err)) : NULL;
 		first = json_object_object_get_ex(body, "detail", &detail) &&
 		    json_object_is_type(detail, json_type_string) ?
 		    json_object_get_string(detail) : "no error was logged";
