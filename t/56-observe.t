@@ -109,6 +109,9 @@ $t->get("/api/dandisets/$ds/versions/draft/assets/");
 $r = $t->get("/api/dandisets/$ds/versions/draft/assets/", headers => { 'X-Request-Id' => 'rid-cached' });
 is(h($r, 'X-Dandi-Page-Cache'), 'hit', 'a page cache hit');
 is(h($r, 'X-Request-Id'), 'rid-cached', '... answers its request id');
+# nginx's own answers carry it too (here a request head over 20,000 bytes).
+$r = $t->get('/api/info/', headers => { 'X-Request-Id' => 'rid-431', 'X-Pad' => 'a' x 25000 });
+is_deeply([ $r->{status}, h($r, 'X-Request-Id') ], [ 431, 'rid-431' ], "nginx's own 431 answers the request id");
 # nginx's access log names the request id too.
 my $nginx_log = do { local (@ARGV, $/) = ($t->dir . '/nginx/access.log'); <> };
 like($nginx_log, qr/ rid-cached \d/, "nginx's access log names the request id");
