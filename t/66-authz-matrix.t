@@ -74,6 +74,8 @@ my $owners = [ { username => 'owner' } ];
 my @MATRIX = (
 	[ 'GET', '/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/robots.txt', undef, '200 200 200 200 200' ],
+	# Prometheus's scrape: by address (metrics_allow, loopback here), not by user.
+	[ 'GET', '/metrics', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/api/health/', undef, '200 200 200 200 200' ],
 	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],

@@ -295,6 +295,9 @@ int	stats_downloads_get(struct request *);
 /* health.c: /api/health/ for load balancers and monitors */
 extern const struct db_sql *const	health_sql[];
 int	health_get(struct request *);
+/* metrics.c: GET /metrics (the pool's counters: src/lib/metrics.h) */
+extern const struct db_sql *const	metrics_sql[];
+int	metrics_get(struct request *);
 
 /* schemas.c */
 int	schemas_get(struct request *);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "metrics.h"
 
 #define MAX_WORKERS 256
 
@@ -93,8 +94,10 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 
 	if (cl != NULL && *cl != '\0' && (!parse_int64(cl, &len) || len < 0))
 		return resp_detail(req, 400, "Bad Content-Length."), -1;
-	if ((size_t)len > cfg->max_body)
+	if ((size_t)len > cfg->max_body) {
+		metrics_body_refused();
 		return resp_detail(req, 413, "Request body too large."), -1;
+	}
 	char *body = arena_alloc(&req->arena, (size_t)len + 1);
 	int got = len > 0 ? FCGX_GetStr(body, (int)len, rq->in) : 0;
 	if (got != len)
@@ -274,12 +277,14 @@ worker_main(int sock, const struct config *cfg)
 		struct request req;
 		double t0 = now_seconds();
 
+		metrics_request_begin();
 		request_init(&req, cfg, server_db(srv));
 		if (read_request(&rq, &req, cfg) == 0)
 			server_handle(srv, &req);
 		server_finish(srv, &req);
 		write_response(&rq, &req, &head);
 		double secs = now_seconds() - t0;
+		metrics_request_end(req.route_row != NULL ? req.route_row - api_routes : -1, req.method, req.status, secs);
 		if (request_logged(cfg, req.status, secs))
 			log_access(req.method, req.uri, req.status, (long long)req.out.len,
 			    secs, req.user ? req.user->username : NULL, req.user_id_str);
@@ -317,11 +322,12 @@ report_worker_exit(struct sentry *sentry, pid_t pid, int status)
 }
 
 static pid_t
-spawn_worker(int sock, const struct config *cfg)
+spawn_worker(int sock, const struct config *cfg, int slot)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		metrics_worker(slot);
 		struct sigaction sa = { .sa_handler = on_term };
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
@@ -417,6 +423,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cors_free(cors_check);
+	if (metrics_allow_check(cfg.metrics_allow, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
 	/* The supervisor's own reports: workers that die (each worker makes
 	 * its own reporter for its requests). */
 	struct sentry *sentry = sentry_new(&cfg, "dandi-api", err, sizeof(err));
@@ -466,8 +476,13 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* The pool's counters: mapped here, shared by every worker forked. */
+	if (cfg.metrics && metrics_open(api_nroutes, cfg.workers, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
 	for (int i = 0; i < cfg.workers; i++)
-		pids[i] = spawn_worker(sock, &cfg);
+		pids[i] = spawn_worker(sock, &cfg, i);
 	log_info("listening on %s with %d workers", cfg.socket, cfg.workers);
 
 	time_t last_spawn = 0;
@@ -488,7 +503,9 @@ main(int argc, char **argv)
 			if (time(NULL) == last_spawn)
 				sleep(1);
 			last_spawn = time(NULL);
-			pids[i] = stopping ? 0 : spawn_worker(sock, &cfg);
+			if (!stopping)
+				metrics_worker_restarted(i);
+			pids[i] = stopping ? 0 : spawn_worker(sock, &cfg, i);
 			report_worker_exit(sentry, pid, status);
 		}
 	}
@@ -505,6 +522,7 @@ main(int argc, char **argv)
 		unlink(pidfile);
 	log_info("stopped");
 	sentry_free(sentry);
+	metrics_close();
 	config_free(&cfg);
 	return 0;
 }

@@ -17,6 +17,8 @@
 const struct route api_routes[] = {
 	{ "GET",    "/",				root_get,		ANYONE,	T_NONE },
 	{ "GET",    "/robots.txt",			robots_get,		ANYONE,	T_NONE },
+	/* Prometheus: metrics_allow's addresses only (the handler checks). */
+	{ "GET",    "/metrics",				metrics_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/info/",			info_get,		ANYONE,	T_NONE },
 	/* For load balancers: 200 or 503, never cached. */
 	{ "GET",    "/api/health/",			health_get,		ANYONE,	T_NONE },

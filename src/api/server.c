@@ -44,6 +44,7 @@ static const struct db_sql *const *const api_sql[] = {
 	accounts_sql,
 	oauth_sql,
 	health_sql,
+	metrics_sql,
 	NULL
 };
 
@@ -215,8 +216,12 @@ server_handle(struct server *s, struct request *req)
 		resp_empty(req, 200);
 		return;
 	}
-	if (auth_request(req) != 0)
+	if (auth_request(req) != 0) {
+		/* Refused before routing; still counted under its route. */
+		if (router_match(s->router, req, &route, NULL, 0) == ROUTE_FOUND)
+			req->route_row = route;
 		goto done;
+	}
 	switch (router_match(s->router, req, &route, allow, sizeof(allow))) {
 	case ROUTE_NOT_FOUND:
 		resp_detail(req, 404, "Not found.");
@@ -228,6 +233,7 @@ server_handle(struct server *s, struct request *req)
 	case ROUTE_FOUND:
 		req->route = server_route_name(req, route->pattern);
 		log_context_route(req->route);
+		req->route_row = route;
 		if (route_rules(req, route) == 0)
 			route->handler(req);
 		if (req->status == 0)

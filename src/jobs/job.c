@@ -9,9 +9,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jobs.h"
 #include "log.h"
+
+/* The end of a command's run, for GET /metrics (sql/017_job_runs.sql).
+ * $1 command, $2 host, $3 start (Unix seconds), $4 seconds, $5 ok. */
+static const struct db_sql job_run_record = { "job_run_record", 0,
+	"INSERT INTO job_runs AS r (command, host, last_started, last_duration, last_ok,"
+	" last_success, success_duration, runs, failures)"
+	" VALUES ($1, $2, to_timestamp($3::float8), $4::float8, $5::bool,"
+	" CASE WHEN $5::bool THEN clock_timestamp() END, CASE WHEN $5::bool THEN $4::float8 END,"
+	" 1, CASE WHEN $5::bool THEN 0 ELSE 1 END)"
+	" ON CONFLICT (command, host) DO UPDATE SET last_started = EXCLUDED.last_started,"
+	" last_duration = EXCLUDED.last_duration, last_ok = EXCLUDED.last_ok,"
+	" last_success = coalesce(EXCLUDED.last_success, r.last_success),"
+	" success_duration = coalesce(EXCLUDED.success_duration, r.success_duration),"
+	" runs = r.runs + 1, failures = r.failures + EXCLUDED.failures" };
+static const struct db_sql *const job_run_sql[] = { &job_run_record, NULL };
+
+void
+job_record_run(struct job *job, const char *command, double started, double seconds, bool ok)
+{
+	char host[256], start[32], secs[32];
+	const char *p[5] = { command, host, start, secs, ok ? "true" : "false" };
+
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(start, sizeof(start), "%.6f", started);
+	snprintf(secs, sizeof(secs), "%.6f", seconds < 0 ? 0 : seconds);
+	job_reset(job);	/* whatever the command left open */
+	if (job_exec(job, &job_run_record, 5, p) != 0)
+		log_warn("recording the run of %s: %s", command, job->err);
+	job_reset(job);
+}
 
 void
 job_init(struct job *job, const struct config *cfg)
@@ -26,6 +59,7 @@ job_init(struct job *job, const struct config *cfg)
 	for (const struct job_cmd *c = job_cmds; c->name != NULL; c++)
 		if (c->sql != NULL)
 			db_add_table(&job->db, c->sql);
+	db_add_table(&job->db, job_run_sql);
 }
 
 void

@@ -62,6 +62,11 @@ extern const struct job_cmd		job_cmds[];	/* ends with a NULL name */
  * statements of every kind and command prepared. */
 void		 job_init(struct job *, const struct config *);
 void		 job_free(struct job *);
+/* Records the end of a command's run in job_runs (GET /metrics reports
+ * it): started in Unix seconds, how long it took, whether it succeeded.
+ * A failure to record is logged, nothing more. */
+void		 job_record_run(struct job *, const char *command, double started, double seconds,
+		    bool ok);
 /* Ends a job: rolls back what it left open and frees its arena. */
 void		 job_reset(struct job *);
 /* Runs a statement; its result is freed with the arena (job_query_in:

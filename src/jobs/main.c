@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jobs.h"
 #include "log.h"
@@ -64,9 +65,18 @@ main(int argc, char **argv)
 		config_free(&cfg);
 		return 1;
 	}
+	struct timespec t0, t1, wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int rc = cmd->run(&job, argc, argv);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == JOB_USAGE)
 		fprintf(stderr, "usage: dandi-jobs %s %s\n", cmd->name, cmd->usage);
+	/* Every run of the timers' commands is on record for GET /metrics;
+	 * list and retry are a person's look at the queue, not a run. */
+	if (strcmp(cmd->name, "list") != 0 && strcmp(cmd->name, "retry") != 0)
+		job_record_run(&job, cmd->name, (double)wall.tv_sec + wall.tv_nsec / 1e9,
+		    (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, rc == 0);
 	sentry_free(job.sentry);
 	job_free(&job);
 	config_free(&cfg);

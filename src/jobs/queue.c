@@ -15,13 +15,22 @@
 
 #include "jobs.h"
 #include "log.h"
+#include "metrics.h"
 
 /* The claim connection's statements. */
-enum { CLAIM_ID, CLAIM_KIND, CLAIM_ARGS, CLAIM_ATTEMPTS, CLAIM_MAX_ATTEMPTS, CLAIM_NCOLS };
+/* The claimed row also gets a transaction-level advisory lock (class
+ * METRICS_JOB_LOCK, the job's id): a row lock is invisible to other
+ * sessions, the advisory lock is in pg_locks, which is how GET /metrics
+ * counts the jobs being worked (src/api/metrics.c). Both end with the
+ * claim's transaction. The lock's key is 32 bits: a job id past 2^31
+ * would be counted as waiting, not running (it only counts). */
+enum { CLAIM_ID, CLAIM_KIND, CLAIM_ARGS, CLAIM_ATTEMPTS, CLAIM_MAX_ATTEMPTS, CLAIM_RUNNING, CLAIM_NCOLS };
 static const struct db_sql job_claim = { "job_claim", CLAIM_NCOLS,
-	"SELECT id, kind, args::text, attempts, max_attempts FROM jobs"
+	"WITH c AS MATERIALIZED (SELECT id, kind, args::text AS args, attempts, max_attempts FROM jobs"
 	" WHERE state = 'queued' AND run_after <= now()"
-	" ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED" };
+	" ORDER BY run_after, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+	" SELECT id, kind, args, attempts, max_attempts,"
+	" pg_advisory_xact_lock(" METRICS_JOB_LOCK ", (id & 2147483647)::int) FROM c" };
 static const struct db_sql job_done = { "job_done", 0,
 	"UPDATE jobs SET state = 'done', attempts = attempts + 1, last_error = '', modified = now()"
 	" WHERE id = $1::bigint" };

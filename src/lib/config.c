@@ -56,6 +56,8 @@ static const struct ckey keys[] = {
 	{ "request_log_slow_ms", C_INT, offsetof(struct config, request_log_slow_ms), "1000" },
 	S(sentry_dsn, ""),
 	S(sentry_environment, "production"),
+	B(metrics, "true"),
+	S(metrics_allow, "127.0.0.1 ::1"),
 	{ "max_body", C_SIZE, offsetof(struct config, max_body), "10485760" },
 	S(s3_endpoint, ""),
 	S(s3_region, "us-east-1"),

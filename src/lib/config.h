@@ -45,6 +45,10 @@ struct config {
 	/* error reports (sentry.h): "" = none */
 	char	*sentry_dsn;
 	char	*sentry_environment;
+	/* GET /metrics (metrics.h): counting on or off, and who may scrape
+	 * (addresses or CIDRs, space- or comma-separated, against REMOTE_ADDR) */
+	bool	 metrics;
+	char	*metrics_allow;
 	size_t	 max_body;		/* bytes */
 	char	*s3_endpoint;
 	char	*s3_region;

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 void
@@ -111,9 +112,11 @@ db_ensure(struct db *db)
 	db->conn = PQconnectdb(db->conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		log_error("database connection failed: %s", PQerrorMessage(db->conn));
+		metrics_db_connect_failed();
 		db_drop(db);
 		return DB_UNAVAILABLE;
 	}
+	metrics_db_reconnect();
 	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	/* Timestamps read as text are parsed in C (ts_iso): fix their form
 	 * whatever the server's defaults. */
@@ -141,8 +144,10 @@ db_classify(struct db *db, PGresult *r)
 	 * successfully. */
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK || st == PGRES_EMPTY_QUERY)
 		return DB_OK;
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		metrics_db_connect_failed();	/* lost under a statement */
 		return DB_UNAVAILABLE;
+	}
 	code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
 	if (code != NULL)
@@ -150,10 +155,13 @@ db_classify(struct db *db, PGresult *r)
 	if (cons != NULL)
 		snprintf(db->constraint, sizeof(db->constraint), "%s", cons);
 	/* 08xxx connection exceptions, 57P0x admin shutdown/crash. */
-	if (code != NULL && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0))
+	if (code != NULL && (strncmp(code, "08", 2) == 0 || strncmp(code, "57P", 3) == 0)) {
+		metrics_db_connect_failed();
 		return DB_UNAVAILABLE;
+	}
 	if (code != NULL && strncmp(code, "23", 2) == 0)
 		return DB_CONSTRAINT;
+	metrics_db_error();
 	log_error("sql error %s: %s", code ? code : "?", PQresultErrorMessage(r));
 	return DB_ERROR;
 }

@@ -15,6 +15,7 @@
 #include "http.h"
 #include "jsonread.h"
 #include "log.h"
+#include "metrics.h"
 
 void
 request_init(struct request *req, const struct config *cfg, struct db *db)
@@ -379,6 +380,7 @@ req_query_impl(struct request *req, const struct db_sql *q, int n, const char *c
 		resp_detail(req, 500, "Internal server error.");
 		return NULL;
 	case DB_UNAVAILABLE:
+		metrics_db_unavailable_answer();
 		resp_detail(req, 503, "The database is unavailable; try again shortly.");
 		return NULL;
 	case DB_ERROR:
@@ -395,6 +397,20 @@ req_query(struct request *req, const struct db_sql *q, int n, const char *const 
 }
 
 PGresult *
+req_query_quiet(struct request *req, const struct db_sql *q, int n, const char *const *params)
+{
+	PGresult *r = NULL;
+
+	if (db_run(req->db, &r, q, n, params) == DB_OK) {
+		arena_defer(&req->arena, pqclear_cb, r);
+		return r;
+	}
+	if (r != NULL)
+		PQclear(r);
+	return NULL;
+}
+
+PGresult *
 req_query_try(struct request *req, const struct db_sql *q, int n, const char *const *params,
     bool *constraint_hit)
 {
@@ -408,9 +424,10 @@ req_begin(struct request *req)
 
 	if (s == DB_OK)
 		return 0;
-	if (s == DB_UNAVAILABLE)
+	if (s == DB_UNAVAILABLE) {
+		metrics_db_unavailable_answer();
 		resp_detail(req, 503, "The database is unavailable; try again shortly.");
-	else
+	} else
 		resp_detail(req, 500, "Internal server error.");
 	return -1;
 }
@@ -422,9 +439,10 @@ req_commit(struct request *req)
 
 	if (s == DB_OK)
 		return 0;
-	if (s == DB_UNAVAILABLE)
+	if (s == DB_UNAVAILABLE) {
+		metrics_db_unavailable_answer();
 		resp_detail(req, 503, "The database is unavailable; try again shortly.");
-	else
+	} else
 		resp_detail(req, 500, "Internal server error.");
 	return -1;
 }

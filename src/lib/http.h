@@ -69,6 +69,7 @@ struct request {
 	size_t			 body_len;
 
 	const char		*params[ROUTE_MAX_PARAMS];	/* route captures */
+	const struct route	*route_row;	/* the matched row (metrics), or NULL */
 	struct query_param	*form;		/* urlencoded body, after request_parse_form */
 	size_t			 nform;
 	struct user		*user;		/* NULL when anonymous */
@@ -144,6 +145,9 @@ PGresult *req_query(struct request *, const struct db_sql *, int n, const char *
  * (status in *constraint_hit) instead of answered with 500. */
 PGresult *req_query_try(struct request *, const struct db_sql *, int n, const char *const *params,
 	    bool *constraint_hit);
+/* Like req_query, but a failure sets no response: NULL, for an answer
+ * that goes on without the rows (GET /metrics). */
+PGresult *req_query_quiet(struct request *, const struct db_sql *, int n, const char *const *params);
 int	 req_begin(struct request *);	/* 0 ok, -1 response set */
 int	 req_commit(struct request *);
 
