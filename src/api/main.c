@@ -24,13 +24,28 @@
 
 #define MAX_WORKERS 256
 
-static volatile sig_atomic_t	stopping;
+static volatile sig_atomic_t	stopping, reloading;
 
 static void
 on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* SIGHUP (systemctl reload): the supervisor re-reads the configuration. */
+static void
+on_hup(int sig)
+{
+	(void)sig;
+	reloading = 1;
+}
+
+/* SIGALRM: only wakes the supervisor's waitpid while workers drain. */
+static void
+on_alarm(int sig)
+{
+	(void)sig;
 }
 
 static const char *
@@ -273,10 +288,17 @@ worker_main(int sock, const struct config *cfg)
 	(void)db_ensure(server_db(srv));
 	FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR);
 	buf_init(&head);
+	/* A stop or a reload interrupts a worker waiting for a request and
+	 * never one serving a request: the signals wait until it is done. */
+	sigset_t term;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
 	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
 		struct request req;
 		double t0 = now_seconds();
 
+		sigprocmask(SIG_BLOCK, &term, NULL);
 		metrics_request_begin();
 		request_init(&req, cfg, server_db(srv));
 		if (read_request(&rq, &req, cfg) == 0)
@@ -296,6 +318,7 @@ worker_main(int sock, const struct config *cfg)
 		server_report(srv, &req);
 		request_finish(&req);
 		log_context(NULL, NULL);
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
 	buf_free(&head);
 	server_free(srv);
@@ -332,6 +355,8 @@ spawn_worker(int sock, const struct config *cfg, int slot)
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
 		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_IGN);	/* the supervisor's to act on */
+		signal(SIGALRM, SIG_DFL);
 		_exit(worker_main(sock, cfg));
 	}
 	if (pid < 0)
@@ -369,6 +394,136 @@ socket_set_group(const char *path, const char *group, char *err, size_t errlen)
 	return 0;
 }
 
+/* The configuration as the command line makes it: the file (or the
+ * environment), then -s and -n. 0, or -1 with err set. */
+static int
+load_config(struct config *cfg, const char *path, int explicit_cfg, const char *sockpath, int workers,
+    char *err, size_t errlen)
+{
+	if (config_load(cfg, path, explicit_cfg, err, errlen) != 0)
+		return -1;
+	if (sockpath != NULL) {
+		free(cfg->socket);
+		cfg->socket = xstrdup(sockpath);
+	}
+	if (workers > 0)
+		cfg->workers = workers;
+	if (cfg->workers < 1 || cfg->workers > MAX_WORKERS) {
+		snprintf(err, errlen, "workers must be 1..%d", MAX_WORKERS);
+		config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the workers build from a configuration, built once here: a bad
+ * one fails the start, or a reload, instead of every worker. */
+static int
+config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct cors *cors = cors_new(cfg, err, errlen);
+
+	if (cors == NULL)
+		return -1;
+	cors_free(cors);
+	if (metrics_allow_check(cfg->metrics_allow, err, errlen) != 0)
+		return -1;
+	err[0] = '\0';
+	struct sentry *sentry = sentry_new(cfg, "dandi-api", err, errlen);
+	if (sentry == NULL && err[0] != '\0')
+		return -1;
+	sentry_free(sentry);
+	return 0;
+}
+
+/* The workers: the generation serving, and the one before a reload while
+ * it finishes its requests. Each generation counts into its own half of
+ * the metrics slots, so that an old worker and its successor never write
+ * one slot at once. */
+#define DRAIN_SECONDS	300	/* then what is left is killed: nginx's fastcgi_read_timeout */
+struct pool {
+	pid_t	pids[MAX_WORKERS];
+	int	n;		/* workers of the serving generation */
+	int	size;		/* workers at most: the start's, the slots of one half */
+	int	base;		/* its first metrics slot: 0 or size */
+	pid_t	draining[MAX_WORKERS];
+	int	ndraining;
+	time_t	drain_until;
+};
+
+/* Whether pid was a draining worker (then forgotten). */
+static bool
+pool_drained(struct pool *p, pid_t pid)
+{
+	for (int i = 0; i < p->ndraining; i++) {
+		if (p->draining[i] != pid)
+			continue;
+		p->draining[i] = p->draining[--p->ndraining];
+		if (p->ndraining == 0)
+			log_info("reload: the previous workers have finished");
+		return true;
+	}
+	return false;
+}
+
+/* SIGHUP: a new generation of workers with the configuration read again
+ * (the log file opened again too: after logrotate), then the old ones are
+ * told to stop; each finishes the request it serves. The listening socket
+ * stays open throughout, so nginx's connections wait in its backlog at
+ * worst and none is refused. What needs a restart (the socket, more
+ * workers than at the start, metrics on or off) is kept and said. */
+static void
+pool_reload(struct pool *p, struct config *cfg, const char *path, int explicit_cfg, const char *sockpath,
+    int workers, int sock, struct sentry **sentry)
+{
+	struct config	next;
+	char		err[512];
+
+	if (load_config(&next, path, explicit_cfg, sockpath, workers, err, sizeof(err)) != 0) {
+		log_error("reload: %s; the running configuration stays", err);
+		return;
+	}
+	if (config_check(&next, err, sizeof(err)) != 0) {
+		log_error("reload: %s; the running configuration stays", err);
+		config_free(&next);
+		return;
+	}
+	if (strcmp(next.socket, cfg->socket) != 0) {
+		log_warn("reload: a new socket needs a restart; still listening on %s", cfg->socket);
+		free(next.socket);
+		next.socket = xstrdup(cfg->socket);
+	}
+	if (next.workers > p->size) {
+		log_warn("reload: more than %d workers needs a restart; starting %d", p->size, p->size);
+		next.workers = p->size;
+	}
+	if (next.metrics != cfg->metrics) {
+		log_warn("reload: turning metrics on or off needs a restart");
+		next.metrics = cfg->metrics;
+	}
+	log_open(next.log_file, "dandi-api", log_level_parse(next.log_level));
+	sentry_free(*sentry);
+	*sentry = sentry_new(&next, "dandi-api", err, sizeof(err));
+
+	for (int i = 0; i < p->n; i++) {
+		if (p->pids[i] <= 0)
+			continue;
+		p->draining[p->ndraining++] = p->pids[i];
+	}
+	p->base = p->base == 0 ? p->size : 0;
+	p->n = next.workers;
+	for (int i = 0; i < p->n; i++)
+		p->pids[i] = spawn_worker(sock, &next, p->base + i);
+	for (int i = 0; i < p->ndraining; i++)
+		kill(p->draining[i], SIGTERM);
+	p->drain_until = time(NULL) + DRAIN_SECONDS;
+	metrics_set_workers(p->n);
+	config_free(cfg);
+	*cfg = next;
+	log_info("reload: %d workers started with the configuration read again; %d finishing their requests",
+	    p->n, p->ndraining);
+}
+
 static void
 usage(void)
 {
@@ -383,7 +538,7 @@ main(int argc, char **argv)
 	const char	*cfgpath = DANDI_CONFIG_DEFAULT, *sockpath = NULL, *pidfile = NULL;
 	int		 explicit_cfg = 0, workers = -1, ch;
 	char		 err[512];
-	pid_t		 pids[MAX_WORKERS] = { 0 };
+	static struct pool pool;
 
 	while ((ch = getopt(argc, argv, "c:s:n:p:h")) != -1) {
 		switch (ch) {
@@ -394,18 +549,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (config_load(&cfg, cfgpath, explicit_cfg, err, sizeof(err)) != 0) {
+	if (load_config(&cfg, cfgpath, explicit_cfg, sockpath, workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
-		return 1;
-	}
-	if (sockpath != NULL) {
-		free(cfg.socket);
-		cfg.socket = xstrdup(sockpath);
-	}
-	if (workers > 0)
-		cfg.workers = workers;
-	if (cfg.workers < 1 || cfg.workers > MAX_WORKERS) {
-		fprintf(stderr, "dandi-api: workers must be 1..%d\n", MAX_WORKERS);
 		return 1;
 	}
 	log_open(cfg.log_file, "dandi-api", log_level_parse(cfg.log_level));
@@ -417,23 +562,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	router_free(check);
-	struct cors *cors_check = cors_new(&cfg, err, sizeof(err));
-	if (cors_check == NULL) {
-		fprintf(stderr, "dandi-api: %s\n", err);
-		return 1;
-	}
-	cors_free(cors_check);
-	if (metrics_allow_check(cfg.metrics_allow, err, sizeof(err)) != 0) {
+	if (config_check(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}
 	/* The supervisor's own reports: workers that die (each worker makes
 	 * its own reporter for its requests). */
 	struct sentry *sentry = sentry_new(&cfg, "dandi-api", err, sizeof(err));
-	if (sentry == NULL && err[0] != '\0') {
-		fprintf(stderr, "dandi-api: %s\n", err);
-		return 1;
-	}
 
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "dandi-api: FCGX_Init failed\n");
@@ -474,28 +609,52 @@ main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_term };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	struct sigaction hup = { .sa_handler = on_hup }, alrm = { .sa_handler = on_alarm };
+	sigaction(SIGHUP, &hup, NULL);
+	sigaction(SIGALRM, &alrm, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* The pool's counters: mapped here, shared by every worker forked. */
-	if (cfg.metrics && metrics_open(api_nroutes, cfg.workers, err, sizeof(err)) != 0) {
+	/* The pool's counters: mapped here, shared by every worker forked;
+	 * two halves, one a generation (struct pool). */
+	pool.size = pool.n = cfg.workers;
+	if (cfg.metrics && metrics_open(api_nroutes, 2 * cfg.workers, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}
-	for (int i = 0; i < cfg.workers; i++)
-		pids[i] = spawn_worker(sock, &cfg, i);
+	metrics_set_workers(pool.n);
+	for (int i = 0; i < pool.n; i++)
+		pool.pids[i] = spawn_worker(sock, &cfg, pool.base + i);
 	log_info("listening on %s with %d workers", cfg.socket, cfg.workers);
 
 	time_t last_spawn = 0;
 	while (!stopping) {
+		/* One reload at a time: the next waits for the last one's
+		 * old workers to finish. */
+		if (reloading && pool.ndraining == 0) {
+			reloading = 0;
+			pool_reload(&pool, &cfg, cfgpath, explicit_cfg, sockpath, workers, sock, &sentry);
+		}
+		if (pool.ndraining > 0)
+			alarm(1);
 		int status;
 		pid_t pid = waitpid(-1, &status, 0);
+		alarm(0);
 		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
+			if (errno != EINTR)
+				break;
+			if (pool.ndraining > 0 && time(NULL) >= pool.drain_until) {
+				log_warn("reload: %d old workers still busy after %d s; killing them", pool.ndraining,
+				    DRAIN_SECONDS);
+				for (int i = 0; i < pool.ndraining; i++)
+					kill(pool.draining[i], SIGKILL);
+				pool.drain_until = time(NULL) + DRAIN_SECONDS;
+			}
+			continue;
 		}
-		for (int i = 0; i < cfg.workers; i++) {
-			if (pids[i] != pid)
+		if (pool_drained(&pool, pid))
+			continue;
+		for (int i = 0; i < pool.n; i++) {
+			if (pool.pids[i] != pid)
 				continue;
 			log_context(NULL, NULL);
 			log_warn("worker %ld exited (status %d); restarting", (long)pid, status);
@@ -504,19 +663,24 @@ main(int argc, char **argv)
 				sleep(1);
 			last_spawn = time(NULL);
 			if (!stopping)
-				metrics_worker_restarted(i);
-			pids[i] = stopping ? 0 : spawn_worker(sock, &cfg, i);
+				metrics_worker_restarted(pool.base + i);
+			pool.pids[i] = stopping ? 0 : spawn_worker(sock, &cfg, pool.base + i);
 			report_worker_exit(sentry, pid, status);
 		}
 	}
 
-	for (int i = 0; i < cfg.workers; i++)
-		if (pids[i] > 0)
-			kill(pids[i], SIGTERM);
-	/* Idle workers block in accept(); SIGTERM interrupts it. */
-	for (int i = 0; i < cfg.workers; i++)
-		if (pids[i] > 0)
-			waitpid(pids[i], NULL, 0);
+	/* Idle workers block in accept(); SIGTERM interrupts it. Busy ones
+	 * finish their request first. */
+	for (int i = 0; i < pool.n; i++)
+		if (pool.pids[i] > 0)
+			kill(pool.pids[i], SIGTERM);
+	for (int i = 0; i < pool.ndraining; i++)
+		kill(pool.draining[i], SIGTERM);
+	for (int i = 0; i < pool.n; i++)
+		if (pool.pids[i] > 0)
+			waitpid(pool.pids[i], NULL, 0);
+	for (int i = 0; i < pool.ndraining; i++)
+		waitpid(pool.draining[i], NULL, 0);
 	unlink(cfg.socket);
 	if (pidfile != NULL)
 		unlink(pidfile);

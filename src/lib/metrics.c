@@ -64,6 +64,7 @@ struct region {
 	double		started;	/* the supervisor's start, Unix seconds */
 	size_t		nroutes;
 	size_t		nslots;
+	size_t		workers;	/* serving now (a reload's old ones aside) */
 	size_t		slot_size;	/* bytes, a multiple of 64 */
 	size_t		size;		/* the whole mapping */
 };
@@ -147,6 +148,13 @@ metrics_worker_restarted(int i)
 		return;
 	ADD(&region->restarts, 1);
 	__atomic_store_n(&slot_at((size_t)i)->in_flight, 0, __ATOMIC_RELAXED);
+}
+
+void
+metrics_set_workers(int n)
+{
+	if (region != NULL && n >= 0)
+		__atomic_store_n(&region->workers, (size_t)n, __ATOMIC_RELAXED);
 }
 
 void
@@ -440,7 +448,7 @@ metrics_render(struct buf *b, const struct route *routes, size_t nroutes)
 	buf_printf(b, "dandi_http_request_body_refusals_total %llu\n", (unsigned long long)SUM(body_refused));
 
 	help(b, "dandi_api_workers", "gauge", "Worker processes of the dandi-api pool.");
-	buf_printf(b, "dandi_api_workers %zu\n", region->nslots);
+	buf_printf(b, "dandi_api_workers %zu\n", __atomic_load_n(&region->workers, __ATOMIC_RELAXED));
 	help(b, "dandi_api_worker_restarts_total", "counter",
 	    "Workers that exited and were restarted by the supervisor.");
 	buf_printf(b, "dandi_api_worker_restarts_total %llu\n", (unsigned long long)LOAD(&region->restarts));

@@ -30,6 +30,8 @@ void	 metrics_worker(int slot);
 /* Supervisor: worker i died and is being replaced (a request it was
  * working on is no longer in flight). */
 void	 metrics_worker_restarted(int slot);
+/* Supervisor: the workers serving now (the dandi_api_workers gauge). */
+void	 metrics_set_workers(int n);
 
 /* One request: begin when it is accepted, end when its answer is out.
  * route is the index of the matched row of the table, -1 for none. */
