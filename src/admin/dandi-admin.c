@@ -1,21 +1,25 @@
 /*
- * dandi-admin - operator commands: apply migrations, create users and API
- * tokens. Safe to run from several machines at once: migrations serialise
+ * dandi-admin - operator commands: write a first configuration and check
+ * one, apply migrations, create users and API tokens. Safe to run from several machines at once: migrations serialise
  * on an advisory lock and each command is one transaction.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "s3.h"
 #include "util.h"
 
 static struct db	db;
@@ -399,11 +403,317 @@ cmd_review_user(int argc, char **argv, int approve)
 	return 0;
 }
 
+
+/* --- init and check: what an installer runs --------------------------- */
+
+/* n characters of alphabet, from the kernel's randomness. */
+static void
+random_string(char *out, size_t n, const char *alphabet)
+{
+	unsigned char	 b[64];
+	size_t		 m = strlen(alphabet);
+
+	if (n > sizeof(b) || random_bytes(b, n) != 0)
+		die("no randomness");
+	/* m divides 256 for both alphabets used: no bias. */
+	for (size_t i = 0; i < n; i++)
+		out[i] = alphabet[b[i] % m];
+	out[n] = '\0';
+}
+
+/* The line "key = ..." (not a comment) of a configuration line. */
+static bool
+line_sets(const char *line, const char *key)
+{
+	size_t n = strlen(key);
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strncmp(line, key, n) != 0)
+		return false;
+	line += n;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	return *line == '=';
+}
+
+/*
+ * init: a new configuration at path, from the installed sample, with
+ * --set KEY=VALUE lines replaced and fresh S3 credentials (for the user an
+ * administrator creates on a radosgw or MinIO of their own; replace them
+ * with AWS's otherwise). Never overwrites: the file is made under a
+ * temporary name, loaded to check it, then linked into place, which fails
+ * when path exists. Mode 0640, group --group when given (root:dandi: the
+ * services read it, other users do not).
+ */
+static int
+cmd_init(const char *path, int argc, char **argv)
+{
+	const char	*sample = NULL, *group = NULL;
+	const char	**sets = NULL;
+	size_t		 nsets = 0;
+	char		 akey[21], skey[41], err[512], *tmp, *text, *line, *next;
+	struct buf	 out;
+	struct config	 check;
+	int		 ch, fd;
+	static const struct option opts[] = {
+		{ "sample", required_argument, NULL, 's' },
+		{ "set", required_argument, NULL, 'k' },
+		{ "group", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': sample = optarg; break;
+		case 'g': group = optarg; break;
+		case 'k':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=' || strpbrk(optarg, "\n\r"))
+				die("init: --set KEY=VALUE (one line), not '%s'", optarg);
+			sets = xrealloc(sets, (nsets + 1) * sizeof(*sets));
+			sets[nsets++] = optarg;
+			break;
+		default:
+			die("usage: init [--set KEY=VALUE]... [--group GROUP] [--sample FILE]");
+		}
+	}
+	if (access(path, F_OK) == 0)
+		die("init: %s exists: not overwritten (edit it, or move it away first)", path);
+	if (sample == NULL) {
+		size_t n = strlen(DANDI_CONFIG_DEFAULT) + sizeof(".sample");
+		char *p = xmalloc(n);
+		snprintf(p, n, "%s.sample", DANDI_CONFIG_DEFAULT);
+		sample = p;
+	}
+	text = read_file(sample);
+
+	/* Fresh credentials in the form S3 services use (AWS: 20 upper-case
+	 * letters and digits, 40 characters of secret). */
+	random_string(akey, 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+	random_string(skey, 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/");
+	const char *fresh[][2] = { { "s3_access_key", akey }, { "s3_secret_key", skey } };
+	size_t nall = nsets + 2;
+	char **keys = xcalloc(nall, sizeof(*keys));
+	const char **vals = xcalloc(nall, sizeof(*vals));
+	bool *done = xcalloc(nall, sizeof(*done));
+	for (size_t i = 0; i < nsets; i++) {
+		size_t k = (size_t)(strchr(sets[i], '=') - sets[i]);
+		keys[i] = xmalloc(k + 1);
+		memcpy(keys[i], sets[i], k);
+		keys[i][k] = '\0';
+		str_trim(keys[i]);
+		vals[i] = sets[i] + k + 1;
+		while (*vals[i] == ' ')
+			vals[i]++;
+	}
+	for (size_t j = 0; j < 2; j++) {
+		keys[nsets + j] = xstrdup(fresh[j][0]);
+		vals[nsets + j] = fresh[j][1];
+		for (size_t i = 0; i < nsets; i++)
+			if (strcmp(keys[i], fresh[j][0]) == 0)
+				done[nsets + j] = true;	/* given: not replaced */
+	}
+
+	buf_init(&out);
+	for (line = text; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next ? next + 1 : line + strlen(line);
+		size_t i;
+		for (i = 0; i < nall; i++)
+			if (!done[i] && line_sets(line, keys[i]))
+				break;
+		if (i == nall) {
+			buf_append(&out, line, (size_t)(next - line));
+			continue;
+		}
+		buf_printf(&out, "%s = %s\n", keys[i], vals[i]);
+		done[i] = true;
+	}
+	for (size_t i = 0; i < nall; i++)
+		if (!done[i])
+			buf_printf(&out, "%s = %s\n", keys[i], vals[i]);
+
+	size_t tn = strlen(path) + 16;
+	tmp = xmalloc(tn);
+	snprintf(tmp, tn, "%s.init-%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0)
+		die("init: %s: %s", tmp, strerror(errno));
+	if (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) != 0) {
+		unlink(tmp);
+		die("init: writing %s: %s", tmp, strerror(errno));
+	}
+	if (group != NULL) {
+		struct group *g = getgrnam(group);
+		if (g == NULL || fchown(fd, (uid_t)-1, g->gr_gid) != 0) {
+			unlink(tmp);
+			die("init: group %s: %s", group, g ? strerror(errno) : "no such group");
+		}
+	}
+	close(fd);
+	/* What the programs will read: an unknown key or a bad value stops
+	 * here, not at the service's start. */
+	memset(&check, 0, sizeof(check));
+	if (config_load(&check, tmp, 1, err, sizeof(err)) != 0) {
+		unlink(tmp);
+		die("init: %s", err);
+	}
+	config_free(&check);
+	if (link(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		die("init: %s: %s", path, e == EEXIST ? "exists: not overwritten" : strerror(e));
+	}
+	unlink(tmp);
+	printf("wrote %s (mode 0640%s%s)\n", path, group ? ", group " : "", group ? group : "");
+	if (!done[nsets] || !done[nsets + 1])
+		printf("s3_access_key and s3_secret_key are new: give them to the S3 user, e.g.\n"
+		    "  radosgw-admin user create --uid dandi --display-name DANDI --access-key %s --secret-key %s\n",
+		    akey, skey);
+	printf("next: edit %s, then dandi-admin -c %s check\n", path, path);
+	buf_free(&out);
+	free(text);
+	for (size_t i = 0; i < nall; i++)
+		free(keys[i]);
+	free(keys);
+	free(vals);
+	free(done);
+	free(sets);
+	return 0;
+}
+
+static int check_failed;
+
+static void check_line(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line of check's report: "ok   ..." or "FAIL ...". */
+static void
+check_line(bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s ", ok ? "ok  " : "FAIL");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (!ok)
+		check_failed = 1;
+}
+
+static int
+count_object(void *ctx, const struct s3_listed *o)
+{
+	(void)o;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* An absolute http(s) URL without a path (what api_url and web_url are). */
+static bool
+origin_like(const char *u)
+{
+	const char *h = strncmp(u, "https://", 8) == 0 ? u + 8 : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+
+	return h != NULL && *h != '\0' && *h != '/' && strchr(h, '/') == NULL;
+}
+
+/*
+ * check: the configuration (already loaded: syntax and values), the files
+ * it names, PostgreSQL (connects; are the migrations applied?) and S3 (the
+ * bucket listed, an object written and deleted). A line per check; exit 0
+ * when all pass, 1 otherwise.
+ */
+static int
+cmd_check(const char *cfgpath)
+{
+	struct stat	 st;
+	struct s3	 s3;
+	char		 path[4096], key[64], id[37];
+	char		**names;
+	size_t		 n, pending = 0;
+	int		 seen = 0;
+	bool		 truncated;
+
+	check_line(access(cfgpath, R_OK) == 0, "configuration %s %s", cfgpath,
+	    access(cfgpath, R_OK) == 0 ? "read" : "not readable: the defaults were checked");
+	check_line(origin_like(cfg.api_url), "api_url = %s%s", cfg.api_url,
+	    origin_like(cfg.api_url) ? "" : ": an http(s) origin without a path is needed");
+	check_line(origin_like(cfg.web_url), "web_url = %s%s", cfg.web_url,
+	    origin_like(cfg.web_url) ? "" : ": an http(s) origin without a path is needed");
+	check_line(stat(cfg.sql_dir, &st) == 0 && S_ISDIR(st.st_mode), "sql_dir %s", cfg.sql_dir);
+	check_line(stat(cfg.schema_dir, &st) == 0 && S_ISDIR(st.st_mode), "schema_dir %s", cfg.schema_dir);
+	check_line(stat(cfg.openapi_file, &st) == 0, "openapi_file %s", cfg.openapi_file);
+	if (*cfg.page_cache_dir)
+		check_line(access(cfg.page_cache_dir, W_OK | X_OK) == 0, "page_cache_dir %s writable%s",
+		    cfg.page_cache_dir, access(cfg.page_cache_dir, W_OK | X_OK) == 0 ? "" : " (by this user)");
+	if (*cfg.log_file) {
+		snprintf(path, sizeof(path), "%s", cfg.log_file);
+		char *slash = strrchr(path, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		bool ok = access(cfg.log_file, W_OK) == 0 || (errno == ENOENT &&
+		    access(slash ? path : ".", W_OK) == 0);
+		check_line(ok, "log_file %s writable%s", cfg.log_file, ok ? "" : " (by this user)");
+	}
+
+	/* PostgreSQL */
+	if (db_ensure(&db) != DB_OK) {
+		check_line(false, "database: cannot connect with db = %s (the error is above)", cfg.db);
+	} else {
+		check_line(true, "database: connected (server %d)", PQserverVersion(db.conn));
+		if (stat(cfg.sql_dir, &st) == 0 && db_use_table(&db, admin_migrate_sql) == DB_OK) {
+			n = list_sql(cfg.sql_dir, 1, &names);
+			for (size_t i = 0; i < n; i++) {
+				const char *p[1] = { names[i] };
+				PGresult *r = q(&admin_migration_applied, 1, p);
+				pending += PQntuples(r) == 0;
+				PQclear(r);
+				free(names[i]);
+			}
+			free(names);
+			check_line(pending == 0, "database: %zu of %zu migrations applied%s", n - pending, n,
+			    pending ? ": run dandi-admin migrate (or start dandi-api, which does)" : "");
+		} else {
+			check_line(false, "database: not migrated: run dandi-admin migrate");
+		}
+	}
+
+	/* S3 */
+	if (s3_init(&s3, &cfg) != 0) {
+		check_line(false, "S3: s3_endpoint, s3_bucket, s3_access_key and s3_secret_key must all be set");
+		return check_failed;
+	}
+	if (s3_list_page(&s3, "", NULL, NULL, 1, count_object, &seen, &truncated, NULL) != S3_OK) {
+		check_line(false, "S3: bucket %s at %s: %s%s%s", cfg.s3_bucket, cfg.s3_endpoint, s3.err,
+		    *s3.code ? " " : "", s3.code);
+	} else {
+		check_line(true, "S3: bucket %s at %s listed", cfg.s3_bucket, cfg.s3_endpoint);
+		/* Uploads need writes: a small object under a prefix of its own. */
+		if (uuid4(id) != 0)
+			die("no randomness");
+		snprintf(key, sizeof(key), "dandi-admin-check/%s", id);
+		if (s3_put(&s3, key, "check", 5, "text/plain", NULL) != S3_OK)
+			check_line(false, "S3: writing %s: %s%s%s", key, s3.err, *s3.code ? " " : "", s3.code);
+		else
+			check_line(s3_delete(&s3, key) == S3_OK, "S3: %s written and deleted%s%s", key,
+			    *s3.err ? ": " : "", s3.err);
+	}
+	s3_free(&s3);
+	printf(check_failed ? "some checks failed\n" : "all checks passed\n");
+	return check_failed;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: dandi-admin [-c config] command [args]\n"
+	    "  init [--set KEY=VALUE]... [--group G] [--sample FILE]\n"
+	    "                             write a new configuration (never overwrites)\n"
+	    "  check                      the configuration, PostgreSQL and S3\n"
 	    "  migrate [--sql-dir DIR]    apply pending sql/ migrations and sql/functions/\n"
 	    "  create-user --username U [--email E] [--first F] [--last L]\n"
 	    "              [--status APPROVED|PENDING|INCOMPLETE|REJECTED] [--admin]\n"
@@ -430,6 +740,9 @@ main(int argc, char **argv)
 	}
 	if (argc < 2)
 		usage();
+	/* Before the configuration is read: it is what init writes. */
+	if (strcmp(argv[1], "init") == 0)
+		return cmd_init(cfgpath, argc - 1, argv + 1);
 	if (config_load(&cfg, cfgpath, explicit_cfg, err, sizeof(err)) != 0)
 		die("%s", err);
 	log_open(NULL, "dandi-admin", LOG_WARN);
@@ -441,7 +754,9 @@ main(int argc, char **argv)
 		if (argc > 3 && strcmp(argv[2], "--sql-dir") == 0)
 			dir = argv[3];
 		rc = cmd_migrate(dir);
-	} else if (strcmp(cmd, "create-user") == 0)
+	} else if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(cfgpath);
+	else if (strcmp(cmd, "create-user") == 0)
 		rc = cmd_create_user(argc - 1, argv + 1);
 	else if (strcmp(cmd, "create-token") == 0)
 		rc = cmd_token(argc - 1, argv + 1, 0);
