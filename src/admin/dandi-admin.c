@@ -663,7 +663,8 @@ cmd_check(const char *cfgpath)
 	if (db_ensure(&db) != DB_OK) {
 		check_line(false, "database: cannot connect with db = %s (the error is above)", cfg.db);
 	} else {
-		check_line(true, "database: connected (server %d)", PQserverVersion(db.conn));
+		int v = PQserverVersion(db.conn);
+		check_line(true, "database: connected (PostgreSQL %d.%d)", v / 10000, v % 10000);
 		if (stat(cfg.sql_dir, &st) == 0 && db_use_table(&db, admin_migrate_sql) == DB_OK) {
 			n = list_sql(cfg.sql_dir, 1, &names);
 			for (size_t i = 0; i < n; i++) {
