@@ -54,10 +54,11 @@ sub mirror {
 		local $/;
 		my $text = <$fh>;
 		for my $para (split /\n\s*\n/, $text) {
-			return $1 if $para =~ /^URIs:\s*(\S+)/m && $para =~ /^Suites:.*\b$SUITE\b/m
-			    && $para !~ /security/;
+			my ($uri) = $para =~ /^URIs:\s*(\S+)/m;
+			return $uri if $uri && $para =~ /^Suites:.*\b$SUITE\b/m && $uri !~ /security/;
 		}
-		return $1 if $text =~ m{^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+$SUITE\s}m;
+		my ($uri) = $text =~ m{^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+$SUITE\s}m;
+		return $uri if $uri;
 	}
 	return 'http://deb.debian.org/debian';
 }
@@ -69,11 +70,11 @@ if (!-f $root_cache && !-f "$CACHE/debs-$SUITE-$KEY.tgz") {
 	    unless $res->{success};
 }
 
-my $tmp = tempdir('dandi-09-XXXXXX', DIR => $ENV{DANDI_TEST_TMP} || '/tmp', CLEANUP => 0);
-my $R = "$tmp/root";
+my ($tmp, $R);
+$tmp = tempdir('dandi-09-XXXXXX', DIR => $ENV{DANDI_TEST_TMP} || '/tmp', CLEANUP => 0);
+$R = "$tmp/root";
 my @MOUNTS;	# inside $R, unmounted (in reverse) before $R is removed
 my @PIDS;	# services started in the root
-my $ok_to_remove = 0;
 
 sub sh {
 	my ($cmd) = @_;
@@ -85,7 +86,7 @@ sub must { my ($cmd) = @_; my ($out, $rc) = sh($cmd); die "failed ($rc): $cmd\n$
 # Everything started in the root stops, the mounts go, and only then is the
 # directory removed (never through a bind mount of the host's /dev).
 sub teardown {
-	return unless -d $R;
+	return unless defined $tmp && -d $tmp;
 	for my $pid (reverse @PIDS) {
 		kill 'TERM', $pid;
 		for (1 .. 50) { last if waitpid($pid, WNOHANG) != 0; sleep 0.1 }
@@ -104,7 +105,7 @@ sub teardown {
 	my @left = grep { index((split ' ')[1], $tmp) == 0 } split /\n/, sh('cat /proc/mounts');
 	if (@left) {
 		diag("still mounted under $tmp, not removed:\n@left");
-	} elsif ($ok_to_remove && !$ENV{DANDI_KEEP_TMP}) {
+	} elsif (Test::More->builder->is_passing && !$ENV{DANDI_KEEP_TMP}) {
 		sh("rm -rf --one-file-system '$tmp'");
 	} else {
 		diag("kept $tmp");
@@ -162,7 +163,6 @@ timed(root => sub {
 		must("zstd -dc '$root_cache' | tar -C '$R' -xpf -");
 	}
 });
-$ok_to_remove = 1;
 for ([ 'proc', '-t proc proc' ], [ 'dev', '--bind /dev' ], [ 'dev/pts', '--bind /dev/pts' ]) {
 	must("mount $_->[1] '$R/$_->[0]'");
 	push @MOUNTS, "$R/$_->[0]";

@@ -1,7 +1,8 @@
 /*
  * dandi-admin - operator commands: write a first configuration and check
- * one, apply migrations, create users and API tokens. Safe to run from several machines at once: migrations serialise
- * on an advisory lock and each command is one transaction.
+ * one, apply migrations, create users and API tokens. Safe to run from
+ * several machines at once: migrations serialise on an advisory lock and
+ * each command is one transaction.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -403,7 +404,6 @@ cmd_review_user(int argc, char **argv, int approve)
 	return 0;
 }
 
-
 /* --- init and check: what an installer runs --------------------------- */
 
 /* n characters of alphabet, from the kernel's randomness. */
@@ -496,7 +496,7 @@ cmd_init(const char *path, int argc, char **argv)
 	size_t nall = nsets + 2;
 	char **keys = xcalloc(nall, sizeof(*keys));
 	const char **vals = xcalloc(nall, sizeof(*vals));
-	bool *done = xcalloc(nall, sizeof(*done));
+	bool *done = xcalloc(nall, sizeof(*done)), fresh_used = false;
 	for (size_t i = 0; i < nsets; i++) {
 		size_t k = (size_t)(strchr(sets[i], '=') - sets[i]);
 		keys[i] = xmalloc(k + 1);
@@ -513,6 +513,7 @@ cmd_init(const char *path, int argc, char **argv)
 		for (size_t i = 0; i < nsets; i++)
 			if (strcmp(keys[i], fresh[j][0]) == 0)
 				done[nsets + j] = true;	/* given: not replaced */
+		fresh_used |= !done[nsets + j];
 	}
 
 	buf_init(&out);
@@ -567,7 +568,7 @@ cmd_init(const char *path, int argc, char **argv)
 	}
 	unlink(tmp);
 	printf("wrote %s (mode 0640%s%s)\n", path, group ? ", group " : "", group ? group : "");
-	if (!done[nsets] || !done[nsets + 1])
+	if (fresh_used)
 		printf("s3_access_key and s3_secret_key are new: give them to the S3 user, e.g.\n"
 		    "  radosgw-admin user create --uid dandi --display-name DANDI --access-key %s --secret-key %s\n",
 		    akey, skey);
@@ -620,6 +621,26 @@ origin_like(const char *u)
 	return h != NULL && *h != '\0' && *h != '/' && strchr(h, '/') == NULL;
 }
 
+/* path may be written as mode says (access(2)), or is missing from a
+ * directory that may be written. */
+static bool
+writable(const char *path, int mode)
+{
+	char	 dir[4096], *slash;
+
+	if (access(path, mode) == 0)
+		return true;
+	if (errno != ENOENT)
+		return false;
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	return access(slash ? dir : ".", W_OK | X_OK) == 0;
+}
+
 /*
  * check: the configuration (already loaded: syntax and values), the files
  * it names, PostgreSQL (connects; are the migrations applied?) and S3 (the
@@ -631,7 +652,7 @@ cmd_check(const char *cfgpath)
 {
 	struct stat	 st;
 	struct s3	 s3;
-	char		 path[4096], key[64], id[37];
+	char		 key[64], id[37];
 	char		**names;
 	size_t		 n, pending = 0;
 	int		 seen = 0;
@@ -646,18 +667,14 @@ cmd_check(const char *cfgpath)
 	check_line(stat(cfg.sql_dir, &st) == 0 && S_ISDIR(st.st_mode), "sql_dir %s", cfg.sql_dir);
 	check_line(stat(cfg.schema_dir, &st) == 0 && S_ISDIR(st.st_mode), "schema_dir %s", cfg.schema_dir);
 	check_line(stat(cfg.openapi_file, &st) == 0, "openapi_file %s", cfg.openapi_file);
+	/* dandi-api makes the page cache directory and the log file when
+	 * they are missing: then their directory must be writable. */
 	if (*cfg.page_cache_dir)
-		check_line(access(cfg.page_cache_dir, W_OK | X_OK) == 0, "page_cache_dir %s writable%s",
-		    cfg.page_cache_dir, access(cfg.page_cache_dir, W_OK | X_OK) == 0 ? "" : " (by this user)");
-	if (*cfg.log_file) {
-		snprintf(path, sizeof(path), "%s", cfg.log_file);
-		char *slash = strrchr(path, '/');
-		if (slash != NULL)
-			*slash = '\0';
-		bool ok = access(cfg.log_file, W_OK) == 0 || (errno == ENOENT &&
-		    access(slash ? path : ".", W_OK) == 0);
-		check_line(ok, "log_file %s writable%s", cfg.log_file, ok ? "" : " (by this user)");
-	}
+		check_line(writable(cfg.page_cache_dir, W_OK | X_OK), "page_cache_dir %s %s", cfg.page_cache_dir,
+		    writable(cfg.page_cache_dir, W_OK | X_OK) ? "writable" : "not writable by this user");
+	if (*cfg.log_file)
+		check_line(writable(cfg.log_file, W_OK), "log_file %s %s", cfg.log_file,
+		    writable(cfg.log_file, W_OK) ? "writable" : "not writable by this user");
 
 	/* PostgreSQL */
 	if (db_ensure(&db) != DB_OK) {
@@ -685,6 +702,7 @@ cmd_check(const char *cfgpath)
 	/* S3 */
 	if (s3_init(&s3, &cfg) != 0) {
 		check_line(false, "S3: s3_endpoint, s3_bucket, s3_access_key and s3_secret_key must all be set");
+		printf("some checks failed\n");
 		return check_failed;
 	}
 	if (s3_list_page(&s3, "", NULL, NULL, 1, count_object, &seen, &truncated, NULL) != S3_OK) {
