@@ -411,7 +411,7 @@ for my $timer (sort glob("$R/lib/systemd/system/dandi-*.timer")) {
 is($rc, 0, 'logrotate accepts its file') or diag($out);
 ($out, $rc) = sh("systemd-analyze security --offline=true --root='$R' dandi-api.service");
 my ($score) = $out =~ /Overall exposure level for dandi-api.service: ([\d.]+)/;
-ok(defined $score && $score <= 2.0, "systemd-analyze security dandi-api.service: " . ($score // '?')) or diag($out);
+ok(defined $score && $score <= 1.5, "systemd-analyze security dandi-api.service: " . ($score // '?')) or diag($out);
 
 # --- purge ---------------------------------------------------------------------------
 
