@@ -194,8 +194,9 @@ is(stat_of('/var/lib/dandi'), 'dandi:dandi 750', '/var/lib/dandi');
 is(stat_of('/var/log/dandi'), 'dandi:dandi 750', '/var/log/dandi');
 is(stat_of('/var/spool/dandi/mail'), 'dandi:dandi 750', 'the mail spool');
 is(stat_of('/var/cache/dandi/pages'), 'dandi:www-data 2750', 'the page cache: nginx reads it');
-like(in_root('cat /var/lib/dpkg/info/dandi-archive-c.conffiles'), qr{^/etc/dandi/dandi.conf.sample$}m,
-    'the sample configuration is a conffile');
+my $conffiles = in_root('cat /var/lib/dpkg/info/dandi-archive-c.conffiles');
+like($conffiles, qr{^/etc/dandi/dandi.conf.sample$}m, 'the sample configuration is a conffile');
+like($conffiles, qr{^/etc/dandi/web-config.js$}m, "and the web app's config.js");
 my $conf = in_root('cat /etc/dandi/dandi.conf');
 my ($ak) = $conf =~ /^s3_access_key = (\S+)$/m;
 my ($sk) = $conf =~ /^s3_secret_key = (\S+)$/m;
@@ -417,11 +418,12 @@ ok($rc == 1 && $out =~ /^FAIL database: not migrated: run dandi-admin migrate$/m
 
 ($out, $rc) = timed(start => sub { start_unit('dandi-api.service') });
 is($rc, 0, 'dandi-api.service starts (ExecStartPre migrate, then the pool)') or diag($out);
-($out) = in_root('test -S /run/dandi/api.sock && echo socket');
+# (Type=simple: started once it runs; the socket follows the migrations.)
+for (1 .. 100) { ($out) = in_root('test -S /run/dandi/api.sock && echo socket'); last if $out =~ /socket/; sleep 0.1 }
 like($out, qr/^socket$/m, 'its socket is there') or diag(sh("tail -20 '$R/var/log/dandi/dandi.log'"));
 is(stat_of('/run/dandi'), 'dandi:www-data 750', 'RuntimeDirectory /run/dandi: dandi:www-data 0750');
 if ($BOX) {
-	like(in_root('ps -o user=,group=,supgrp=,comm= -C dandi-api | sort -u'), qr/^dandi\s+www-data\s+dandi\s+dandi-api$/m,
+	like(in_root('ps -o user=,group=,supgrp=,comm= -C dandi-api | sort -u'), qr/^dandi\s+www-data\s+(\S+,)?dandi(,\S+)?\s+dandi-api$/m,
 	    'dandi-api runs as dandi, group www-data, supplementary dandi');
 }
 ($out, $rc) = check();
@@ -446,7 +448,7 @@ my $c = bless { url => $url, owner => -1 }, 'RootClient';
 my $r = $c->get('/');
 ok($r->{status} == 200 && $r->{body} =~ m{<div id="?app}, 'GET / : the packaged web app') or diag($r->{status});
 $r = $c->get('/config.js');
-is($r->{status}, 200, 'GET /config.js');
+ok($r->{status} == 200 && $r->{body} =~ /window\.DANDI_CONFIG/, 'GET /config.js: /etc/dandi/web-config.js') or diag($r->{status});
 $r = $c->get('/api/info/');
 is($r->{status}, 200, 'GET /api/info/ through nginx and the FastCGI socket') or diag($r->{body});
 ($out, $rc) = in_root('runuser -u dandi -- dandi-admin create-user --username alice --email alice@example.org --first Alice --last Smith');
