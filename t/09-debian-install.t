@@ -515,6 +515,15 @@ for my $timer (sort glob("$R/lib/systemd/system/dandi-*.timer")) {
 }
 my @timers = map { m{/([^/]+)$} } glob("$R/lib/systemd/system/dandi-*.timer");
 if ($BOX) {
+	# systemctl reload: the same main process, new workers, still serving.
+	my ($pid1) = in_root('systemctl show -p MainPID --value dandi-api') =~ /(\d+)/;
+	($out, $rc) = in_root('systemctl reload dandi-api');
+	is($rc, 0, 'systemctl reload dandi-api') or diag($out);
+	my ($pid2) = in_root('systemctl show -p MainPID --value dandi-api') =~ /(\d+)/;
+	is($pid2, $pid1, '... the same main process');
+	my $ok;
+	for (1 .. 50) { $ok = $c->get('/api/info/')->{status} == 200 and last; sleep 0.1 }
+	ok($ok, '... and the API answers after it');
 	($out, $rc) = in_root("systemctl enable --now @timers");
 	is($rc, 0, 'the timers enable') or diag($out);
 	my $list = in_root('systemctl list-timers --all --no-pager');
