@@ -337,9 +337,11 @@ check_blobs(struct job *job, struct s3 *s3, struct tally *t)
 			list_add(&job->arena, &gone, PQgetvalue(rows, ri, SB_UUID));
 			ri++;
 		} else if (c > 0) {	/* an object without a row (so far) */
-			t->objects++;
-			if (!listed(&odd, obj.v[oi].key))
+			/* An odd row's object was counted by its HEAD. */
+			if (!listed(&odd, obj.v[oi].key)) {
+				t->objects++;
 				list_add_sized(&job->arena, &strays, obj.v[oi].key, obj.v[oi].size);
+			}
 			oi++;
 		} else {
 			const struct s3_listed *o = &obj.v[oi];
