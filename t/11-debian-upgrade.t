@@ -67,7 +67,7 @@ $box->in_root(q{echo "listen_addresses = ''" >/etc/postgresql/15/main/conf.d/uni
 $box->in_root("ln -sf /etc/nginx/sites-available/dandi /etc/nginx/sites-enabled/dandi && rm -f /etc/nginx/sites-enabled/default"
     . " && sed -i 's/^\\(\\s*\\)listen 80;/\\1listen 127.0.0.1:$port;/' /etc/nginx/sites-available/dandi");
 my $booted = timed(boot => sub { $box->boot });
-ok($booted, 'systemd boots in the root (systemd-nspawn)') or BAIL_OUT('no boot: ' . ($box->boot_error // ''));
+ok($booted, 'systemd boots in the root (systemd-nspawn)') or do { diag($box->boot_error // ''); done_testing; exit 1 };
 like($box->wait_for('systemctl is-active postgresql@15-main', qr/^active/), qr/^active/, "Debian's PostgreSQL runs");
 ($out, $rc) = $box->in_root("su postgres -s /bin/sh -c 'createuser dandi && createdb -O dandi dandi'");
 is($rc, 0, 'createuser, createdb') or diag($out);

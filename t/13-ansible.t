@@ -102,7 +102,7 @@ ok(!-e "$box->{R}/etc/nginx/sites-enabled/default", "nginx's default site disabl
 
 $box->in_root('pg_ctlcluster 15 main stop -m fast');
 $box->unmount;
-ok(timed(boot => sub { $box->boot }), 'the root boots (systemd-nspawn)') or BAIL_OUT('no boot: ' . ($box->boot_error // ''));
+ok(timed(boot => sub { $box->boot }), 'the root boots (systemd-nspawn)') or do { diag($box->boot_error // ''); done_testing; exit 1 };
 like($box->wait_for('systemctl is-active dandi-api', qr/^active/, 20), qr/^active/, 'dandi-api.service started at boot');
 like($box->wait_for('systemctl is-active nginx', qr/^active/, 20), qr/^active/, 'nginx started at boot');
 like($box->wait_for('test -S /run/dandi/api.sock && echo socket', qr/socket/), qr/socket/, 'the socket');
