@@ -257,7 +257,9 @@ sub boot {
 		exec('systemd-nspawn', '-b', '-D', $R, '--register=no', '--keep-unit', '-q') or POSIX::_exit(127);
 	}
 	my $init;
-	for (1 .. 300) {
+	# Up to 3 minutes: a loaded machine (CI runs four tests at once)
+	# boots slowly; here it takes 3-5 s.
+	for (1 .. 1800) {
 		last if waitpid($nspawn_pid, WNOHANG) != 0;
 		$init //= container_init($nspawn_pid);
 		if ($init) {

@@ -174,7 +174,9 @@ sub boot {
 	}
 	$s->{nspawn} = $pid;
 	my $init;
-	for (1 .. 300) {
+	# Up to 3 minutes: a loaded machine (CI runs four tests at once)
+	# boots slowly; here it takes 3-5 s.
+	for (1 .. 1800) {
 		last if waitpid($pid, WNOHANG) != 0;
 		$init //= _container_init($pid);
 		if ($init) {
