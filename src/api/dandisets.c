@@ -148,8 +148,8 @@ static const struct db_sql dandiset_unembargo_start = { "dandiset_unembargo_star
 
 enum { DI_CREATED, DI_NCOLS };
 static const struct db_sql dandiset_insert = { "dandiset_insert", DI_NCOLS,
-	"INSERT INTO dandisets (id, embargo_status, embargo_end_date)"
-	" VALUES ($1::bigint, $2, $3::date)"
+	"INSERT INTO dandisets (id, embargo_status, embargo_end_date, embargo_end_limit)"
+	" VALUES ($1::bigint, $2, $3::date, $4::date)"
 	" RETURNING dandi_pyiso(created)" };
 
 static const struct db_sql dandiset_add_owner = { "dandiset_add_owner", 0,
@@ -416,6 +416,7 @@ struct create_args {
 	const char		*funding_source;
 	const char		*award_number;
 	char			 end_date[11];
+	char			 end_limit[11];	/* the latest end date allowed, kept */
 	int64_t			 explicit_id;	/* -1 when auto */
 };
 
@@ -450,7 +451,6 @@ create_parse(struct request *req, struct create_args *a)
 	date_plus_days(a->end_date, 730);
 	if (a->embargo) {
 		const char *end = query_get(req, "embargo_end_date");
-		char max[11];
 		struct tm tm;
 
 		if (a->funding_source != NULL && a->award_number == NULL)
@@ -465,8 +465,8 @@ create_parse(struct request *req, struct create_args *a)
 				    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."), -1;
 			snprintf(a->end_date, sizeof(a->end_date), "%s", end);
 		}
-		date_plus_days(max, a->funding_source != NULL ? 5 * 365 : 2 * 365);
-		if (strcmp(a->end_date, max) > 0)
+		date_plus_days(a->end_limit, a->funding_source != NULL ? 5 * 365 : 2 * 365);
+		if (strcmp(a->end_date, a->end_limit) > 0)
 			return resp_field_error(req, "non_field_errors", "Invalid embargo end date"), -1;
 	}
 
@@ -570,8 +570,9 @@ dandisets_create(struct request *req)
 			return 0;
 		snprintf(idbuf, sizeof(idbuf), "%s", PQgetvalue(r, 0, NID_ID));
 	}
-	const char *ins[3] = { idbuf, a.embargo ? "EMBARGOED" : "OPEN", a.embargo ? a.end_date : NULL };
-	if ((r = req_query_try(req, &dandiset_insert, 3, ins, &dup)) == NULL)
+	const char *ins[4] = { idbuf, a.embargo ? "EMBARGOED" : "OPEN", a.embargo ? a.end_date : NULL,
+	    a.embargo ? a.end_limit : NULL };
+	if ((r = req_query_try(req, &dandiset_insert, 4, ins, &dup)) == NULL)
 		return 0;
 	if (dup)
 		return resp_string(req, 400, "Dandiset %06lld already exists", (long long)a.explicit_id);

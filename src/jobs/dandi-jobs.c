@@ -41,6 +41,10 @@ const struct job_cmd job_cmds[] = {
 	{ "pending-users-mail", pending_users_mail_cmd, housekeeping_sql, "",
 	  "queue the daily mail to admin_email listing the users\n"
 	  "waiting for approval (once a day, none when nobody waits)" },
+	{ "embargo-ends", embargo_ends_cmd, embargo_ends_sql, "[--today YYYY-MM-DD]",
+	  "remind the owners of embargoes ending in 30 and 7 days\n"
+	  "(once each per end date) and queue the unembargo of\n"
+	  "those whose end date is reached (daily)" },
 	{ "refresh-search", refresh_search_cmd, housekeeping_sql, "",
 	  "rebuild the asset_search view (GET /api/dandisets/search/)" },
 	{ "fold-paths", fold_paths_cmd, housekeeping_sql, "",

@@ -128,9 +128,14 @@ int	embargo_tags_cmd(struct job *, int argc, char **argv);
 extern const struct db_sql *const	gc_sql[];
 int	gc_cmd(struct job *, int argc, char **argv);
 
-/* unembargo.c: unembargo {dandiset, user}, blob_untag {key} */
+/* unembargo.c: unembargo {dandiset, user} (or {dandiset, ended}: the end date's,
+ * embargo.c), blob_untag {key} */
 extern const struct job_kind	unembargo_job;
 extern const struct job_kind	blob_untag_job;
+
+/* embargo.c: the daily reminders and ends of embargoes */
+extern const struct db_sql *const	embargo_ends_sql[];
+int	embargo_ends_cmd(struct job *, int argc, char **argv);
 
 /* housekeeping.c: the mail outbox, statistics, search view, pending users */
 extern const struct db_sql *const	housekeeping_sql[];

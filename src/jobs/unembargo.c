@@ -3,7 +3,9 @@
  * /api/dandisets/{id}/unembargo/, and "blob_untag" {key}, queued when an
  * embargoed blob is used in an open dandiset (src/api/assets.c): the S3
  * objects lose their embargoed tag, so the bucket policy lets anyone read
- * them, and the database follows.
+ * them, and the database follows. `dandi-jobs embargo-ends` (embargo.c)
+ * queues unembargo {dandiset, ended} when the embargo's end date is
+ * reached: no user, and the audit record says so.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +56,11 @@ static const struct db_sql ue_audit = { "ue_audit", 0,
 	" SELECT $1::bigint, coalesce(u.github_login, u.username), u.email,"
 	"  btrim(u.first_name || ' ' || u.last_name), 'unembargo_dandiset', '{}'::jsonb"
 	" FROM users u WHERE u.id = $2::bigint" };
+/* The end date's (no user): $2 the date that was reached. */
+static const struct db_sql ue_audit_ended = { "ue_audit_ended", 0,
+	"INSERT INTO audit_records (dandiset_id, username, record_type, details)"
+	" VALUES ($1::bigint, 'dandi-jobs', 'unembargo_dandiset',"
+	"  jsonb_build_object('embargo_end_date', $2::text))" };
 /* $2 subject, $3 body; to every owner with an address. */
 enum { MAIL_ID, MAIL_NCOLS };
 static const struct db_sql ue_mail_owners = { "ue_mail_owners", MAIL_NCOLS,
@@ -65,7 +72,7 @@ static const struct db_sql ue_name = { "ue_name", NAME_NCOLS,
 	"SELECT name FROM versions WHERE dandiset_id = $1::bigint AND version = 'draft'" };
 static const struct db_sql *const unembargo_sql[] = {
 	&ue_status, &ue_lock, &ue_blobs, &ue_zarrs, &ue_open_blobs, &ue_assets_pending, &ue_open,
-	&ue_draft_pending, &ue_audit, &ue_mail_owners, &ue_name, NULL
+	&ue_draft_pending, &ue_audit, &ue_audit_ended, &ue_mail_owners, &ue_name, NULL
 };
 /* blob_untag: only while the blob is still public (it may be gone). */
 enum { UNTAG_KEY, UNTAG_NCOLS };
@@ -186,9 +193,10 @@ untag_all(struct job *job, const char *ds, long *blobs, long *zarr_objects)
 }
 
 /* Every database change, the owners' mail and the audit record, in one
- * transaction. JOB_DONE also when someone else finished it meanwhile. */
+ * transaction. JOB_DONE also when someone else finished it meanwhile.
+ * user: who asked, or NULL when the end date `ended` was reached. */
 static enum job_result
-open_dandiset(struct job *job, const char *ds, const char *user)
+open_dandiset(struct job *job, const char *ds, const char *user, const char *ended)
 {
 	const char *p1[1] = { ds };
 	PGresult *r;
@@ -203,10 +211,11 @@ open_dandiset(struct job *job, const char *ds, const char *user)
 	    "its data is now public.\n\n%s/dandiset/%06d\n", atoi(ds), PQntuples(r) ? PQgetvalue(r, 0, NAME_NAME) : "",
 	    job->cfg->web_url, atoi(ds));
 	const char *pm[3] = { ds, "Your Dandiset has been unembargoed!", body };
-	const char *pa[2] = { ds, user };
+	const char *pa[2] = { ds, user != NULL ? user : ended };
 	if (job_exec(job, &ue_open_blobs, 1, p1) || job_exec(job, &ue_assets_pending, 1, p1) ||
 	    job_exec(job, &ue_open, 1, p1) || job_exec(job, &ue_draft_pending, 1, p1) ||
-	    job_exec(job, &ue_mail_owners, 3, pm) || job_exec(job, &ue_audit, 2, pa) || job_commit(job))
+	    job_exec(job, &ue_mail_owners, 3, pm) ||
+	    job_exec(job, user != NULL ? &ue_audit : &ue_audit_ended, 2, pa) || job_commit(job))
 		return JOB_RETRY;
 	return JOB_DONE;
 }
@@ -216,13 +225,13 @@ open_dandiset(struct job *job, const char *ds, const char *user)
 static enum job_result
 unembargo_run(struct job *job)
 {
-	const char *ds = job_arg(job, "dandiset"), *user = job_arg(job, "user");
+	const char *ds = job_arg(job, "dandiset"), *user = job_arg(job, "user"), *ended = job_arg(job, "ended");
 	long blobs = 0, zarr_objects = 0;
 	enum job_result rc;
 	PGresult *r;
 
-	if (ds == NULL || user == NULL)
-		return job_fail(job, JOB_GIVE_UP, "unembargo job without dandiset or user");
+	if (ds == NULL || (user == NULL && ended == NULL))
+		return job_fail(job, JOB_GIVE_UP, "unembargo job without dandiset, or user or end date");
 	const char *p1[1] = { ds };
 	if ((r = job_query(job, &ue_status, 1, p1)) == NULL)
 		return JOB_RETRY;
@@ -232,7 +241,7 @@ unembargo_run(struct job *job)
 		return job_fail(job, JOB_RETRY, "dandiset %s has uploads in progress", ds);
 	if (untag_all(job, ds, &blobs, &zarr_objects) != 0)
 		return JOB_RETRY;
-	if ((rc = open_dandiset(job, ds, user)) == JOB_DONE)
+	if ((rc = open_dandiset(job, ds, user, ended)) == JOB_DONE)
 		log_info("dandiset %s unembargoed (%ld blob(s), %ld zarr object(s) untagged)", ds, blobs,
 		    zarr_objects);
 	return rc;
