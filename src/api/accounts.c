@@ -782,6 +782,8 @@ dashboard_get(struct request *req)
 	buf_puts(&req->out, "</section>");
 	dashboard_uploads(req, PQgetvalue(c, 0, DC_UPLOADS), up);
 	dashboard_non_valid(req, PQgetvalue(c, 0, DC_NON_VALID), nv);
+	if (embargo_dashboard(req) != 0)
+		return 0;
 	return html_end(req, 200);
 }
 

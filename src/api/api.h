@@ -362,6 +362,13 @@ int	dandisets_unembargo(struct request *);
 int	dandisets_star(struct request *);
 int	dandisets_unstar(struct request *);
 
+/* embargo.c: the embargo's end date (GET, PUT /api/dandisets/{id}/embargo/)
+ * and the dashboard's upcoming ends (0, or -1 with the response set) */
+extern const struct db_sql *const	embargo_sql[];
+int	embargo_get_end(struct request *);
+int	embargo_put_end(struct request *);
+int	embargo_dashboard(struct request *);
+
 /* search.c: the asset search and its choices */
 extern const struct db_sql *const	search_sql[];
 int	search_dandisets(struct request *);

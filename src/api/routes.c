@@ -89,6 +89,9 @@ const struct route api_routes[] = {
 	{ "GET",    DANDISET_PATH "/",			dandisets_get,		ANYONE | WITH_JSON, T_DANDISET },
 	{ "DELETE", DANDISET_PATH "/",			dandisets_delete,	APPROVED | TXN, T_DANDISET },
 	{ "POST",   DANDISET_PATH "/unembargo/",	dandisets_unembargo,	APPROVED | TXN | READ_FIRST, T_GUARDIAN },
+	/* Beyond the original: the embargo's end date, moved by its owners. */
+	{ "GET",    DANDISET_PATH "/embargo/",		embargo_get_end,	APPROVED | READ_FIRST, T_GUARDIAN },
+	{ "PUT",    DANDISET_PATH "/embargo/",		embargo_put_end,	APPROVED | TXN | READ_FIRST, T_GUARDIAN },
 	{ "POST",   DANDISET_PATH "/star/",		dandisets_star,		APPROVED, T_DANDISET },
 	{ "DELETE", DANDISET_PATH "/star/",		dandisets_unstar,	APPROVED, T_DANDISET },
 	{ "GET",    DANDISET_PATH "/users/",		owners_get,		ANYONE,	T_DANDISET },

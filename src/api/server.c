@@ -42,6 +42,7 @@ static const struct db_sql *const *const api_sql[] = {
 	uploads_sql,
 	zarrs_sql,
 	accounts_sql,
+	embargo_sql,
 	oauth_sql,
 	health_sql,
 	metrics_sql,
