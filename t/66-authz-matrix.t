@@ -8,6 +8,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use DandiTest;
 use HTTP::Tiny;
+use POSIX ();
 use Upload ();
 
 my $t = DandiTest->new(s3 => 1, workers => 2);
@@ -130,6 +131,11 @@ my @MATRIX = (
 	# Open: 400 "Dandiset not embargoed" for owners; a fresh embargoed one
 	# starts unembargoing (200).
 	[ 'POST', '/api/dandisets/{id}/unembargo/', undef, '401 403 403 400 400', '401 403 403 200 200', 'fresh' ],
+	# Beyond the original: the embargo's end date, owners only (open: 400
+	# "Dandiset not embargoed" on PUT).
+	[ 'GET', '/api/dandisets/{id}/embargo/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/embargo/', { embargoedUntil => POSIX::strftime('%Y-%m-%d', gmtime(time + 365 * 86400)) },
+	    '401 403 403 400 400', '401 403 403 200 200' ],
 	[ 'POST', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
 	[ 'DELETE', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/users/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
