@@ -107,7 +107,7 @@ like($box->wait_for('systemctl is-active dandi-api', qr/^active/, 20), qr/^activ
 like($box->wait_for('systemctl is-active nginx', qr/^active/, 20), qr/^active/, 'nginx started at boot');
 like($box->wait_for('test -S /run/dandi/api.sock && echo socket', qr/socket/), qr/socket/, 'the socket');
 my $timers = $box->in_root('systemctl list-timers --all --no-pager');
-my @want = qw(jobs mail stats search gc verify pending-users);
+my @want = qw(jobs mail stats search gc verify pending-users embargo-ends);
 is(scalar(grep { $timers =~ /\bdandi-$_\.timer\b/ } @want), scalar @want, 'the timers the role enables are scheduled') or diag($timers);
 ($out, $rc) = $box->in_root('runuser -u dandi -- dandi-admin check');
 like($out, qr/^all checks passed$/m, 'dandi-admin check on the booted host') or diag($out);
