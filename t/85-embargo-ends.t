@@ -141,6 +141,9 @@ sub reminders {
 }
 sub ddiff { one("SELECT ('$_[0]'::date + ($_[1])::int)::text") }
 
+my ($jout, $jerr, $jrc) = $t->run_cmd(DandiTest::build() . '/src/dandi-jobs', 'embargo-ends', '--today', '2027-02-30');
+is($jrc, 2, '--today with no such day: usage (exit 2)');
+like($jerr, qr/^usage: dandi-jobs embargo-ends \[--today YYYY-MM-DD\]$/m, '... saying it');
 is(remind(ddiff($E, -31)), 0, '31 days before: no reminder');
 is(remind(ddiff($E, -30)), 2, '30 days before: one mail per owner of Alpha (Beta and Funded were moved later)');
 my @a = reminders($A);
@@ -182,6 +185,8 @@ is_deeply([ $t->psql("SELECT days_before, end_date::text, mails FROM embargo_rem
 # A date first seen within 7 days: only the 7-day reminder.
 my $D = create('Delta', '&embargo_end_date=' . day(5));
 is(remind(day(0)), 1, 'ends in 5 days: one mail, the 7-day one');
+like((reminders($D))[0][2], qr/ends on ${\ day(5)} \(in 5 days\)/, '... saying 5 days');
+is(remind(ddiff(day(5), -1)), 0, 'the day before: nothing more (its 7-day one is sent)');
 is_deeply([ map { $_->[0] } $t->psql("SELECT days_before FROM embargo_reminders WHERE dandiset_id = $D") ], [ 7 ],
     '... only that one');
 

@@ -48,14 +48,15 @@ LANGUAGE sql AS $$
                format('DANDI: the embargo of Dandiset %s ends on %s', lpad(due.id::text, 6, '0'),
                       to_char(due.end_date, 'YYYY-MM-DD')),
                format(E'Hello %s,\n\n'
-                      'The embargo of Dandiset %s, "%s", ends on %s (in %s days). On that day the '
+                      'The embargo of Dandiset %s, "%s", ends on %s (in %s day%s). On that day the '
                       'archive makes the dandiset public: anyone can then read and download its data.\n\n'
                       'To keep it embargoed longer, an owner can move the end date, to %s at the latest: '
                       'on the dandiset''s page, "Change" beside the embargo end date, or with the API '
                       '(PUT %s/api/dandisets/%s/embargo/ with {"embargoedUntil": "YYYY-MM-DD"}). '
                       'To make it public sooner, unembargo it on the same page.\n\n%s/dandiset/%s\n',
                       o.name, lpad(due.id::text, 6, '0'), v.name, to_char(due.end_date, 'YYYY-MM-DD'),
-                      due.end_date - today, to_char(due.end_limit, 'YYYY-MM-DD'),
+                      due.end_date - today, CASE WHEN due.end_date - today = 1 THEN '' ELSE 's' END,
+                      to_char(due.end_limit, 'YYYY-MM-DD'),
                       api_url, lpad(due.id::text, 6, '0'), web_url, lpad(due.id::text, 6, '0'))
         FROM claimed c
         JOIN due ON due.id = c.dandiset_id
