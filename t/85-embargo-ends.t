@@ -54,9 +54,14 @@ is(one("SELECT embargo_end_limit::text FROM dandisets WHERE id = $A"), day(730),
 is(one("SELECT embargo_end_limit::text FROM dandisets WHERE id = $F"), day(1825), 'with an award: 5 years');
 my $open = $t->post('/api/dandisets/', { name => 'Open', metadata => {} }, token => $olive)->{json}{identifier};
 is(one("SELECT embargo_end_limit IS NULL FROM dandisets WHERE id = $open"), 't', 'an open dandiset: none');
+my $r = $t->post('/api/dandisets/?embargo=true&embargo_end_date=' . substr(day(400), 0, 4) . '-02-30', { name => 'x',
+    metadata => {} }, token => $olive);
+is_deeply([ $r->{status}, $r->{json} ], [ 400, { embargo_end_date =>
+    [ 'Date has wrong format. Use one of these formats instead: YYYY-MM-DD.' ] } ],
+    'creation with a day February does not have: the field error (not a database error)');
 
 # --- GET and PUT /api/dandisets/{id}/embargo/ --------------------------------------
-my $r = $t->get("/api/dandisets/$A/embargo/", token => $olive);
+$r = $t->get("/api/dandisets/$A/embargo/", token => $olive);
 is_deeply([ $r->{status}, $r->{json} ], [ 200, { embargo_status => 'EMBARGOED', embargoedUntil => $E,
     earliest => day(1), latest => day(730) } ], 'GET: the date and the range an owner may choose');
 is_deeply($t->get("/api/dandisets/$open/embargo/", token => $olive)->{json},

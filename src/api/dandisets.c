@@ -451,16 +451,13 @@ create_parse(struct request *req, struct create_args *a)
 	date_plus_days(a->end_date, 730);
 	if (a->embargo) {
 		const char *end = query_get(req, "embargo_end_date");
-		struct tm tm;
 
 		if (a->funding_source != NULL && a->award_number == NULL)
 			return resp_field_error(req, "non_field_errors", "Award number is required when funding source is set"), -1;
 		if (a->award_number != NULL && a->funding_source == NULL)
 			return resp_field_error(req, "non_field_errors", "Funding source is required when award number is set"), -1;
 		if (end != NULL && *end) {
-			memset(&tm, 0, sizeof(tm));
-			const char *rest = strptime(end, "%Y-%m-%d", &tm);
-			if (strlen(end) != 10 || rest == NULL || *rest != '\0')
+			if (!date_valid(end))
 				return resp_field_error(req, "embargo_end_date",
 				    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."), -1;
 			snprintf(a->end_date, sizeof(a->end_date), "%s", end);

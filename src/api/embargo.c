@@ -7,7 +7,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 
@@ -63,20 +62,6 @@ str_or_null(const char *s)
 	return s != NULL ? json_object_new_string(s) : NULL;
 }
 
-/* Today + 1 day: the earliest date an owner may choose (today would be
- * the end itself: that is what unembargo is for). */
-static void
-day_after(const char *today, char out[11])
-{
-	struct tm tm;
-
-	memset(&tm, 0, sizeof(tm));
-	strptime(today, "%Y-%m-%d", &tm);
-	time_t t = timegm(&tm) + 86400;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
-}
-
 /* {"embargo_status", "embargoedUntil", "earliest", "latest"}: the dates
  * an owner may choose (null when the dandiset is not embargoed). */
 static int
@@ -87,7 +72,8 @@ embargo_respond(struct request *req, PGresult *r)
 	bool embargoed = strcmp(status, "EMBARGOED") == 0;
 	char earliest[11];
 
-	day_after(PQgetvalue(r, 0, EMB_TODAY), earliest);
+	/* Tomorrow: today would be the end itself (that is what unembargo is for). */
+	date_next(PQgetvalue(r, 0, EMB_TODAY), earliest);
 	json_object_object_add(o, "embargo_status", json_object_new_string(status));
 	json_object_object_add(o, "embargoedUntil", str_or_null(status[0] != 'O' ? null_or(r, EMB_END) : NULL));
 	json_object_object_add(o, "earliest", str_or_null(embargoed ? earliest : NULL));
@@ -111,23 +97,6 @@ embargo_get_end(struct request *req)
 	return embargo_respond(req, r);
 }
 
-/* A real calendar day written YYYY-MM-DD. */
-static bool
-calendar_day(const char *s)
-{
-	struct tm tm;
-	char back[11];
-
-	memset(&tm, 0, sizeof(tm));
-	const char *rest = strptime(s, "%Y-%m-%d", &tm);
-	if (strlen(s) != 10 || rest == NULL || *rest != '\0')
-		return false;
-	time_t t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	strftime(back, sizeof(back), "%Y-%m-%d", &tm);
-	return strcmp(back, s) == 0;
-}
-
 /* PUT /api/dandisets/{id}/embargo/ {"embargoedUntil": "YYYY-MM-DD"}: a
  * later or earlier end, after today and at most the limit. The dandiset
  * row is locked, so the daily job never ends an embargo being moved. */
@@ -148,7 +117,7 @@ embargo_put_end(struct request *req)
 	if (!json_object_object_get_ex(body, "embargoedUntil", &v) || v == NULL)
 		return resp_field_error(req, "embargoedUntil", "This field is required.");
 	const char *day = json_object_get_string(v);
-	if (!json_object_is_type(v, json_type_string) || !calendar_day(day))
+	if (!json_object_is_type(v, json_type_string) || !date_valid(day))
 		return resp_field_error(req, "embargoedUntil",
 		    "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.");
 	if ((r = req_query(req, &embargo_lock, 1, p1)) == NULL)
@@ -161,7 +130,7 @@ embargo_put_end(struct request *req)
 		return resp_string(req, 400, "Dandiset not embargoed");
 	const char *old = arena_strdup(&req->arena, PQgetvalue(r, 0, EMB_END));
 	const char *limit = arena_strdup(&req->arena, PQgetvalue(r, 0, EMB_LIMIT));
-	day_after(PQgetvalue(r, 0, EMB_TODAY), earliest);
+	date_next(PQgetvalue(r, 0, EMB_TODAY), earliest);
 	if (strcmp(day, earliest) < 0)
 		return resp_field_error(req, "embargoedUntil", arena_printf(&req->arena,
 		    "The embargo end date must be after today (%s at the earliest); "

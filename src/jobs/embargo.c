@@ -8,7 +8,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "jobs.h"
 #include "log.h"
@@ -32,23 +31,6 @@ static const struct db_sql embargo_waiting = { "embargo_waiting", EW_NCOLS,
 
 const struct db_sql *const embargo_ends_sql[] = { &embargo_remind, &embargo_start, &embargo_waiting, NULL };
 
-/* A real calendar day as YYYY-MM-DD. */
-static bool
-valid_day(const char *s)
-{
-	struct tm tm;
-	char back[11];
-
-	memset(&tm, 0, sizeof(tm));
-	const char *rest = strptime(s, "%Y-%m-%d", &tm);
-	if (strlen(s) != 10 || rest == NULL || *rest != '\0')
-		return false;
-	time_t t = timegm(&tm);
-	gmtime_r(&t, &tm);
-	strftime(back, sizeof(back), "%Y-%m-%d", &tm);
-	return strcmp(back, s) == 0;
-}
-
 int
 embargo_ends_cmd(struct job *job, int argc, char **argv)
 {
@@ -56,7 +38,7 @@ embargo_ends_cmd(struct job *job, int argc, char **argv)
 	PGresult *r;
 
 	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--today") == 0 && i + 1 < argc && valid_day(argv[i + 1]))
+		if (strcmp(argv[i], "--today") == 0 && i + 1 < argc && date_valid(argv[i + 1]))
 			today = argv[++i];
 		else
 			return JOB_USAGE;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -456,4 +457,34 @@ ts_iso(const char *s, char out[32])
 	out[26] = 'Z';
 	out[27] = '\0';
 	return true;
+}
+
+bool
+date_valid(const char *s)
+{
+	struct tm tm;
+	char back[11];
+
+	memset(&tm, 0, sizeof(tm));
+	const char *rest = strptime(s, "%Y-%m-%d", &tm);
+	if (strlen(s) != 10 || rest == NULL || *rest != '\0')
+		return false;
+	/* strptime takes any day 1..31: the round trip through timegm
+	 * normalises a day the month does not have to another date. */
+	time_t t = timegm(&tm);
+	gmtime_r(&t, &tm);
+	strftime(back, sizeof(back), "%Y-%m-%d", &tm);
+	return strcmp(back, s) == 0;
+}
+
+void
+date_next(const char *day, char out[11])
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	strptime(day, "%Y-%m-%d", &tm);
+	time_t t = timegm(&tm) + 86400;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
 }

@@ -55,5 +55,9 @@ char	*utf8_fix(const char *s);
  * the API writes times, "2026-12-01T07:57:08.548100Z" (always 6 digits,
  * as dandi_ts in SQL). false when s is not of that form. */
 bool	 ts_iso(const char *s, char out[32]);
+/* s is a day of the calendar written YYYY-MM-DD (2027-02-30 is not). */
+bool	 date_valid(const char *s);
+/* The day after YYYY-MM-DD day, into out. */
+void	 date_next(const char *day, char out[11]);
 
 #endif

@@ -86,6 +86,16 @@ main(void)
 	ok(!ts_iso("2026-12-01 07:57:08+00", iso), "ts_iso: a zone is refused");
 	ok(!ts_iso("2026-12-01T07:57:08", iso), "ts_iso: other forms are refused");
 	ok(!ts_iso("2026-12-01 07:57:08.", iso), "ts_iso: empty fraction refused");
+	ok(date_valid("2027-02-28") && date_valid("2028-02-29") && date_valid("2026-12-31"), "date_valid: real days");
+	ok(!date_valid("2027-02-29") && !date_valid("2027-02-30") && !date_valid("2027-04-31"),
+	    "date_valid: days the month does not have");
+	ok(!date_valid("2027-13-01") && !date_valid("2027-1-01") && !date_valid("2027-01-01T00:00") &&
+	    !date_valid("") && !date_valid("next-year"), "date_valid: other forms");
+	char next[11];
+	date_next("2026-12-31", next);
+	is_str(next, "2027-01-01", "date_next: over a year's end");
+	date_next("2028-02-28", next);
+	is_str(next, "2028-02-29", "date_next: a leap day");
 
 	char *x = xasprintf("%s/%d", "ab", 42);
 	is_str(x, "ab/42", "xasprintf formats");
