@@ -1,7 +1,7 @@
--- 65_embargo: embargo end dates kept (021_embargo_ends): the limit an
+-- 65_embargo: embargo end dates kept (018_embargo_ends): the limit an
 -- owner may move the date to, the daily job's reminders and the start of
 -- the unembargo of the dandisets whose date is reached.
--- needs: 021_embargo_ends
+-- needs: 018_embargo_ends
 -- uses: dandi_enqueue (90_jobs)
 
 -- The latest end date the owners may choose. embargo_end_limit is set at

@@ -1,7 +1,7 @@
 /*
  * embargo.c - the embargo's end date (beyond the original, issue 21):
  * GET and PUT /api/dandisets/{id}/embargo/ (owners) read and move it,
- * within the limit the creation allowed (sql/021_embargo_ends.sql); the
+ * within the limit the creation allowed (sql/018_embargo_ends.sql); the
  * daily `dandi-jobs embargo-ends` reminds the owners and ends it
  * (src/jobs/embargo.c). And the dashboard's list of the upcoming ends.
  */

@@ -1,4 +1,4 @@
--- 021_embargo_ends: embargo end dates kept (issue 21). The daily
+-- 018_embargo_ends: embargo end dates kept (issue 21). The daily
 -- `dandi-jobs embargo-ends` reminds the owners 30 and 7 days before a
 -- dandiset's embargo_end_date and unembargoes it once the date is reached;
 -- owners may move the date (PUT /api/dandisets/{id}/embargo/) up to the
