@@ -1,9 +1,19 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { derefSchema, splitProperties, validateField, validateComplex, licenseChoices, fieldKind } from '../src/lib/schema.js';
+import { derefSchema, validate, dandisetRules, licenseChoices, fieldKind, normSchema, variantFor } from '../src/lib/schema.js';
 
-const raw = JSON.parse(readFileSync(resolve(__dirname, '../../t/web/fixtures/dandiset-schema-0.6.9.json'), 'utf8'));
+const load = (p) => JSON.parse(readFileSync(resolve(__dirname, p), 'utf8'));
+const raw = load('../../t/web/fixtures/dandiset-schema-0.6.9.json');
+const served = load('../../share/schema/0.7.0/dandiset.json');
+
+const good = () => ({
+  schemaKey: 'Dandiset',
+  name: 'A title',
+  description: 'What it is',
+  license: ['spdx:CC-BY-4.0'],
+  contributor: [{ schemaKey: 'Person', name: 'Lovelace, Augusta Ada', email: 'ada@example.org', identifier: '0000-0002-1825-0097', roleName: ['dcite:ContactPerson'], includeInCitation: true, affiliation: [{ schemaKey: 'Affiliation', name: 'Analytical Engine Society' }] }],
+});
 
 describe('schema', () => {
   const schema = derefSchema(raw);
@@ -13,37 +23,50 @@ describe('schema', () => {
     const rec = derefSchema({ $defs: { A: { type: 'object', properties: { a: { $ref: '#/$defs/A' } } } }, properties: { x: { $ref: '#/$defs/A' } } });
     expect(rec.properties.x.properties.a.description).toMatch(/recursive/);
   });
-  it('splits editable properties into form fields and JSON fields', () => {
-    const { basic, complex } = splitProperties(schema);
-    const b = basic.map((x) => x.name);
-    const c = complex.map((x) => x.name);
-    expect(b).toEqual(expect.arrayContaining(['name', 'description', 'license', 'keywords', 'protocol']));
-    expect(c).toEqual(expect.arrayContaining(['contributor', 'about', 'relatedResource', 'wasGeneratedBy']));
-    for (const ro of ['id', 'identifier', 'citation', 'assetsSummary', 'access', 'schemaKey', 'version']) {
-      expect(b).not.toContain(ro);
-      expect(c).not.toContain(ro);
+  it('validates a whole document with messages by field path', () => {
+    for (const s of [schema, derefSchema(served)]) {
+      expect(validate(s, good())).toEqual([]);
+      const md = good();
+      md.contributor[0].identifier = '1234';
+      md.contributor[0].affiliation[0] = { schemaKey: 'Affiliation' };
+      md.license = ['spdx:MIT'];
+      delete md.description;
+      md.contributor.push({ schemaKey: 'Robot', name: 'R2' });
+      const errs = validate(s, md);
+      const at = (p) => errs.filter((e) => e.path === p).map((e) => e.message);
+      expect(at('contributor[0].identifier')[0]).toMatch(/must match pattern "\^\\d\{4\}/);
+      expect(at('contributor[0].affiliation[0].name')).toEqual(['required information']);
+      expect(at('license[0]')[0]).toMatch(/allowed values/);
+      expect(at('description')).toEqual(['required information']);
+      expect(at('contributor[1]')[0]).toMatch(/one of: Person, Organization/);
     }
-    expect(basic.find((x) => x.name === 'license').kind).toBe('enum-array');
-    expect(basic.find((x) => x.name === 'description').kind).toBe('textarea');
-    expect(basic.find((x) => x.name === 'name').required).toBe(true);
   });
-  it('validates simple fields like the original form', () => {
-    const { basic } = splitProperties(schema);
-    const f = (n) => basic.find((x) => x.name === n);
-    expect(validateField(f('name'), '')).toEqual(['required information']);
-    expect(validateField(f('name'), 'x'.repeat(151))).toEqual(['must NOT be longer than 150 characters']);
-    expect(validateField(f('name'), 'ok')).toEqual([]);
-    expect(validateField(f('license'), ['spdx:MIT'])[0]).toMatch(/allowed values/);
-    expect(validateField(f('license'), [])).toEqual(['required information']);
-    expect(validateField(f('protocol'), ['not a uri'])[0]).toMatch(/URI/);
-    expect(validateField(f('keywords'), undefined)).toEqual([]);
+  it('checks strings, numbers, lists and alternatives without a schemaKey', () => {
+    const s = { type: 'object', properties: { n: { type: 'integer' }, t: { type: 'string', maxLength: 3 }, l: { type: 'array', minItems: 1, items: { anyOf: [{ type: 'string', format: 'date' }, { type: 'string', format: 'date-time' }] } } }, required: ['l'] };
+    expect(validate(s, { l: ['2024-01-02', '2024-01-02T03:04:05Z'] })).toEqual([]);
+    expect(validate(s, { n: 1.5, t: 'long', l: ['yesterday'] }).map((e) => e.path)).toEqual(['n', 't', 'l[0]']);
+    expect(validate(s, { l: [] })).toEqual([{ path: 'l', message: 'required information' }]);
+    expect(validate(s, {})).toEqual([{ path: 'l', message: 'required information' }]);
   });
-  it('checks JSON-edited fields for shape and required keys', () => {
-    const { complex } = splitProperties(schema);
-    const contributor = complex.find((x) => x.name === 'contributor');
-    expect(validateComplex(contributor, {})).toEqual(['must be array']);
-    expect(validateComplex(contributor, [{ schemaKey: 'Person' }]).join()).toMatch(/required property 'name'/);
-    expect(validateComplex(contributor, [{ schemaKey: 'Person', name: 'Doe, Jane' }])).toEqual([]);
+  it('compiles a pattern Unicode mode refuses in plain mode', () => {
+    const s = derefSchema(served).properties.wasGeneratedBy.items.properties.wasAssociatedWith;
+    const sw = variantFor(s.items, { schemaKey: 'Software' });
+    expect(validate(sw, { schemaKey: 'Software', name: 'x', version: '1', identifier: 'RRID:SCR_1' })).toEqual([]);
+    expect(validate(sw, { schemaKey: 'Software', name: 'x', version: '1', identifier: 'SCR_1' })[0].path).toBe('identifier');
+  });
+  it('checks dandischema\'s contributor rules as the server does', () => {
+    expect(dandisetRules(good())).toEqual([]);
+    const md = good();
+    md.contributor[0].name = 'Augusta Ada Lovelace';
+    delete md.contributor[0].email;
+    expect(dandisetRules(md).map((e) => e.path)).toEqual(['contributor[0].name', 'contributor[0].email']);
+    md.contributor[0].roleName = ['dcite:Author'];
+    md.contributor[0].name = 'Ñúñez, José-María';
+    expect(dandisetRules(md)).toEqual([{ path: 'contributor', message: 'at least one contributor must have the role Contact Person' }]);
+  });
+  it('unwraps allOf and nullable anyOf', () => {
+    expect(normSchema({ allOf: [{ type: 'string', enum: ['a'] }], title: 'T' })).toEqual({ type: 'string', enum: ['a'], title: 'T' });
+    expect(normSchema({ anyOf: [{ type: 'integer' }, { type: 'null' }], default: null })).toEqual({ type: 'integer', default: null });
   });
   it('offers licenses from the schema, else from the server info', () => {
     expect(licenseChoices(schema, null)).toEqual(['spdx:CC0-1.0', 'spdx:CC-BY-4.0']);

@@ -1,6 +1,7 @@
-// Helpers over the Dandiset JSON schema: dereferencing local $refs, choosing
-// which properties the form edits, and a small validator for those fields.
-// The server validates the whole document; this only gives early feedback.
+// Helpers over the Dandiset JSON schema: dereferencing local $refs, the
+// widget of a scalar property, and a small validator of a whole document
+// with messages by field path. The server validates the document when it
+// is saved; this gives early feedback in the form.
 
 // Replaces every local "#/..." $ref by the schema it names (sibling keys are
 // kept; they override). Recursive definitions are cut after one level.
@@ -55,27 +56,11 @@ export function fieldKind(s) {
   return null;
 }
 
-// Splits the schema's editable top-level properties into the ones the form
-// edits ("basic": scalars and arrays of scalars) and the rest ("complex",
-// edited as JSON), dropping readOnly ones and fixed keys.
-export function splitProperties(schema) {
-  const basic = [];
-  const complex = [];
-  const required = new Set(schema.required || []);
-  for (const [name, s] of Object.entries(schema.properties || {})) {
-    if (s.readOnly || s.const !== undefined || name === 'schemaKey') continue;
-    const kind = fieldKind(s);
-    const entry = { name, schema: s, title: s.title || name, description: s.description || '', required: required.has(name), kind };
-    if (kind) basic.push(entry);
-    else complex.push(entry);
-  }
-  return { basic, complex };
-}
-
 function checkFormat(fmt, v) {
   if (fmt === 'uri') return /^[a-z][a-z0-9+.-]*:\S+$/i.test(v) ? '' : 'must be a URI';
   if (fmt === 'email') return /^[^@\s]+@[^@\s]+$/.test(v) ? '' : 'must be an e-mail address';
   if (fmt === 'date') return /^\d{4}-\d{2}-\d{2}$/.test(v) ? '' : 'must be a date (YYYY-MM-DD)';
+  if (fmt === 'date-time') return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(v) ? '' : 'must be a date and time (YYYY-MM-DDTHH:MM:SSZ)';
   return '';
 }
 
@@ -87,9 +72,7 @@ function checkScalar(s, v) {
     if (t.length && !t.includes('string')) return `must be ${t.join(' or ')}`;
     if (s.maxLength != null && v.length > s.maxLength) return `must NOT be longer than ${s.maxLength} characters`;
     if (s.minLength != null && v.length < s.minLength) return `must NOT be shorter than ${s.minLength} characters`;
-    if (s.pattern) {
-      try { if (!new RegExp(s.pattern, 'u').test(v)) return `must match pattern "${s.pattern}"`; } catch { /* ignore bad patterns */ }
-    }
+    if (s.pattern && patternRe(s.pattern) && !patternRe(s.pattern).test(v)) return `must match pattern "${s.pattern}"`;
     if (s.format) return checkFormat(s.format, v);
   } else if (typeof v === 'number') {
     if (t.length && !t.includes('number') && !t.includes('integer')) return `must be ${t.join(' or ')}`;
@@ -98,53 +81,128 @@ function checkScalar(s, v) {
   return '';
 }
 
-// Validates one property value; returns a list of messages.
-export function validateField(entry, value) {
-  const s = entry.schema;
-  const missing = value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
-  if (missing) {
-    if (entry.required) return ['required information'];
-    return [];
+// A string pattern as a RegExp: Unicode mode as Ajv compiles it, else
+// plain mode (a pattern like ^RRID\\:.* is refused in Unicode mode).
+const patterns = new Map();
+function patternRe(p) {
+  if (!patterns.has(p)) {
+    let re = null;
+    try { re = new RegExp(p, 'u'); } catch { try { re = new RegExp(p); } catch { re = null; } }
+    patterns.set(p, re);
   }
-  const msgs = [];
-  if (typesOf(s).includes('array')) {
-    if (!Array.isArray(value)) return ['must be array'];
-    if (s.minItems != null && value.length < s.minItems) msgs.push(`must NOT have fewer than ${s.minItems} items`);
-    if (s.maxItems != null && value.length > s.maxItems) msgs.push(`must NOT have more than ${s.maxItems} items`);
-    value.forEach((item, i) => {
-      const m = checkScalar(s.items || {}, item);
-      if (m) msgs.push(`item ${i + 1} ${m}`);
-    });
-  } else {
-    const m = checkScalar(s, value);
-    if (m) msgs.push(m);
-  }
-  return msgs;
+  return patterns.get(p);
 }
 
-// Validates a complex property (edited as JSON): its JSON type and, for
-// arrays of objects, that each item is an object with the required keys.
-export function validateComplex(entry, value) {
-  if (value === undefined || value === null) return entry.required ? ['required information'] : [];
-  const s = entry.schema;
-  const t = typesOf(s);
-  const msgs = [];
-  if (t.includes('array')) {
-    if (!Array.isArray(value)) return ['must be array'];
-    if (s.minItems != null && value.length < s.minItems) msgs.push(`must NOT have fewer than ${s.minItems} items`);
-    const item = s.items || {};
-    const variants = item.oneOf || item.anyOf || [item];
-    value.forEach((v, i) => {
-      if (!v || typeof v !== 'object' || Array.isArray(v)) { msgs.push(`item ${i + 1} must be object`); return; }
-      const variant = variants.find((x) => x.properties && x.properties.schemaKey && (x.properties.schemaKey.const === v.schemaKey || x.properties.schemaKey.default === v.schemaKey)) || variants[0];
-      for (const r of (variant && variant.required) || []) {
-        if (v[r] === undefined) msgs.push(`item ${i + 1} must have required property '${r}'`);
-      }
-    });
-  } else if (t.includes('object') && (typeof value !== 'object' || Array.isArray(value))) {
-    msgs.push('must be object');
+// Merges allOf parts and unwraps a nullable anyOf ([X, {type: null}]), as
+// older schemas (pydantic 1) wrap $refs.
+export function normSchema(s) {
+  if (!s || typeof s !== 'object') return {};
+  let out = s;
+  if (Array.isArray(s.allOf)) {
+    out = { ...s };
+    delete out.allOf;
+    for (const p of s.allOf) out = { ...normSchema(p), ...out };
   }
-  return msgs;
+  const alt = out.anyOf || out.oneOf;
+  if (Array.isArray(alt)) {
+    const real = alt.filter((a) => a && a.type !== 'null');
+    if (real.length === 1 && !(real[0].properties && real[0].properties.schemaKey)) {
+      const rest = { ...out };
+      delete rest.anyOf;
+      delete rest.oneOf;
+      out = { ...normSchema(real[0]), ...rest };
+    }
+  }
+  return out;
+}
+
+// The alternatives of an item schema (oneOf/anyOf by schemaKey), or itself.
+export function variantsOf(s) {
+  s = normSchema(s);
+  const alt = (s.oneOf || s.anyOf || []).map(normSchema).filter((a) => a.type !== 'null');
+  return alt.length ? alt : [s];
+}
+export const variantKey = (v) => {
+  const k = v && v.properties && v.properties.schemaKey;
+  return (k && (k.const ?? k.default)) || (v && v.title) || '';
+};
+// The variant a value is, by its schemaKey; null when none matches.
+export function variantFor(s, value) {
+  const vs = variantsOf(s);
+  if (vs.length === 1) return vs[0];
+  const key = value && typeof value === 'object' ? value.schemaKey : undefined;
+  return vs.find((v) => variantKey(v) === key) || null;
+}
+
+const jsType = (v) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+const typeOk = (types, v) => {
+  const t = jsType(v);
+  return types.some((x) => x === t || (x === 'integer' && t === 'number' && Number.isInteger(v)));
+};
+export const joinPath = (path, key) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+
+// Validates value against schema; returns [{ path, message }] with paths
+// like contributor[0].identifier. Read-only properties are the server's
+// and not checked.
+export function validate(schema, value, path = '', out = []) {
+  const s = normSchema(schema);
+  if (value === undefined) return out;
+  const add = (p, message) => out.push({ path: p, message });
+  if (s.const !== undefined && value !== s.const) { add(path, `must be equal to constant "${s.const}"`); return out; }
+  if (s.enum && !s.enum.includes(value)) { add(path, 'must be equal to one of the allowed values'); return out; }
+  if ((s.oneOf || s.anyOf) && !s.properties) {
+    const vs = variantsOf(s);
+    if (vs.some((x) => x.properties && x.properties.schemaKey)) {
+      const v = variantFor(s, value);
+      if (!v) add(path, `must be one of: ${vs.map(variantKey).join(', ')}`);
+      else validate(v, value, path, out);
+    } else if (!vs.some((x) => !validate(x, value, path).length)) {
+      add(path, 'must match one of the allowed forms');
+    }
+    return out;
+  }
+  const types = typesOf(s);
+  if (types.length && !typeOk(types, value)) { add(path, `must be ${types.join(' or ')}`); return out; }
+  if (Array.isArray(value)) {
+    if (s.minItems != null && value.length < s.minItems) add(path, s.minItems === 1 ? 'required information' : `must NOT have fewer than ${s.minItems} items`);
+    if (s.maxItems != null && value.length > s.maxItems) add(path, `must NOT have more than ${s.maxItems} items`);
+    if (s.items) value.forEach((item, i) => validate(s.items, item, joinPath(path, i), out));
+  } else if (value && typeof value === 'object') {
+    const props = s.properties || {};
+    for (const r of s.required || []) {
+      if (value[r] === undefined && !(props[r] && normSchema(props[r]).readOnly)) add(joinPath(path, r), 'required information');
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const ps = props[k];
+      if (ps) { if (!normSchema(ps).readOnly) validate(ps, v, joinPath(path, k), out); } else if (s.additionalProperties === false) add(path, `must NOT have additional property '${k}'`);
+    }
+  } else {
+    const m = checkScalar(s, value);
+    if (m) add(path, m);
+  }
+  return out;
+}
+
+// dandischema's model rules for a Dandiset that its JSON schema does not
+// carry (the server checks them too, src/lib/dschema.c): a person's name
+// is "Last, First", some contributor is the contact person, who has an
+// e-mail address.
+const NAME_RE = /^([\p{L}\p{N}_\s\-.']+),\s+([\p{L}\p{N}_\s\-.']+)$/u;
+export function dandisetRules(md) {
+  const out = [];
+  const list = md && md.contributor;
+  if (!Array.isArray(list)) return out;
+  let contact = false;
+  list.forEach((c, i) => {
+    if (!c || typeof c !== 'object') return;
+    if (c.schemaKey === 'Person' && typeof c.name === 'string' && c.name && !NAME_RE.test(c.name)) out.push({ path: `contributor[${i}].name`, message: 'must be "Last, First" (for example: Lovelace, Augusta Ada)' });
+    if (Array.isArray(c.roleName) && c.roleName.includes('dcite:ContactPerson')) {
+      contact = true;
+      if (c.email == null || c.email === '') out.push({ path: `contributor[${i}].email`, message: 'a contact person must have an e-mail address' });
+    }
+  });
+  if (list.length && !contact) out.push({ path: 'contributor', message: 'at least one contributor must have the role Contact Person' });
+  return out;
 }
 
 export function licenseChoices(schema, info) {
