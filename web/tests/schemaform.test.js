@@ -25,6 +25,7 @@ describe('schemaform', () => {
     expect(p.roleName.widget).toBe('enum-array');
     expect(p.affiliation.widget).toBe('list');
     expect(p.includeInCitation.widget).toBe('boolean');
+    expect(p.url.widget).toBe('string');
     expect(formProperties(org).find((x) => x.name === 'identifier').title).toBe('ROR identifier');
     expect(formProperties(org).find((x) => x.name === 'contactPoint').widget).toBe('list');
     expect(newItem(person)).toEqual({ schemaKey: 'Person', includeInCitation: true });
@@ -75,6 +76,8 @@ describe('SchemaField', () => {
     const { w, model } = mountList({ schemaKey: 'Dandiset', contributor: [] });
     await w.get('#mf-contributor-add-0').trigger('click');
     expect(model.value.contributor).toEqual([{ schemaKey: 'Person', includeInCitation: true }]);
+    await nextTick();
+    expect(document.activeElement.id).toBe('mf-contributor-0-name');
     const name = w.get('#mf-contributor-0-name');
     expect(w.get('label[for="mf-contributor-0-name"]').text()).toMatch(/Name \(Last, First\)/);
     name.element.value = 'Lovelace, Ada';

@@ -52,7 +52,8 @@ export function fieldKind(s) {
   if (s.enum) return 'enum';
   if (t.includes('boolean')) return 'boolean';
   if (t.includes('number') || t.includes('integer')) return 'number';
-  if (t.includes('string')) return (s.maxLength || 0) > 300 ? 'textarea' : 'string';
+  // Long free text gets a text area; URIs and other formats one line.
+  if (t.includes('string')) return (s.maxLength || 0) > 300 && !s.format ? 'textarea' : 'string';
   return null;
 }
 

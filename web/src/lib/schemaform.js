@@ -36,7 +36,8 @@ const HINTS = {
   'Affiliation.identifier': 'A ror.org address, for example https://ror.org/05qwgg493',
 };
 
-// The properties an object form shows: not read-only, not the fixed
+// The properties an object form shows, in the schema's order but the name
+// first: not read-only, not the fixed
 // schemaKey, not objects whose every property is read-only (as the
 // original's editor hides them).
 export function formProperties(schema) {
@@ -53,12 +54,13 @@ export function formProperties(schema) {
       name,
       schema: p,
       title: LABELS[k] || p.title || name,
-      description: HINTS[k] || p.description || (LABELS[k] && p.title) || '',
+      description: HINTS[k] || p.description || '',
       required: required.has(name),
       widget: widgetOf(p),
     });
   }
-  return out;
+  // The name first (the schema puts the identifier before it).
+  return out.sort((a, b) => (b.name === 'name') - (a.name === 'name'));
 }
 
 // "dcite:ContactPerson" -> "Contact Person", "spdx:CC-BY-4.0" -> "CC-BY-4.0".
