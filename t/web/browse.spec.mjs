@@ -375,7 +375,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.getByText('All metadata for this dandiset is valid.').waitFor();
     await desc.fill('');
     await page.getByText('There are errors in the metadata for this Dandiset.').waitFor();
-    await page.getByText('required information').first().waitFor();
+    await page.locator('#mf-description-err').getByText('description: required information').waitFor();
     await snap(page, 'meditor-invalid');
     await page.getByRole('button', { name: 'Undo' }).click();
     assertEq(await desc.inputValue(), `Edited as JSON ${tag}`, 'undo restores');
