@@ -100,6 +100,12 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(/^contributor\[0\]\.identifier: must match pattern/.test((await err.textContent()).trim()), `inline ORCID message: ${await err.textContent()}`);
     assertEq(await page.getByLabel('ORCID', { exact: true }).getAttribute('aria-invalid'), 'true', 'aria-invalid');
     await snap(page, 'bad-orcid');
+    // The problem list links the message to its field, on its tab.
+    await page.getByRole('tab', { name: 'General' }).click();
+    await page.locator('.meditor-problems summary').click();
+    await page.locator('.meditor-problems').getByRole('button', { name: 'contributor[0].identifier' }).click();
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'mf-contributor-0-identifier');
+    await page.locator('.meditor-problems summary').click();
     await page.getByLabel('ORCID', { exact: true }).fill('0000-0002-1825-0097');
     await err.waitFor({ state: 'detached' });
     const roles = page.getByRole('group', { name: 'Role' });

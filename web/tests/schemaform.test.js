@@ -62,12 +62,12 @@ describe('schemaform', () => {
 });
 
 // The contributor list, mounted with the editor's provided state.
-function mountList(initial) {
+function mountList(initial, readOnly = false) {
   const model = ref(initial);
   const set = (p, v) => { model.value = setIn(model.value, p, v); };
   const errors = computed(() => errorsByPath([...validate(schema, model.value), ...dandisetRules(model.value)]));
   const field = formProperties(schema).find((f) => f.name === 'contributor');
-  const w = mount(SchemaField, { props: { field, path: 'contributor' }, global: { provide: { meditor: { model, set, errors, readOnly: computed(() => false) } } }, attachTo: document.body });
+  const w = mount(SchemaField, { props: { field, path: 'contributor' }, global: { provide: { meditor: { model, set, errors, readOnly: computed(() => readOnly) } } }, attachTo: document.body });
   return { w, model };
 }
 
@@ -121,6 +121,15 @@ describe('SchemaField', () => {
     await w.get('#mf-contributor-0-toggle').trigger('click');
     expect(w.get('#mf-contributor-0-body').isVisible()).toBe(false);
     expect(w.get('#mf-contributor-0-toggle').attributes('aria-expanded')).toBe('false');
+    w.unmount();
+  });
+  it('read-only: the values show, nothing can be added, moved or removed', () => {
+    const { w } = mountList({ contributor: [{ schemaKey: 'Person', name: 'A, A', roleName: ['dcite:Author'] }] }, true);
+    expect(w.get('#mf-contributor-0-name').element.value).toBe('A, A');
+    expect(w.get('#mf-contributor-0-name').attributes('readonly')).toBeDefined();
+    expect(w.findAll('#mf-contributor-0-roleName input:checked').length).toBe(1);
+    expect(w.findAll('#mf-contributor-0-roleName input:not([disabled])').length).toBe(0);
+    expect(w.findAll('button').map((b) => b.text())).toEqual(['Collapse']);
     w.unmount();
   });
 });
