@@ -261,6 +261,22 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(pub.citation.startsWith('Lovelace, Augusta Ada; Babbage, Charles'), `citation from the people in order: ${pub.citation}`);
   });
 
+  await tap.test('forms: at phone width the contributor forms fit the screen (and pass axe)', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`/dandiset/${id}/draft/metadata`);
+    await page.getByRole('tab', { name: 'Dandiset contributors' }).click();
+    await page.locator('#mf-contributor-0-name').waitFor();
+    const scrollW = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert(scrollW <= 390, `no horizontal scrolling (scrollWidth ${scrollW})`);
+    await screenshot(page, join(shots, 'forms-phone.png'));
+    if (axe) {
+      await page.addScriptTag({ content: axe });
+      const r = await page.evaluate(() => window.axe.run('.meditor', { resultTypes: ['violations'] }));
+      const bad = r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical');
+      assert(bad.length === 0, bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`).join('\n'));
+    }
+  });
+
   await tap.test('forms: no page or console errors', async () => {
     assert(errors.length === 0, errors.join('\n'));
   });
