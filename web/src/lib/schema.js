@@ -83,7 +83,7 @@ function checkScalar(s, v) {
 }
 
 // A string pattern as a RegExp: Unicode mode as Ajv compiles it, else
-// plain mode (a pattern like ^RRID\\:.* is refused in Unicode mode).
+// plain mode (a pattern like ^RRID\:.* is refused in Unicode mode).
 const patterns = new Map();
 function patternRe(p) {
   if (!patterns.has(p)) {

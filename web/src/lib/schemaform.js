@@ -131,8 +131,7 @@ export function moveItem(list, i, d) {
 // An input's id from a field path: "mf-contributor-0-name".
 export const fieldId = (path) => `mf-${parsePath(path).join('-')}`;
 
-// Messages by path; messages of paths under a list item also count for the
-// item (its heading shows that it has problems).
+// Messages by path ({ "contributor[0].name": ["required information"] }).
 export function errorsByPath(errors) {
   const m = {};
   for (const e of errors) (m[e.path] ||= []).push(e.message);
