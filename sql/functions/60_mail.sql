@@ -32,3 +32,23 @@ LANGUAGE sql AS $$
     JOIN versions v ON v.dandiset_id = ds AND v.version = 'draft'
     WHERE u.email <> '';
 $$;
+
+-- An access request from the public landing page of embargoed dandiset
+-- ds (its owners allow them: access_requests, 020): to the owners, with
+-- Reply-To the requester. No owner with an e-mail: no message.
+CREATE OR REPLACE FUNCTION dandi_mail_access_request(ds bigint, requester text, requester_email text,
+    message text, web_url text) RETURNS void
+LANGUAGE sql AS $$
+    INSERT INTO emails (to_addrs, reply_to, subject, body)
+    SELECT r.a, requester_email,
+           format('Access request for Dandiset %s, "%s"', lpad(ds::text, 6, '0'), v.name),
+           format(E'Hello,\n\n%s <%s> asks for access to your embargoed Dandiset %s, "%s":\n\n%s\n\n'
+                  'Reply to this message to answer them. To give them read access, make an access '
+                  'link on the dandiset''s page (Access links):\n\n%s/dandiset/%s\n',
+                  requester, requester_email, lpad(ds::text, 6, '0'), v.name, message,
+                  web_url, lpad(ds::text, 6, '0'))
+    FROM (SELECT array_agg(DISTINCT u.email) AS a FROM dandiset_owners o JOIN users u ON u.id = o.user_id
+          WHERE o.dandiset_id = ds AND u.email <> '') r
+    JOIN versions v ON v.dandiset_id = ds AND v.version = 'draft'
+    WHERE r.a IS NOT NULL;
+$$;

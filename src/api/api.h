@@ -111,6 +111,8 @@ struct dandiset {
 	const char	*id;		/* as the request gave it */
 	const char	*embargo_status;	/* OPEN, EMBARGOED or UNEMBARGOING */
 	bool		 owner;		/* the user owns it; a superuser owns all */
+	bool		 by_link;	/* readable to this request by its access link
+					 * alone (not open, not owned) */
 	const char	*json;		/* WITH_JSON: its detail object */
 };
 struct version {
@@ -152,6 +154,11 @@ int	auth_request(struct request *);
 /* req->user from a row of the user columns auth.c selects, from column c. */
 void	auth_user_set(struct request *, PGresult *, int c);
 extern const struct db_sql *const	auth_sql[];
+/* Access links' tokens: the prefix and 64 hex digits (told apart from an
+ * API key, 40 hex digits, in `Authorization: token ...`). */
+#define ACCESS_TOKEN_PREFIX	"dandi-access-"
+#define ACCESS_TOKEN_LEN	(sizeof(ACCESS_TOKEN_PREFIX) - 1 + 64)
+bool	access_token_form(const char *);
 /* /api/auth/token/: the CLI's API key. */
 int	auth_token_get(struct request *);
 int	auth_token_rotate(struct request *);
@@ -167,8 +174,12 @@ int	perm_target(struct request *, const struct route *);
 /* The dandiset id as the user sees it: 1 (*out filled), 0 when there is
  * none, -1 with the response set. */
 int	dandiset_find(struct request *, const char *id, struct dandiset *out);
-/* The read rule: open, or owned. 401 for anonymous callers, else 403. */
+/* The read rule: open, owned, or the dandiset of the request's access
+ * link. 401 for anonymous callers, else 403. */
 int	perm_read(struct request *, const struct dandiset *);
+/* Whether the request's access link is for dandiset id (any spelling of
+ * the number). */
+bool	perm_link_for(const struct request *, const char *id);
 /* dandiset_find (404) and the read rule; NULL with the response set. */
 const struct dandiset *dandiset_visible(struct request *, const char *id);
 /* The version of a nested asset route (T_ASSETS_VERSION) for dandiset id
@@ -179,9 +190,11 @@ int	perm_not_unembargoing(struct request *, const char *embargo_status);
 /* 405 unless req->version is the draft. */
 int	perm_draft_only(struct request *);
 /* The read rule in SQL, for statements that filter rows by it: dandisets
- * row d is open, or owned by user uid (superuser su owns every one). */
-#define SQL_READABLE(d, uid, su) \
-	"(" d ".embargo_status = 'OPEN' OR " SQL_OWNS(d ".id", uid, su) ")"
+ * row d is open, or owned by user uid (superuser su owns every one), or
+ * is link, the dandiset of the request's access link (NULL: none;
+ * req->link_dandiset). */
+#define SQL_READABLE(d, uid, su, link) \
+	"(" d ".embargo_status = 'OPEN' OR coalesce(" d ".id = " link ", false) OR " SQL_OWNS(d ".id", uid, su) ")"
 /* Whether user uid (superuser su) owns the dandiset of column id, by
  * dandi_owned() (sql/functions/15_perm.sql). The EXISTS plans as a hashed
  * subplan for a list and an index probe for one row (a scalar SQL function
@@ -272,6 +285,9 @@ int	audit_write_raw(struct request *, const char *dandiset_id, const char *recor
 	    const char *details_json);
 extern const struct db_sql *const	audit_read_sql[];
 int	audit_dandiset_list(struct request *);
+/* ISO 8601 date-time as DRF's DateTimeField takes it (no offset: UTC):
+ * the text for PostgreSQL, or NULL when invalid. */
+const char *iso_datetime(struct request *, const char *s);
 int	audit_asset_events(struct request *);
 
 /* notify.c: e-mails, queued in the current transaction. 0 or -1 with the
@@ -374,6 +390,16 @@ extern const struct db_sql *const	search_sql[];
 int	search_dandisets(struct request *);
 int	search_genotypes(struct request *);
 int	search_species(struct request *);
+
+/* access_links.c: reviewers' access links of an embargoed dandiset, and
+ * its public access-request form */
+extern const struct db_sql *const	access_links_sql[];
+int	access_links_list(struct request *);
+int	access_links_create(struct request *);
+int	access_links_revoke(struct request *);
+int	access_request_get(struct request *);
+int	access_request_put(struct request *);
+int	access_request_post(struct request *);
 
 /* owners.c: /api/dandisets/{id}/users/ */
 extern const struct db_sql *const	owners_sql[];

@@ -115,7 +115,7 @@ audit_dandiset_list(struct request *req)
 
 /* ISO 8601 date-time as DRF's DateTimeField takes it; a value without an
  * offset is UTC. Returns the text for PostgreSQL, or NULL when invalid. */
-static const char *
+const char *
 iso_datetime(struct request *req, const char *s)
 {
 	int y, mo, d, h, mi, n = 0;

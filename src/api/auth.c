@@ -51,9 +51,24 @@ static const struct db_sql token_insert = { "token_insert", TOKI_NCOLS,
 	"INSERT INTO api_tokens (key, key_sha256, user_id) VALUES ($1, $2, $3::bigint)"
 	" ON CONFLICT (user_id) DO NOTHING RETURNING key" };
 
+/* An access link by its token's sha256 ($1): live (not revoked, not
+ * expired), counted as used and the use audited, in the one statement
+ * (autocommitted before any route's transaction: a use is on record even
+ * when the request then fails). $2 method, $3 path (no query: the token
+ * may be there). */
+enum { AL_ID, AL_DANDISET, AL_NCOLS };
+static const struct db_sql auth_by_link = { "auth_by_link", AL_NCOLS,
+	"WITH l AS (UPDATE access_links SET last_used = now(), use_count = use_count + 1"
+	"   WHERE token_sha256 = $1 AND revoked IS NULL AND (expires IS NULL OR expires > now())"
+	"   RETURNING id, dandiset_id, label),"
+	" a AS (INSERT INTO audit_records (dandiset_id, record_type, details)"
+	"   SELECT l.dandiset_id, 'access_link_use', jsonb_build_object('link_id', l.id, 'label', l.label,"
+	"     'method', $2::text, 'path', $3::text) FROM l)"
+	" SELECT id, dandiset_id FROM l" };
+
 const struct db_sql *const auth_sql[] = {
 	&auth_by_key, &auth_by_bearer, &auth_by_session, &token_of_user, &token_delete_user,
-	&token_insert, NULL
+	&token_insert, &auth_by_link, NULL
 };
 
 static void
@@ -82,6 +97,8 @@ auth_user_set(struct request *req, PGresult *r, int c)
 	u->status = arena_strdup(&req->arena, PQgetvalue(r, 0, c + USER_STATUS));
 	req->user = u;
 }
+
+static int	auth_user(struct request *);
 
 static int
 auth_token(struct request *req, const char *key)
@@ -125,6 +142,38 @@ auth_bearer(struct request *req, const char *token)
 	return 0;
 }
 
+bool
+access_token_form(const char *s)
+{
+	return strncmp(s, ACCESS_TOKEN_PREFIX, sizeof(ACCESS_TOKEN_PREFIX) - 1) == 0;
+}
+
+/* A presented access link's token: the link-holder actor when it is live
+ * (req->link_dandiset, req->link_id), else 401 with msg. */
+static int
+auth_link(struct request *req, const char *token, const char *msg)
+{
+	char		 hash[65];
+	PGresult	*r;
+
+	if (!access_token_form(token) || strlen(token) != ACCESS_TOKEN_LEN) {
+		resp_detail(req, 401, "%s", msg);
+		return -1;
+	}
+	sha256_hex(token, hash);
+	const char *params[3] = { hash, req->method, req->path };
+	if ((r = req_query(req, &auth_by_link, 3, params)) == NULL)
+		return -1;
+	if (PQntuples(r) != 1) {
+		resp_detail(req, 401, "%s", msg);
+		return -1;
+	}
+	req->link_id = arena_strdup(&req->arena, PQgetvalue(r, 0, AL_ID));
+	req->link_dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, AL_DANDISET));
+	req->link_token = token;
+	return 0;
+}
+
 /* The session cookie of the server-rendered pages. Unsafe API calls made
  * with it need the CSRF token in X-CSRFToken, as Django's. */
 static int
@@ -162,8 +211,26 @@ auth_session(struct request *req)
 	return 0;
 }
 
+/* Who is asking: a user (API key, Bearer token or session), and/or the
+ * holder of an access link. The link's carriers: X-Dandi-Access, the
+ * query's access=, or `Authorization: token <link token>` (how the dandi
+ * client sends its API key: then there is no user). */
 int
 auth_request(struct request *req)
+{
+	const char *carried = req->access_header;
+
+	if (carried == NULL || *carried == '\0')
+		carried = query_get(req, "access");
+	if (auth_user(req) != 0)
+		return -1;
+	if (req->link_id == NULL && carried != NULL && *carried != '\0')
+		return auth_link(req, carried, "Invalid or expired access link.");
+	return 0;
+}
+
+static int
+auth_user(struct request *req)
 {
 	const char *h = req->authorization, *sp;
 
@@ -194,6 +261,8 @@ auth_request(struct request *req)
 		resp_detail(req, 401, "Invalid token.");
 		return -1;
 	}
+	if (access_token_form(sp))
+		return auth_link(req, sp, "Invalid token.");
 	return auth_token(req, sp);
 }
 
@@ -225,13 +294,23 @@ token_create(struct request *req)
 }
 
 /* GET /api/auth/token/: the user's key as a JSON string. Every user has
- * one in the original (made at sign-up); here it is made on first ask. */
+ * one in the original (made at sign-up); here it is made on first ask.
+ * The holder of an access link who sent it as the key (the dandi client
+ * checks a key here before it uses it) gets that same token back: the
+ * client's check passes and it learns nothing new. Everyone else: the
+ * route's rule, APPROVED. */
 int
 auth_token_get(struct request *req)
 {
 	const char	*params[1];
 	const char	*key;
 	PGresult	*r;
+
+	if (req->user == NULL && req->link_token != NULL && req->authorization != NULL &&
+	    strstr(req->authorization, req->link_token) != NULL)
+		return resp_string(req, 200, "%s", req->link_token);
+	if (perm_access(req, APPROVED) != 0)
+		return 0;
 
 	params[0] = req->user_id_str;
 	if ((r = req_query(req, &token_of_user, 1, params)) == NULL)

@@ -99,6 +99,7 @@ read_request(FCGX_Request *rq, struct request *req, const struct config *cfg)
 	req->authorization = param(rq, "HTTP_AUTHORIZATION");
 	req->cookie = param(rq, "HTTP_COOKIE");
 	req->csrf_header = param(rq, "HTTP_X_CSRFTOKEN");
+	req->access_header = param(rq, "HTTP_X_DANDI_ACCESS");
 	req->origin = param(rq, "HTTP_ORIGIN");
 	req->cors_method = param(rq, "HTTP_ACCESS_CONTROL_REQUEST_METHOD");
 	req->remote_addr = param(rq, "REMOTE_ADDR");

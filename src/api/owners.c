@@ -51,7 +51,10 @@ const struct db_sql *const owners_sql[] = {
 static int
 owners_respond(struct request *req, const char *id)
 {
-	const char	*params[2] = { id, req->user != NULL ? "t" : "f" };
+	/* E-mails for users, not for an access link's reader (a signed-in
+	 * one included: the link is what lets them see the dandiset). */
+	bool emails = req->user != NULL && !(req->dandiset != NULL && req->dandiset->by_link);
+	const char	*params[2] = { id, emails ? "t" : "f" };
 	PGresult	*r = req_query(req, &owners_list, 2, params);
 
 	return r == NULL ? 0 : resp_raw_json(req, 200, PQgetvalue(r, 0, OL_JSON));

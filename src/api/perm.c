@@ -7,10 +7,16 @@
  *   any user        + unsafe requests only when APPROVED (or superuser)
  *   owner           + write own dandisets, read own embargoed ones
  *   superuser       everything, owner of every dandiset
+ *   link holder     + read the one dandiset of a live access link
+ *                   (req->link_dandiset, auth.c): its landing page,
+ *                   metadata, assets, downloads, zarr files; nothing
+ *                   else (no user: every write and user route refuses it
+ *                   as anonymous; beside a user, what the user may)
  *
  * In SQL the owner rule is dandi_owned() (sql/), the read rule
  * SQL_READABLE (api.h).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -19,11 +25,12 @@
 
 /* A dandiset and the user's relation to it, in one round trip with
  * what else a target asks: $1 dandiset, $2 user, $3 superuser, $4 a
- * version of it (NULL: none), $5 the detail object when readable. */
+ * version of it (NULL: none), $5 the detail object when readable,
+ * $6 the access link's dandiset (NULL: none). */
 enum { PD_EMBARGO, PD_OWNER, PD_VERSION_ID, PD_VERSION, PD_JSON, PD_NCOLS };
 static const struct db_sql perm_dandiset = { "perm_dandiset", PD_NCOLS,
 	"SELECT d.embargo_status, o.owner, v.id, v.version,"
-	" CASE WHEN $5::boolean AND (d.embargo_status = 'OPEN' OR o.owner)"
+	" CASE WHEN $5::boolean AND (d.embargo_status = 'OPEN' OR o.owner OR d.id = $6::bigint)"
 	"   THEN dandi_dandiset_json(d, $2::bigint, 'detail') END"
 	" FROM dandisets d"
 	" CROSS JOIN LATERAL (SELECT " SQL_OWNS("d.id", "$2::bigint", "$3::boolean") " AS owner) o"
@@ -61,9 +68,9 @@ static const struct db_sql perm_version_lock_shared = { "perm_version_lock_share
 
 /* An asset by its id alone ($1): are its bytes embargoed (its blob;
  * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
- * dandiset with a version that has it; what a download needs; with
- * $4, when it may be read, its metadata ($5 api url, $6 s3 base) and
- * the info object's columns. */
+ * dandiset with a version that has it, or is one of them $7 (the access
+ * link's dandiset); what a download needs; with $4, when it may be read,
+ * its metadata ($5 api url, $6 s3 base) and the info object's columns. */
 enum {
 	PA_ID, PA_EMBARGOED, PA_OWNER, PA_BLOB, PA_PATH, PA_CONTENT_TYPE, PA_ZARR,
 	PA_METADATA, PA_ASSET, PA_NCOLS = PA_ASSET + ASSET_JSON_NCOLS,
@@ -77,7 +84,8 @@ static const struct db_sql perm_asset = { "perm_asset", PA_NCOLS,
 	" CROSS JOIN LATERAL (SELECT coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN'"
 	"     FROM dandisets d WHERE d.id = z.dandiset_id), false) AS embargoed,"
 	"   $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"
-	"     WHERE av.asset_id = a.id AND " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ") AS owner) x"
+	"     WHERE av.asset_id = a.id AND (v.dandiset_id = $7::bigint"
+	"       OR " SQL_OWNS("v.dandiset_id", "$2::bigint", "false") ")) AS owner) x"
 	" WHERE a.asset_id = $1::uuid" };
 
 enum { STAFF_IS_STAFF, STAFF_NCOLS };
@@ -156,8 +164,9 @@ static int
 dandiset_load(struct request *req, const char *id, const char *version, bool json,
     struct dandiset *out, struct version **vout)
 {
-	const char	*params[5] = { id, req->user_id_str, superuser(req), version, json ? "t" : "f" };
-	PGresult	*r = req_query(req, &perm_dandiset, 5, params);
+	const char	*params[6] = { id, req->user_id_str, superuser(req), version, json ? "t" : "f",
+	    req->link_dandiset };
+	PGresult	*r = req_query(req, &perm_dandiset, 6, params);
 
 	if (r == NULL)
 		return -1;
@@ -166,6 +175,7 @@ dandiset_load(struct request *req, const char *id, const char *version, bool jso
 	out->id = arena_strdup(&req->arena, id);
 	out->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, PD_EMBARGO));
 	out->owner = PQgetvalue(r, 0, PD_OWNER)[0] == 't';
+	out->by_link = !out->owner && strcmp(out->embargo_status, "OPEN") != 0 && perm_link_for(req, id);
 	out->json = PQgetisnull(r, 0, PD_JSON) ? NULL : arena_strdup(&req->arena, PQgetvalue(r, 0, PD_JSON));
 	if (vout != NULL && (*vout = NULL, !PQgetisnull(r, 0, PD_VERSION_ID))) {
 		struct version *v = arena_alloc(&req->arena, sizeof(*v));
@@ -184,10 +194,17 @@ dandiset_find(struct request *req, const char *id, struct dandiset *out)
 	return dandiset_load(req, id, NULL, false, out, NULL);
 }
 
+bool
+perm_link_for(const struct request *req, const char *id)
+{
+	return req->link_dandiset != NULL && id != NULL &&
+	    strtoll(req->link_dandiset, NULL, 10) == strtoll(id, NULL, 10);
+}
+
 int
 perm_read(struct request *req, const struct dandiset *d)
 {
-	if (strcmp(d->embargo_status, "OPEN") == 0 || d->owner)
+	if (strcmp(d->embargo_status, "OPEN") == 0 || d->owner || d->by_link)
 		return 0;
 	if (perm_require_auth(req) != 0)
 		return -1;
@@ -264,6 +281,7 @@ version_load(struct request *req, const char *id, const char *version, const str
 		d->id = arena_strdup(&req->arena, id);
 		d->embargo_status = arena_strdup(&req->arena, PQgetvalue(r, 0, PV_EMBARGO));
 		d->owner = PQgetvalue(r, 0, PV_OWNER)[0] == 't';
+		d->by_link = !d->owner && strcmp(d->embargo_status, "OPEN") != 0 && perm_link_for(req, id);
 		req->dandiset = d;
 	}
 	return 0;
@@ -333,23 +351,24 @@ version_write(struct request *req, bool read_first, bool shared)
 }
 
 /* T_ASSET: the asset's bytes decide, as the original's AssetViewSet; with
- * json its metadata and info objects come too. */
+ * json its metadata and info objects come too. An access link reads the
+ * assets of its dandiset's versions as an owner does. */
 static int
 asset_target(struct request *req, bool json)
 {
-	const char	*params[6] = { req->params[0], req->user_id_str, superuser(req), json ? "t" : "f",
-	    req->cfg->api_url, json ? assets_s3_base(req) : NULL };
-	PGresult	*r = req_query(req, &perm_asset, 6, params);
+	const char	*params[7] = { req->params[0], req->user_id_str, superuser(req), json ? "t" : "f",
+	    req->cfg->api_url, json ? assets_s3_base(req) : NULL, req->link_dandiset };
+	PGresult	*r = req_query(req, &perm_asset, 7, params);
 
 	if (r == NULL)
 		return -1;
 	if (PQntuples(r) == 0)
 		return resp_detail(req, 404, "Not found."), -1;
-	if (PQgetvalue(r, 0, PA_EMBARGOED)[0] == 't') {
+	/* (PA_OWNER: an owner, or the access link's dandiset has it) */
+	if (PQgetvalue(r, 0, PA_EMBARGOED)[0] == 't' && PQgetvalue(r, 0, PA_OWNER)[0] != 't') {
 		if (perm_require_auth(req) != 0)
 			return -1;
-		if (PQgetvalue(r, 0, PA_OWNER)[0] != 't')
-			return resp_detail(req, 403, NO_PERM), -1;
+		return resp_detail(req, 403, NO_PERM), -1;
 	}
 	struct asset *a = arena_alloc(&req->arena, sizeof(*a));
 	a->id = arena_strdup(&req->arena, PQgetvalue(r, 0, PA_ID));

@@ -13,6 +13,7 @@
 #define UUID_RE		"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 #define ASSETS_PATH	DANDISET_PATH "/versions/" VERSION_RE "/assets"
 #define USERNAME_RE	"([^/]{1,150})"
+#define LINK_ID_RE	"(\\d{1,18})"
 
 const struct route api_routes[] = {
 	{ "GET",    "/",				root_get,		ANYONE,	T_NONE },
@@ -41,7 +42,9 @@ const struct route api_routes[] = {
 	 * sign in rather than answer 401: their handlers decide. */
 	{ "GET",    "/api/users/questionnaire-form/",	questionnaire_get,	ANYONE,	T_NONE },
 	{ "POST",   "/api/users/questionnaire-form/",	questionnaire_post,	ANYONE | TXN, T_NONE },
-	{ "GET",    "/api/auth/token/",			auth_token_get,		APPROVED, T_NONE },
+	/* APPROVED, checked by the handler: an access link sent as the key
+	 * gets itself back (the dandi client checks a key here first). */
+	{ "GET",    "/api/auth/token/",			auth_token_get,		ANYONE,	T_NONE },
 	{ "POST",   "/api/auth/token/",			auth_token_rotate,	APPROVED | TXN, T_NONE },
 	{ "GET",    "/api/audit/events/asset",		audit_asset_events,	STAFF,	T_NONE },
 
@@ -99,6 +102,14 @@ const struct route api_routes[] = {
 	/* Records outlive their dandiset: the handler looks it up (an admin
 	 * reads the trail of a deleted one). */
 	{ "GET",    DANDISET_PATH "/audit/",		audit_dandiset_list,	SIGNED_IN, T_NONE },
+	/* Reviewers' access links (owners), and the public access-request
+	 * form of an embargoed dandiset (its handlers decide who sees it). */
+	{ "GET",    DANDISET_PATH "/access-links/",	access_links_list,	ANYONE,	T_DANDISET_OWNER },
+	{ "POST",   DANDISET_PATH "/access-links/",	access_links_create,	APPROVED | TXN, T_DANDISET_OWNER },
+	{ "DELETE", DANDISET_PATH "/access-links/" LINK_ID_RE "/", access_links_revoke, APPROVED | TXN, T_DANDISET_OWNER },
+	{ "GET",    DANDISET_PATH "/access-request/",	access_request_get,	ANYONE,	T_NONE },
+	{ "PUT",    DANDISET_PATH "/access-request/",	access_request_put,	APPROVED | TXN, T_DANDISET_OWNER },
+	{ "POST",   DANDISET_PATH "/access-request/",	access_request_post,	ANYONE | TXN, T_NONE },
 	{ "GET",    DANDISET_PATH "/uploads/",		uploads_list,		ANYONE,	T_DANDISET_OWNER },
 	{ "DELETE", DANDISET_PATH "/uploads/",		uploads_clear,		APPROVED | TXN, T_DANDISET_OWNER },
 

@@ -12,6 +12,9 @@
 
 #include "api.h"
 
+/* The searches are for users: an access link opens its one dandiset to
+ * reads by id, never to lists (link NULL below). */
+
 /* The first requested species that is not a choice, or no row. The
  * choices are those GET /api/search/species/ offers $2 (OPEN and owned
  * dandisets): counting embargoed rows would tell anyone whether an
@@ -20,7 +23,7 @@ enum { SSU_SPECIES, SSU_NCOLS };
 static const struct db_sql search_species_unknown = { "search_species_unknown", SSU_NCOLS,
 	"SELECT u.x FROM unnest($1::text[]) WITH ORDINALITY u(x, i)"
 	" WHERE u.x = '' OR NOT EXISTS (SELECT 1 FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	"   WHERE s.species = u.x AND " SQL_READABLE("d", "$2::bigint", "false") ")"
+	"   WHERE s.species = u.x AND " SQL_READABLE("d", "$2::bigint", "false", "NULL::bigint") ")"
 	" ORDER BY u.i LIMIT 1" };
 
 /* $1 file types $2 size min $3 size max $4 genotypes $5 species
@@ -58,7 +61,7 @@ enum { SG_GENOTYPE, SG_NCOLS };
 static const struct db_sql search_genotype_choices = { "search_genotype_choices", SG_NCOLS,
 	"SELECT x.g::text FROM (SELECT DISTINCT s.asset_metadata #> '{wasAttributedTo,0,genotype}' AS g"
 	"  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	"  WHERE " SQL_READABLE("d", "$1::bigint", "false")
+	"  WHERE " SQL_READABLE("d", "$1::bigint", "false", "NULL::bigint")
 	"   AND ($2 = '' OR strpos(upper(s.asset_metadata #>> '{wasAttributedTo,0,genotype}'),"
 	"    upper($2)) > 0)) x"
 	" WHERE x.g IS NOT NULL AND x.g <> '\"\"'::jsonb ORDER BY x.g LIMIT 10" };
@@ -67,7 +70,7 @@ enum { SP_NAME = PAGE_COUNTED_ITEM, SP_TOTAL = PAGE_COUNTED_TOTAL, SP_NCOLS };
 static const struct db_sql search_species_choices = { "search_species_choices", SP_NCOLS,
 	"SELECT x.species, count(*) OVER () FROM (SELECT DISTINCT s.species"
 	"  FROM asset_search s JOIN dandisets d ON d.id = s.dandiset_id"
-	"  WHERE " SQL_READABLE("d", "$1::bigint", "false")
+	"  WHERE " SQL_READABLE("d", "$1::bigint", "false", "NULL::bigint")
 	"   AND s.species <> '' AND ($2 = '' OR strpos(upper(s.species), upper($2)) > 0)) x"
 	" ORDER BY x.species LIMIT $3::bigint OFFSET $4::bigint" };
 

@@ -33,6 +33,7 @@ static const struct db_sql *const *const api_sql[] = {
 	dandisets_sql,
 	search_sql,
 	owners_sql,
+	access_links_sql,
 	versions_sql,
 	publish_sql,
 	audit_sql,

@@ -5,7 +5,8 @@
  * computed by dandi-jobs (kind zarr_ingest) after finalize.
  *
  * Visibility as the original: a zarr is seen only through a dandiset the
- * user may read (OPEN, owned, or superuser); anything else is 404. The
+ * user may read (OPEN, owned, or superuser; or the request's access
+ * link's: perm.c); anything else is 404. The
  * original lists the files of any zarr to anyone; here an embargoed
  * zarr's files follow the same visibility rule.
  */
@@ -27,14 +28,15 @@
 #define INGEST_MSG	"Zarr archive is currently ingesting or has already ingested"
 #define NO_PERM		"You do not have permission to perform this action."
 
-/* The read rule ($2 superuser, $3 user id). */
-#define VISIBLE(d)	SQL_READABLE(d, "$3::bigint", "$2::boolean")
+/* The read rule ($2 superuser, $3 user id, link the parameter of the
+ * access link's dandiset). */
+#define VISIBLE(d, link)	SQL_READABLE(d, "$3::bigint", "$2::boolean", link)
 
-/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset */
+/* $1 dandiset or NULL, $4 name or NULL, $5 limit, $6 offset, $7 the link's dandiset */
 enum { ZL_JSON = PAGE_COUNTED_ITEM, ZL_TOTAL = PAGE_COUNTED_TOTAL, ZL_NCOLS };
 static const struct db_sql zarr_page = { "zarr_page", ZL_NCOLS,
 	"SELECT dandi_zarr_json(z), count(*) OVER () FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	" WHERE " VISIBLE("d")
+	" WHERE " VISIBLE("d", "$7::bigint")
 	"   AND ($1::bigint IS NULL OR z.dandiset_id = $1::bigint) AND ($4::text IS NULL OR z.name = $4)"
 	" ORDER BY z.created, z.id LIMIT $5::bigint OFFSET $6::bigint" };
 
@@ -44,13 +46,13 @@ static const struct db_sql zarr_by_id = { "zarr_by_id", ZG_NCOLS,
 	"SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
 	" " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
 	" FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") };
+	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d", "$4::bigint") };
 
 static const struct db_sql zarr_by_id_lock = { "zarr_by_id_lock", ZG_NCOLS,
 	"SELECT dandi_zarr_json(z), z.id, z.dandiset_id, z.status, d.embargo_status,"
 	" " SQL_OWNS("d.id", "$3::bigint", "$2::boolean")
 	" FROM zarrs z JOIN dandisets d ON d.id = z.dandiset_id"
-	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d") " FOR UPDATE OF z" };
+	" WHERE z.zarr_id = $1::uuid AND " VISIBLE("d", "$4::bigint") " FOR UPDATE OF z" };
 
 enum { ZI_JSON, ZI_NCOLS };
 static const struct db_sql zarr_insert = { "zarr_insert", ZI_NCOLS,
@@ -88,8 +90,8 @@ user_id(struct request *req)
 int
 zarr_target(struct request *req, bool lock)
 {
-	const char *p[3] = { req->params[0], superuser(req), user_id(req) };
-	PGresult *r = req_query(req, lock ? &zarr_by_id_lock : &zarr_by_id, 3, p);
+	const char *p[4] = { req->params[0], superuser(req), user_id(req), req->link_dandiset };
+	PGresult *r = req_query(req, lock ? &zarr_by_id_lock : &zarr_by_id, 4, p);
 	struct zarr *z;
 
 	if (r == NULL)
@@ -192,8 +194,9 @@ zarr_list(struct request *req)
 		return resp_field_error(req, "name", "This field may not be blank.");
 	snprintf(limit, sizeof(limit), "%lld", (long long)pg.size);
 	snprintf(offset, sizeof(offset), "%lld", (long long)pg.offset);
-	const char *p[6] = { ds ? did : NULL, superuser(req), user_id(req), name, limit, offset };
-	if ((r = req_query(req, &zarr_page, 6, p)) == NULL)
+	const char *p[7] = { ds ? did : NULL, superuser(req), user_id(req), name, limit, offset,
+	    req->link_dandiset };
+	if ((r = req_query(req, &zarr_page, 7, p)) == NULL)
 		return 0;
 	return page_respond_counted(req, &pg, r);
 }

@@ -17,7 +17,7 @@
 
 /* django-cors-headers' defaults; the original adds the Sentry headers. */
 #define CORS_ALLOW_HEADERS	"accept, authorization, content-type, user-agent, x-csrftoken, " \
-				"x-requested-with, baggage, sentry-trace"
+				"x-requested-with, baggage, sentry-trace, x-dandi-access"
 #define CORS_ALLOW_METHODS	"DELETE, GET, OPTIONS, PATCH, POST, PUT"
 
 struct cors {

@@ -55,6 +55,7 @@ struct request {
 	const char		*authorization;
 	const char		*cookie;	/* the Cookie header */
 	const char		*csrf_header;	/* X-CSRFToken */
+	const char		*access_header;	/* X-Dandi-Access: an access link's token */
 	const char		*origin;	/* Origin */
 	const char		*cors_method;	/* Access-Control-Request-Method */
 	const char		*remote_addr;
@@ -75,6 +76,11 @@ struct request {
 	struct user		*user;		/* NULL when anonymous */
 	bool			 via_session;	/* user from the session cookie */
 	const char		*user_id_str;	/* user->id as text, for SQL */
+	/* The link-holder actor: a live access link was presented (auth.c);
+	 * it may read this one dandiset (perm.c). NULL: none. */
+	const char		*link_dandiset;	/* dandisets.id as text */
+	const char		*link_id;	/* access_links.id as text */
+	const char		*link_token;	/* the token presented */
 	/* What the route names, looked up by the program before the handler
 	 * runs (NULL when the route names none of them). */
 	const struct dandiset	*dandiset;

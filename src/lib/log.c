@@ -191,11 +191,13 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 }
 
 /* Query parameters whose values are secrets: presigned and signed URLs
- * (S3's and the archive's own s3-complete), OAuth codes and tokens. */
+ * (S3's and the archive's own s3-complete), OAuth codes and tokens, access
+ * links' tokens. */
 static const char *const secret_params[] = {
 	"signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
 	"awsaccesskeyid", "token", "access_token", "refresh_token", "id_token", "code",
 	"state", "password", "secret", "client_secret", "key", "api_key", "sessionid",
+	"access",
 };
 
 static bool

@@ -80,7 +80,7 @@ main(void)
 	is_str(hdr(&req, "Access-Control-Allow-Methods"), "DELETE, GET, OPTIONS, PATCH, POST, PUT",
 	    "preflight: django-cors-headers' methods");
 	is_str(hdr(&req, "Access-Control-Allow-Headers"),
-	    "accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with, baggage, sentry-trace",
+	    "accept, authorization, content-type, user-agent, x-csrftoken, x-requested-with, baggage, sentry-trace, x-dandi-access",
 	    "preflight: the default headers and the original's two");
 	is_str(hdr(&req, "Access-Control-Max-Age"), "86400", "preflight: max age");
 	ok(hdr(&req, "Access-Control-Allow-Credentials") == NULL, "no credentials unless configured");
