@@ -1,6 +1,9 @@
 # The authorization matrix: every route of src/api/routes.c, called by every
-# role (anonymous, unapproved, approved non-owner, owner, admin) on an open
-# and an embargoed dandiset, with the status the original archive answers.
+# role (anonymous, unapproved, approved non-owner, owner, admin, and the
+# holder of an access link to the embargoed dandiset, sent as the dandi
+# client sends a key) on an open and an embargoed dandiset, with the status
+# the original archive answers (the link: ours; t/65-access-links.t has its
+# other carriers).
 # A route missing from the matrix fails the test: it grows with the API.
 use strict;
 use warnings;
@@ -8,6 +11,7 @@ use lib 't/lib', 't/inc';
 use Test::More;
 use DandiTest;
 use HTTP::Tiny;
+use JSON::PP ();
 use POSIX ();
 use Upload ();
 
@@ -19,7 +23,7 @@ my %tok = (
 	owner => $t->user('owner', first => 'Olive', last => 'Owner'),
 	admin => $t->admin_token,
 );
-my @ROLES = qw(anon pending stranger owner admin);
+my @ROLES = qw(anon pending stranger owner admin link);
 
 sub make {
 	my ($embargo) = @_;
@@ -29,6 +33,14 @@ sub make {
 	return $r->{json}{identifier};
 }
 my %ds = (open => make(0), embargoed => make(1));
+# The link holder reads the embargoed dandiset and nothing else: no user,
+# so every other route refuses it as anonymous.
+sub make_link {
+	my $r = $t->post("/api/dandisets/$ds{embargoed}/access-links/", { label => $_[0] }, token => $tok{owner});
+	die "access link failed: $r->{body}" unless $r->{status} == 201;
+	return $r->{json};
+}
+$tok{link} = make_link('matrix')->{token};
 
 # A blob and an asset in each dandiset, for the asset routes.
 $t->psql("INSERT INTO blobs (blob_id, blob, etag, size) VALUES ('11111111-2222-4333-8444-555555555555',"
@@ -72,129 +84,149 @@ my $md = { name => 'M', metadata => {} };
 my $owners = [ { username => 'owner' } ];
 # [ method, route, body, expected on the open dandiset, on the embargoed one
 #   (undef: the route has no dandiset), fresh dandiset per call? ]
+# Expected statuses per role, in the order of @ROLES.
 my @MATRIX = (
-	[ 'GET', '/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/robots.txt', undef, '200 200 200 200 200' ],
+	[ 'GET', '/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/robots.txt', undef, '200 200 200 200 200 200' ],
 	# Prometheus's scrape: by address (metrics_allow, loopback here), not by user.
-	[ 'GET', '/metrics', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/info/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/health/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/server-info', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/stats/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/metrics', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/info/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/health/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/server-info', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/stats/', undef, '200 200 200 200 200 200' ],
 	# Beyond the original: download counts of the open dandisets.
-	[ 'GET', '/api/stats/downloads/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/stats/downloads/', undef, '200 200 200 200 200 200' ],
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
-	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400' ],
-	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200' ],
+	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400 400' ],
+	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200 200' ],
 	# The API's documentation: public; /api/docs/ without format goes to
 	# the Swagger UI page, the old addresses redirect permanently.
-	[ 'GET', '/api/docs/', undef, '302 302 302 302 302' ],
-	[ 'GET', '/api/docs/?format=openapi', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/docs/swagger/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/docs/redoc/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/swagger/', undef, '301 301 301 301 301' ],
-	[ 'GET', '/redoc/', undef, '301 301 301 301 301' ],
-	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200' ],
-	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200' ],
+	[ 'GET', '/api/docs/', undef, '302 302 302 302 302 302' ],
+	[ 'GET', '/api/docs/?format=openapi', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/docs/swagger/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/docs/redoc/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/swagger/', undef, '301 301 301 301 301 301' ],
+	[ 'GET', '/redoc/', undef, '301 301 301 301 301 301' ],
+	[ 'GET', '/api/users/me/', undef, '401 200 200 200 200 401' ],
+	[ 'GET', '/api/users/search/', undef, '401 403 200 200 200 401' ],
 	# Asset-level search: public (embargoed rows only for their owners).
-	[ 'GET', '/api/dandisets/search/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/search/genotypes/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/search/species/', undef, '200 200 200 200 200' ],
-	[ 'GET', '/api/users/', undef, '401 403 403 403 200' ],
-	[ 'GET', '/api/auth/token/', undef, '401 403 200 200 200' ],
-	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200' ],
-	[ 'GET', '/api/audit/events/asset', undef, '401 403 403 403 200' ],
+	[ 'GET', '/api/dandisets/search/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/search/genotypes/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/search/species/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/users/', undef, '401 403 403 403 200 401' ],
+	# The link sent as the key gets itself back (the dandi client checks a
+	# key there before using it).
+	[ 'GET', '/api/auth/token/', undef, '401 403 200 200 200 200' ],
+	[ 'POST', '/api/auth/token/', undef, '401 403 200 200 200 401' ],
+	[ 'GET', '/api/audit/events/asset', undef, '401 403 403 403 200 401' ],
 	# Server-rendered pages. Their POSTs take forms only (415 for JSON);
 	# the staff pages send anonymous browsers to sign in (302).
-	[ 'GET', '/api/users/questionnaire-form/', undef, '302 200 200 200 200' ],
-	[ 'POST', '/api/users/questionnaire-form/', undef, '302 415 415 415 415' ],
-	[ 'GET', '/accounts/login/', undef, '200 200 200 200 200' ],
-	[ 'POST', '/accounts/login/', undef, '415 415 415 415 415' ],
-	[ 'GET', '/accounts/signup/', undef, '200 200 200 200 200' ],
-	[ 'POST', '/accounts/signup/', undef, '415 415 415 415 415' ],
-	[ 'GET', '/accounts/logout/', undef, '200 200 200 200 200' ],
-	[ 'POST', '/accounts/logout/', undef, '415 415 415 415 415' ],
+	[ 'GET', '/api/users/questionnaire-form/', undef, '302 200 200 200 200 302' ],
+	[ 'POST', '/api/users/questionnaire-form/', undef, '302 415 415 415 415 302' ],
+	[ 'GET', '/accounts/login/', undef, '200 200 200 200 200 200' ],
+	[ 'POST', '/accounts/login/', undef, '415 415 415 415 415 415' ],
+	[ 'GET', '/accounts/signup/', undef, '200 200 200 200 200 200' ],
+	[ 'POST', '/accounts/signup/', undef, '415 415 415 415 415 415' ],
+	[ 'GET', '/accounts/logout/', undef, '200 200 200 200 200 200' ],
+	[ 'POST', '/accounts/logout/', undef, '415 415 415 415 415 415' ],
 	# No upstream provider is configured here (t/68-identity.t has one).
-	[ 'GET', '/accounts/upstream/login/', undef, '404 404 404 404 404' ],
-	[ 'GET', '/accounts/upstream/callback/', undef, '404 404 404 404 404' ],
-	[ 'GET', '/oauth/authorize/', undef, '400 400 400 400 400' ],
-	[ 'POST', '/oauth/token/', undef, '415 415 415 415 415' ],
-	[ 'POST', '/oauth/revoke_token/', undef, '415 415 415 415 415' ],
-	[ 'GET', '/dashboard/', undef, '302 403 403 403 200' ],
-	[ 'GET', '/dashboard/user/{username}/', undef, '302 403 403 403 200' ],
-	[ 'POST', '/dashboard/user/{username}/', undef, '302 403 403 403 415' ],
-	[ 'GET', '/api/dandisets/', undef, '200 200 200 200 200' ],
-	[ 'POST', '/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => 'unknown' }, '404 404 404 404 404' ],
-	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
-	[ 'DELETE', '/api/dandisets/{id}/', undef, '401 403 403 204 204', '401 403 403 204 204', 'fresh' ],
+	[ 'GET', '/accounts/upstream/login/', undef, '404 404 404 404 404 404' ],
+	[ 'GET', '/accounts/upstream/callback/', undef, '404 404 404 404 404 404' ],
+	[ 'GET', '/oauth/authorize/', undef, '400 400 400 400 400 400' ],
+	[ 'POST', '/oauth/token/', undef, '415 415 415 415 415 415' ],
+	[ 'POST', '/oauth/revoke_token/', undef, '415 415 415 415 415 415' ],
+	[ 'GET', '/dashboard/', undef, '302 403 403 403 200 302' ],
+	[ 'GET', '/dashboard/user/{username}/', undef, '302 403 403 403 200 302' ],
+	[ 'POST', '/dashboard/user/{username}/', undef, '302 403 403 403 415 302' ],
+	[ 'GET', '/api/dandisets/', undef, '200 200 200 200 200 200' ],
+	[ 'POST', '/api/blobs/digest/', { algorithm => 'dandi:dandi-etag', value => 'unknown' }, '404 404 404 404 404 404' ],
+	[ 'POST', '/api/dandisets/', $md, '401 403 200 200 200 401' ],
+	[ 'GET', '/api/dandisets/{id}/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
+	[ 'DELETE', '/api/dandisets/{id}/', undef, '401 403 403 204 204 401', '401 403 403 204 204 401', 'fresh' ],
 	# Open: 400 "Dandiset not embargoed" for owners; a fresh embargoed one
 	# starts unembargoing (200).
-	[ 'POST', '/api/dandisets/{id}/unembargo/', undef, '401 403 403 400 400', '401 403 403 200 200', 'fresh' ],
+	[ 'POST', '/api/dandisets/{id}/unembargo/', undef, '401 403 403 400 400 401', '401 403 403 200 200 401', 'fresh' ],
 	# Beyond the original: the embargo's end date, owners only (open: 400
 	# "Dandiset not embargoed" on PUT).
-	[ 'GET', '/api/dandisets/{id}/embargo/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/embargo/', undef, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
 	[ 'PUT', '/api/dandisets/{id}/embargo/', { embargoedUntil => POSIX::strftime('%Y-%m-%d', gmtime(time + 365 * 86400)) },
-	    '401 403 403 400 400', '401 403 403 200 200' ],
-	[ 'POST', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
-	[ 'DELETE', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200', '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/users/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
-	[ 'PUT', '/api/dandisets/{id}/users/', $owners, '401 403 403 200 200', '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/audit/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
-	[ 'PUT', '/api/dandisets/{id}/versions/{version}/', $md, '401 403 403 200 200', '401 403 403 200 200' ],
-	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/', undef, '401 403 403 403 403', '401 403 403 403 403' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
+	    '401 403 403 400 400 401', '401 403 403 200 200 401' ],
+	[ 'POST', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200 401', '401 403 403 200 200 401' ],
+	[ 'DELETE', '/api/dandisets/{id}/star/', undef, '401 403 200 200 200 401', '401 403 403 200 200 401' ],
+	[ 'GET', '/api/dandisets/{id}/users/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/users/', $owners, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
+	[ 'GET', '/api/dandisets/{id}/audit/', undef, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
+	[ 'GET', '/api/dandisets/{id}/versions/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/versions/{version}/', $md, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
+	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/', undef, '401 403 403 403 403 401', '401 403 403 403 403 401' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
 	# Owners get past the checks to the draft's status (Pending: 409).
-	[ 'POST', '/api/dandisets/{id}/versions/{version}/publish/', undef, '401 403 403 409 409', '401 403 403 400 400' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/', undef, '200 200 200 200 200', '401 403 403 200 200' ],
-	[ 'POST', '/api/dandisets/{id}/versions/{version}/assets/', \&new_asset_body, '401 403 403 200 200',
-	    '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/paths/', undef, '200 200 200 200 200',
-	    '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '200 200 200 200 200',
-	    '401 403 403 200 200' ],
-	[ 'PUT', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', 'same', '401 403 403 200 200',
-	    '401 403 403 200 200' ],
-	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '401 403 403 204 204',
-	    '401 403 403 204 204', 'fresh_asset' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/info/', undef, '200 200 200 200 200',
-	    '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/validation/', undef, '200 200 200 200 200',
-	    '401 403 403 200 200' ],
-	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/download/', undef, '302 302 302 302 302',
-	    '401 403 403 302 302' ],
+	[ 'POST', '/api/dandisets/{id}/versions/{version}/publish/', undef, '401 403 403 409 409 401', '401 403 403 400 400 401' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
+	[ 'POST', '/api/dandisets/{id}/versions/{version}/assets/', \&new_asset_body, '401 403 403 200 200 401',
+	    '401 403 403 200 200 401' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/paths/', undef, '200 200 200 200 200 200',
+	    '401 403 403 200 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '200 200 200 200 200 200',
+	    '401 403 403 200 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', 'same', '401 403 403 200 200 401',
+	    '401 403 403 200 200 401' ],
+	[ 'DELETE', '/api/dandisets/{id}/versions/{version}/assets/{asset}/', undef, '401 403 403 204 204 401',
+	    '401 403 403 204 204 401', 'fresh_asset' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/info/', undef, '200 200 200 200 200 200',
+	    '401 403 403 200 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/validation/', undef, '200 200 200 200 200 200',
+	    '401 403 403 200 200 200' ],
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/{asset}/download/', undef, '302 302 302 302 302 302',
+	    '401 403 403 302 302 302' ],
 	# WebDAV helper: without dandiset_id/version_id a 400 for everyone; at
 	# a dandiset's root, the dandiset's read rule.
-	[ 'GET', '/api/webdav/assets/atpath/', undef, '400 400 400 400 400' ],
+	[ 'GET', '/api/webdav/assets/atpath/', undef, '400 400 400 400 400 400' ],
 	[ 'GET', '/api/webdav/assets/atpath/?dandiset_id={id}&version_id={version}&children=true', undef,
-	    '200 200 200 200 200', '401 403 403 200 200' ],
+	    '200 200 200 200 200 200', '401 403 403 200 200 200' ],
 	# The asset's own routes follow its blob's embargo (this blob is open).
-	[ 'GET', '/api/assets/{asset}/', undef, '200 200 200 200 200', '200 200 200 200 200' ],
-	[ 'GET', '/api/assets/{asset}/info/', undef, '200 200 200 200 200', '200 200 200 200 200' ],
-	[ 'GET', '/api/assets/{asset}/download/', undef, '302 302 302 302 302', '302 302 302 302 302' ],
+	[ 'GET', '/api/assets/{asset}/', undef, '200 200 200 200 200 200', '200 200 200 200 200 200' ],
+	[ 'GET', '/api/assets/{asset}/info/', undef, '200 200 200 200 200 200', '200 200 200 200 200 200' ],
+	[ 'GET', '/api/assets/{asset}/download/', undef, '302 302 302 302 302 302', '302 302 302 302 302 302' ],
 	# Any approved user may complete or validate an open upload (as the
 	# original); an embargoed one is invisible to non-owners.
-	[ 'POST', '/api/uploads/initialize/', \&init_body, '401 403 403 200 200', '401 403 404 200 200' ],
-	[ 'POST', '/api/uploads/{upload}/complete/', $complete, '401 403 200 200 200', '401 403 404 200 200' ],
-	[ 'POST', '/api/uploads/{upload}/validate/', undef, '401 403 400 400 400', '401 403 404 400 400' ],
+	[ 'POST', '/api/uploads/initialize/', \&init_body, '401 403 403 200 200 401', '401 403 404 200 200 401' ],
+	[ 'POST', '/api/uploads/{upload}/complete/', $complete, '401 403 200 200 200 401', '401 403 404 200 200 401' ],
+	[ 'POST', '/api/uploads/{upload}/validate/', undef, '401 403 400 400 400 401', '401 403 404 400 400 401' ],
 	# The archive's completion URL: its signature is the permission, not
 	# the caller (the client posts it without credentials); unsigned, 403
 	# for every role (t/81-client-upload.t signs).
-	[ 'POST', '/api/uploads/{upload}/s3-complete/', undef, '403 403 403 403 403', '403 403 403 403 403' ],
-	[ 'GET', '/api/dandisets/{id}/uploads/', undef, '401 403 403 200 200', '401 403 403 200 200' ],
-	[ 'DELETE', '/api/dandisets/{id}/uploads/', undef, '401 403 403 204 204', '401 403 403 204 204' ],
+	[ 'POST', '/api/uploads/{upload}/s3-complete/', undef, '403 403 403 403 403 403', '403 403 403 403 403 403' ],
+	# Access links: owners only (the link holder: no user, 401); none for
+	# an open dandiset (400; its path with a link of the embargoed one: 404).
+	[ 'GET', '/api/dandisets/{id}/access-links/', undef, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
+	[ 'POST', '/api/dandisets/{id}/access-links/', { label => 'm' }, '401 403 403 400 400 401',
+	    '401 403 403 201 201 401' ],
+	[ 'DELETE', '/api/dandisets/{id}/access-links/{link}/', undef, '401 403 403 404 404 401',
+	    '401 403 403 204 204 401', 'fresh_link' ],
+	# The public access-request side: open dandisets are readable anyway;
+	# an embargoed one whose owners take no requests is hidden (404) from
+	# whoever cannot read it. Sending: only where requests are on (400).
+	[ 'GET', '/api/dandisets/{id}/access-request/', undef, '200 200 200 200 200 200', '404 404 404 200 200 200' ],
+	[ 'PUT', '/api/dandisets/{id}/access-request/', { access_requests => JSON::PP::false }, '401 403 403 200 200 401',
+	    '401 403 403 200 200 401' ],
+	[ 'POST', '/api/dandisets/{id}/access-request/', { name => 'R', email => 'r@example.org', message => 'm' },
+	    '400 400 400 400 400 400', '404 404 404 400 400 400' ],
+	[ 'GET', '/api/dandisets/{id}/uploads/', undef, '401 403 403 200 200 401', '401 403 403 200 200 401' ],
+	[ 'DELETE', '/api/dandisets/{id}/uploads/', undef, '401 403 403 204 204 401', '401 403 403 204 204 401' ],
 	# Zarrs: invisible (embargoed, not owned) is 404; no DELETE of a zarr
-	# itself (405 after the permission checks, as DRF).
-	[ 'GET', '/api/zarr/', undef, '200 200 200 200 200' ],
-	[ 'POST', '/api/zarr/', \&zarr_body, '401 403 403 200 200', '401 403 400 200 200' ],
-	[ 'GET', '/api/zarr/{zarr}/', undef, '200 200 200 200 200', '404 404 404 200 200' ],
-	[ 'DELETE', '/api/zarr/{zarr}/', undef, '401 403 405 405 405', '401 403 405 405 405' ],
-	[ 'POST', '/api/zarr/{zarr}/finalize/', undef, '401 403 403 204 204', '401 403 404 204 204', 'fresh_zarr' ],
-	[ 'GET', '/api/zarr/{zarr}/files/', undef, '200 200 200 200 200', '404 404 404 200 200' ],
-	[ 'POST', '/api/zarr/{zarr}/files/', $zfiles, '401 403 403 200 200', '401 403 404 200 200' ],
-	[ 'DELETE', '/api/zarr/{zarr}/files/', [ { path => 'nope' } ], '401 403 403 400 400', '401 403 404 400 400' ],
+	# itself (405 after the permission checks, as DRF). The zarrs here are
+	# in dandisets of their own: to the link holder, another dandiset's
+	# (its zarr reads: t/65-access-links.t).
+	[ 'GET', '/api/zarr/', undef, '200 200 200 200 200 200' ],
+	[ 'POST', '/api/zarr/', \&zarr_body, '401 403 403 200 200 401', '401 403 400 200 200 401' ],
+	[ 'GET', '/api/zarr/{zarr}/', undef, '200 200 200 200 200 200', '404 404 404 200 200 404' ],
+	[ 'DELETE', '/api/zarr/{zarr}/', undef, '401 403 405 405 405 401', '401 403 405 405 405 401' ],
+	[ 'POST', '/api/zarr/{zarr}/finalize/', undef, '401 403 403 204 204 401', '401 403 404 204 204 401', 'fresh_zarr' ],
+	[ 'GET', '/api/zarr/{zarr}/files/', undef, '200 200 200 200 200 200', '404 404 404 200 200 404' ],
+	[ 'POST', '/api/zarr/{zarr}/files/', $zfiles, '401 403 403 200 200 401', '401 403 404 200 200 401' ],
+	[ 'DELETE', '/api/zarr/{zarr}/files/', [ { path => 'nope' } ], '401 403 403 400 400 401', '401 403 404 400 400 401' ],
 );
 
 # Every route in the route table has a row, and each row agrees with the
@@ -207,7 +239,8 @@ while (my $line = <$fh>) {
 	next unless $line =~ /^\s*\{\s*"([A-Z]+)",\s*(.*?),\s*\w+,\s*([\w |]+?),\s*(T_\w+)\s*\},/;
 	my ($m, $expr, $flags, $target) = ($1, $2, $3, $4);
 	my %macro = (DANDISET_PATH => '/api/dandisets/{id}', VERSION_RE => '{version}', UUID_RE => '{asset}',
-	    ASSETS_PATH => '/api/dandisets/{id}/versions/{version}/assets', USERNAME_RE => '{username}');
+	    ASSETS_PATH => '/api/dandisets/{id}/versions/{version}/assets', USERNAME_RE => '{username}',
+	    LINK_ID_RE => '{link}');
 	my $path = join '', map { $macro{$_} // $_ }
 	    map { /^"(.*)"$/ ? $1 : $_ } ($expr =~ /("[^"]*"|\w+)/g);
 	$path =~ s{^/api/uploads/\{asset\}}{/api/uploads/{upload}};
@@ -227,16 +260,20 @@ sub decided {
 	my %want = $access eq 'SIGNED_IN' ? (anon => 401)
 	    : $access eq 'APPROVED' ? (anon => 401, pending => 403)
 	    : $access eq 'STAFF' ? (anon => 401, pending => 403, stranger => 403, owner => 403) : ();
+	# The link holder has no user: refused as anonymous by who may call.
+	$want{link} = 401 if $access =~ /^(SIGNED_IN|APPROVED|STAFF)$/;
 	my @others = grep { !exists $want{$_} } qw(anon pending stranger);
 	my $read = sub { $want{$_} = $_ eq 'anon' ? 401 : 403 for @others };
 	if ($target =~ /^T_(DANDISET|VERSION|ASSETS_VERSION)$/) {
-		$read->() if $kind eq 'embargoed';
+		$read->() if $kind eq 'embargoed';	# (the link reads its dandiset)
 	} elsif ($target eq 'T_DANDISET_OWNER') {
 		$read->();
+		$want{link} //= 401;	# read, but not an owner, and no user
 	} elsif ($target =~ /^T_(GUARDIAN|VERSION_WRITE|DRAFT_WRITE)$/) {
 		$want{$_} = 403 for @others;
+		$want{link} //= 403;
 	} elsif ($target =~ /^T_(ZARR|ZARR_LOCKED|UPLOAD)$/) {
-		$want{$_} = 404 for $kind eq 'embargoed' ? @others : ();
+		$want{$_} = 404 for $kind eq 'embargoed' ? (@others, exists $want{link} ? () : 'link') : ();
 	}
 	return \%want;
 }
@@ -271,6 +308,7 @@ for my $row (@MATRIX) {
 			my $zr = $fresh && $fresh eq 'fresh_zarr' ? make_zarr($id) : $zarr{$kind};
 			$path =~ s/\{zarr\}/$zr/;
 			$path =~ s/\{username\}/pending/;
+			$path =~ s/\{link\}/make_link('revoked')->{id}/e if $fresh && $fresh eq 'fresh_link';
 			my $data = ref $body eq 'CODE' ? $body->($id) : defined $body && !ref $body && $body eq 'same'
 			    ? { blob_id => $BLOB, metadata => { path => $a->{path} } } : $body;
 			my $r = $t->request($m, $path, (defined $data ? (json => $data) : ()), token => $tok{ $ROLES[$i] });
