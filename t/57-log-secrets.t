@@ -1,7 +1,8 @@
 # No secret ever reaches a log: a journey through everything that carries
 # one (an API key, a password sign-up and sign-in with its session and
 # CSRF cookies, the OAuth code and tokens of the web app, presigned S3
-# part URLs, the archive's signed complete_url, a presigned download, the
+# part URLs, the archive's signed complete_url, a presigned download, an
+# access link by each carrier and as the Referer of its web page, the
 # background jobs), every request logged (request_log = all, log_level =
 # debug), then every log file of the stack (the API's and the jobs' log,
 # dandi-api's output, nginx's access and error logs) is searched for each
@@ -122,6 +123,19 @@ $r = $t->get("/api/assets/$r->{json}{asset_id}/download/", token => $tok);
 is($r->{status}, 302, 'download: a presigned URL');
 $secret{download_signature} = qparam($r->{headers}{location}, 'X-Amz-Signature');
 is($s3->get($r->{headers}{location})->{content}, $bytes, '... which S3 serves');
+# --- an access link to an embargoed dandiset, by each carrier ---------------------------
+my $eds = $t->post('/api/dandisets/?embargo=true', { name => 'Embargoed', metadata => {} }, token => $tok)->{json}{identifier};
+$r = $t->post("/api/dandisets/$eds/access-links/", { label => 'reviewer' }, token => $tok);
+$secret{access_link} = $r->{json}{token};
+like($secret{access_link} // '', qr/^dandi-access-[0-9a-f]{64}$/, 'an access link');
+is($t->get("/api/dandisets/$eds/versions/draft/assets/?access=$secret{access_link}")->{status}, 200, '... by ?access=');
+is($t->get("/dandiset/$eds?access=$secret{access_link}")->{status}, 200, "... the web app's page of its URL");
+is($t->get("/api/dandisets/$eds/", headers => { 'X-Dandi-Access' => $secret{access_link},
+    Referer => "$WEB/dandiset/$eds?access=$secret{access_link}" })->{status}, 200,
+    '... by X-Dandi-Access, from that page (its Referer)');
+is($t->get("/api/dandisets/$eds/", headers => { Authorization => "token $secret{access_link}" })->{status}, 200,
+    '... as the dandi client sends it');
+is($t->get("/api/dandisets/$eds/?access=dandi-access-" . ('0' x 64))->{status}, 401, '... an unknown one: 401');
 # The background work of the upload (sha256, validation), in the same log.
 $t->jobs('run');
 $secret{s3_secret_key} = $t->s3->{S3_SECRET_KEY};
@@ -137,6 +151,9 @@ ok((grep { m{^/api/uploads/[0-9a-f-]+/s3-complete/\?expires=\d+&signature=REDACT
     "the API's access line of the complete_url, its signature left out");
 like($text{"$dir/nginx/access.log"}, qr{"POST /api/uploads/[0-9a-f-]+/s3-complete/\?REDACTED HTTP}, "... and nginx's");
 like($text{"$dir/nginx/access.log"}, qr{"GET /\?REDACTED HTTP}, "nginx's line of the OAuth code's landing page");
+like($text{"$dir/nginx/access.log"}, qr{"GET /dandiset/\d{6}\?REDACTED HTTP}, "nginx's line of an access link's page");
+like($text{"$dir/nginx/access.log"}, qr{ "\Q$WEB\E/dandiset/\d{6}\?REDACTED" }, "... and of a request from it (the Referer)");
+ok((grep { m{^/api/dandisets/\d{6}/versions/draft/assets/\?access=REDACTED$} } @uris), "the API's line of ?access=");
 like($text{"$dir/api.log"}, qr/"prog":"dandi-jobs"/, 'the jobs logged there too');
 for my $name (sort keys %secret) {
 	my $s = $secret{$name};
