@@ -3,6 +3,7 @@
 // errors become ApiError with the status and the parsed body so views can
 // show the server's message.
 import { authHeader } from './auth.js';
+import { accessHeader, forgetAccessToken, withAccess } from './access.js';
 import { config } from './config.js';
 
 // '/api/' on the app's origin, else an absolute URL ending in '/'.
@@ -58,7 +59,7 @@ export const serverPageUrl = (path) => config.serverRoot + path;
 export async function api(path, { method = 'GET', query, body, headers = {}, auth = true } = {}) {
   const url = apiUrl(path, query);
   const h = { Accept: 'application/json', ...headers };
-  if (auth) Object.assign(h, authHeader());
+  if (auth) Object.assign(h, authHeader(), accessHeader());
   const init = { method, headers: h };
   if (body !== undefined) {
     h['Content-Type'] = 'application/json';
@@ -70,6 +71,12 @@ export async function api(path, { method = 'GET', query, body, headers = {}, aut
   if (text && (res.headers.get('content-type') || '').includes('json')) {
     try { data = JSON.parse(text); } catch { /* keep the text */ }
   }
+  // A revoked or expired access link: forgotten, and the call made again
+  // as whoever else is asking.
+  if (res.status === 401 && h['X-Dandi-Access'] && data && data.detail === 'Invalid or expired access link.') {
+    forgetAccessToken();
+    return api(path, { method, query, body, headers, auth });
+  }
   if (!res.ok) throw new ApiError(res.status, data, url, res.headers.get('X-Request-Id'));
   return text === '' ? null : data;
 }
@@ -80,7 +87,8 @@ export const put = (p, body, o) => api(p, { ...o, method: 'PUT', body });
 export const del = (p, o) => api(p, { ...o, method: 'DELETE' });
 
 // Links the browser follows itself (downloads, raw JSON).
-export const assetDownloadUrl = (uuid) => `${API_ROOT}assets/${uuid}/download/`;
-export const assetInlineUrl = (uuid) => `${API_ROOT}assets/${uuid}/download/?content_disposition=inline`;
-export const assetMetadataUrl = (id, v, uuid) => `${API_ROOT}dandisets/${id}/versions/${v}/assets/${uuid}/`;
-export const manifestUrl = (id, v) => `${API_ROOT}dandisets/${id}/versions/${v}/assets/`;
+// (With an access link's token: access.js.)
+export const assetDownloadUrl = (uuid) => withAccess(`${API_ROOT}assets/${uuid}/download/`);
+export const assetInlineUrl = (uuid) => withAccess(`${API_ROOT}assets/${uuid}/download/?content_disposition=inline`);
+export const assetMetadataUrl = (id, v, uuid) => withAccess(`${API_ROOT}dandisets/${id}/versions/${v}/assets/${uuid}/`);
+export const manifestUrl = (id, v) => withAccess(`${API_ROOT}dandisets/${id}/versions/${v}/assets/`);
