@@ -67,7 +67,7 @@ enum { ARC_ADDR, ARC_DAY, ARC_NCOLS };
 static const struct db_sql access_request_counts = { "access_request_counts", ARC_NCOLS,
 	"SELECT count(*) FILTER (WHERE remote_addr = $2 AND created > now() - interval '1 hour'),"
 	" count(*)"
-	" FROM (SELECT 1 FROM dandisets WHERE id = $1::bigint FOR UPDATE) d,"
+	" FROM (SELECT 1 FROM dandisets WHERE id = $1::bigint FOR NO KEY UPDATE) d,"
 	" access_request_log WHERE dandiset_id = $1::bigint AND created > now() - interval '1 day'" };
 
 static const struct db_sql access_request_log_insert = { "access_request_log_insert", 0,

@@ -149,9 +149,10 @@ access_token_form(const char *s)
 }
 
 /* A presented access link's token: the link-holder actor when it is live
- * (req->link_dandiset, req->link_id), else 401 with msg. */
+ * (req->link_dandiset, req->link_id; as_key: sent as the API key), else
+ * 401 with msg. */
 static int
-auth_link(struct request *req, const char *token, const char *msg)
+auth_link(struct request *req, const char *token, bool as_key, const char *msg)
 {
 	char		 hash[65];
 	PGresult	*r;
@@ -170,7 +171,7 @@ auth_link(struct request *req, const char *token, const char *msg)
 	}
 	req->link_id = arena_strdup(&req->arena, PQgetvalue(r, 0, AL_ID));
 	req->link_dandiset = arena_strdup(&req->arena, PQgetvalue(r, 0, AL_DANDISET));
-	req->link_token = token;
+	req->link_key = as_key ? token : NULL;
 	return 0;
 }
 
@@ -225,7 +226,7 @@ auth_request(struct request *req)
 	if (auth_user(req) != 0)
 		return -1;
 	if (req->link_id == NULL && carried != NULL && *carried != '\0')
-		return auth_link(req, carried, "Invalid or expired access link.");
+		return auth_link(req, carried, false, "Invalid or expired access link.");
 	return 0;
 }
 
@@ -262,7 +263,7 @@ auth_user(struct request *req)
 		return -1;
 	}
 	if (access_token_form(sp))
-		return auth_link(req, sp, "Invalid token.");
+		return auth_link(req, sp, true, "Invalid token.");
 	return auth_token(req, sp);
 }
 
@@ -306,9 +307,8 @@ auth_token_get(struct request *req)
 	const char	*key;
 	PGresult	*r;
 
-	if (req->user == NULL && req->link_token != NULL && req->authorization != NULL &&
-	    strstr(req->authorization, req->link_token) != NULL)
-		return resp_string(req, 200, "%s", req->link_token);
+	if (req->link_key != NULL)
+		return resp_string(req, 200, "%s", req->link_key);
 	if (perm_access(req, APPROVED) != 0)
 		return 0;
 

@@ -80,7 +80,8 @@ struct request {
 	 * it may read this one dandiset (perm.c). NULL: none. */
 	const char		*link_dandiset;	/* dandisets.id as text */
 	const char		*link_id;	/* access_links.id as text */
-	const char		*link_token;	/* the token presented */
+	const char		*link_key;	/* its token, when sent as the API key
+						 * (Authorization: token ...): no user */
 	/* What the route names, looked up by the program before the handler
 	 * runs (NULL when the route names none of them). */
 	const struct dandiset	*dandiset;
