@@ -10,6 +10,7 @@ use warnings;
 use lib 't/lib', 't/inc';
 use Test::More;
 use Digest::MD5 qw(md5_base64);
+use Digest::SHA ();
 use HTTP::Tiny;
 use JSON::PP;
 use DandiTest;
@@ -225,6 +226,15 @@ ok($durl, "client: the asset's metadata with its download URL");
 $r = $t->get($durl, headers => $CH);
 my $res = $s3->get($r->{headers}{location} // 'http://0/');
 ok($r->{status} == 302 && $res->{content} eq $bytes, 'client: the download, byte for byte');
+# The same with the client's HTTP library (requests), redirects followed.
+{
+	local $ENV{DANDI_API_KEY} = $TOK;
+	my ($out, $err, $rc) = $t->run_cmd('python3', DandiTest->root . '/t/inc/client_access_link.py', $api, $E, 'draft');
+	my $got = eval { decode_json($out) } // { error => "$out $err" };
+	is_deeply($got, { first_status => 401, name => 'Reviewed study',
+	    files => { 'sub/data.nwb' => Digest::SHA::sha256_hex($bytes) } },
+	    "DANDI_API_KEY=<token>: the client's walk and download with requests, byte for byte") or diag(explain($got));
+}
 $r = $t->get("$api/auth/token", headers => { Authorization => 'token dandi-access-' . ('0' x 64) });
 is_deeply([ $r->{status}, $r->{json}{detail} ], [ 401, 'Invalid token.' ], 'client: an unknown link as the key: 401 Invalid token.');
 $r = $t->get("$api/auth/token/", headers => $H);
