@@ -1,5 +1,7 @@
 -- 15_perm: the owner rule of src/api/perm.c, for statements that filter
--- rows by it (SQL_OWNS and SQL_READABLE in src/api/api.h).
+-- rows by it (SQL_OWNS and SQL_READABLE in src/api/api.h). The read rule's
+-- third way in, an access link's holder (020_access_links), is no user:
+-- the statements take its one dandiset id as a parameter of their own.
 -- needs: none
 
 -- The ids of the dandisets user_id owns: every one for a superuser, none
