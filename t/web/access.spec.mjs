@@ -71,6 +71,10 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(!rp.url().includes('access='), `the token is taken off the address (${rp.url()})`);
     assertEq(await rp.locator('#access-links').count(), 0, 'no owner actions');
     assertEq(await rp.locator('#manage-owners').count(), 0, 'no owners dialog');
+    await rp.locator('#download').click();
+    assertEq(await rp.locator('.cli-command').textContent(), `DANDI_API_KEY=${url.split('access=')[1]} dandi download ${base}/dandiset/${ids.ds}/draft`,
+      "the dandi client's command with the link's token as its key");
+    await rp.keyboard.press('Escape');
     await screenshot(rp, join(shots, 'access-reviewer-landing.png'), { fullPage: true });
   });
 
