@@ -1,6 +1,6 @@
 -- 15_perm: the owner rule of src/api/perm.c, for statements that filter
 -- rows by it (SQL_OWNS and SQL_READABLE in src/api/api.h). The read rule's
--- third way in, an access link's holder (020_access_links), is no user:
+-- third way in, an access link's holder (019_access_links), is no user:
 -- the statements take its one dandiset id as a parameter of their own.
 -- needs: none
 

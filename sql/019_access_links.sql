@@ -1,4 +1,4 @@
--- 020_access_links: reviewer access to embargoed dandisets. An owner makes
+-- 019_access_links: reviewer access to embargoed dandisets. An owner makes
 -- a read-only access link (a secret token, kept here only as its sha256;
 -- optional expiry, a label, revocable); whoever holds a live one may read
 -- that one dandiset (src/api/perm.c: the link-holder actor). And the
