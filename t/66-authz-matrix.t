@@ -163,6 +163,10 @@ my @MATRIX = (
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/info/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
 	# Owners get past the checks to the draft's status (Pending: 409).
 	[ 'POST', '/api/dandisets/{id}/versions/{version}/publish/', undef, '401 403 403 409 409 401', '401 403 403 400 400 401' ],
+	# Beyond the original: what changed between two versions (the draft
+	# against itself here), by the read rule.
+	[ 'GET', '/api/dandisets/{id}/versions/{version}/diff/{version}/', undef, '200 200 200 200 200 200',
+	    '401 403 403 200 200 200' ],
 	[ 'GET', '/api/dandisets/{id}/versions/{version}/assets/', undef, '200 200 200 200 200 200', '401 403 403 200 200 200' ],
 	[ 'POST', '/api/dandisets/{id}/versions/{version}/assets/', \&new_asset_body, '401 403 403 200 200 401',
 	    '401 403 403 200 200 401' ],
@@ -302,7 +306,7 @@ for my $row (@MATRIX) {
 			my $id = $fresh && $fresh eq 'fresh' ? make($kind eq 'embargoed') : $ds{$kind};
 			my $a = $fresh && $fresh eq 'fresh_asset' ? make_asset($id) : $asset{$kind};
 			(my $path = $tpl) =~ s/\{id\}/$id/;
-			$path =~ s/\{version\}/draft/;
+			$path =~ s/\{version\}/draft/g;
 			$path =~ s/\{asset\}/$a->{asset_id}/;
 			$path =~ s/\{upload\}/$upload{$kind}/;
 			my $zr = $fresh && $fresh eq 'fresh_zarr' ? make_zarr($id) : $zarr{$kind};

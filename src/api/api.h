@@ -414,6 +414,10 @@ int	versions_info(struct request *);
 int	versions_update(struct request *);
 int	versions_delete(struct request *);
 
+/* diff.c: .../versions/{a}/diff/{b}/, what changed between two versions */
+extern const struct db_sql *const	diff_sql[];
+int	versions_diff(struct request *);
+
 /* publish.c: .../versions/draft/publish/ */
 extern const struct db_sql *const	publish_sql[];
 int	versions_publish(struct request *);

@@ -119,6 +119,9 @@ const struct route api_routes[] = {
 	{ "DELETE", DANDISET_PATH "/versions/" VERSION_RE "/", versions_delete,	APPROVED | TXN, T_DANDISET },
 	{ "GET",    DANDISET_PATH "/versions/" VERSION_RE "/info/", versions_info, ANYONE, T_VERSION },
 	{ "POST",   DANDISET_PATH "/versions/" VERSION_RE "/publish/", versions_publish, APPROVED | TXN, T_GUARDIAN },
+	/* Beyond the original: from version a to b, both read by the read
+	 * rule (the target checks a; b is of the same dandiset). */
+	{ "GET",    DANDISET_PATH "/versions/" VERSION_RE "/diff/" VERSION_RE "/", versions_diff, ANYONE, T_VERSION },
 
 	{ "GET",    ASSETS_PATH "/",			assets_list,		ANYONE,	T_ASSETS_VERSION },
 	{ "POST",   ASSETS_PATH "/",			assets_create,		APPROVED | TXN | SHARED, T_VERSION_WRITE },

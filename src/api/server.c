@@ -36,6 +36,7 @@ static const struct db_sql *const *const api_sql[] = {
 	access_links_sql,
 	versions_sql,
 	publish_sql,
+	diff_sql,
 	audit_sql,
 	audit_read_sql,
 	webdav_sql,

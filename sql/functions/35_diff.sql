@@ -1,0 +1,130 @@
+-- 35_diff: what changed between two versions of a dandiset, asset side
+-- (GET .../versions/{a}/diff/{b}/, src/api/diff.c): the moves (renames)
+-- and one side of a changed asset as the answer shows it.
+-- needs: 001_core
+
+-- A file of version vfrom whose path version vto has no file at: did its
+-- content (the same blob, or the same zarr) move to a path of vto that
+-- vfrom has no file at? Copies of one content pair up in path order: the
+-- k-th gone path of a content (by path) with its k-th new path, so that
+-- each side of a move names the other, whichever version is asked about
+-- first. Returns the path in vto, or NULL (removed, or added when asked
+-- from the other side). An index probe per copy of the content
+-- (assets_blob, assets_zarr) and per path (asset_paths' unique key).
+CREATE OR REPLACE FUNCTION dandi_diff_moved(vfrom bigint, vto bigint, a assets) RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH same AS (
+        SELECT x.path, av.version_id AS vid
+        FROM (SELECT * FROM assets x WHERE x.blob_id = a.blob_id
+              UNION ALL SELECT * FROM assets x WHERE x.zarr_id = a.zarr_id) x
+        JOIN asset_versions av ON av.asset_id = x.id AND av.version_id IN (vfrom, vto)
+    ), gone AS (
+        SELECT s.path FROM same s WHERE s.vid = vfrom AND NOT EXISTS (
+            SELECT 1 FROM asset_paths p WHERE p.version_id = vto AND p.path = s.path AND p.asset_id IS NOT NULL)
+    ), arrived AS (
+        SELECT s.path FROM same s WHERE s.vid = vto AND NOT EXISTS (
+            SELECT 1 FROM asset_paths p WHERE p.version_id = vfrom AND p.path = s.path AND p.asset_id IS NOT NULL)
+    )
+    SELECT path FROM arrived ORDER BY path
+    OFFSET (SELECT count(*) FROM gone WHERE gone.path < a.path) LIMIT 1
+$$;
+
+-- One side of a changed file: {asset_id, path, size, blob, zarr, digest}
+-- (digest as in the asset's metadata: dandi-etag and, once computed,
+-- sha2-256; a zarr's checksum), NULL for no asset.
+CREATE OR REPLACE FUNCTION dandi_diff_asset(a assets) RETURNS json
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN a.id IS NULL THEN NULL ELSE (
+        SELECT json_build_object('asset_id', a.asset_id, 'path', a.path,
+            'size', coalesce(b.size, z.size), 'blob', b.blob_id, 'zarr', z.zarr_id,
+            'digest', CASE WHEN b.id IS NOT NULL THEN
+                    jsonb_strip_nulls(jsonb_build_object('dandi:dandi-etag', b.etag, 'dandi:sha2-256', b.sha256))
+                ELSE jsonb_build_object('dandi:dandi-zarr-checksum', z.checksum) END)
+        FROM (SELECT 1) one
+        LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id) END
+$$;
+
+-- An asset's metadata without what the server writes into it (the
+-- computed fields and the publish stamp): what its uploader said.
+CREATE OR REPLACE FUNCTION dandi_diff_user_metadata(md jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT md - ARRAY['id', 'access', 'path', 'identifier', 'contentUrl', 'contentSize', 'digest',
+                      '@context', 'datePublished', 'publishedBy']
+$$;
+
+-- The asset differences from version va to vb with a path after "after"
+-- ('' for the start), within a window: the first n files of each version
+-- after that path, both read in path order by asset_paths' unique index
+-- (a range, never the whole version). Paths up to hi (the smaller last
+-- path of a full side; NULL when both sides reached their end) are
+-- complete on both sides: the caller takes the changes up to hi and asks
+-- again after hi. One row per change in path order, each an entry
+-- {type, path, old, new, changed} (type added, removed, modified or
+-- renamed; a move is one "renamed" entry at its new path and its old path
+-- is left out; changed, of a modified file: "content", "metadata"), every
+-- row with hi; one row with NULLs but hi when the window has no change.
+-- A file's asset row is shared by the versions that have it unchanged, so
+-- equal rows are the same file. No JIT: the window is small, compiling
+-- it would cost more than running it.
+CREATE OR REPLACE FUNCTION dandi_diff_window(va bigint, vb bigint, after text, n bigint)
+RETURNS TABLE (hi text, path text, entry json)
+LANGUAGE sql STABLE SET jit = off AS $$
+    WITH x AS MATERIALIZED (
+        SELECT p.path, p.asset_id FROM asset_paths p
+        WHERE p.version_id = va AND p.path > after AND p.asset_id IS NOT NULL ORDER BY p.path LIMIT n
+    ), y AS MATERIALIZED (
+        SELECT p.path, p.asset_id FROM asset_paths p
+        WHERE p.version_id = vb AND p.path > after AND p.asset_id IS NOT NULL ORDER BY p.path LIMIT n
+    ), w AS (
+        SELECT CASE WHEN (SELECT count(*) FROM x) < n AND (SELECT count(*) FROM y) < n THEN NULL
+                    WHEN (SELECT count(*) FROM x) < n THEN (SELECT max(y.path) FROM y)
+                    WHEN (SELECT count(*) FROM y) < n THEN (SELECT max(x.path) FROM x)
+                    ELSE least((SELECT max(x.path) FROM x), (SELECT max(y.path) FROM y)) END AS hi
+    )
+    SELECT w.hi::text, c.path::text, c.entry FROM w LEFT JOIN LATERAL (
+        SELECT d.path, json_build_object(
+            'type', CASE WHEN d.old_id IS NULL THEN CASE WHEN mv.moved_from IS NULL THEN 'added' ELSE 'renamed' END
+                         WHEN d.new_id IS NULL THEN 'removed' ELSE 'modified' END,
+            'path', d.path,
+            'old', CASE WHEN d.old_id IS NOT NULL THEN dandi_diff_asset(o) ELSE dandi_diff_asset(m) END,
+            'new', dandi_diff_asset(nw),
+            'changed', CASE WHEN d.old_id IS NOT NULL AND d.new_id IS NOT NULL THEN to_json(array_remove(ARRAY[
+                    CASE WHEN o.blob_id IS DISTINCT FROM nw.blob_id OR o.zarr_id IS DISTINCT FROM nw.zarr_id
+                         THEN 'content' END,
+                    CASE WHEN dandi_diff_user_metadata(o.metadata) <> dandi_diff_user_metadata(nw.metadata)
+                         THEN 'metadata' END], NULL)) END) AS entry
+        FROM (SELECT coalesce(x.path, y.path) AS path, x.asset_id AS old_id, y.asset_id AS new_id
+              FROM x FULL JOIN y ON x.path = y.path
+              WHERE x.asset_id IS DISTINCT FROM y.asset_id) d
+        LEFT JOIN assets o ON o.id = d.old_id
+        LEFT JOIN assets nw ON nw.id = d.new_id
+        CROSS JOIN LATERAL (SELECT
+            CASE WHEN d.new_id IS NULL THEN dandi_diff_moved(va, vb, o) END AS moved_to,
+            CASE WHEN d.old_id IS NULL THEN dandi_diff_moved(vb, va, nw) END AS moved_from) mv
+        LEFT JOIN assets m ON m.id = (SELECT p.asset_id FROM asset_paths p
+                                      WHERE p.version_id = va AND p.path = mv.moved_from)
+        WHERE (w.hi IS NULL OR d.path <= w.hi) AND mv.moved_to IS NULL
+    ) c ON true
+    ORDER BY c.path
+$$;
+
+-- How many files were added, removed, modified and renamed from va to vb:
+-- one pass over both versions' files (the first page of a diff shows it).
+-- A move is one removed and one added path that pair up: counted once,
+-- as renamed.
+CREATE OR REPLACE FUNCTION dandi_diff_summary(va bigint, vb bigint,
+    OUT added bigint, OUT removed bigint, OUT modified bigint, OUT renamed bigint)
+LANGUAGE sql STABLE SET jit = off AS $$
+    SELECT count(*) FILTER (WHERE k.kind = 'added'),
+           count(*) FILTER (WHERE k.kind = 'removed') - count(*) FILTER (WHERE k.kind = 'renamed'),
+           count(*) FILTER (WHERE k.kind = 'modified'),
+           count(*) FILTER (WHERE k.kind = 'renamed')
+    FROM (SELECT CASE WHEN x.asset_id IS NULL THEN
+                     CASE WHEN dandi_diff_moved(vb, va, n) IS NULL THEN 'added' ELSE 'renamed' END
+                 WHEN y.asset_id IS NULL THEN 'removed' ELSE 'modified' END AS kind
+          FROM (SELECT p.path, p.asset_id FROM asset_paths p WHERE p.version_id = va AND p.asset_id IS NOT NULL) x
+          FULL JOIN (SELECT p.path, p.asset_id FROM asset_paths p WHERE p.version_id = vb AND p.asset_id IS NOT NULL) y
+            ON x.path = y.path
+          LEFT JOIN assets n ON n.id = y.asset_id AND x.asset_id IS NULL
+          WHERE x.asset_id IS DISTINCT FROM y.asset_id) k
+$$;
