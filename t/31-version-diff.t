@@ -13,6 +13,7 @@ use warnings;
 use lib 't/lib', 't/inc';
 use Test::More;
 use JSON::PP;
+use JSON::Validator::Schema::OpenAPIv3;
 use DandiTest;
 
 my $t = DandiTest->new(s3 => 0, workers => 2);
@@ -213,6 +214,18 @@ $r = $t->get("$D/versions/$v1/diff/$v2/?cursor=" . 'x' x 600);
 is($r->{status}, 400, 'cursor longer than a path: 400');
 $r = $t->get("$D/versions/$v1/diff/$v2/?cursor=moved/new.nwb");
 is_deeply($r->{json}{results}, [ $assets12[4] ], 'a cursor: the changes after that path');
+
+# --- the answers as the API's OpenAPI document describes them ---------------------
+{
+	my $spec = JSON::Validator::Schema::OpenAPIv3->new($t->get('/api/docs/?format=openapi')->{json});
+	$spec->coerce({});
+	for my $u ("$v1/diff/$v2/", "$v2/diff/$v1/", "$v1/diff/$v2/?page_size=2&page=2", "$v1/diff/$v1/") {
+		my $res = $t->get("$D/versions/$u");
+		my @e = $spec->validate_response([ 'get', '/api/dandisets/{dandiset__pk}/versions/{version}/diff/{other}/', 200 ],
+		    { body => sub { { exists => 1, value => $res->{json}, content_type => 'application/json' } } });
+		ok(!@e, "$u: as the OpenAPI document says") or diag(join "\n", @e);
+	}
+}
 
 # --- the same version twice, unknown versions ------------------------------------
 for my $v ($v1, 'draft') {
