@@ -58,7 +58,8 @@ $$;
 -- (a range, never the whole version). Paths up to hi (the smaller last
 -- path of a full side; NULL when both sides reached their end) are
 -- complete on both sides: the caller takes the changes up to hi and asks
--- again after hi. One row per change in path order, each an entry
+-- again after hi; at most lim changes (the rest of a page), the caller
+-- then going on after the last one. One row per change in path order, each an entry
 -- {type, path, old, new, changed} (type added, removed, modified or
 -- renamed; a move is one "renamed" entry at its new path and its old path
 -- is left out; changed, of a modified file: "content", "metadata"), every
@@ -66,7 +67,7 @@ $$;
 -- A file's asset row is shared by the versions that have it unchanged, so
 -- equal rows are the same file. No JIT: the window is small, compiling
 -- it would cost more than running it.
-CREATE OR REPLACE FUNCTION dandi_diff_window(va bigint, vb bigint, after text, n bigint)
+CREATE OR REPLACE FUNCTION dandi_diff_window(va bigint, vb bigint, after text, n bigint, lim bigint)
 RETURNS TABLE (hi text, path text, entry json)
 LANGUAGE sql STABLE SET jit = off AS $$
     WITH x AS MATERIALIZED (
@@ -93,9 +94,12 @@ LANGUAGE sql STABLE SET jit = off AS $$
                          THEN 'content' END,
                     CASE WHEN dandi_diff_user_metadata(o.metadata) <> dandi_diff_user_metadata(nw.metadata)
                          THEN 'metadata' END], NULL)) END) AS entry
+        -- Sorted before the per-change work, so that it stops at lim.
         FROM (SELECT coalesce(x.path, y.path) AS path, x.asset_id AS old_id, y.asset_id AS new_id
               FROM x FULL JOIN y ON x.path = y.path
-              WHERE x.asset_id IS DISTINCT FROM y.asset_id) d
+              WHERE x.asset_id IS DISTINCT FROM y.asset_id
+                AND (w.hi IS NULL OR coalesce(x.path, y.path) <= w.hi)
+              ORDER BY 1) d
         LEFT JOIN assets o ON o.id = d.old_id
         LEFT JOIN assets nw ON nw.id = d.new_id
         CROSS JOIN LATERAL (SELECT
@@ -103,7 +107,8 @@ LANGUAGE sql STABLE SET jit = off AS $$
             CASE WHEN d.old_id IS NULL THEN dandi_diff_moved(vb, va, nw) END AS moved_from) mv
         LEFT JOIN assets m ON m.id = (SELECT p.asset_id FROM asset_paths p
                                       WHERE p.version_id = va AND p.path = mv.moved_from)
-        WHERE (w.hi IS NULL OR d.path <= w.hi) AND mv.moved_to IS NULL
+        WHERE mv.moved_to IS NULL
+        ORDER BY d.path LIMIT lim
     ) c ON true
     ORDER BY c.path
 $$;

@@ -8,7 +8,8 @@
  * The files: a merge of both versions' files in path order, read in
  * windows of each version's asset_paths range (dandi_diff_window,
  * sql/functions/35_diff.sql), so that a page costs the distance from its
- * start to its last change, never a whole version; the next link carries
+ * start to its last change (and the work of its own changes only), never
+ * a whole version; the next link carries
  * the page's last path as its cursor. The counts (summary, count) are
  * one pass over both versions, on the first page only (as the asset
  * list's count).
@@ -29,7 +30,7 @@ static const struct db_sql diff_versions = { "diff_versions", DV_NCOLS,
 
 enum { DW_HI, DW_PATH, DW_ENTRY, DW_NCOLS };
 static const struct db_sql diff_window = { "diff_window", DW_NCOLS,
-	"SELECT hi, path, entry FROM dandi_diff_window($1::bigint, $2::bigint, $3, $4::bigint)" };
+	"SELECT hi, path, entry FROM dandi_diff_window($1::bigint, $2::bigint, $3, $4::bigint, $5::bigint)" };
 
 enum { DS_ADDED, DS_REMOVED, DS_MODIFIED, DS_RENAMED, DS_NCOLS };
 static const struct db_sql diff_summary = { "diff_summary", DS_NCOLS,
@@ -323,10 +324,13 @@ versions_diff(struct request *req)
 	const char *after = cursor != NULL ? cursor : "";
 	int64_t window = WINDOW_FIRST;
 	for (;;) {
-		char wn[24];
+		/* At most the changes still wanted: the window's work stops there. */
+		int64_t lim = skip + need - got;
+		char wn[24], ln[24];
 		snprintf(wn, sizeof(wn), "%lld", (long long)window);
-		const char *pw[4] = { va, vb, after, wn };
-		if ((r = req_query(req, &diff_window, 4, pw)) == NULL) {
+		snprintf(ln, sizeof(ln), "%lld", (long long)lim);
+		const char *pw[5] = { va, vb, after, wn, ln };
+		if ((r = req_query(req, &diff_window, 5, pw)) == NULL) {
 			buf_free(&head);
 			return 0;
 		}
@@ -343,6 +347,7 @@ versions_diff(struct request *req)
 			ch[got].entry = PQgetvalue(r, i, DW_ENTRY);
 			got++;
 		}
+		/* (A window cut short at lim has given all that was wanted.) */
 		if (got >= need || rows == 0 || PQgetisnull(r, 0, DW_HI))
 			break;
 		after = PQgetvalue(r, 0, DW_HI);
