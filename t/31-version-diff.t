@@ -146,7 +146,8 @@ sub norm_meta {
 sub reverse_meta {
 	my ($m) = @_;
 	return { added => $m->{removed}, removed => $m->{added}, ignored => $m->{ignored},
-	    changed => [ map { { path => $_->{path}, old => $_->{new}, new => $_->{old} } } @{ $m->{changed} } ] };
+	    changed => [ map { { path => $_->{old_path} // $_->{path}, old => $_->{new}, new => $_->{old},
+		(exists $_->{old_path} ? (old_path => $_->{path}) : ()) } } @{ $m->{changed} } ] };
 }
 sub reverse_asset {
 	my ($e) = @_;
@@ -245,7 +246,12 @@ my $other = $t->post('/api/dandisets/', { name => 'Other', metadata => $md1 }, t
 is($t->get("/api/dandisets/$other/versions/draft/diff/$v1/")->{status}, 404, "$v1 of $id is not a version of $other");
 
 # --- the draft against a published version ----------------------------------------
-my $m3 = { %$md2, description => 'Recordings of mice, more' };
+# Items inserted before others: one added entry each; an edited item among
+# them keeps its own changes (old_path: where it was).
+my $carol_c = { name => 'Doe, Carol', roleName => ['dcite:Author'], includeInCitation => JSON::PP::true,
+    schemaKey => 'Person' };
+my $m3 = { %$md2, description => 'Recordings of mice, more', keywords => [ 'memory', 'ephys', 'mouse' ],
+    contributor => [ $carol_c, { %$alice_c, email => 'alice@new.example.org' }, $bob_c ] };
 is($t->put("$D/versions/draft/", { name => 'Diffed', metadata => $m3 }, token => $alice)->{status}, 200, 'draft edited');
 add('later.nwb', blob(7));
 $t->jobs('validate');	# the draft's assetsSummary again (an edit resets it)
@@ -253,10 +259,18 @@ my $md = version_md('draft');
 my @sumchg = map { { path => "/assetsSummary/$_", old => $m2->{assetsSummary}{$_}, new => $md->{assetsSummary}{$_} } }
     grep { !ref $m2->{assetsSummary}{$_} && ($m2->{assetsSummary}{$_} // '') ne ($md->{assetsSummary}{$_} // '') }
     sort keys %{ $m2->{assetsSummary} };
-check_diff($v2, 'draft', { added => [], removed => [], ignored => \@ignored, changed => [ @sumchg,
-    { path => '/description', old => 'Recordings of mice', new => 'Recordings of mice, more' } ] },
-    [ { type => 'added', path => 'later.nwb', old => undef, new => side('draft', 'later.nwb'), changed => undef } ],
+my %meta2d = (added => [ { path => '/contributor/0', value => $carol_c }, { path => '/keywords/0', value => 'memory' } ],
+    removed => [], ignored => \@ignored, changed => [ @sumchg,
+    { path => '/contributor/1/email', old_path => '/contributor/0/email', old => 'alice@lab.example.org',
+      new => 'alice@new.example.org' },
+    { path => '/description', old => 'Recordings of mice', new => 'Recordings of mice, more' } ]);
+my $later = side('draft', 'later.nwb');
+check_diff($v2, 'draft', \%meta2d,
+    [ { type => 'added', path => 'later.nwb', old => undef, new => $later, changed => undef } ],
     { added => 1, removed => 0, modified => 0, renamed => 0 }, "$v2 -> draft");
+check_diff('draft', $v2, reverse_meta(\%meta2d),
+    [ { type => 'removed', path => 'later.nwb', old => $later, new => undef, changed => undef } ],
+    { added => 0, removed => 1, modified => 0, renamed => 0 }, "draft -> $v2");
 
 # --- copies of one content: moves pair up in path order ------------------------------
 # Two files of one blob removed and two of it added: two renames (the first

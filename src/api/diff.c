@@ -180,11 +180,69 @@ diff_object(struct request *req, struct mdiff *d, const char *op, const char *np
 	}
 }
 
+/* How alike two items are: the members two objects have equal. */
+static int
+similarity(struct json_object *x, struct json_object *y)
+{
+	struct json_object *yv;
+	int n = 0;
+
+	if (!json_object_is_type(x, json_type_object) || !json_object_is_type(y, json_type_object))
+		return 0;
+	json_object_object_foreach(x, k, xv)
+		if (json_object_object_get_ex(y, k, &yv) && json_object_equal(xv, yv))
+			n++;
+	return n;
+}
+
+/* A stretch of items between two kept ones: a[i..ie) became b[j..je).
+ * As many on both sides: each was edited in place. Else each item of a
+ * is paired, in order, with the most alike item of b after the last one
+ * paired (an edited contributor among inserted ones), if any is alike at
+ * all and no later item of a is more alike to it; the items of b passed
+ * over were added, those of a left alone removed. */
+static void
+diff_gap(struct request *req, struct mdiff *d, const char *op, const char *np,
+    struct json_object *a, size_t i, size_t ie, struct json_object *b, size_t j, size_t je)
+{
+	if (ie - i == je - j) {
+		for (size_t k = 0; i + k < ie; k++)
+			diff_value(req, d, ptr_index(req, op, i + k), ptr_index(req, np, j + k),
+			    json_object_array_get_idx(a, i + k), json_object_array_get_idx(b, j + k));
+		return;
+	}
+	for (; i < ie; i++) {
+		struct json_object *x = json_object_array_get_idx(a, i);
+		size_t best = je;
+		int score = 0;
+		for (size_t k = j; k < je; k++) {
+			int s = similarity(x, json_object_array_get_idx(b, k));
+			if (s > score)
+				score = s, best = k;
+		}
+		/* ... and only if no item of a still to come is more alike to it. */
+		for (size_t k = i + 1; best < je && k < ie; k++)
+			if (similarity(json_object_array_get_idx(a, k), json_object_array_get_idx(b, best)) > score)
+				best = je;
+		if (best == je) {
+			md_removed(d, ptr_index(req, op, i), x);
+			continue;
+		}
+		for (; j < best; j++)
+			md_added(d, ptr_index(req, np, j), json_object_array_get_idx(b, j));
+		diff_value(req, d, ptr_index(req, op, i), ptr_index(req, np, best), x,
+		    json_object_array_get_idx(b, best));
+		j = best + 1;
+	}
+	for (; j < je; j++)
+		md_added(d, ptr_index(req, np, j), json_object_array_get_idx(b, j));
+}
+
 /* Arrays: the items common to both in order (their longest common
- * subsequence) stay; between two such anchors, the items of a and b are
- * compared pairwise (an edited item: its changes inside), and the rest
- * are removed (a's) or added (b's). So an item inserted in a list is one
- * "added" entry, not a change of every item after it. */
+ * subsequence) stay; between two such anchors, diff_gap pairs the items
+ * that were edited (their changes inside) and the rest are removed (a's)
+ * or added (b's). So an item inserted in a list is one "added" entry, not
+ * a change of every item after it. */
 static void
 diff_array(struct request *req, struct mdiff *d, const char *op, const char *np,
     struct json_object *a, struct json_object *b)
@@ -223,14 +281,7 @@ diff_array(struct request *req, struct mdiff *d, const char *op, const char *np,
 		while (ie < na && ma[ie] == SIZE_MAX)
 			ie++;
 		je = ie < na ? ma[ie] : nb;
-		size_t pairs = (ie - i) < (je - j) ? ie - i : je - j;
-		for (size_t k = 0; k < pairs; k++)
-			diff_value(req, d, ptr_index(req, op, i + k), ptr_index(req, np, j + k),
-			    json_object_array_get_idx(a, i + k), json_object_array_get_idx(b, j + k));
-		for (size_t k = i + pairs; k < ie; k++)
-			md_removed(d, ptr_index(req, op, k), json_object_array_get_idx(a, k));
-		for (size_t k = j + pairs; k < je; k++)
-			md_added(d, ptr_index(req, np, k), json_object_array_get_idx(b, k));
+		diff_gap(req, d, op, np, a, i, ie, b, j, je);
 		if (ie >= na)
 			break;
 		i = ie + 1;	/* the anchor itself: equal */
