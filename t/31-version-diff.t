@@ -199,6 +199,22 @@ for my $size (1, 2) {
 		is_deeply(\@counts, [ 5, (undef) x ($pages - 1) ], 'count on the first page only');
 	}
 }
+# The windows the API reads both versions in (dandi_diff_window): however
+# small, walked from hi to hi they give every change once, in order.
+{
+	my ($va, $vb) = map { ($t->psql("SELECT id FROM versions WHERE dandiset_id = $id AND version = '$_'"))[0][0] } $v1, $v2;
+	for my $n (1, 2, 3) {
+		my ($after, @paths, $windows) = ('');
+		while (1) {
+			my @rows = $t->psql("SELECT coalesce(hi, '<end>'), coalesce(path, '') FROM dandi_diff_window($va, $vb, '$after', $n, 1000)");
+			push @paths, grep { length } map { $_->[1] } @rows;
+			last if $rows[0][0] eq '<end>' || ++$windows > 50;
+			$after = $rows[0][0];
+		}
+		is_deeply(\@paths, [ map { $_->{path} } @assets12 ], "windows of $n: every change once, in order");
+	}
+}
+
 # By page numbers (the web app's way) and the previous links.
 my $r = $t->get("$D/versions/$v1/diff/$v2/?page_size=2&page=2");
 is_deeply($r->{json}{results}, [ @assets12[2, 3] ], 'page 2 of size 2');
