@@ -374,7 +374,9 @@ versions_diff(struct request *req)
 	struct change *ch = arena_alloc(&req->arena, (size_t)need * sizeof(*ch));
 	const char *after = cursor != NULL ? cursor : "";
 	int64_t window = WINDOW_FIRST;
-	for (;;) {
+	/* A version against itself: nothing to merge (a whole pass else). */
+	bool same = strcmp(va, vb) == 0;
+	while (!same) {
 		/* At most the changes still wanted: the window's work stops there. */
 		int64_t lim = skip + need - got;
 		char wn[24], ln[24];
@@ -409,7 +411,9 @@ versions_diff(struct request *req)
 	bool first = cursor == NULL && pg.page == 1;
 	int64_t total = -1;
 	buf_puts(&head, ",\"summary\":");
-	if (first) {
+	if (first && same)
+		total = 0, buf_puts(&head, "{\"added\":0,\"removed\":0,\"modified\":0,\"renamed\":0}");
+	else if (first) {
 		const char *ps[2] = { va, vb };
 		if ((r = req_query(req, &diff_summary, 2, ps)) == NULL) {
 			buf_free(&head);
