@@ -105,8 +105,9 @@ my $emb = new_dandiset('Embargoed');
 $t->psql("UPDATE dandisets SET embargo_status = 'EMBARGOED', embargo_end_date = now() + interval '1 year' WHERE id = $emb");
 force_valid($emb);
 is_deeply([ @{ publish($emb) }{qw(status json)} ], [ 400, 'Operation only allowed on OPEN dandisets' ], 'embargoed: 400');
-# Zarrs: refused while an asset of the draft points at one (the original
-# since its PR 2924), whatever the draft's status, as the check comes first.
+# Zarrs: publishable as snapshots (t/85-zarr-publish.t), but only once
+# every zarr of the draft is Complete: this one was never finalized (409,
+# after the draft's own status).
 my $zd = new_dandiset('With a zarr');
 add($zd, 'plain.nwb');
 my $zarr = $t->post('/api/zarr/', { name => 'z.zarr', dandiset => $zd }, token => $alice)->{json}{zarr_id};
@@ -114,11 +115,12 @@ my $za = $t->post("/api/dandisets/$zd/versions/draft/assets/", { zarr_id => $zar
     metadata => { schemaKey => 'Asset', path => 'z.zarr' } }, token => $alice);
 is($za->{status}, 200, 'a zarr asset in the draft');
 force_valid($zd);
-is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 400, 'Cannot publish dandisets which contain zarrs' ],
-    'a draft asset points at a zarr: 400');
+my $zr = publish($zd);
+is($zr->{status}, 409, 'a draft asset points at a zarr that is not Complete: 409');
+like($zr->{json}, qr/^A zarr archive of this dandiset is not Complete/, '... saying so');
 $t->psql("UPDATE versions SET status = 'Pending' WHERE dandiset_id = $zd AND version = 'draft'");
-is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 400, 'Cannot publish dandisets which contain zarrs' ],
-    '... before the status check (Pending draft: the zarr message)');
+is_deeply([ @{ publish($zd) }{qw(status json)} ], [ 409, 'Metadata validation is pending for this dandiset, please try again later.' ],
+    '... after the status check (Pending draft: the status message)');
 is(draft_status($zd), 'Pending', '... and nothing changed');
 
 # --- publish --------------------------------------------------------------------------

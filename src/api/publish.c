@@ -7,16 +7,17 @@
 
 #include "api.h"
 
-/* Zarr archives cannot be published yet: what counts is an asset of
- * the draft that points at one (the original since its PR 2924), not
- * a zarr the dandiset merely owns, since a zarr stays with its
- * dandiset after its asset is removed. */
-enum { PLD_ID, PLD_STATUS, PLD_ASSETS_INVALID, PLD_HAS_ZARR, PLD_NCOLS };
+/* A draft with zarr assets publishes as a snapshot of each zarr (the
+ * publish job, src/jobs/zarr-snapshot.c), once every zarr is Complete and
+ * its checksum is the one its assets claim: an unpublished asset's digest
+ * is the zarr's own, a published (frozen) one must still match. */
+enum { PLD_ID, PLD_STATUS, PLD_ASSETS_INVALID, PLD_ZARR_NOT_READY, PLD_NCOLS };
 static const struct db_sql publish_lock_draft = { "publish_lock_draft", PLD_NCOLS,
 	"SELECT v.id, v.status, EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
 	"   WHERE av.version_id = v.id AND a.status <> 'Valid'),"
-	" EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	"   WHERE av.version_id = v.id AND a.zarr_id IS NOT NULL)"
+	" EXISTS (SELECT 1 FROM asset_versions av JOIN assets a ON a.id = av.asset_id JOIN zarrs z ON z.id = a.zarr_id"
+	"   WHERE av.version_id = v.id AND (z.status <> 'Complete' OR (a.published AND"
+	"     a.metadata->'digest'->>'dandi:dandi-zarr-checksum' IS DISTINCT FROM z.checksum)))"
 	" FROM versions v WHERE v.dandiset_id = $1::bigint AND v.version = 'draft' FOR UPDATE" };
 
 static const struct db_sql publish_mark = { "publish_mark", 0,
@@ -89,13 +90,13 @@ versions_publish(struct request *req)
 	const char *draft = arena_strdup(&req->arena, PQgetvalue(r, 0, PLD_ID));
 	const char *status = arena_strdup(&req->arena, PQgetvalue(r, 0, PLD_STATUS));
 	bool assets_invalid = PQgetvalue(r, 0, PLD_ASSETS_INVALID)[0] == 't';
-	/* As the original: after the lock, before the draft's status. */
-	if (PQgetvalue(r, 0, PLD_HAS_ZARR)[0] == 't') {
-		resp_string(req, 400, "Cannot publish dandisets which contain zarrs");
-		return 0;
-	}
 	if (strcmp(status, "Valid") != 0 || assets_invalid) {
 		not_publishable(req, status, assets_invalid);
+		return 0;
+	}
+	if (PQgetvalue(r, 0, PLD_ZARR_NOT_READY)[0] == 't') {
+		resp_string(req, 409, "A zarr archive of this dandiset is not Complete or has changed since its"
+		    " asset was made; finalize it and update its asset, then publish");
 		return 0;
 	}
 	const char *mark[2] = { draft, notes };

@@ -60,6 +60,7 @@ job_init(struct job *job, const struct config *cfg)
 		if (c->sql != NULL)
 			db_add_table(&job->db, c->sql);
 	db_add_table(&job->db, job_run_sql);
+	db_add_table(&job->db, zarr_snapshot_sql);	/* the publish job's too */
 }
 
 void

@@ -150,6 +150,14 @@ long	paths_fold_all(struct job *);	/* deltas moved, or -1 (job->err) */
 extern const struct job_kind	zarr_ingest_job;
 int	zarr_ingest_cmd(struct job *, int argc, char **argv);
 
+/* zarr-snapshot.c: the zarr archives of a publish (sql/019) */
+extern const struct db_sql *const	zarr_snapshot_sql[];
+/* Before the publish transaction: a Complete snapshot of every zarr of
+ * the draft, taken or resumed page by page. */
+enum job_result	zarr_snapshots_take(struct job *, const char *draft);
+/* In it: the new version's zarrs mapped to their snapshots. */
+enum job_result	zarr_snapshots_attach(struct job *, const char *draft, const char *version);
+
 /* doi-jobs.c: doi {version}, doi_delete {doi} */
 extern const struct job_kind	doi_job;
 extern const struct job_kind	doi_delete_job;

@@ -1,7 +1,8 @@
 /*
  * publish.c - job kind "publish" {draft, user}, queued by POST
  * .../versions/draft/publish/ (src/api/publish.c) with the draft locked
- * as Publishing: makes the published version from the draft in one
+ * as Publishing: snapshots the draft's zarr archives (zarr-snapshot.c,
+ * resumable), then makes the published version from the draft in one
  * transaction, then the DOI and the manifest files are queued.
  */
 #include <stdio.h>
@@ -19,6 +20,9 @@ static const struct db_sql pub_draft = { "pub_draft", DRAFT_NCOLS,
 	"SELECT v.status, v.name, v.metadata::text, v.release_notes, dandi_pyiso(d.created),"
 	" d.embargo_status, d.id FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.id = $1::bigint FOR UPDATE OF v" };
+enum { DS_STATUS, DS_NCOLS };
+static const struct db_sql pub_draft_status = { "pub_draft_status", DS_NCOLS,
+	"SELECT status FROM versions WHERE id = $1::bigint" };
 enum { STAMP_VERSION, STAMP_NOW, STAMP_PUBLISHED_BY, STAMP_NCOLS };
 static const struct db_sql pub_stamp = { "pub_stamp", STAMP_NCOLS,
 	"SELECT dandi_next_version($1::bigint, now()), dandi_pyiso(now()),"
@@ -52,7 +56,7 @@ static const struct db_sql pub_audit = { "pub_audit", 0,
 static const struct db_sql pub_unlock = { "pub_unlock", 0,
 	"UPDATE versions SET status = 'Pending' WHERE id = $1::bigint AND status = 'Publishing'" };
 static const struct db_sql *const publish_sql[] = {
-	&pub_draft, &pub_stamp, &pub_insert, &pub_assets, &pub_summary, &pub_save, &pub_doi_queue,
+	&pub_draft, &pub_draft_status, &pub_stamp, &pub_insert, &pub_assets, &pub_summary, &pub_save, &pub_doi_queue,
 	&pub_draft_done, &pub_audit, &pub_unlock, NULL
 };
 
@@ -141,12 +145,21 @@ publish_run(struct job *job)
 	if (p.draft == NULL || p.user == NULL)
 		return job_fail(job, JOB_GIVE_UP, "publish job without draft or user");
 	const char *p1[1] = { p.draft };
+	/* The zarr archives first, each snapshot in transactions of its own
+	 * (resumable); the draft stays locked as Publishing meanwhile. */
+	if ((r = job_query(job, &pub_draft_status, 1, p1)) == NULL)
+		return JOB_RETRY;
+	if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, DS_STATUS), "Publishing") != 0)
+		return job_fail(job, JOB_GIVE_UP, "the draft is no longer Publishing");
+	if ((rc = zarr_snapshots_take(job, p.draft)) != JOB_DONE)
+		return rc;
 	if (job_begin(job) != 0 || (r = job_query(job, &pub_draft, 1, p1)) == NULL)
 		return JOB_RETRY;
 	if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, DRAFT_STATUS), "Publishing") != 0)
 		/* Edited (or deleted) since the request: nothing to publish. */
 		return job_fail(job, JOB_GIVE_UP, "the draft is no longer Publishing");
-	if ((rc = version_insert(job, &p, r)) != JOB_DONE)
+	if ((rc = version_insert(job, &p, r)) != JOB_DONE ||
+	    (rc = zarr_snapshots_attach(job, p.draft, p.id)) != JOB_DONE)
 		return rc;
 	if (version_fill(job, &p, &summary) != 0)
 		return JOB_RETRY;

@@ -1257,13 +1257,20 @@ s3_stream_close(struct s3_stream *st)
 int
 s3_put_tagging(struct s3 *s, const char *key, const char *tagging)
 {
+	return s3_put_tagging_version(s, key, NULL, tagging);
+}
+
+int
+s3_put_tagging_version(struct s3 *s, const char *key, const char *version_id, const char *tagging)
+{
 	struct response r;
-	struct s3_param p[1] = { { "tagging", NULL } };
+	struct s3_param p[2] = { { "tagging", NULL }, { "versionId", version_id } };
+	size_t np = version_id != NULL ? 2 : 1;
 	int rc;
 
 	response_init(&r);
 	if (tagging == NULL) {
-		rc = status_of(request(s, "DELETE", key, p, 1, NULL, 0, NULL, 0, &r));
+		rc = status_of(request(s, "DELETE", key, p, np, NULL, 0, NULL, 0, &r));
 	} else {
 		struct buf b;
 		buf_init(&b);
@@ -1286,7 +1293,7 @@ s3_put_tagging(struct s3 *s, const char *key, const char *tagging)
 		EVP_EncodeBlock((unsigned char *)b64, md, (int)n);
 		snprintf(hdr, sizeof(hdr), "Content-MD5: %s", b64);
 		const char *h[1] = { hdr };
-		rc = status_of(request(s, "PUT", key, p, 1, h, 1, b.data, strlen(b.data), &r));
+		rc = status_of(request(s, "PUT", key, p, np, h, 1, b.data, strlen(b.data), &r));
 		buf_free(&b);
 	}
 	response_free(&r);
@@ -1427,4 +1434,118 @@ s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const ch
 	free(trunc);
 	response_free(&r);
 	return stop ? S3_ERROR : S3_OK;
+}
+
+int
+s3_list_versions_page(struct s3 *s, const char *prefix, const char *key_marker, const char *version_marker,
+    int max_keys, int (*cb)(void *ctx, const struct s3_version *), void *ctx, bool *truncated,
+    char **next_key, char **next_version)
+{
+	struct response	 r;
+	struct s3_param	 p[6];
+	size_t		 n = 0;
+	char		 mk[24];
+	int		 rc;
+
+	*truncated = false;
+	*next_key = *next_version = NULL;
+	p[n++] = (struct s3_param){ "versions", NULL };
+	p[n++] = (struct s3_param){ "prefix", prefix };
+	p[n++] = (struct s3_param){ "encoding-type", "url" };
+	if (key_marker != NULL && *key_marker) {
+		p[n++] = (struct s3_param){ "key-marker", key_marker };
+		if (version_marker != NULL && *version_marker)
+			p[n++] = (struct s3_param){ "version-id-marker", version_marker };
+	}
+	if (max_keys >= 0) {
+		snprintf(mk, sizeof(mk), "%d", max_keys);
+		p[n++] = (struct s3_param){ "max-keys", mk };
+	}
+	response_init(&r);
+	rc = status_of(request(s, "GET", "", p, n, NULL, 0, NULL, 0, &r));
+	if (rc != S3_OK) {
+		response_free(&r);
+		return rc;
+	}
+	buf_append(&r.body, "", 1);
+	/* <Version> and <DeleteMarker> elements interleave in key order. */
+	const char *at = r.body.data;
+	bool stop = false;
+	while (!stop) {
+		const char *v = strstr(at, "<Version>"), *d = strstr(at, "<DeleteMarker>");
+		if (v == NULL && d == NULL)
+			break;
+		bool marker = v == NULL || (d != NULL && d < v);
+		char *el = xml_find(at, marker ? "DeleteMarker" : "Version", &at, false);
+		if (el == NULL)
+			break;
+		char *k = xml_text(el, "Key", NULL), *vid = xml_text(el, "VersionId", NULL);
+		char *latest = xml_text(el, "IsLatest", NULL), *sz = xml_text(el, "Size", NULL);
+		char *e = unquote(xml_text(el, "ETag", NULL)), *lm = xml_text(el, "LastModified", NULL);
+		if (k != NULL && vid != NULL && url_decode(k, true) == 0) {
+			struct s3_version o = { k, vid, latest != NULL && strcmp(latest, "true") == 0, marker,
+			    sz ? strtoll(sz, NULL, 10) : 0, e ? e : "", lm ? lm : "" };
+			if (cb(ctx, &o) != 0)
+				stop = true;
+		}
+		free(k);
+		free(vid);
+		free(latest);
+		free(sz);
+		free(e);
+		free(lm);
+		free(el);
+	}
+	char *trunc = xml_text(r.body.data, "IsTruncated", NULL);
+	if (trunc != NULL && strcmp(trunc, "true") == 0) {
+		*truncated = true;
+		*next_key = xml_text(r.body.data, "NextKeyMarker", NULL);
+		*next_version = xml_text(r.body.data, "NextVersionIdMarker", NULL);
+		/* encoding-type=url applies to the key marker too */
+		if (*next_key != NULL && url_decode(*next_key, true) != 0) {
+			free(*next_key);
+			*next_key = NULL;
+		}
+	}
+	free(trunc);
+	response_free(&r);
+	if (!stop && *truncated && (*next_key == NULL || **next_key == '\0')) {
+		snprintf(s->err, sizeof(s->err), "ListObjectVersions %s: truncated without a NextKeyMarker", prefix);
+		free(*next_key);
+		free(*next_version);
+		*next_key = *next_version = NULL;
+		return S3_ERROR;
+	}
+	return stop ? S3_ERROR : S3_OK;
+}
+
+char *
+s3_get_versioning(struct s3 *s)
+{
+	struct response r;
+	struct s3_param p[1] = { { "versioning", NULL } };
+	char *status = NULL;
+
+	response_init(&r);
+	if (status_of(request(s, "GET", "", p, 1, NULL, 0, NULL, 0, &r)) == S3_OK) {
+		buf_append(&r.body, "", 1);
+		status = xml_text(r.body.data, "Status", NULL);
+		if (status == NULL)
+			status = xstrdup("");
+	}
+	response_free(&r);
+	return status;
+}
+
+int
+s3_delete_version(struct s3 *s, const char *key, const char *version_id)
+{
+	struct response r;
+	struct s3_param p[1] = { { "versionId", version_id } };
+	int rc;
+
+	response_init(&r);
+	rc = status_of(request(s, "DELETE", key, p, 1, NULL, 0, NULL, 0, &r));
+	response_free(&r);
+	return rc;
 }

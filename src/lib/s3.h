@@ -194,4 +194,33 @@ int	s3_list_page(struct s3 *, const char *prefix, const char *start_after, const
 	    int max_keys, int (*cb)(void *ctx, const struct s3_listed *), void *ctx,
 	    bool *truncated, char **next_token);
 
+/* Object versioning (a published zarr is a snapshot of its keys' version
+ * ids). One version or delete marker of a ListObjectVersions page
+ * (strings valid during the callback). */
+struct s3_version {
+	const char	*key;		/* decoded */
+	const char	*version_id;
+	bool		 latest;	/* IsLatest */
+	bool		 delete_marker;
+	int64_t		 size;		/* 0 for a delete marker */
+	const char	*etag;		/* without the quotes; "" for a delete marker */
+	const char	*last_modified;
+};
+
+/* One ListObjectVersions page under prefix, after (key_marker,
+ * version_marker) (NULL or "": from the start), at most max_keys. Keys
+ * come in key order, each key's versions newest first. *next_key and
+ * *next_version (malloc'd) are the markers of the next page when
+ * *truncated. cb returns -1 to stop (S3_ERROR). */
+int	s3_list_versions_page(struct s3 *, const char *prefix, const char *key_marker,
+	    const char *version_marker, int max_keys, int (*cb)(void *ctx, const struct s3_version *),
+	    void *ctx, bool *truncated, char **next_key, char **next_version);
+/* The bucket's versioning status ("Enabled", "Suspended" or "" when never
+ * set; malloc'd), NULL when the call failed. */
+char	*s3_get_versioning(struct s3 *);
+/* Deletes one version (or delete marker) of key for good. */
+int	s3_delete_version(struct s3 *, const char *key, const char *version_id);
+/* s3_put_tagging of one version (version_id NULL: the current one). */
+int	s3_put_tagging_version(struct s3 *, const char *key, const char *version_id, const char *tagging);
+
 #endif
