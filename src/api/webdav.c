@@ -6,6 +6,8 @@
  * its direct children; at the root (path empty) only the children. The
  * answer comes from the folder tree (asset_paths) and the asset object of
  * asset_json() (assets.c), so it agrees with assets/ and assets/paths/.
+ * A zarr asset of a published version has its snapshot's size; its files
+ * are /api/zarr/{zarr}/files/?version=<version_id> (zarrs.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -41,7 +43,11 @@ static const struct db_sql webdav_atpath_page = { "webdav_atpath_page", WD_NCOLS
 	"     AND " PATH_LIVE
 	"   ORDER BY p.path LIMIT $7::bigint OFFSET $8::bigint) page"
 	" JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
-	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id"
+	/* A zarr of a published version: the size of its snapshot. */
+	" LEFT JOIN LATERAL (SELECT zz.zarr_id, coalesce(s.size, zz.size) AS size FROM zarrs zz"
+	"   LEFT JOIN version_zarr_snapshots vzs ON vzs.version_id = $1::bigint AND vzs.zarr_id = zz.id"
+	"   LEFT JOIN zarr_snapshots s ON s.id = vzs.snapshot_id WHERE zz.id = a.zarr_id) z ON true"
 	" ORDER BY p.path" };
 
 const struct db_sql *const webdav_sql[] = {

@@ -70,10 +70,64 @@ static const struct db_sql zarr_pending = { "zarr_pending", 0,
 	"UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
 	" WHERE id = $1::bigint" };
 
+/* A published snapshot of the zarr (sql/019): the one of published
+ * version $2 of its dandiset, or snapshot $3 if a published version holds
+ * it. $1 zarrs.id. */
+enum { ZS_ID, ZS_CHECKSUM, ZS_FILES, ZS_SIZE, ZS_VERSION, ZS_NCOLS };
+static const struct db_sql zarr_snapshot_pick = { "zarr_snapshot_pick", ZS_NCOLS,
+	"SELECT s.id, s.checksum, s.file_count, s.size, v.version FROM version_zarr_snapshots vzs"
+	" JOIN versions v ON v.id = vzs.version_id JOIN zarr_snapshots s ON s.id = vzs.snapshot_id"
+	" WHERE vzs.zarr_id = $1::bigint AND ($2::text IS NULL OR v.version = $2)"
+	"   AND ($3::bigint IS NULL OR s.id = $3::bigint)"
+	" ORDER BY v.id DESC LIMIT 1" };
+/* A page of its entries: after $2, from $3 (the prefix) below $4 (the
+ * prefix's upper bound in byte order), $5 rows. */
+enum { ZE_KEY, ZE_MODIFIED, ZE_ETAG, ZE_SIZE, ZE_VERSION, ZE_NCOLS };
+static const struct db_sql zarr_snapshot_files = { "zarr_snapshot_files", ZE_NCOLS,
+	"SELECT key, to_char(last_modified AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), etag, size,"
+	" version_id FROM zarr_snapshot_entries"
+	" WHERE snapshot_id = $1::bigint AND key > $2 AND key >= $3 AND key < $4 AND starts_with(key, $3)"
+	" ORDER BY key LIMIT $5::bigint" };
+enum { ZK_VERSION, ZK_NCOLS };
+static const struct db_sql zarr_snapshot_key = { "zarr_snapshot_key", ZK_NCOLS,
+	"SELECT version_id FROM zarr_snapshot_entries WHERE snapshot_id = $1::bigint AND key = $2" };
+
 const struct db_sql *const zarrs_sql[] = {
 	&zarr_page, &zarr_by_id, &zarr_by_id_lock, &zarr_insert, &zarr_uploaded,
-	&zarr_ingest_enqueue, &zarr_pending, NULL
+	&zarr_ingest_enqueue, &zarr_pending, &zarr_snapshot_pick, &zarr_snapshot_files, &zarr_snapshot_key, NULL
 };
+
+/* The published snapshot a request names with ?version=0.YYMMDD.HHMM (a
+ * published version of the zarr's dandiset) or ?snapshot=N (the id the
+ * zarr's detail gives with ?version=): 1 with *snap filled (row of
+ * zarr_snapshot_pick), 0 when neither is given (or version=draft: the
+ * live zarr), -1 with the answer set (400 for a bad value, 404 when the
+ * zarr has no such snapshot). */
+static int
+zarr_snapshot_selected(struct request *req, PGresult **snap)
+{
+	const char *ver = query_get(req, "version"), *sn = query_get(req, "snapshot");
+	int64_t id = 0;
+	char idbuf[24];
+
+	if (ver != NULL && strcmp(ver, "draft") == 0)
+		ver = NULL;
+	if (ver == NULL && sn == NULL)
+		return 0;
+	if (ver != NULL && *ver == '\0')
+		return resp_field_error(req, "version", "This field may not be blank."), -1;
+	if (sn != NULL && (!parse_int64(sn, &id) || id <= 0))
+		return resp_field_error(req, "snapshot", "A valid integer is required."), -1;
+	snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
+	const char *p[3] = { req->zarr->id, ver, sn != NULL ? idbuf : NULL };
+	PGresult *r = req_query(req, &zarr_snapshot_pick, 3, p);
+	if (r == NULL)
+		return -1;
+	if (PQntuples(r) == 0)
+		return resp_detail(req, 404, "No published snapshot of this zarr archive matches."), -1;
+	*snap = r;
+	return 1;
+}
 
 static const char *
 superuser(struct request *req)
@@ -265,11 +319,27 @@ zarr_create(struct request *req)
 	return resp_raw_json(req, 200, json);
 }
 
-/* GET /api/zarr/{zarr_id}/ */
+/* GET /api/zarr/{zarr_id}/[?version=|?snapshot=]: with a selector, the
+ * zarr as that published version froze it: the snapshot's checksum, file
+ * count and size (status Complete), plus "version" and "snapshot". */
 int
 zarr_get(struct request *req)
 {
-	return resp_raw_json(req, 200, req->zarr->json);
+	PGresult *snap = NULL;
+	int sel = zarr_snapshot_selected(req, &snap);
+
+	if (sel <= 0)
+		return sel < 0 ? 0 : resp_raw_json(req, 200, req->zarr->json);
+	struct json_object *o = jsonread_str(req->zarr->json, NULL, 0);
+	if (o == NULL)
+		return resp_detail(req, 500, "Internal server error.");
+	json_object_object_add(o, "status", json_object_new_string("Complete"));
+	json_object_object_add(o, "checksum", json_object_new_string(PQgetvalue(snap, 0, ZS_CHECKSUM)));
+	json_object_object_add(o, "file_count", json_object_new_int64(strtoll(PQgetvalue(snap, 0, ZS_FILES), NULL, 10)));
+	json_object_object_add(o, "size", json_object_new_int64(strtoll(PQgetvalue(snap, 0, ZS_SIZE), NULL, 10)));
+	json_object_object_add(o, "version", json_object_new_string(PQgetvalue(snap, 0, ZS_VERSION)));
+	json_object_object_add(o, "snapshot", json_object_new_int64(strtoll(PQgetvalue(snap, 0, ZS_ID), NULL, 10)));
+	return resp_json(req, 200, o);
 }
 
 /* DELETE /api/zarr/{zarr_id}/: the original's viewset is read-only plus
@@ -377,7 +447,67 @@ strip(struct request *req, const char *s, bool left, bool right)
 	return c;
 }
 
-/* GET|HEAD /api/zarr/{zarr_id}/files/?prefix=&after=&limit=&download= */
+/* zarr_files_get of a published snapshot: the same answers from its
+ * entries, and presigned URLs of the version each key had (versionId). */
+static int
+snapshot_files(struct request *req, struct s3 *s3, const char *sid, const char *prefix, const char *after,
+    int64_t limit, bool download)
+{
+	const char *raw_prefix = strip(req, prefix ? prefix : "", true, false);
+	char lim[24];
+	PGresult *r;
+
+	if (req->head || download) {
+		/* As the live view: HEAD names the key with any trailing '/' cut. */
+		const char *key = req->head ? strip(req, raw_prefix, false, true) : raw_prefix;
+		const char *pk[2] = { sid, key };
+		if ((r = req_query(req, &zarr_snapshot_key, 2, pk)) == NULL)
+			return 0;
+		if (PQntuples(r) == 0)
+			return resp_detail(req, 404, "Not found.");
+		struct s3_param vp[1] = { { "versionId", PQgetvalue(r, 0, ZK_VERSION) } };
+		char *url = s3_presign(s3, req->head ? "HEAD" : "GET",
+		    arena_printf(&req->arena, ZARR_PREFIX "%s/%s", req->params[0], key), vp, 1, ZARR_URL_TTL, time(NULL));
+		if (url == NULL)
+			return resp_detail(req, 500, "Internal server error.");
+		const char *u = arena_strdup(&req->arena, url);
+		free(url);
+		return resp_redirect(req, 302, u);
+	}
+	const char *pfx = strip(req, raw_prefix, false, true);
+	const char *aft = strip(req, strip(req, after ? after : "", true, false), false, true);
+	/* Every key with the prefix sorts below prefix + U+10FFFF. */
+	const char *upper = arena_printf(&req->arena, "%s\xf4\x8f\xbf\xbf", pfx);
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit + 1);
+	const char *pl[5] = { sid, aft, pfx, upper, lim };
+	if ((r = req_query(req, &zarr_snapshot_files, 5, pl)) == NULL)
+		return 0;
+	int n = PQntuples(r), shown = n > limit ? (int)limit : n;
+	buf_puts(&req->out, "{\"next\":");
+	if (n > limit && shown > 0)
+		buf_json_string(&req->out, req_url_with(req, "after", PQgetvalue(r, shown - 1, ZE_KEY)));
+	else
+		buf_puts(&req->out, "null");
+	buf_puts(&req->out, ",\"results\":[");
+	for (int i = 0; i < shown; i++) {
+		buf_puts(&req->out, i ? ",{\"Key\":" : "{\"Key\":");
+		buf_json_string(&req->out, PQgetvalue(r, i, ZE_KEY));
+		buf_puts(&req->out, ",\"LastModified\":");
+		buf_json_string(&req->out, py_datetime(req, PQgetvalue(r, i, ZE_MODIFIED)));
+		buf_puts(&req->out, ",\"ETag\":");
+		buf_json_string(&req->out, PQgetvalue(r, i, ZE_ETAG));
+		buf_printf(&req->out, ",\"Size\":%s,\"VersionId\":", PQgetvalue(r, i, ZE_SIZE));
+		buf_json_string(&req->out, PQgetvalue(r, i, ZE_VERSION));
+		buf_puts(&req->out, "}");
+	}
+	buf_puts(&req->out, "]}");
+	req->status = 200;
+	req->content_type_out = "application/json";
+	return 0;
+}
+
+/* GET|HEAD /api/zarr/{zarr_id}/files/?prefix=&after=&limit=&download=
+ * [&version=|&snapshot=] */
 int
 zarr_files_get(struct request *req)
 {
@@ -409,8 +539,14 @@ zarr_files_get(struct request *req)
 	if (json_object_object_length(errs) > 0)
 		return resp_json(req, 400, errs);
 	json_object_put(errs);
+	PGresult *snap = NULL;
+	int sel = zarr_snapshot_selected(req, &snap);
+	if (sel < 0)
+		return 0;
 	if ((s3 = api_s3(req)) == NULL)
 		return 0;
+	if (sel > 0)
+		return snapshot_files(req, s3, PQgetvalue(snap, 0, ZS_ID), prefix, after, limit, download);
 
 	const char *base = arena_printf(&req->arena, ZARR_PREFIX "%s/", req->params[0]);
 	const char *raw_prefix = strip(req, prefix ? prefix : "", true, false);

@@ -8,6 +8,8 @@
  *   assets.yaml       the same as a YAML sequence, one document per asset
  *   collection.jsonld {"@context", "id", "@type": "prov:Collection",
  *                      "hasMember": ["dandiasset:<uuid>", ...]}
+ *   zarr/<zarr_id>.json  per zarr snapshot of a published version: its
+ *                      keys' S3 version ids, sizes and ETags (below)
  *
  * Nothing is held whole: the assets are read in keyset pages of the
  * asset_versions_order index inside one REPEATABLE READ transaction (one
@@ -72,8 +74,27 @@ static const struct db_sql mf_resolve = { "mf_resolve", VID_NCOLS,
 /* Every version, for a backfill (manifests --all). */
 static const struct db_sql mf_all = { "mf_all", VID_NCOLS,
 	"SELECT v.id FROM versions v ORDER BY v.id" };
+/* The zarr snapshots of a published version (sql/019), with the
+ * statistics their manifest starts with. */
+#define ZARR_TIME	"'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"
+enum { MZ_UUID, MZ_SNAPSHOT, MZ_CHECKSUM, MZ_FILES, MZ_SIZE, MZ_DEPTH, MZ_MODIFIED, MZ_NCOLS };
+static const struct db_sql mf_zarrs = { "mf_zarrs", MZ_NCOLS,
+	"SELECT z.zarr_id::text, s.id, s.checksum, s.file_count, s.size, st.depth,"
+	" to_char(st.modified AT TIME ZONE 'UTC', " ZARR_TIME ")"
+	" FROM version_zarr_snapshots vzs JOIN zarrs z ON z.id = vzs.zarr_id"
+	" JOIN zarr_snapshots s ON s.id = vzs.snapshot_id,"
+	" LATERAL (SELECT coalesce(max(length(e.key) - length(replace(e.key, '/', ''))), 0) AS depth,"
+	"   max(e.last_modified) AS modified FROM zarr_snapshot_entries e WHERE e.snapshot_id = s.id) st"
+	" WHERE vzs.version_id = $1::bigint ORDER BY z.zarr_id" };
+#define ZARR_PAGE_ROWS	"5000"
+enum { ME_KEY, ME_VERSION, ME_MODIFIED, ME_SIZE, ME_ETAG, ME_NCOLS };
+static const struct db_sql mf_zarr_entries = { "mf_zarr_entries", ME_NCOLS,
+	"SELECT key, version_id, to_char(last_modified AT TIME ZONE 'UTC', " ZARR_TIME "), size, etag"
+	" FROM zarr_snapshot_entries WHERE snapshot_id = $1::bigint AND key > $2"
+	" ORDER BY key LIMIT " ZARR_PAGE_ROWS };
 static const struct db_sql *const manifests_sql[] = {
-	&mf_snapshot, &mf_version, &mf_assets, &manifests_enqueue, &mf_resolve, &mf_all, NULL
+	&mf_snapshot, &mf_version, &mf_assets, &manifests_enqueue, &mf_resolve, &mf_all, &mf_zarrs,
+	&mf_zarr_entries, NULL
 };
 
 void
@@ -89,6 +110,8 @@ content_type(const char *file)
 {
 	size_t n = strlen(file);
 
+	if (n > 5 && strcmp(file + n - 5, ".json") == 0)
+		return "application/json";	/* the zarr manifests */
 	return n > 7 && strcmp(file + n - 7, ".jsonld") == 0 ? "application/ld+json" : "application/octet-stream";
 }
 
@@ -267,6 +290,159 @@ write_asset_files(struct job *job, const struct manifest *m, long long *nassets)
 	return failed || bad ? -1 : 0;
 }
 
+/* The entries tree of a zarr manifest as the sorted keys stream by: the
+ * directories open above the last key (a key's directories are contiguous
+ * in byte order), each with whether it has a member yet. */
+struct ztree {
+	struct emit_out	*out;
+	char		**dirs;
+	bool		*members;	/* [0]: the entries object itself */
+	size_t		 depth, cap;
+};
+
+static void
+ztree_member(struct ztree *t, const char *name, size_t len)
+{
+	if (t->members[t->depth])
+		emit_puts(t->out, ",");
+	t->members[t->depth] = true;
+	emit_json_string(t->out, name, len);
+	emit_puts(t->out, ":");
+}
+
+static void
+ztree_add(struct ztree *t, const char *key, const char *fields)
+{
+	size_t level = 0;
+	const char *p = key, *slash;
+
+	/* The directories this key shares with the open ones stay open. */
+	while ((slash = strchr(p, '/')) != NULL && level < t->depth &&
+	    strlen(t->dirs[level]) == (size_t)(slash - p) && memcmp(t->dirs[level], p, (size_t)(slash - p)) == 0) {
+		level++;
+		p = slash + 1;
+	}
+	for (; t->depth > level; t->depth--) {
+		free(t->dirs[t->depth - 1]);
+		emit_puts(t->out, "}");
+	}
+	for (; (slash = strchr(p, '/')) != NULL; p = slash + 1) {
+		if (t->depth + 2 > t->cap) {
+			t->cap = t->cap ? 2 * t->cap : 16;
+			t->dirs = xrealloc(t->dirs, t->cap * sizeof(*t->dirs));
+			t->members = xrealloc(t->members, (t->cap + 1) * sizeof(*t->members));
+		}
+		ztree_member(t, p, (size_t)(slash - p));
+		emit_puts(t->out, "{");
+		char *d = xmalloc((size_t)(slash - p) + 1);
+		memcpy(d, p, (size_t)(slash - p));
+		d[slash - p] = '\0';
+		t->dirs[t->depth++] = d;
+		t->members[t->depth] = false;
+	}
+	ztree_member(t, p, strlen(p));
+	emit_puts(t->out, fields);
+}
+
+static void
+ztree_close(struct ztree *t)
+{
+	for (; t->depth > 0; t->depth--) {
+		free(t->dirs[t->depth - 1]);
+		emit_puts(t->out, "}");
+	}
+	free(t->dirs);
+	free(t->members);
+}
+
+/* One zarr manifest, dandisets/<id>/<version>/zarr/<zarr_id>.json, in the
+ * format of the original's design (README: "Zarr manifests"): the entries
+ * as a tree of [versionId, lastModified, size, ETag], read in keyset
+ * pages, written as they come (flat memory; a multipart upload when big). */
+static int
+write_zarr_manifest(struct job *job, const struct manifest *m, PGresult *z, int row)
+{
+	const char *sid = PQgetvalue(z, row, MZ_SNAPSHOT);
+	struct mfile *f = mfile_open(job, m, arena_printf(&job->arena, "zarr/%s.json", PQgetvalue(z, row, MZ_UUID)));
+	struct ztree t = { .out = &f->out, .cap = 16 };
+	char cursor[2100] = "";
+	struct arena page;
+	bool failed = false;
+	long long n = 0;
+	int got;
+
+	t.dirs = xcalloc(t.cap, sizeof(*t.dirs));
+	t.members = xcalloc(t.cap + 1, sizeof(*t.members));
+	emit_puts(&f->out, "{\"schemaVersion\":2,\"fields\":[\"versionId\",\"lastModified\",\"size\",\"ETag\"],"
+	    "\"statistics\":{\"entries\":");
+	emit_puts(&f->out, PQgetvalue(z, row, MZ_FILES));
+	emit_puts(&f->out, ",\"depth\":");
+	emit_puts(&f->out, PQgetvalue(z, row, MZ_DEPTH));
+	emit_puts(&f->out, ",\"totalSize\":");
+	emit_puts(&f->out, PQgetvalue(z, row, MZ_SIZE));
+	emit_puts(&f->out, ",\"lastModified\":");
+	if (PQgetisnull(z, row, MZ_MODIFIED))
+		emit_puts(&f->out, "null");
+	else
+		emit_json_string(&f->out, PQgetvalue(z, row, MZ_MODIFIED), strlen(PQgetvalue(z, row, MZ_MODIFIED)));
+	emit_puts(&f->out, ",\"zarrChecksum\":");
+	emit_json_string(&f->out, PQgetvalue(z, row, MZ_CHECKSUM), strlen(PQgetvalue(z, row, MZ_CHECKSUM)));
+	emit_puts(&f->out, "},\"entries\":{");
+	arena_init(&page);
+	do {
+		PGresult *r;
+		const char *pe[2] = { sid, cursor };
+		arena_reset(&page);
+		if ((r = job_query_in(job, &page, &mf_zarr_entries, 2, pe)) == NULL) {
+			failed = true;
+			break;
+		}
+		got = PQntuples(r);
+		for (int i = 0; i < got; i++) {
+			struct buf fields;
+			buf_init(&fields);
+			buf_puts(&fields, "[");
+			buf_json_string(&fields, PQgetvalue(r, i, ME_VERSION));
+			buf_puts(&fields, ",");
+			buf_json_string(&fields, PQgetvalue(r, i, ME_MODIFIED));
+			buf_printf(&fields, ",%s,", PQgetvalue(r, i, ME_SIZE));
+			buf_json_string(&fields, PQgetvalue(r, i, ME_ETAG));
+			buf_puts(&fields, "]");
+			ztree_add(&t, PQgetvalue(r, i, ME_KEY), fields.data);
+			buf_free(&fields);
+		}
+		n += got;
+		if (got > 0)
+			snprintf(cursor, sizeof(cursor), "%s", PQgetvalue(r, got - 1, ME_KEY));
+		failed = f->stream.failed || f->out.failed;
+	} while (!failed && got == atoi(ZARR_PAGE_ROWS));
+	arena_reset(&page);
+	ztree_close(&t);
+	emit_puts(&f->out, "}}");
+	if (mfile_close(f, !failed, job->err, sizeof(job->err)) != 0 || failed) {
+		if (!*job->err)
+			snprintf(job->err, sizeof(job->err), "writing the manifest of zarr %s failed",
+			    PQgetvalue(z, row, MZ_UUID));
+		return -1;
+	}
+	log_info("zarr manifest %s: %lld entries", f->key, n);
+	return 0;
+}
+
+static int
+write_zarr_manifests(struct job *job, const struct manifest *m)
+{
+	const char *p1[1] = { m->vid };
+	PGresult *z = job_query(job, &mf_zarrs, 1, p1);
+
+	if (z == NULL)
+		return -1;
+	for (int i = 0; i < PQntuples(z); i++)
+		if (write_zarr_manifest(job, m, z, i) != 0)
+			return -1;
+	return 0;
+}
+
 /* Reads the version in a read-only snapshot: JOB_DONE with m filled, or
  * with m->md NULL when the version is gone; else the job's end. */
 static enum job_result
@@ -314,7 +490,8 @@ manifests_run(struct job *job)
 		return JOB_DONE;
 	}
 	if (write_metadata_file(job, &m, "dandiset.jsonld", false) != 0 ||
-	    write_metadata_file(job, &m, "dandiset.yaml", true) != 0 || write_asset_files(job, &m, &nassets) != 0)
+	    write_metadata_file(job, &m, "dandiset.yaml", true) != 0 || write_asset_files(job, &m, &nassets) != 0 ||
+	    write_zarr_manifests(job, &m) != 0)
 		return JOB_RETRY;
 	log_info("manifests of dandiset %06lld version %s (row %s) written: %lld asset(s)%s",
 	    m.dandiset, m.version, m.vid, nassets, m.tagging ? ", tagged embargoed" : "");

@@ -96,43 +96,58 @@ struct untag_listed {
 	struct job	*job;
 	struct s3	*s3;
 	long		 n;
-	char		 last[1100];	/* the last key taken: the next page starts after it */
 };
 
 static int
-untag_listed(void *arg, const struct s3_listed *o)
+untag_listed(void *arg, const struct s3_version *o)
 {
 	struct untag_listed *u = arg;
+	int st;
 
-	snprintf(u->last, sizeof(u->last), "%s", o->key);
-	if (untag(u->job, u->s3, o->key) != 0)
+	if (o->delete_marker)
+		return 0;	/* no object, no tags */
+	/* "null" is the version of an object written before versioning. */
+	st = s3_put_tagging_version(u->s3, o->key, o->latest && strcmp(o->version_id, "null") == 0 ? NULL :
+	    o->version_id, NULL);
+	if (st != S3_OK && st != S3_NOT_FOUND) {
+		job_fail(u->job, JOB_RETRY, "untag %.300s version %.100s: %s", o->key, o->version_id, u->s3->err);
 		return -1;
+	}
 	u->n++;
 	return 0;
 }
 
 /* Every object of a zarr archive loses its embargoed tag (they all got it
  * from the presigned PUT URL): the original's _delete_zarr_object_tags.
+ * Every version of every key, not just the current one: in a versioned
+ * bucket a published zarr snapshot may name an older version (sql/019).
  * Page by page, so memory stays flat for any number of chunks. */
 static int
 untag_zarr(struct job *job, struct s3 *s3, const char *uuid, long *n)
 {
-	struct untag_listed u = { job, s3, 0, "" };
-	char prefix[64];
+	struct untag_listed u = { job, s3, 0 };
+	char prefix[64], *km = NULL, *vm = NULL;
 	bool more = true;
+	int rc = 0;
 
 	snprintf(prefix, sizeof(prefix), "zarr/%s/", uuid);
 	while (more) {
+		char *nk = NULL, *nv = NULL;
 		job->err[0] = '\0';
-		if (s3_list_page(s3, prefix, *u.last ? u.last : NULL, NULL, 1000, untag_listed, &u, &more, NULL) !=
-		    S3_OK) {
+		if (s3_list_versions_page(s3, prefix, km, vm, 1000, untag_listed, &u, &more, &nk, &nv) != S3_OK) {
 			if (!*job->err)
 				job_fail(job, JOB_RETRY, "%s", s3->err);
-			return -1;
+			rc = -1;
+			break;
 		}
+		free(km);
+		free(vm);
+		km = nk, vm = nv;
 	}
+	free(km);
+	free(vm);
 	*n += u.n;
-	return 0;
+	return rc;
 }
 
 /* One page of the dandiset's embargoed blobs after *last (which moves on),

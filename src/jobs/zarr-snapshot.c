@@ -127,6 +127,9 @@ snapshot_one(struct job *job, struct s3 *s3, const char *zid, const char *uuid, 
 	/* A test hook: stop (as if killed) after this many pages. */
 	const char *stop_env = getenv("DANDI_ZARR_SNAPSHOT_STOP_AFTER_PAGES");
 	long stop_after = stop_env ? strtol(stop_env, NULL, 10) : -1, pages = 0;
+	/* and a smaller page, so that a test's few keys take several */
+	const char *page_env = getenv("DANDI_ZARR_SNAPSHOT_PAGE_KEYS");
+	int page_keys = page_env && atoi(page_env) > 0 ? atoi(page_env) : SNAPSHOT_PAGE;
 	const char *pz[2] = { zid, checksum };
 	struct snap_page p = { .base = arena_printf(&job->arena, "zarr/%s/", uuid) };
 	char key_marker[2100], version_marker[1100];	/* S3 keys: at most 1024 bytes */
@@ -159,7 +162,7 @@ snapshot_one(struct job *job, struct s3 *s3, const char *zid, const char *uuid, 
 		buf_init(&p.rows);
 		buf_puts(&p.rows, "[");
 		p.n = 0;
-		int st = s3_list_versions_page(s3, p.base, key_marker, version_marker, SNAPSHOT_PAGE, snap_version, &p,
+		int st = s3_list_versions_page(s3, p.base, key_marker, version_marker, page_keys, snap_version, &p,
 		    &more, &nk, &nv);
 		buf_puts(&p.rows, "]");
 		if (p.failed) {
