@@ -70,6 +70,14 @@ BEGIN
         SELECT * INTO z FROM zarrs WHERE id = a.zarr_id;
         size := z.size;
         digest := jsonb_build_object('dandi:dandi-zarr-checksum', z.checksum);
+        -- A published zarr asset names the zarr's snapshot (sql/019): the
+        -- size and checksum it was published with, whatever the draft
+        -- zarr has become since.
+        IF a.published AND jsonb_typeof(a.metadata->'digest') = 'object'
+           AND jsonb_typeof(a.metadata->'contentSize') = 'number' THEN
+            digest := a.metadata->'digest';
+            size := (a.metadata->>'contentSize')::bigint;
+        END IF;
         SELECT embargo_status <> 'OPEN', embargo_end_date INTO emb, until
         FROM dandisets WHERE id = z.dandiset_id;
         owned := owned || ARRAY['encodingFormat'];
