@@ -201,9 +201,11 @@ my ($rel_fn, $new_fn) = (functions_of($rel_schema), functions_of($want));
 ok((grep { /^dandi_asset_json\(/ } keys %$rel_fn), 'the released schema has dandi_asset_json');
 # Changed on purpose since: the folder tree's upkeep and its readers
 # (016_folder_deltas: writers append folder deltas; dandi_asset_paths_add
-# became dandi_asset_paths_put, dandi_path_prefixes dandi_path_folders).
+# became dandi_asset_paths_put, dandi_path_prefixes dandi_path_folders);
+# a published zarr asset's metadata keeps its snapshot's digest and size
+# (019_zarr_snapshots: dandi_asset_metadata).
 my %changed = map { $_ => 1 } qw(dandi_asset_json dandi_asset_paths_add dandi_asset_paths_remove
-    dandi_path_prefixes dandi_publish_assets dandi_version_totals dandi_zarr_ingested);
+    dandi_path_prefixes dandi_publish_assets dandi_version_totals dandi_zarr_ingested dandi_asset_metadata);
 my @differ = grep { !$changed{ (/^(\w+)\(/)[0] } && ($new_fn->{$_} // '') ne $rel_fn->{$_} } sort keys %$rel_fn;
 is_deeply(\@differ, [], 'every released function but those changed on purpose is in this tree, text for text')
     or diag(join "\n", map { "released:\n$rel_fn->{$_}\nthis tree:\n" . ($new_fn->{$_} // '(none)') } @differ);

@@ -11,6 +11,7 @@ const routes = [
   { path: '/dandiset/search', name: 'searchDandisets', component: DandisetsView, props: { mode: 'search' }, meta: { title: 'Search Dandisets' } },
   { path: '/dandiset/create', name: 'createDandiset', component: () => import('./views/CreateView.vue'), meta: { title: 'Create Dandiset', requiresAuth: true } },
   { path: '/dandiset/:identifier(\\d{6})/:version/files', name: 'fileBrowser', component: () => import('./views/FileBrowser.vue'), meta: { title: 'Files' } },
+  { path: '/dandiset/:identifier(\\d{6})/:version/zarr/:zarr', name: 'zarrBrowser', component: () => import('./views/ZarrBrowser.vue'), meta: { title: 'Zarr' } },
   { path: '/dandiset/:identifier(\\d{6})/:version/metadata', name: 'metadataEditor', component: () => import('./views/MetadataEditor.vue'), meta: { title: 'Metadata' } },
   { path: '/dandiset/:identifier/:version?', name: 'dandisetLanding', component: () => import('./views/LandingView.vue'), meta: { title: 'Dandiset' } },
   { path: '/search', name: 'assetSearch', component: () => import('./views/AssetSearchView.vue'), meta: { title: 'Search Assets' } },

@@ -53,7 +53,8 @@ export function sortVersions(versions) {
 
 // Why the Publish button is disabled, or '' when it is not: the first of
 // the original's reasons that applies. s: { user, isDraft, owner,
-// embargoStatus, status, publishing, hasZarr, versionErrors, assetErrors }.
+// embargoStatus, status, publishing, versionErrors, assetErrors }. Zarr
+// archives publish as snapshots (README: "Publishing zarr archives").
 export function publishBlocker(s) {
   if (!s.user) return 'You must be logged in to edit.';
   if (!s.isDraft) return 'Only draft versions can be published.';
@@ -64,7 +65,6 @@ export function publishBlocker(s) {
   if (s.status === 'Pending') return 'This dandiset has not yet been validated.';
   if (s.status === 'Validating') return 'Currently validating this dandiset.';
   if (s.status === 'Published') return 'No changes since last publish.';
-  if (s.hasZarr) return 'Dandisets containing Zarr archives cannot currently be published.';
   const nv = (s.versionErrors || []).length;
   const na = (s.assetErrors || []).length;
   if (nv || na) return `This dandiset has ${[nv && `${nv} metadata`, na && `${na} asset`].filter(Boolean).join(' and ')} validation error(s); fix them first.`;
