@@ -81,9 +81,10 @@ export async function run({ base, token, browser, tap, shots }) {
     assert(summary.includes(`As published in version ${ids.version}`) && summary.includes(frozen.checksum), `summary: ${summary}`);
     assertEq(await page.locator('tr.file').filter({ hasText: 'added' }).count(), 0, 'no file added after the publish');
     await page.locator('tr.folder').filter({ hasText: '0' }).getByRole('button').click();
-    const row = page.locator('tr.file').filter({ hasText: /^\s*0\s/ });
-    await row.waitFor();
-    const href = await row.getByRole('link', { name: 'Download 0' }).getAttribute('href');
+    const link = page.getByRole('link', { name: 'Download 0', exact: true });
+    await link.waitFor();
+    assertEq(await page.getByRole('link', { name: 'Download 1', exact: true }).count(), 1, 'its sibling 0/1 too');
+    const href = await link.getAttribute('href');
     assert(href.includes(`version=${encodeURIComponent(ids.version)}`) || href.includes(`version=${ids.version}`), `download link names the version: ${href}`);
     const got = await fetch(new URL(href, base)).then((x) => x.text());
     assertEq(got, original['0/0'], 'the download brings the original bytes');
