@@ -297,6 +297,8 @@ my @xv = map { $_->[1] } grep { $_->[0] eq "zarr/$ze/x" } @$ev;
 is(scalar @xv, 2, 'x has two versions');
 is_deeply([ map { $http->get("$bucket_url/zarr/$ze/x?versionId=" . uri_all($_))->{status} } @xv ], [ 403, 403 ],
     'anonymous GET of either version: 403');
+like($t->jobs('embargo-tags', '--check'), qr/^embargo-tags: 3 embargoed object\(s\), 0 without the tag/m,
+    'embargo-tags checks every version of the embargoed zarr\'s keys (x twice, .zgroup)');
 is($t->post("/api/dandisets/$eds/unembargo/", undef, token => $owner)->{status}, 200, 'unembargo');
 $t->jobs('run', '--no-validate');
 is($t->get("/api/dandisets/$eds/")->{json}{embargo_status}, 'OPEN', 'OPEN');

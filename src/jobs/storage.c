@@ -518,16 +518,15 @@ struct tagger {
 	struct s3	*s3;
 	bool		 check;		/* read the tags only */
 	long		 objects, tagged, untagged, absent;
-	char		 last[1100];	/* a zarr listing's last key */
 };
 
-/* One object: tagged (or, checking, whether it is). 0, or -1 on an S3
- * error (job->err). */
+/* One object (version_id NULL: its current version): tagged (or,
+ * checking, whether it is). 0, or -1 on an S3 error (job->err). */
 static int
-tag_one(struct tagger *tg, const char *key)
+tag_one(struct tagger *tg, const char *key, const char *version_id, bool noncurrent)
 {
 	if (tg->check) {
-		char *tags = s3_get_tagging(tg->s3, key);
+		char *tags = s3_get_tagging_version(tg->s3, key, version_id);
 		if (tags == NULL) {
 			if (tg->s3->status == 404) {
 				tg->absent++;
@@ -544,12 +543,13 @@ tag_one(struct tagger *tg, const char *key)
 			    (p[sizeof(EMBARGO_TAG) - 1] == '\0' || p[sizeof(EMBARGO_TAG) - 1] == '&');
 		free(tags);
 		if (!has) {
-			printf("untagged\t%s\tembargoed, readable by the bucket's public-read policy\n", key);
+			printf("untagged\t%s%s%s\tembargoed, readable by the bucket's public-read policy\n", key,
+			    noncurrent ? "?versionId=" : "", noncurrent ? version_id : "");
 			tg->untagged++;
 		}
 		return 0;
 	}
-	int st = s3_put_tagging(tg->s3, key, EMBARGO_TAG);
+	int st = s3_put_tagging_version(tg->s3, key, version_id, EMBARGO_TAG);
 	if (st == S3_NOT_FOUND) {
 		tg->absent++;
 		return 0;
@@ -563,13 +563,17 @@ tag_one(struct tagger *tg, const char *key)
 	return 0;
 }
 
+/* Every version of a zarr's keys (in a versioned bucket a published
+ * snapshot may name an older one); "null" is the version of an object
+ * written before versioning. */
 static int
-tag_listed(void *arg, const struct s3_listed *o)
+tag_listed(void *arg, const struct s3_version *o)
 {
 	struct tagger *tg = arg;
 
-	snprintf(tg->last, sizeof(tg->last), "%s", o->key);
-	return tag_one(tg, o->key);
+	if (o->delete_marker)
+		return 0;
+	return tag_one(tg, o->key, o->latest && strcmp(o->version_id, "null") == 0 ? NULL : o->version_id, !o->latest);
 }
 
 /* Every object of an embargoed blob, and of a zarr archive of a dandiset
@@ -601,7 +605,7 @@ embargo_tags_cmd(struct job *job, int argc, char **argv)
 		if (PQntuples(r) == 0)
 			break;
 		for (int i = 0; i < PQntuples(r); i++)
-			if (tag_one(&tg, PQgetvalue(r, i, ET_KEY)) != 0)
+			if (tag_one(&tg, PQgetvalue(r, i, ET_KEY), NULL, false) != 0)
 				return job_exit_err(job);
 		snprintf(last, sizeof(last), "%s", PQgetvalue(r, PQntuples(r) - 1, ET_ID));
 		job_reset(job);
@@ -610,19 +614,26 @@ embargo_tags_cmd(struct job *job, int argc, char **argv)
 	if (z == NULL)
 		return job_exit_err(job);
 	for (int i = 0; i < PQntuples(z); i++) {
-		char prefix[64];
+		char prefix[64], *km = NULL, *vm = NULL;
 		bool more = true;
 		snprintf(prefix, sizeof(prefix), ZARR_PREFIX "%s/", PQgetvalue(z, i, EZ_UUID));
-		tg.last[0] = '\0';
 		while (more) {
+			char *nk = NULL, *nv = NULL;
 			job->err[0] = '\0';
-			if (s3_list_page(tg.s3, prefix, *tg.last ? tg.last : NULL, NULL, 1000, tag_listed, &tg, &more,
-			    NULL) != S3_OK) {
+			int st = s3_list_versions_page(tg.s3, prefix, km, vm, 1000, tag_listed, &tg, &more, &nk, &nv);
+			free(km);
+			free(vm);
+			km = nk, vm = nv;
+			if (st != S3_OK) {
 				if (!*job->err)
 					snprintf(job->err, sizeof(job->err), "list %s: %s", prefix, tg.s3->err);
+				free(km);
+				free(vm);
 				return job_exit_err(job);
 			}
 		}
+		free(km);
+		free(vm);
 	}
 	printf("embargo-tags: %ld embargoed object(s), %ld %s, %ld not in S3\n", tg.objects,
 	    tg.check ? tg.untagged : tg.tagged, tg.check ? "without the tag" : "tagged", tg.absent);

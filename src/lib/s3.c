@@ -1269,13 +1269,14 @@ s3_put_tagging_version(struct s3 *s, const char *key, const char *version_id, co
 	int rc;
 
 	response_init(&r);
-	if (tagging == NULL) {
-		rc = status_of(request(s, "DELETE", key, p, np, NULL, 0, NULL, 0, &r));
-	} else {
+	{
+		/* Tags removed by an empty TagSet, not DeleteObjectTagging:
+		 * radosgw 16 answers that 204 and keeps the tags of the
+		 * current version in a versioned bucket. */
 		struct buf b;
 		buf_init(&b);
 		buf_puts(&b, "<Tagging><TagSet>");
-		char *copy = xstrdup(tagging), *save = NULL;
+		char *copy = xstrdup(tagging ? tagging : ""), *save = NULL;
 		for (char *t = strtok_r(copy, "&", &save); t; t = strtok_r(NULL, "&", &save)) {
 			char *eq = strchr(t, '=');
 			if (eq)
@@ -1303,13 +1304,19 @@ s3_put_tagging_version(struct s3 *s, const char *key, const char *version_id, co
 char *
 s3_get_tagging(struct s3 *s, const char *key)
 {
+	return s3_get_tagging_version(s, key, NULL);
+}
+
+char *
+s3_get_tagging_version(struct s3 *s, const char *key, const char *version_id)
+{
 	struct response r;
-	struct s3_param p[1] = { { "tagging", NULL } };
+	struct s3_param p[2] = { { "tagging", NULL }, { "versionId", version_id } };
 	struct buf out;
 	char *res = NULL;
 
 	response_init(&r);
-	if (status_of(request(s, "GET", key, p, 1, NULL, 0, NULL, 0, &r)) == S3_OK) {
+	if (status_of(request(s, "GET", key, p, version_id != NULL ? 2 : 1, NULL, 0, NULL, 0, &r)) == S3_OK) {
 		/* <Tag><Key>k</Key><Value>v</Value></Tag>... -> k=v&... */
 		buf_init(&out);
 		buf_append(&r.body, "", 1);

@@ -166,7 +166,7 @@ void	 s3_parts_free(struct s3_part *parts, size_t nparts);
 char	*s3_complete_result(const struct s3 *, const char *key, const char *etag);
 /* The public URL of key (s3_public_endpoint, path or virtual-host style). */
 char	*s3_object_url(const struct s3 *, const char *key);
-/* Sets or removes (tagging NULL) an object's tags. */
+/* Sets or removes (tagging NULL: an empty TagSet) an object's tags. */
 int	s3_put_tagging(struct s3 *, const char *key, const char *tagging);
 /* The object's tags as "k=v&k2=v2" ("" for none; malloc'd), NULL when the
  * call failed (see s->err). */
@@ -220,6 +220,8 @@ int	s3_list_versions_page(struct s3 *, const char *prefix, const char *key_marke
 char	*s3_get_versioning(struct s3 *);
 /* Deletes one version (or delete marker) of key for good. */
 int	s3_delete_version(struct s3 *, const char *key, const char *version_id);
+/* s3_get_tagging of one version (version_id NULL: the current one). */
+char	*s3_get_tagging_version(struct s3 *, const char *key, const char *version_id);
 /* s3_put_tagging of one version (version_id NULL: the current one). */
 int	s3_put_tagging_version(struct s3 *, const char *key, const char *version_id, const char *tagging);
 
