@@ -203,7 +203,7 @@ ok((grep { /^dandi_asset_json\(/ } keys %$rel_fn), 'the released schema has dand
 # (016_folder_deltas: writers append folder deltas; dandi_asset_paths_add
 # became dandi_asset_paths_put, dandi_path_prefixes dandi_path_folders);
 # a published zarr asset's metadata keeps its snapshot's digest and size
-# (019_zarr_snapshots: dandi_asset_metadata).
+# (020_zarr_snapshots: dandi_asset_metadata).
 my %changed = map { $_ => 1 } qw(dandi_asset_json dandi_asset_paths_add dandi_asset_paths_remove
     dandi_path_prefixes dandi_publish_assets dandi_version_totals dandi_zarr_ingested dandi_asset_metadata);
 my @differ = grep { !$changed{ (/^(\w+)\(/)[0] } && ($new_fn->{$_} // '') ne $rel_fn->{$_} } sort keys %$rel_fn;

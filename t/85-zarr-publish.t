@@ -1,4 +1,4 @@
-# Publishable zarr archives (sql/019, src/jobs/zarr-snapshot.c): a
+# Publishable zarr archives (sql/020, src/jobs/zarr-snapshot.c): a
 # dandiset with two zarr assets is published against real S3 with bucket
 # versioning; the snapshot is stopped mid-listing and resumed; the draft
 # zarr is then modified (files changed, deleted, re-added, added) and the

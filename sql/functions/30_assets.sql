@@ -70,7 +70,7 @@ BEGIN
         SELECT * INTO z FROM zarrs WHERE id = a.zarr_id;
         size := z.size;
         digest := jsonb_build_object('dandi:dandi-zarr-checksum', z.checksum);
-        -- A published zarr asset names the zarr's snapshot (sql/019): the
+        -- A published zarr asset names the zarr's snapshot (sql/020): the
         -- size and checksum it was published with, whatever the draft
         -- zarr has become since.
         IF a.published AND jsonb_typeof(a.metadata->'digest') = 'object'

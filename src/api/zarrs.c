@@ -70,7 +70,7 @@ static const struct db_sql zarr_pending = { "zarr_pending", 0,
 	"UPDATE zarrs SET checksum = NULL, status = 'Pending', file_count = 0, size = 0, modified = now()"
 	" WHERE id = $1::bigint" };
 
-/* A published snapshot of the zarr (sql/019): the one of published
+/* A published snapshot of the zarr (sql/020): the one of published
  * version $2 of its dandiset, or snapshot $3 if a published version holds
  * it. $1 zarrs.id. */
 enum { ZS_ID, ZS_CHECKSUM, ZS_FILES, ZS_SIZE, ZS_VERSION, ZS_NCOLS };

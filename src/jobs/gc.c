@@ -56,7 +56,7 @@ static const struct db_sql gc_report = { "gc_report", REPORT_NCOLS,
 	"   AND NOT EXISTS (SELECT 1 FROM assets a WHERE a.blob_id = b.id)),"
 	" (SELECT count(*) FROM assets x WHERE NOT x.published AND x.modified < now() - $1::interval"
 	"   AND NOT EXISTS (SELECT 1 FROM asset_versions av WHERE av.asset_id = x.id))" };
-/* Whether a zarr snapshot (sql/019, taken or being taken) holds this
+/* Whether a zarr snapshot (sql/020, taken or being taken) holds this
  * version of zarr/$1/$2. */
 enum { REF_HELD, REF_NCOLS };
 enum { CUTOFF_EPOCH, CUTOFF_NCOLS };

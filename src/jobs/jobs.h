@@ -150,7 +150,7 @@ long	paths_fold_all(struct job *);	/* deltas moved, or -1 (job->err) */
 extern const struct job_kind	zarr_ingest_job;
 int	zarr_ingest_cmd(struct job *, int argc, char **argv);
 
-/* zarr-snapshot.c: the zarr archives of a publish (sql/019) */
+/* zarr-snapshot.c: the zarr archives of a publish (sql/020) */
 extern const struct db_sql *const	zarr_snapshot_sql[];
 /* Before the publish transaction: a Complete snapshot of every zarr of
  * the draft, taken or resumed page by page. */

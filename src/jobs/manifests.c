@@ -74,7 +74,7 @@ static const struct db_sql mf_resolve = { "mf_resolve", VID_NCOLS,
 /* Every version, for a backfill (manifests --all). */
 static const struct db_sql mf_all = { "mf_all", VID_NCOLS,
 	"SELECT v.id FROM versions v ORDER BY v.id" };
-/* The zarr snapshots of a published version (sql/019), with the
+/* The zarr snapshots of a published version (sql/020), with the
  * statistics their manifest starts with. */
 #define ZARR_TIME	"'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"'"
 enum { MZ_UUID, MZ_SNAPSHOT, MZ_CHECKSUM, MZ_FILES, MZ_SIZE, MZ_DEPTH, MZ_MODIFIED, MZ_NCOLS };

@@ -120,7 +120,7 @@ untag_listed(void *arg, const struct s3_version *o)
 /* Every object of a zarr archive loses its embargoed tag (they all got it
  * from the presigned PUT URL): the original's _delete_zarr_object_tags.
  * Every version of every key, not just the current one: in a versioned
- * bucket a published zarr snapshot may name an older version (sql/019).
+ * bucket a published zarr snapshot may name an older version (sql/020).
  * Page by page, so memory stays flat for any number of chunks. */
 static int
 untag_zarr(struct job *job, struct s3 *s3, const char *uuid, long *n)

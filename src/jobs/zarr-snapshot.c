@@ -1,7 +1,7 @@
 /*
  * zarr-snapshot.c - the zarr side of a publish (src/jobs/publish.c): each
  * zarr archive of the draft is frozen as a snapshot, the S3 version id,
- * size and ETag of every key under zarr/<zarr_id>/ (sql/019), which the
+ * size and ETag of every key under zarr/<zarr_id>/ (sql/020), which the
  * published version's zarr assets then resolve to while the draft zarr
  * keeps changing. Needs bucket versioning (README: "The S3 bucket").
  *

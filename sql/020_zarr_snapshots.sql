@@ -1,4 +1,4 @@
--- 019_zarr_snapshots: publishable zarr archives. With bucket versioning
+-- 020_zarr_snapshots: publishable zarr archives. With bucket versioning
 -- on, a zarr's state at publish time is the version id of every key under
 -- zarr/<zarr_id>/ (a snapshot); the published version's zarr assets
 -- resolve to it while the draft zarr keeps changing. The snapshot is taken
