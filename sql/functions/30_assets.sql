@@ -375,3 +375,157 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+-- One asset write of a group commit (dandi_asset_write_batch): item is
+-- {op: post|put|delete, v: version, d: dandiset, u: user, su: superuser,
+-- un/ue/uf: the audit's user name, email and full name, old: the asset
+-- replaced or removed, new, path, blob, zarr, md: as dandi_asset_write,
+-- zok: the zarr is the dandiset's, unemb: the blob becomes public}.
+-- The checks the API made before the item was queued (outside this
+-- transaction) are made again under the draft's lock: the version is
+-- there (else 'notfound'), the user owns it ('forbidden'), no unembargo
+-- runs ('unembargoing'). Returns the new (or unchanged) asset's row, NULL
+-- for a removal, and result: 'added', 'unchanged' or 'deleted'; a refusal raises SQLSTATE DAB01 with dandi_asset_write's
+-- result (or one of the above) as its message, so that the caller's
+-- subtransaction undoes whatever the item did.
+CREATE OR REPLACE FUNCTION dandi_asset_batch_item(item jsonb, OUT result text, OUT asset bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    vid bigint := (item->>'v')::bigint;
+    did bigint := (item->>'d')::bigint;
+    uid bigint := (item->>'u')::bigint;
+    su boolean := (item->>'su')::boolean;
+    op text := item->>'op';
+    st text;
+    owner boolean;
+    w record;
+    rm record;
+    details jsonb;
+    n bigint;
+BEGIN
+    SELECT d.embargo_status, su OR EXISTS (SELECT FROM dandi_owned(uid, su) o WHERE o.id = d.id)
+    INTO st, owner
+    FROM versions v JOIN dandisets d ON d.id = v.dandiset_id
+    WHERE v.id = vid AND d.id = did AND v.version = 'draft';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION USING ERRCODE = 'DAB01', MESSAGE = 'notfound';
+    ELSIF NOT owner THEN
+        RAISE EXCEPTION USING ERRCODE = 'DAB01', MESSAGE = 'forbidden';
+    ELSIF st = 'UNEMBARGOING' THEN
+        RAISE EXCEPTION USING ERRCODE = 'DAB01', MESSAGE = 'unembargoing';
+    END IF;
+
+    IF op = 'delete' THEN
+        SELECT a.path, dandi_asset_detach(vid, a.id) AS done INTO rm
+        FROM asset_versions av JOIN assets a ON a.id = av.asset_id
+        WHERE av.version_id = vid AND a.asset_id = (item->>'old')::uuid;
+        IF NOT FOUND OR NOT rm.done THEN
+            RAISE EXCEPTION USING ERRCODE = 'DAB01', MESSAGE = 'missing';
+        END IF;
+        INSERT INTO audit_records (dandiset_id, username, user_email, user_fullname, record_type, details)
+        VALUES (did, item->>'un', item->>'ue', item->>'uf', 'remove_asset',
+                jsonb_build_object('path', rm.path, 'asset_id', item->>'old'));
+        result := 'deleted';
+        RETURN;
+    END IF;
+
+    SELECT * INTO w FROM dandi_asset_write(vid, (item->>'old')::uuid, (item->>'new')::uuid, item->>'path',
+        (item->>'blob')::bigint, (item->>'zarr')::bigint, item->'md', (item->>'zok')::boolean);
+    result := w.result;
+    asset := w.asset;
+    IF w.result = 'unchanged' THEN
+        RETURN;
+    ELSIF w.result <> 'added' THEN
+        RAISE EXCEPTION USING ERRCODE = 'DAB01', MESSAGE = w.result;
+    END IF;
+    IF (item->>'unemb')::boolean THEN
+        -- As the API's asset_blob_unembargo: public once in an open dandiset.
+        WITH b AS (UPDATE blobs SET embargoed = false, modified = now()
+                   WHERE id = (item->>'blob')::bigint AND embargoed
+                     AND (SELECT embargo_status FROM dandisets WHERE id = did) = 'OPEN'
+                   RETURNING blob_id)
+        SELECT count(dandi_enqueue('blob_untag', blob_id::text, '{}')) INTO n FROM b;
+    END IF;
+    -- The audit details of the API's asset_after_write.
+    SELECT jsonb_build_object('path', a.path, 'size', coalesce(b.size, z.size),
+               'asset_blob_id', b.blob_id::text, 'zarr_archive_id', z.zarr_id::text,
+               'asset_id', a.asset_id::text, 'checksum', coalesce(b.etag, z.checksum),
+               'metadata', a.metadata)
+    INTO details
+    FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id
+    WHERE a.id = w.asset;
+    INSERT INTO audit_records (dandiset_id, username, user_email, user_fullname, record_type, details)
+    VALUES (did, item->>'un', item->>'ue', item->>'uf',
+            CASE WHEN op = 'put' THEN 'update_asset' ELSE 'add_asset' END, details);
+END $$;
+
+-- Group commit (src/lib/groupcommit.c): the asset writes of several
+-- requests in the caller's one transaction. Each item (array element i,
+-- from 0) runs in a subtransaction of its own, so that one item's refusal
+-- or error undoes that item alone; the drafts are locked first, shared
+-- (as a single write's FOR KEY SHARE), in id order; the items run in
+-- (version, path) order, which keeps two batches from taking the same
+-- paths in opposite orders, and an item that deadlocks anyway is run
+-- again. Returns a row per item, in item order: result ('added',
+-- 'unchanged', 'deleted', a refusal of dandi_asset_batch_item, or
+-- 'error:' and the message), and for added and unchanged the asset's
+-- served metadata and its ASSET_JSON_COLUMNS (src/api/api.h), read after
+-- all the items (their own statement sees what the items wrote).
+CREATE OR REPLACE FUNCTION dandi_asset_write_batch(items jsonb, api_url text, s3_base text)
+RETURNS TABLE (i int, result text, asset bigint, metadata json, asset_uuid uuid, blob_uuid uuid,
+    zarr_uuid uuid, path text, size bigint, created timestamp, modified timestamp)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+-- (the result's column names are variables too: in a query, columns win)
+DECLARE
+    k int;
+    it jsonb;
+    tries int;
+    res text[] := '{}';
+    ids bigint[] := '{}';
+    idx int[] := '{}';
+    r text;
+    aid bigint;
+BEGIN
+    PERFORM 1 FROM versions
+    WHERE id IN (SELECT DISTINCT (x->>'v')::bigint FROM jsonb_array_elements(items) x)
+    ORDER BY id FOR KEY SHARE;
+    FOR k, it IN SELECT (e.n - 1)::int, e.x FROM jsonb_array_elements(items) WITH ORDINALITY e(x, n)
+                 ORDER BY (e.x->>'v')::bigint, e.x->>'path', e.n LOOP
+        tries := 0;
+        LOOP
+            BEGIN
+                SELECT b.result, b.asset INTO r, aid FROM dandi_asset_batch_item(it) b;
+                EXIT;
+            EXCEPTION
+                WHEN SQLSTATE 'DAB01' THEN
+                    r := SQLERRM;
+                    aid := NULL;
+                    EXIT;
+                WHEN deadlock_detected THEN
+                    tries := tries + 1;
+                    IF tries > 5 THEN
+                        r := 'error:' || SQLERRM;
+                        aid := NULL;
+                        EXIT;
+                    END IF;
+                WHEN OTHERS THEN
+                    r := 'error:' || SQLERRM;
+                    aid := NULL;
+                    EXIT;
+            END;
+        END LOOP;
+        idx := idx || k;
+        res := res || r;
+        ids := ids || aid;
+    END LOOP;
+    RETURN QUERY
+    SELECT x.i, x.result, x.asset,
+           CASE WHEN a.id IS NOT NULL THEN dandi_asset_metadata(a, api_url, s3_base) END,
+           a.asset_id, b.blob_id, z.zarr_id, a.path::text, coalesce(b.size, z.size)::bigint,
+           a.created AT TIME ZONE 'UTC', a.modified AT TIME ZONE 'UTC'
+    FROM unnest(idx, res, ids) x(i, result, asset)
+    LEFT JOIN assets a ON a.id = x.asset
+    LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id
+    ORDER BY x.i;
+END $$;

@@ -10,14 +10,25 @@
  * a shared lock of the draft: writers to one draft run side by side, the
  * folder tree's unique nodes keep paths apart and folder totals change by
  * appended deltas (sql/016_folder_deltas.sql); publish locks it alone.
+ *
+ * With group commit on (write_batch, src/lib/groupcommit.h) a write to a
+ * draft makes its checks outside a transaction and queues its item; one
+ * worker applies the queued items of several workers in one transaction
+ * (dandi_asset_write_batch: the lock, the checks again, each item in a
+ * subtransaction of its own), and each worker answers its own client from
+ * its item's result exactly as a write of its own would.
  */
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "groupcommit.h"
+#include "metrics.h"
 #include "s3.h"
 
 #define DOWNLOAD_TTL	3600	/* seconds a download URL is valid */
@@ -198,7 +209,16 @@ static const struct db_sql download_nested = { "download_nested", DN_NCOLS,
 	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id LEFT JOIN blobs b ON b.id = a.blob_id"
 	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
 
+/* Group commit: $1 the items (a JSON array, asset_item_json), $2 api url,
+ * $3 s3 base; a row per item, in item order: its result, the asset row,
+ * the answer's metadata and the asset object (ASSET_JSON_COLUMNS's). */
+enum { AWB_I, AWB_RESULT, AWB_ASSET, AWB_METADATA, AWB_JSON, AWB_NCOLS = AWB_JSON + ASSET_JSON_NCOLS };
+static const struct db_sql asset_write_batch = { "asset_write_batch", AWB_NCOLS,
+	"SELECT i, result, asset, metadata, asset_uuid, blob_uuid, zarr_uuid, path, size, created, modified"
+	" FROM dandi_asset_write_batch($1::jsonb, $2, $3)" };
+
 const struct db_sql *const assets_sql[] = {
+	&asset_write_batch,
 	&asset_exact_path, &asset_list, &asset_list_created, &asset_list_created_desc,
 	&asset_count, &asset_count_all, &asset_path_exists, &asset_path_children,
 	&asset_in_version, &asset_blob_by_uuid, &asset_zarr_by_uuid, &asset_write, &asset_remove, &asset_paths_fold_try,
@@ -781,6 +801,258 @@ asset_written(struct request *req, const char *asset_id, const char *record_type
 	return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 }
 
+/* --- group commit ------------------------------------------------------ */
+
+/* An item's answer: what dandi_asset_write_batch said of it. */
+struct item_answer {
+	int		 failed;	/* 0, or the status of a batch that failed whole */
+	const char	*result;
+	const char	*asset;		/* the asset row ('added', 'unchanged') */
+	const char	*body;		/* the 200 answer; NULL: read it again */
+	size_t		 body_len;
+};
+
+/* A result that did not fit the queue's answer: a refusal (nothing was
+ * written), which the worker gets again by writing alone. */
+#define RESULT_TOO_LONG	"too-long"
+
+/* The queue item of a write (dandi_asset_batch_item's fields): op post,
+ * put (b and old) or delete (old). */
+static const char *
+asset_item_json(struct request *req, const char *op, const char *old, const char *uuid,
+    const struct asset_body *b, const char *blob_id, const char *zarr_id, bool zarr_ok, bool blob_emb,
+    size_t *len)
+{
+	const struct user	*u = req->user;
+	struct buf		 j;
+	const char		*out;
+
+	buf_init(&j);
+	buf_printf(&j, "{\"op\":\"%s\",\"v\":%s,\"d\":%lld,\"u\":%s,\"su\":%s,\"un\":", op,
+	    req->version->id, strtoll(req->params[0], NULL, 10), req->user_id_str,
+	    u->is_superuser ? "true" : "false");
+	buf_json_string(&j, u->username);
+	buf_puts(&j, ",\"ue\":");
+	buf_json_string(&j, u->email);
+	buf_puts(&j, ",\"uf\":");
+	buf_json_string(&j, arena_printf(&req->arena, "%s %s", u->first_name, u->last_name));
+	buf_puts(&j, ",\"old\":");
+	if (old != NULL)
+		buf_json_string(&j, old);
+	else
+		buf_puts(&j, "null");
+	if (b != NULL) {
+		buf_printf(&j, ",\"new\":\"%s\",\"path\":", uuid);
+		buf_json_string(&j, b->path);
+		buf_printf(&j, ",\"blob\":%s,\"zarr\":%s,\"zok\":%s,\"unemb\":%s,\"md\":",
+		    blob_id ? blob_id : "null", zarr_id ? zarr_id : "null", zarr_ok ? "true" : "false",
+		    blob_emb ? "true" : "false");
+		buf_puts(&j, b->metadata_text);
+	}
+	buf_puts(&j, "}");
+	*len = j.len;
+	out = arena_strdup(&req->arena, j.data);
+	buf_free(&j);
+	return out;
+}
+
+/* Test hook (t/77-group-commit.t): the first leader of a batch of two or
+ * more writes its pid to this file and sleeps before its commit, to be
+ * killed there. */
+static void
+asset_batch_test_hold(int n)
+{
+	const char *path = getenv("DANDI_TEST_GC_LEADER_HOLD");
+	int fd;
+
+	if (path == NULL || n < 2 || (fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) < 0)
+		return;
+	dprintf(fd, "%ld\n", (long)getpid());
+	close(fd);
+	sleep(30);
+}
+
+/* Applies n items in one transaction on this worker's connection (as a
+ * leader, or alone); ans[k] gets item k's answer (in req's arena). */
+static void
+asset_batch_apply(struct request *req, const char *const *items, const size_t *lens, int n,
+    struct item_answer *ans)
+{
+	struct buf	 j;
+	PGresult	*r = NULL;
+	int		 failed = 0;
+
+	buf_init(&j);
+	buf_puts(&j, "[");
+	for (int k = 0; k < n; k++) {
+		if (k > 0)
+			buf_puts(&j, ",");
+		buf_append(&j, items[k], lens[k]);
+	}
+	buf_append(&j, "]", 2);
+	const char *params[3] = { j.data, req->cfg->api_url, assets_s3_base(req) };
+	if (req_begin(req) != 0 || (r = req_query(req, &asset_write_batch, 3, params)) == NULL)
+		failed = req->status;
+	else {
+		asset_batch_test_hold(n);
+		if (PQntuples(r) != n) {
+			log_error("asset_write_batch: %d rows for %d items", PQntuples(r), n);
+			failed = 500;
+		} else if (req_commit(req) != 0)
+			failed = req->status;
+	}
+	buf_free(&j);
+	if (failed != 0) {
+		db_rollback(req->db);
+		if (failed != 503)
+			failed = 500;
+	}
+	for (int k = 0; k < n; k++) {
+		struct item_answer *a = &ans[k];
+		memset(a, 0, sizeof(*a));
+		a->failed = failed;
+		if (failed)
+			continue;
+		a->result = PQgetvalue(r, k, AWB_RESULT);
+		a->asset = PQgetvalue(r, k, AWB_ASSET);
+		if (strcmp(a->result, "added") == 0 || strcmp(a->result, "unchanged") == 0) {
+			struct buf b;
+			buf_init(&b);
+			asset_json(&b, r, k, AWB_JSON, AWB_METADATA);
+			a->body = arena_strdup(&req->arena, b.data);
+			a->body_len = b.len;
+			buf_free(&b);
+		}
+	}
+	/* Each item is answered from its answer, this worker's too. */
+	req->status = 0;
+	req->out.len = 0;
+	req->content_type_out = NULL;
+}
+
+/* The leader: applies its batch and posts every item's answer. */
+static void
+asset_batch_lead(struct request *req, const struct gc_batch *batch)
+{
+	const char		*items[GC_BATCH_MAX];
+	size_t			 lens[GC_BATCH_MAX];
+	struct item_answer	 ans[GC_BATCH_MAX];
+	struct gc_answer	*g = arena_alloc(&req->arena, sizeof(*g));
+
+	for (int k = 0; k < batch->n; k++)
+		items[k] = gc_item(batch, k, &lens[k]);
+	asset_batch_apply(req, items, lens, batch->n, ans);
+	for (int k = 0; k < batch->n; k++) {
+		const struct item_answer *a = &ans[k];
+		size_t rl = a->result ? strlen(a->result) : 0;
+		g->failed = a->failed;
+		snprintf(g->asset, sizeof(g->asset), "%s", a->asset ? a->asset : "");
+		if (rl > GC_ANSWER_MAX) {
+			memcpy(g->data, RESULT_TOO_LONG, sizeof(RESULT_TOO_LONG) - 1);
+			g->result_len = sizeof(RESULT_TOO_LONG) - 1;
+		} else {
+			memcpy(g->data, a->result ? a->result : "", rl);
+			g->result_len = (uint32_t)rl;
+		}
+		g->body_len = 0;
+		if (a->body != NULL && g->result_len + a->body_len <= GC_ANSWER_MAX) {
+			memcpy(g->data + g->result_len, a->body, a->body_len);
+			g->body_len = (uint32_t)a->body_len;
+		}
+		gc_post(batch, k, g);
+	}
+}
+
+/* Answers the write from its item's answer, as asset_write_one and
+ * assets_delete answer their own (b NULL: a DELETE). */
+static int
+asset_item_respond(struct request *req, const struct asset_body *b, const struct item_answer *a)
+{
+	const char *r = a->result;
+
+	if (a->failed == 503) {
+		metrics_db_unavailable_answer();
+		return resp_detail(req, 503, "The database is unavailable; try again shortly.");
+	}
+	if (a->failed != 0)
+		return resp_detail(req, 500, "Internal server error.");
+	if (strcmp(r, "missing") == 0 || strcmp(r, "notfound") == 0)
+		return resp_detail(req, 404, "Not found.");
+	if (strcmp(r, "forbidden") == 0)
+		return resp_empty(req, 403);
+	if (strcmp(r, "unembargoing") == 0)
+		return perm_not_unembargoing(req, "UNEMBARGOING"), 0;
+	if (strcmp(r, "zarr") == 0)
+		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
+	if (strcmp(r, "exists") == 0)
+		return resp_string(req, 409, "An asset with that path already exists");
+	if (strcmp(r, "deleted") == 0) {
+		asset_fold_sometimes(req);
+		return resp_empty(req, 204);
+	}
+	if (strcmp(r, "added") == 0 || strcmp(r, "unchanged") == 0) {
+		if (strcmp(r, "added") == 0)
+			asset_fold_sometimes(req);
+		if (a->body == NULL) {
+			/* Too long for the queue: the asset is immutable, read it. */
+			const char *p3[3] = { a->asset, req->cfg->api_url, assets_s3_base(req) };
+			PGresult *q = req_query(req, &asset_after_write, 3, p3);
+			return q == NULL ? 0 : asset_json_respond(req, q, AAW_ASSET, AAW_METADATA);
+		}
+		req->status = 200;
+		req->content_type_out = "application/json";
+		req->out.len = 0;
+		buf_append(&req->out, a->body, a->body_len);
+		return 0;
+	}
+	if (r[0] == '[' && b != NULL)
+		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
+		    b->path, py_list_repr(req, r));
+	log_error("asset write: %s", strncmp(r, "error:", 6) == 0 ? r + 6 : r);
+	return resp_detail(req, 500, "Internal server error.");
+}
+
+/* A write of a draft with group commit on: queued, or alone when it
+ * cannot be (too large; the slot still held) or its refusal was too long
+ * for the queue. */
+static int
+asset_write_grouped(struct request *req, const struct asset_body *b, const char *item, size_t len)
+{
+	struct gc_batch		batch;
+	struct item_answer	own;
+
+	switch (gc_submit(item, len, req->cfg->write_batch, req->cfg->write_batch_wait_us, &batch)) {
+	case GC_FAILED:
+		log_error("asset write: the group commit's leader died; the write may or may not be done");
+		return resp_detail(req, 503, "The database is unavailable; try again shortly.");
+	case GC_LEAD:
+		asset_batch_lead(req, &batch);
+		/* FALLTHROUGH */
+	case GC_DONE: {
+		const struct gc_answer *g = gc_own_answer();
+		own.failed = g->failed;
+		own.result = arena_printf(&req->arena, "%.*s", (int)g->result_len, g->data);
+		own.asset = arena_strdup(&req->arena, g->asset);
+		own.body = NULL;
+		own.body_len = g->body_len;
+		if (g->body_len > 0) {
+			char *body = arena_alloc(&req->arena, g->body_len + 1);
+			memcpy(body, g->data + g->result_len, g->body_len);
+			body[g->body_len] = '\0';
+			own.body = body;
+		}
+		gc_release();
+		if (own.failed != 0 || strcmp(own.result, RESULT_TOO_LONG) != 0)
+			return asset_item_respond(req, b, &own);
+		break;
+	}
+	case GC_ALONE:
+		break;
+	}
+	asset_batch_apply(req, &item, &len, 1, &own);
+	return asset_item_respond(req, b, &own);
+}
+
 /* The new asset of a POST (old NULL) or PUT, in one call to the database;
  * answers every refusal (404, 400, 409) and the unchanged PUT itself. */
 static int
@@ -797,6 +1069,12 @@ asset_write_one(struct request *req, const struct asset_body *b, const char *old
 	if (uuid4(uuid) != 0)
 		return resp_detail(req, 500, "No randomness.");
 	bool zarr_ok = zarr_ds == NULL || strtoll(zarr_ds, NULL, 10) == strtoll(req->params[0], NULL, 10);
+	if (req->group_commit) {
+		size_t len;
+		const char *item = asset_item_json(req, old ? "put" : "post", old, uuid, b, blob_id, zarr_id,
+		    zarr_ok, blob_emb, &len);
+		return asset_write_grouped(req, b, item, len);
+	}
 	const char *params[8] = { req->version->id, old, uuid, b->path, blob_id, zarr_id, b->metadata_text,
 	    zarr_ok ? "t" : "f" };
 	if ((r = req_query(req, &asset_write, 8, params)) == NULL)
@@ -864,6 +1142,12 @@ assets_delete(struct request *req)
 	const char	*params[2] = { req->version->id, req->params[2] };
 	PGresult	*r;
 
+	if (req->group_commit) {
+		size_t len;
+		const char *item = asset_item_json(req, "delete", req->params[2], NULL, NULL, NULL, NULL,
+		    false, false, &len);
+		return asset_write_grouped(req, NULL, item, len);
+	}
 	if ((r = req_query(req, &asset_remove, 2, params)) == NULL)
 		return 0;
 	if (PQntuples(r) == 0)

@@ -1,8 +1,10 @@
 /*
  * main.c - dandi-api: a pre-forking FastCGI server. The supervisor opens the
  * unix socket, forks the workers and restarts any that die; each worker runs
- * its own accept loop with its own database connection. Nothing is shared
- * between workers, so more workers (or more machines) is all scaling takes.
+ * its own accept loop with its own database connection. What workers share
+ * is in memory the supervisor maps before forking: the metrics' counters
+ * and group commit's queue of asset writes (groupcommit.h); more workers
+ * (or more machines) is all scaling takes.
  */
 #include <errno.h>
 #include <fcgiapp.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "groupcommit.h"
 #include "metrics.h"
 
 #define MAX_WORKERS 256
@@ -352,6 +355,7 @@ spawn_worker(int sock, const struct config *cfg, int slot)
 
 	if (pid == 0) {
 		metrics_worker(slot);
+		gc_worker(slot);
 		struct sigaction sa = { .sa_handler = on_term };
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGINT, &sa, NULL);
@@ -622,6 +626,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}
+	/* Group commit's queue (groupcommit.h): a slot per metrics slot;
+	 * mapped whatever write_batch says, so that a reload may turn it on. */
+	if (gc_open(2 * cfg.workers, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
 	metrics_set_workers(pool.n);
 	for (int i = 0; i < pool.n; i++)
 		pool.pids[i] = spawn_worker(sock, &cfg, pool.base + i);
@@ -688,6 +698,7 @@ main(int argc, char **argv)
 	log_info("stopped");
 	sentry_free(sentry);
 	metrics_close();
+	gc_close();
 	config_free(&cfg);
 	return 0;
 }

@@ -66,6 +66,13 @@ static const struct db_sql perm_version_lock_shared = { "perm_version_lock_share
 	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
 	" WHERE v.dandiset_id = $1::bigint AND v.version = $2 FOR KEY SHARE OF v" };
 
+/* Group commit's writers (server.c): the checks without the lock, which
+ * the batch takes (dandi_asset_write_batch). */
+static const struct db_sql perm_version_write = { "perm_version_write", PV_NCOLS,
+	"SELECT " PV_COLUMNS_WRITE
+	" FROM versions v JOIN dandisets d ON d.id = v.dandiset_id"
+	" WHERE v.dandiset_id = $1::bigint AND v.version = $2" };
+
 /* An asset by its id alone ($1): are its bytes embargoed (its blob;
  * a zarr's: its dandiset not open), does user $2 (superuser $3) own a
  * dandiset with a version that has it, or is one of them $7 (the access
@@ -93,7 +100,7 @@ static const struct db_sql perm_user_is_staff = { "perm_user_is_staff", STAFF_NC
 	"SELECT is_staff FROM users WHERE id = $1::bigint" };
 
 const struct db_sql *const perm_sql[] = {
-	&perm_dandiset, &perm_version, &perm_version_lock, &perm_version_lock_shared, &perm_asset, &perm_user_is_staff,
+	&perm_dandiset, &perm_version, &perm_version_lock, &perm_version_lock_shared, &perm_version_write, &perm_asset, &perm_user_is_staff,
 	NULL
 };
 
@@ -345,6 +352,7 @@ static int
 version_write(struct request *req, bool read_first, bool shared)
 {
 	if (guardian(req, read_first) != 0 || version_load(req, req->params[0], req->params[1],
+	    req->group_commit ? &perm_version_write :
 	    shared ? &perm_version_lock_shared : &perm_version_lock) != 0)
 		return -1;
 	return perm_not_unembargoing(req, req->dandiset->embargo_status);

@@ -30,6 +30,8 @@ static const struct ckey keys[] = {
 	S(socket_group, ""),
 	S(page_cache_dir, ""),
 	{ "workers", C_INT, offsetof(struct config, workers), "4" },
+	{ "write_batch", C_INT, offsetof(struct config, write_batch), "16" },
+	{ "write_batch_wait_us", C_INT, offsetof(struct config, write_batch_wait_us), "1000" },
 	S(api_url, "http://127.0.0.1:8080"),
 	S(web_url, "http://127.0.0.1:8080"),
 	S(web_app_origins, ""),
@@ -238,6 +240,10 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 	if (strcmp(c->request_log, "all") != 0 && strcmp(c->request_log, "errors") != 0 &&
 	    strcmp(c->request_log, "off") != 0) {
 		snprintf(err, errlen, "request_log must be all, errors or off, not '%s'", c->request_log);
+		return -1;
+	}
+	if (c->write_batch > 64 || c->write_batch_wait_us > 100000) {
+		snprintf(err, errlen, "write_batch must be 0..64 and write_batch_wait_us 0..100000");
 		return -1;
 	}
 	/* URLs are joined with "/api/...": a trailing slash would double it. */

@@ -11,6 +11,11 @@ struct config {
 	char	*socket_group;		/* the socket's group (nginx's); "" = the process's */
 	char	*page_cache_dir;	/* asset-list pages nginx serves (src/api/pagecache.c); "" = off */
 	int	 workers;
+	/* Group commit of asset writes (groupcommit.h): up to write_batch
+	 * writes a transaction (0 or 1: each its own, as before), the first
+	 * waiting up to write_batch_wait_us for writers in flight */
+	int	 write_batch;
+	int	 write_batch_wait_us;
 	char	*api_url;		/* origin of the API, no /api suffix */
 	char	*web_url;		/* web app origin */
 	/* Cross-origin use (cors.h). Lists are space- or comma-separated. */

@@ -89,6 +89,9 @@ struct request {
 	const struct asset	*asset;
 	const struct upload	*upload;
 	const struct zarr	*zarr;
+	/* An asset write of a draft that goes through group commit: no
+	 * transaction or lock of its own (server.c, assets.c). */
+	bool			 group_commit;
 
 	/* response */
 	int			 status;
