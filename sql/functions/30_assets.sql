@@ -465,10 +465,9 @@ END $$;
 -- or error undoes that item alone; the drafts are locked first, shared
 -- (as a single write's FOR KEY SHARE), in id order; the items run in
 -- (version, path) order, which keeps two batches from taking the same
--- paths in opposite orders, and an item that deadlocks anyway is run
--- again. Returns a row per item, in item order: result ('added',
--- 'unchanged', 'deleted', a refusal of dandi_asset_batch_item, or
--- 'error:' and the message), and for added and unchanged the asset's
+-- paths in opposite orders. Returns a row per item, in item order: result
+-- ('added', 'unchanged', 'deleted', a refusal of dandi_asset_batch_item,
+-- 'retry' (see below), or 'error:' and the message), and for added and unchanged the asset's
 -- served metadata and its ASSET_JSON_COLUMNS (src/api/api.h), read after
 -- all the items (their own statement sees what the items wrote).
 CREATE OR REPLACE FUNCTION dandi_asset_write_batch(items jsonb, api_url text, s3_base text)
@@ -480,7 +479,6 @@ LANGUAGE plpgsql AS $$
 DECLARE
     k int;
     it jsonb;
-    tries int;
     res text[] := '{}';
     ids bigint[] := '{}';
     idx int[] := '{}';
@@ -490,31 +488,30 @@ BEGIN
     PERFORM 1 FROM versions
     WHERE id IN (SELECT DISTINCT (x->>'v')::bigint FROM jsonb_array_elements(items) x)
     ORDER BY id FOR KEY SHARE;
+    -- Two batches can wait for each other (an item of each holding what
+    -- one of the other's needs: paths, a replaced asset's row). Waiting
+    -- is for another transaction's commit, a few ms; an item that waits
+    -- longer gives up ('retry': its subtransaction undone, its worker
+    -- writes it alone once this batch has committed) instead of sitting
+    -- out the deadlock detector's second. A single write waits as before.
+    IF jsonb_array_length(items) > 1 THEN
+        PERFORM set_config('lock_timeout', '50ms', true);
+    END IF;
     FOR k, it IN SELECT (e.n - 1)::int, e.x FROM jsonb_array_elements(items) WITH ORDINALITY e(x, n)
                  ORDER BY (e.x->>'v')::bigint, e.x->>'path', e.n LOOP
-        tries := 0;
-        LOOP
-            BEGIN
-                SELECT b.result, b.asset INTO r, aid FROM dandi_asset_batch_item(it) b;
-                EXIT;
-            EXCEPTION
-                WHEN SQLSTATE 'DAB01' THEN
-                    r := SQLERRM;
-                    aid := NULL;
-                    EXIT;
-                WHEN deadlock_detected THEN
-                    tries := tries + 1;
-                    IF tries > 5 THEN
-                        r := 'error:' || SQLERRM;
-                        aid := NULL;
-                        EXIT;
-                    END IF;
-                WHEN OTHERS THEN
-                    r := 'error:' || SQLERRM;
-                    aid := NULL;
-                    EXIT;
-            END;
-        END LOOP;
+        BEGIN
+            SELECT b.result, b.asset INTO r, aid FROM dandi_asset_batch_item(it) b;
+        EXCEPTION
+            WHEN SQLSTATE 'DAB01' THEN
+                r := SQLERRM;
+                aid := NULL;
+            WHEN lock_not_available OR deadlock_detected THEN
+                r := 'retry';
+                aid := NULL;
+            WHEN OTHERS THEN
+                r := 'error:' || SQLERRM;
+                aid := NULL;
+        END;
         idx := idx || k;
         res := res || r;
         ids := ids || aid;

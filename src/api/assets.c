@@ -812,9 +812,10 @@ struct item_answer {
 	size_t		 body_len;
 };
 
-/* A result that did not fit the queue's answer: a refusal (nothing was
- * written), which the worker gets again by writing alone. */
-#define RESULT_TOO_LONG	"too-long"
+/* An item the batch undid, to be written alone: it waited too long for
+ * another batch (dandi_asset_write_batch), or its result (a refusal:
+ * nothing was written) did not fit the queue's answer. */
+#define RESULT_RETRY	"retry"
 
 /* The queue item of a write (dandi_asset_batch_item's fields): op post,
  * put (b and old) or delete (old). */
@@ -948,8 +949,8 @@ asset_batch_lead(struct request *req, const struct gc_batch *batch)
 		g->failed = a->failed;
 		snprintf(g->asset, sizeof(g->asset), "%s", a->asset ? a->asset : "");
 		if (rl > GC_ANSWER_MAX) {
-			memcpy(g->data, RESULT_TOO_LONG, sizeof(RESULT_TOO_LONG) - 1);
-			g->result_len = sizeof(RESULT_TOO_LONG) - 1;
+			memcpy(g->data, RESULT_RETRY, sizeof(RESULT_RETRY) - 1);
+			g->result_len = sizeof(RESULT_RETRY) - 1;
 		} else {
 			memcpy(g->data, a->result ? a->result : "", rl);
 			g->result_len = (uint32_t)rl;
@@ -1013,8 +1014,8 @@ asset_item_respond(struct request *req, const struct asset_body *b, const struct
 }
 
 /* A write of a draft with group commit on: queued, or alone when it
- * cannot be (too large; the slot still held) or its refusal was too long
- * for the queue. */
+ * cannot be (too large; the slot still held) or the batch gave it back
+ * (RESULT_RETRY). */
 static int
 asset_write_grouped(struct request *req, const struct asset_body *b, const char *item, size_t len)
 {
@@ -1042,7 +1043,7 @@ asset_write_grouped(struct request *req, const struct asset_body *b, const char 
 			own.body = body;
 		}
 		gc_release();
-		if (own.failed != 0 || strcmp(own.result, RESULT_TOO_LONG) != 0)
+		if (own.failed != 0 || strcmp(own.result, RESULT_RETRY) != 0)
 			return asset_item_respond(req, b, &own);
 		break;
 	}

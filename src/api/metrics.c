@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "groupcommit.h"
 #include "metrics.h"
 
 /* The database's part, one row per series: family (an index of families
@@ -133,6 +134,7 @@ metrics_get(struct request *req)
 	/* The text exposition format, version 0.0.4. */
 	req->content_type_out = "text/plain; version=0.0.4; charset=utf-8";
 	metrics_render(&req->out, api_routes, api_nroutes);
+	gc_metrics_render(&req->out);
 	bool up = state_render(req, &req->out);
 	buf_puts(&req->out, "# HELP dandi_db_up Whether the scrape could read the database's state (1) or not (0).\n"
 	    "# TYPE dandi_db_up gauge\n");

@@ -258,8 +258,9 @@ take(int max, struct gc_batch *b)
 		}
 }
 
-/* This worker collects: waits while fewer items are queued than writers
- * are in flight (up to wait_us), then takes its batch. */
+/* This worker collects: waits while writers are on their way (in an
+ * asset write, not yet queued nor in another batch), up to wait_us, then
+ * takes its batch. A lone writer takes it at once. */
 static enum gc_outcome
 collect(int max, int wait_us, struct gc_batch *b)
 {
@@ -267,15 +268,15 @@ collect(int max, int wait_us, struct gc_batch *b)
 
 	for (;;) {
 		lock();
-		int queued = 0, writing = 0;
+		int queued = 0, coming = 0;
 		for (size_t i = 0; i < region->nslots; i++) {
 			struct gc_slot *s = slot_at(i);
 			uint32_t st = load(&s->state);
 			queued += st == S_QUEUED || st == S_LEAD;
-			writing += load(&s->writing) != 0 && alive(s->owner);
+			coming += (st == S_FREE || st == S_DONE) && load(&s->writing) != 0 && alive(s->owner);
 		}
 		long left = deadline - now_us();
-		if (queued >= max || queued >= writing || left <= 0) {
+		if (queued >= max || coming == 0 || left <= 0) {
 			take(max, b);
 			unlock();
 			return GC_LEAD;
@@ -292,7 +293,11 @@ gc_submit(const char *item, size_t len, int max, int wait_us, struct gc_batch *b
 	pid_t me = getpid();
 	bool lead = false;
 
-	if (self == NULL || len > GC_ITEM_MAX || max < 2)
+	if (self == NULL)
+		return GC_ALONE;
+	/* No longer on its way: queued now, or written alone. */
+	store(&self->writing, 0);
+	if (len > GC_ITEM_MAX || max < 2)
 		return GC_ALONE;
 	if (max > GC_BATCH_MAX)
 		max = GC_BATCH_MAX;

@@ -64,8 +64,8 @@ void	 gc_close(void);
 bool	 gc_on(void);
 /* In a worker, first thing: its slot (reset: a predecessor's leftovers). */
 void	 gc_worker(int slot);
-/* This worker is in an asset write now (a leader waits for writers in
- * flight only), and no longer. */
+/* This worker is in an asset write, on its way to gc_submit (a leader
+ * waits only for those); and no longer (a refusal before the queue). */
 void	 gc_writer_begin(void);
 void	 gc_writer_end(void);
 /* Queues item (len bytes) and waits for its answer, or leads. */
