@@ -259,8 +259,9 @@ take(int max, struct gc_batch *b)
 }
 
 /* This worker collects: waits while writers are on their way (in an
- * asset write, not yet queued nor in another batch), up to wait_us, then
- * takes its batch. A lone writer takes it at once. */
+ * asset write, not yet queued nor in another batch) or another batch is
+ * being applied (more writers queue meanwhile), up to wait_us, then takes
+ * its batch. A lone writer takes it at once. */
 static enum gc_outcome
 collect(int max, int wait_us, struct gc_batch *b)
 {
@@ -268,15 +269,16 @@ collect(int max, int wait_us, struct gc_batch *b)
 
 	for (;;) {
 		lock();
-		int queued = 0, coming = 0;
+		int queued = 0, coming = 0, applying = 0;
 		for (size_t i = 0; i < region->nslots; i++) {
 			struct gc_slot *s = slot_at(i);
 			uint32_t st = load(&s->state);
 			queued += st == S_QUEUED || st == S_LEAD;
 			coming += (st == S_FREE || st == S_DONE) && load(&s->writing) != 0 && alive(s->owner);
+			applying += st == S_TAKEN && s->leader != getpid() && alive(s->leader);
 		}
 		long left = deadline - now_us();
-		if (queued >= max || coming == 0 || left <= 0) {
+		if (queued >= max || (coming == 0 && applying == 0) || left <= 0) {
 			take(max, b);
 			unlock();
 			return GC_LEAD;
@@ -378,6 +380,8 @@ gc_post(const struct gc_batch *b, int k, const struct gc_answer *a)
 		futex_wake(&s->state);
 	}
 	unlock();
+	if (k == b->n - 1)
+		arrivals_bump();	/* a collector may wait for this batch */
 }
 
 const struct gc_answer *
