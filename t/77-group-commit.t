@@ -341,6 +341,7 @@ for (@k) {
 }
 is($wrong, 0, 'the 200s written, nothing of the killed batch (it died before its commit)');
 ok(metric('dandi_api_write_batch_orphaned_total') >= 1, 'the orphaned writes counted');
+ok(defined metric('dandi_api_write_batch_retried_total'), 'writes given back by their batch are counted too');
 unlink $hold;
 $bad = round('r4');
 is($bad, 0, 'after the kill: 64 writers again, all answered as before');

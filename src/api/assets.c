@@ -1045,6 +1045,7 @@ asset_write_grouped(struct request *req, const struct asset_body *b, const char 
 		gc_release();
 		if (own.failed != 0 || strcmp(own.result, RESULT_RETRY) != 0)
 			return asset_item_respond(req, b, &own);
+		gc_count_retry();
 		break;
 	}
 	case GC_ALONE:

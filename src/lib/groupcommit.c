@@ -50,7 +50,7 @@ struct gc_region {
 	size_t		nslots;
 	size_t		size;
 	/* counters (under the mutex) */
-	uint64_t	batches, items, orphaned, sizes[NSIZES];
+	uint64_t	batches, items, orphaned, retried, sizes[NSIZES];
 };
 
 static struct gc_region	*region;
@@ -400,9 +400,19 @@ gc_release(void)
 }
 
 void
+gc_count_retry(void)
+{
+	if (region == NULL)
+		return;
+	lock();
+	region->retried++;
+	unlock();
+}
+
+void
 gc_metrics_render(struct buf *out)
 {
-	uint64_t batches, items, lost, sizes[NSIZES];
+	uint64_t batches, items, lost, retried, sizes[NSIZES];
 
 	if (region == NULL)
 		return;
@@ -410,6 +420,7 @@ gc_metrics_render(struct buf *out)
 	batches = region->batches;
 	items = region->items;
 	lost = region->orphaned;
+	retried = region->retried;
 	memcpy(sizes, region->sizes, sizeof(sizes));
 	unlock();
 	buf_puts(out, "# HELP dandi_api_write_batch_size Asset writes a group-commit transaction applied.\n"
@@ -426,4 +437,8 @@ gc_metrics_render(struct buf *out)
 	buf_puts(out, "# HELP dandi_api_write_batch_orphaned_total Group-commit items answered 503"
 	    " because their leader died.\n# TYPE dandi_api_write_batch_orphaned_total counter\n");
 	buf_printf(out, "dandi_api_write_batch_orphaned_total %llu\n", (unsigned long long)lost);
+	buf_puts(out, "# HELP dandi_api_write_batch_retried_total Group-commit writes given back by their"
+	    " batch (a lock wait over 50 ms, an answer too long) and written alone.\n"
+	    "# TYPE dandi_api_write_batch_retried_total counter\n");
+	buf_printf(out, "dandi_api_write_batch_retried_total %llu\n", (unsigned long long)retried);
 }

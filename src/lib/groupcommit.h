@@ -77,6 +77,8 @@ void	 gc_post(const struct gc_batch *b, int k, const struct gc_answer *a);
 /* After GC_DONE (or after leading): this worker's answer; then release. */
 const struct gc_answer *gc_own_answer(void);
 void	 gc_release(void);
+/* A write its batch gave back, written alone (counted). */
+void	 gc_count_retry(void);
 /* The counters for GET /metrics (Prometheus text). */
 void	 gc_metrics_render(struct buf *);
 
