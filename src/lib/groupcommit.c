@@ -159,6 +159,27 @@ alive(pid_t pid)
 	return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* alive, and not a zombie its parent has yet to reap (a leader that died
+ * is one until the supervisor's waitpid): for the followers' look at
+ * their leader, every GC_POLL_MS. */
+static bool
+running(pid_t pid)
+{
+	char path[64], buf[256];
+	FILE *f;
+
+	if (!alive(pid))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return true;	/* no /proc: kill(2)'s answer */
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	const char *paren = strrchr(buf, ')');
+	return paren == NULL || paren[1] != ' ' || paren[2] != 'Z';
+}
+
 static long
 now_us(void)
 {
@@ -342,14 +363,14 @@ gc_submit(const char *item, size_t len, int max, int wait_us, struct gc_batch *b
 		/* Nothing yet: is anyone still going to answer? */
 		lock();
 		st = load(&self->state);
-		if (st == S_TAKEN && !alive(self->leader)) {
+		if (st == S_TAKEN && !running(self->leader)) {
 			region->orphaned++;
 			self->ticket = 0;
 			store(&self->state, S_FREE);
 			unlock();
 			return GC_FAILED;
 		}
-		if (st == S_QUEUED && (region->collector == 0 || !alive(region->collector))) {
+		if (st == S_QUEUED && (region->collector == 0 || !running(region->collector))) {
 			region->collector = me;
 			store(&self->state, S_LEAD);
 		}
