@@ -91,18 +91,39 @@ set_pattern(struct json_object *schema, const char *prop, const char *pattern)
 		json_object_object_add(p, "pattern", json_object_new_string(pattern));
 }
 
-/* The original generates the current schema with its instance config: the
- * instance name in ids and identifiers, the DOI prefix in DOIs. */
+/* The original generates the current schema with its instance config
+ * (dandischema.conf): the instance name in ids and identifiers, the DOI
+ * prefix in DOIs, the web app URL as the default `repository`. The shipped
+ * 0.7.0 files are dandischema's output for instance DANDI without a DOI
+ * prefix or URL; these are the parts that change with the configuration. */
 static void
 instance_patterns(const struct config *cfg, enum dmodel m, struct json_object *schema)
 {
 	struct buf b, lower;
+	struct json_object *props, *p, *req;
 	const char *name = cfg->instance_name != NULL && *cfg->instance_name ? cfg->instance_name : "DANDI";
+	bool prefix = cfg->doi_prefix != NULL && *cfg->doi_prefix;
 
-	if (m != DM_DANDISET && m != DM_PUBLISHED_DANDISET)
-		return;
 	buf_init(&b);
 	buf_init(&lower);
+	/* pydantic's AnyHttpUrl adds a "/" to a URL without a path. */
+	if (cfg->web_url != NULL && *cfg->web_url &&
+	    json_object_object_get_ex(schema, "properties", &props) &&
+	    json_object_object_get_ex(props, "repository", &p) && json_object_is_type(p, json_type_object)) {
+		const char *host = strstr(cfg->web_url, "://");
+		bool bare = host != NULL && strchr(host + 3, '/') == NULL;
+
+		buf_puts(&b, cfg->web_url);
+		if (bare)
+			buf_puts(&b, "/");
+		json_object_object_add(p, "default", json_object_new_string(b.data));
+		b.len = 0;
+	}
+	if (m != DM_DANDISET && m != DM_PUBLISHED_DANDISET) {
+		buf_free(&b);
+		buf_free(&lower);
+		return;
+	}
 	for (const char *s = name; *s; s++) {
 		char c = *s >= 'A' && *s <= 'Z' ? (char)(*s - 'A' + 'a') : *s;
 		buf_append(&lower, &c, 1);
@@ -114,9 +135,9 @@ instance_patterns(const struct config *cfg, enum dmodel m, struct json_object *s
 	b.len = 0;
 	if (m == DM_DANDISET) {
 		buf_puts(&b, "^(");
-		re_escape(&b, lower.data);
-		buf_puts(&b, "|");
 		re_escape(&b, name);
+		buf_puts(&b, "|");
+		re_escape(&b, lower.data);
 		buf_puts(&b, "):\\d{6}(/(draft|\\d+\\.\\d+\\.\\d+))$");
 		set_pattern(schema, "id", b.data);
 	} else {
@@ -124,16 +145,43 @@ instance_patterns(const struct config *cfg, enum dmodel m, struct json_object *s
 		re_escape(&b, name);
 		buf_puts(&b, ":\\d{6}/\\d+\\.\\d+\\.\\d+$");
 		set_pattern(schema, "id", b.data);
+		/* Without a DOI prefix the DOI may be empty (its default);
+		 * with one it is required and has no default. */
 		b.len = 0;
-		buf_puts(&b, "^");
-		if (cfg->doi_prefix != NULL && *cfg->doi_prefix)
+		buf_puts(&b, prefix ? "^" : "^(");
+		if (prefix)
 			re_escape(&b, cfg->doi_prefix);
 		else
 			buf_puts(&b, "10\\.\\d{4,}");
 		buf_puts(&b, "/");
 		re_escape(&b, lower.data);
-		buf_puts(&b, "\\.\\d{6}/\\d+\\.\\d+\\.\\d+$");
+		buf_puts(&b, prefix ? "\\.\\d{6}/\\d+\\.\\d+\\.\\d+$" : "\\.\\d{6}/\\d+\\.\\d+\\.\\d+|)$");
 		set_pattern(schema, "doi", b.data);
+		if (prefix && json_object_object_get_ex(schema, "properties", &props) &&
+		    json_object_object_get_ex(props, "doi", &p) &&
+		    json_object_is_type(p, json_type_object) &&
+		    json_object_object_get_ex(schema, "required", &req) &&
+		    json_object_is_type(req, json_type_array)) {
+			struct json_object *sorted = json_object_new_array();
+			bool added = false;
+
+			json_object_object_del(p, "default");
+			/* "required" is sorted, as pydantic writes it. */
+			for (size_t i = 0; i < json_object_array_length(req); i++) {
+				struct json_object *k = json_object_array_get_idx(req, i);
+				int c = strcmp(json_object_get_string(k), "doi");
+
+				if (c >= 0 && !added) {
+					if (c > 0)
+						json_object_array_add(sorted, json_object_new_string("doi"));
+					added = true;
+				}
+				json_object_array_add(sorted, json_object_get(k));
+			}
+			if (!added)
+				json_object_array_add(sorted, json_object_new_string("doi"));
+			json_object_object_add(schema, "required", sorted);
+		}
 	}
 	buf_free(&b);
 	buf_free(&lower);
