@@ -46,3 +46,19 @@ const struct db_sql *const admin_users_sql[] = {
 	&admin_user_insert, &admin_user_id, &admin_token_get, &admin_token_insert,
 	&admin_token_delete, &admin_user_review, NULL
 };
+
+/* $3: the redirect URIs as a text[] literal of double-quoted elements,
+ * built by the caller from URIs without quotes, backslashes or spaces. */
+const struct db_sql admin_oauth_client_insert = { "admin_oauth_client_insert", 0,
+	"INSERT INTO oauth_clients (client_id, name, redirect_uris, confidential, secret_sha256)"
+	" VALUES ($1, $2, $3::text[], $4::bool, nullif($5, ''))" };
+const struct db_sql admin_oauth_client_list = { "admin_oauth_client_list", OL_NCOLS,
+	"SELECT client_id, name, confidential, array_to_string(redirect_uris, ' '),"
+	" to_char(created AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	" FROM oauth_clients ORDER BY created, client_id" };
+const struct db_sql admin_oauth_client_delete = { "admin_oauth_client_delete", OD_NCOLS,
+	"DELETE FROM oauth_clients WHERE client_id = $1 RETURNING client_id" };
+
+const struct db_sql *const admin_oauth_sql[] = {
+	&admin_oauth_client_insert, &admin_oauth_client_list, &admin_oauth_client_delete, NULL
+};

@@ -421,6 +421,144 @@ random_string(char *out, size_t n, const char *alphabet)
 	out[n] = '\0';
 }
 
+/* --- oauth-client: the OAuth clients apps sign in through ------------ */
+
+/* An absolute http(s) URL with a host, no fragment, nothing a text[]
+ * literal would need escaped, at most 2000 characters. */
+static bool
+redirect_uri_ok(const char *u)
+{
+	const char *host;
+
+	if (strncmp(u, "https://", 8) == 0)
+		host = u + 8;
+	else if (strncmp(u, "http://", 7) == 0)
+		host = u + 7;
+	else
+		return false;
+	if (*host == '\0' || *host == '/' || strlen(u) > 2000 || strchr(u, '#') != NULL)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\')
+			return false;
+	return true;
+}
+
+static bool
+client_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n >= 1 && n <= 100 &&
+	    strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/*
+ * oauth-client add [--client-id ID] [--name N] --redirect-uri URI...
+ *     [--confidential]: registers a client (an id is made when none is
+ *     given) and prints its id; a confidential one's secret is printed
+ *     once, only its sha256 is kept.
+ * oauth-client list: one line per client, tab-separated: id, public or
+ *     confidential, name, created, redirect URIs (space-separated).
+ * oauth-client remove --client-id ID: removes it, its codes and tokens
+ *     (signed-in users of that app are signed out).
+ */
+static int
+cmd_oauth_client(int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	const char *id = NULL, *name = NULL;
+	bool confidential = false;
+	struct buf uris;
+	size_t nuris = 0;
+	int ch;
+	static const struct option opts[] = {
+		{ "client-id", required_argument, NULL, 'i' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "redirect-uri", required_argument, NULL, 'r' },
+		{ "confidential", no_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *use_add = "usage: oauth-client add [--client-id ID] [--name NAME] --redirect-uri URI..."
+	    " [--confidential]";
+
+	buf_init(&uris);
+	buf_puts(&uris, "{");
+	optind = 1;
+	while ((ch = getopt_long(argc - 1, argv + 1, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'i': id = optarg; break;
+		case 'n': name = optarg; break;
+		case 'c': confidential = true; break;
+		case 'r':
+			if (!redirect_uri_ok(optarg))
+				die("oauth-client: --redirect-uri %s: not an absolute http(s) URL without a fragment",
+				    optarg);
+			buf_puts(&uris, nuris++ ? ",\"" : "\"");
+			buf_puts(&uris, optarg);
+			buf_puts(&uris, "\"");
+			break;
+		default:
+			die("%s\n       oauth-client list | remove --client-id ID", use_add);
+		}
+	}
+	buf_puts(&uris, "}");
+	if (optind < argc - 1)
+		die("oauth-client: unexpected argument %s", argv[optind + 1]);
+	use(admin_oauth_sql);
+
+	if (strcmp(sub, "list") == 0) {
+		PGresult *r = q(&admin_oauth_client_list, 0, NULL);
+		for (int i = 0; i < PQntuples(r); i++)
+			printf("%s\t%s\t%s\t%s\t%s\n", PQgetvalue(r, i, OL_ID),
+			    PQgetvalue(r, i, OL_CONFIDENTIAL)[0] == 't' ? "confidential" : "public",
+			    PQgetvalue(r, i, OL_NAME), PQgetvalue(r, i, OL_CREATED), PQgetvalue(r, i, OL_URIS));
+		PQclear(r);
+	} else if (strcmp(sub, "remove") == 0) {
+		if (id == NULL)
+			die("oauth-client remove: --client-id is required");
+		if (strcmp(id, cfg.oauth_client_id) == 0)
+			die("oauth-client remove: %s is this archive's own web app (oauth_client_id)", id);
+		const char *p[1] = { id };
+		PGresult *r = q(&admin_oauth_client_delete, 1, p);
+		if (PQntuples(r) == 0)
+			die("no OAuth client %s", id);
+		PQclear(r);
+		printf("OAuth client %s removed\n", id);
+	} else if (strcmp(sub, "add") == 0) {
+		char made[41], secret[65] = "", hash[65] = "";
+		unsigned char raw[32];
+
+		if (nuris == 0)
+			die("oauth-client add: at least one --redirect-uri is required");
+		if (id == NULL) {
+			if (random_bytes(raw, 20) != 0)
+				die("no randomness");
+			hex_encode(raw, 20, made);
+			id = made;
+		} else if (!client_id_ok(id))
+			die("oauth-client add: --client-id: 1 to 100 of A-Z a-z 0-9 . _ -");
+		if (name == NULL)
+			name = id;
+		if (strlen(name) > 255)
+			die("oauth-client add: --name: at most 255 characters");
+		if (confidential) {
+			if (random_bytes(raw, 32) != 0)
+				die("no randomness");
+			hex_encode(raw, 32, secret);
+			digest_sha256_hex(secret, 64, hash);
+		}
+		const char *p[5] = { id, name, uris.data, confidential ? "t" : "f", hash };
+		PQclear(q(&admin_oauth_client_insert, 5, p));
+		printf("client_id %s\n", id);
+		if (confidential)
+			printf("client_secret %s\n", secret);
+	} else
+		die("%s\n       oauth-client list | remove --client-id ID", use_add);
+	buf_free(&uris);
+	return 0;
+}
+
 /* The line "key = ..." (not a comment) of a configuration line. */
 static bool
 line_sets(const char *line, const char *key)
@@ -740,7 +878,10 @@ usage(void)
 	    "  rotate-token --username U  replace the user's API key and print it\n"
 	    "  approve-user --username U  approve a sign-up (and reactivate the account)\n"
 	    "  reject-user --username U --reason TEXT\n"
-	    "                             reject a sign-up and deactivate the account\n");
+	    "                             reject a sign-up and deactivate the account\n"
+	    "  oauth-client add [--client-id ID] [--name N] --redirect-uri URI... [--confidential]\n"
+	    "  oauth-client list | remove --client-id ID\n"
+	    "                             OAuth clients (web apps signing in through this archive)\n");
 	exit(2);
 }
 
@@ -785,6 +926,8 @@ main(int argc, char **argv)
 		rc = cmd_review_user(argc - 1, argv + 1, 1);
 	else if (strcmp(cmd, "reject-user") == 0)
 		rc = cmd_review_user(argc - 1, argv + 1, 0);
+	else if (strcmp(cmd, "oauth-client") == 0)
+		rc = cmd_oauth_client(argc - 1, argv + 1);
 	else
 		usage();
 	db_close(&db);

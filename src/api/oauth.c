@@ -1,12 +1,14 @@
 /*
  * oauth.c - the OAuth2 provider the web app signs in through, as the
  * original's django-oauth-toolkit setup: authorization code with PKCE
- * (S256) for the public web client, access tokens sent as
+ * (S256) for the public web client and the clients `dandi-admin oauth-client
+ * add` registers (public, or confidential with a secret), access tokens sent as
  * `Authorization: Bearer`, refresh, and revocation (RFC 6749, 7636, 7009).
  * Codes and tokens are stored as sha256 only; a code is used once.
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -15,9 +17,10 @@
 #define CODE_SECONDS	"60"
 #define TOKEN_SECONDS	36000	/* django-oauth-toolkit's default: 10 hours */
 
-enum { OC_ID, OC_URIS, OC_NCOLS };	/* unread: a row when registered */
+/* A row when registered; a confidential client's secret hash (sql/023). */
+enum { OC_ID, OC_CONFIDENTIAL, OC_SECRET, OC_NCOLS };
 static const struct db_sql oauth_client = { "oauth_client", OC_NCOLS,
-	"SELECT client_id, redirect_uris FROM oauth_clients WHERE client_id = $1" };
+	"SELECT client_id, confidential, coalesce(secret_sha256, '') FROM oauth_clients WHERE client_id = $1" };
 
 enum { OCU_ONE, OCU_NCOLS };	/* unread: a row when registered */
 static const struct db_sql oauth_client_uri = { "oauth_client_uri", OCU_NCOLS,
@@ -203,13 +206,58 @@ token_error(struct request *req, int status, const char *error, const char *desc
 	return resp_json(req, status, o);
 }
 
-/* The token endpoints' client_id check: 0 when it names a registered
- * client, else -1 with the 401 answer set. */
+/* A client's credentials at the token endpoints (RFC 6749 2.3.1): HTTP
+ * Basic (client_id:client_secret) or the form's client_id and
+ * client_secret. Our ids and secrets need no URL-decoding ([A-Za-z0-9._-]
+ * ids, hex secrets); one that would cannot match. 0, or -1 when Basic is
+ * malformed. */
 static int
-client_check(struct request *req, const char *client)
+client_credentials(struct request *req, const char **client, const char **secret)
 {
+	const char *h = req->authorization;
+
+	*client = form_get(req, "client_id");
+	*secret = form_get(req, "client_secret");
+	if (h == NULL || strncasecmp(h, "basic ", 6) != 0)
+		return 0;
+	h += 6;
+	while (*h == ' ')
+		h++;
+	size_t n = strlen(h);
+	if (n == 0 || n > 512 || n % 4 != 0)
+		return -1;
+	unsigned char *raw = arena_alloc(&req->arena, n + 1);
+	int len = EVP_DecodeBlock(raw, (const unsigned char *)h, (int)n);
+	if (len < 0)
+		return -1;
+	/* EVP_DecodeBlock counts the padding's zero bytes. */
+	for (const char *e = h + n; e > h && e[-1] == '='; e--)
+		len--;
+	raw[len] = '\0';
+	char *colon = strchr((char *)raw, ':');
+	if (colon == NULL || strlen((char *)raw) != (size_t)len)
+		return -1;
+	*colon = '\0';
+	if (*client != NULL && strcmp(*client, (char *)raw) != 0)
+		return -1;
+	*client = (char *)raw;
+	*secret = colon + 1;
+	return 0;
+}
+
+/* The token endpoints' client check: 0 when the request names a
+ * registered client and, for a confidential one, gives its secret; else
+ * -1 with the 401 answer set. */
+static int
+client_check(struct request *req, const char **clientp)
+{
+	const char *client, *secret;
+	char hash[65];
 	PGresult *r;
 
+	if (client_credentials(req, &client, &secret) != 0)
+		return token_error(req, 401, "invalid_client", NULL), -1;
+	*clientp = client;
 	if (client == NULL || *client == '\0' || strlen(client) > 100)
 		return token_error(req, 401, "invalid_client", NULL), -1;
 	const char *pc[1] = { client };
@@ -217,6 +265,13 @@ client_check(struct request *req, const char *client)
 		return -1;
 	if (PQntuples(r) != 1)
 		return token_error(req, 401, "invalid_client", NULL), -1;
+	if (PQgetvalue(r, 0, OC_CONFIDENTIAL)[0] == 't') {
+		if (secret == NULL || *secret == '\0' || strlen(secret) > 256)
+			return token_error(req, 401, "invalid_client", "Client authentication failed."), -1;
+		secret_hash(secret, hash);
+		if (!ct_streq(hash, PQgetvalue(r, 0, OC_SECRET)))
+			return token_error(req, 401, "invalid_client", "Client authentication failed."), -1;
+	}
 	return 0;
 }
 
@@ -254,8 +309,8 @@ oauth_token(struct request *req)
 
 	if (request_parse_form(req) != 0)
 		return 0;
-	const char *grant = form_get(req, "grant_type"), *client = form_get(req, "client_id");
-	if (client_check(req, client) != 0)
+	const char *grant = form_get(req, "grant_type"), *client;
+	if (client_check(req, &client) != 0)
 		return 0;
 	if (grant == NULL)
 		return token_error(req, 400, "invalid_request", "Missing grant type.");
@@ -318,8 +373,8 @@ oauth_revoke(struct request *req)
 
 	if (request_parse_form(req) != 0)
 		return 0;
-	const char *token = form_get(req, "token"), *client = form_get(req, "client_id");
-	if (client_check(req, client) != 0)
+	const char *token = form_get(req, "token"), *client;
+	if (client_check(req, &client) != 0)
 		return 0;
 	if (token == NULL || *token == '\0')
 		return token_error(req, 400, "invalid_request", "Missing token.");

@@ -105,6 +105,7 @@ main(void)
 	conn = connect_db(cfg.db);
 	check_table(conn, "admin", admin_migrate_sql);
 	check_table(conn, "admin", admin_users_sql);
+	check_table(conn, "admin", admin_oauth_sql);
 	PQfinish(conn);
 	for (const struct job_kind *const *k = job_kinds; *k != NULL; k++)
 		printf("kind\t%s\n", (*k)->name);
