@@ -36,7 +36,7 @@ for (split /\n/, $out) {
 cmp_ok($n{api} // 0, '>', 100, "dandi-api's statements were all checked ($n{api})");
 cmp_ok($n{jobs} // 0, '>', 60, "dandi-jobs' statements were all checked ($n{jobs})");
 is($n{claim} // 0, 4, 'the claim connection has its four');
-is($n{admin} // 0, 9, "dandi-admin's nine");
+is($n{admin} // 0, 12, "dandi-admin's twelve");
 
 # The job kinds: dandi-jobs.c's table is job_kinds, and nothing else is queued.
 sub one { my @r = $t->psql($_[0]); $r[0][0] }
