@@ -126,4 +126,16 @@ for my $m (@{ $t->get('/api/schemas/available/')->{json} }) {
 $r = $t->request('POST', '/api/schemas/available/', json => {});
 is($r->{status}, 405, 'POST /api/schemas/available/: 405');
 
+# The web app's "Open with" viewers: the original app's list by default.
+$r = $t->get('/api/external-services/');
+is($r->{status}, 200, 'external services: 200');
+is_deeply([ sort keys %{ $r->{json} } ], [qw(asset dandiset)], 'external services: dandiset and asset lists');
+is_deeply([ map { $_->{name} } @{ $r->{json}{dandiset} } ], ['Neurosift'], 'for a dandiset: Neurosift');
+is_deeply([ map { $_->{name} } @{ $r->{json}{asset} } ], [ 'Bioimagesuite/Viewer', 'MetaCell/NWBExplorer',
+    'VTK/ITK Viewer', 'OME Zarr validator', ('Neurosift') x 4, 'Neuroglancer', 'NeuroGlass' ], "per file: the original's");
+my ($nwbx) = grep { $_->{name} eq 'MetaCell/NWBExplorer' } @{ $r->{json}{asset} };
+is_deeply($nwbx, { name => 'MetaCell/NWBExplorer', regex => '\.nwb$', maxsize => 1e9,
+    endpoint => 'http://nwbexplorer.opensourcebrain.org/nwbfile=$asset_url$' }, 'NWB Explorer: regex, 1 GB, template');
+is($t->request('POST', '/api/external-services/', json => {})->{status}, 405, 'POST /api/external-services/: 405');
+
 done_testing;

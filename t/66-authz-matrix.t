@@ -99,6 +99,7 @@ my @MATRIX = (
 	# Without ?model= the schema view is a 400 (DRF's required field) for everyone.
 	[ 'GET', '/api/schemas/', undef, '400 400 400 400 400 400' ],
 	[ 'GET', '/api/schemas/available/', undef, '200 200 200 200 200 200' ],
+	[ 'GET', '/api/external-services/', undef, '200 200 200 200 200 200' ],
 	# The API's documentation: public; /api/docs/ without format goes to
 	# the Swagger UI page, the old addresses redirect permanently.
 	[ 'GET', '/api/docs/', undef, '302 302 302 302 302 302' ],

@@ -303,6 +303,8 @@ int	notify_owner_changes(struct request *, const char *dandiset_id, const char *
  * statistics (/api/stats/) */
 extern const struct db_sql *const	info_sql[];
 int	info_get(struct request *);
+/* external.c: the "Open with" viewers of the web app. */
+int	external_services_get(struct request *);
 int	robots_get(struct request *);
 int	root_get(struct request *);
 int	stats_get(struct request *);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "extsvc.h"
 #include "groupcommit.h"
 #include "metrics.h"
 
@@ -433,6 +434,10 @@ config_check(const struct config *cfg, char *err, size_t errlen)
 	cors_free(cors);
 	if (metrics_allow_check(cfg->metrics_allow, err, errlen) != 0)
 		return -1;
+	struct json_object *ext = extsvc_load(cfg, err, errlen);
+	if (ext == NULL)
+		return -1;
+	json_object_put(ext);
 	err[0] = '\0';
 	struct sentry *sentry = sentry_new(cfg, "dandi-api", err, errlen);
 	if (sentry == NULL && err[0] != '\0')

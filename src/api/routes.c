@@ -28,6 +28,8 @@ const struct route api_routes[] = {
 	{ "GET",    "/api/stats/downloads/",		stats_downloads_get,	ANYONE,	T_NONE },
 	{ "GET",    "/api/schemas/",			schemas_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/schemas/available/",		schemas_available,	ANYONE,	T_NONE },
+	/* The web app's "Open with" viewers (beyond the original's API). */
+	{ "GET",    "/api/external-services/",		external_services_get,	ANYONE,	T_NONE },
 	/* This API's OpenAPI document and its Swagger UI and ReDoc pages. */
 	{ "GET",    "/api/docs/",			docs_get,		ANYONE,	T_NONE },
 	{ "GET",    "/api/docs/swagger/",		docs_swagger,		ANYONE,	T_NONE },

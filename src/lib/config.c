@@ -52,6 +52,7 @@ static const struct ckey keys[] = {
 	S(sql_dir, DANDI_SQL_DIR_DEFAULT),
 	S(schema_dir, DANDI_SCHEMA_DIR_DEFAULT),
 	S(openapi_file, DANDI_OPENAPI_FILE_DEFAULT),
+	S(external_services_file, ""),
 	S(log_file, ""),
 	S(log_level, "info"),
 	S(request_log, "errors"),

@@ -40,6 +40,7 @@ struct config {
 	char	*sql_dir;
 	char	*schema_dir;		/* <dir>/<schemaVersion>/<model>.json */
 	char	*openapi_file;		/* the API's OpenAPI document (docs.c) */
+	char	*external_services_file;	/* "Open with" viewers (extsvc.h); "" = the original's */
 	char	*log_file;
 	char	*log_level;
 	/* dandi-api's own line per request (nginx's access log has every
