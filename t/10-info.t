@@ -138,4 +138,31 @@ is_deeply($nwbx, { name => 'MetaCell/NWBExplorer', regex => '\.nwb$', maxsize =>
     endpoint => 'http://nwbexplorer.opensourcebrain.org/nwbfile=$asset_url$' }, 'NWB Explorer: regex, 1 GB, template');
 is($t->request('POST', '/api/external-services/', json => {})->{status}, 405, 'POST /api/external-services/: 405');
 
+# external_services_file: served as given; a malformed one stops dandi-api at start.
+my $ext = $t->dir . '/external-services.json';
+sub write_ext { open(my $fh, '>', $ext) or die; print $fh $_[0]; close $fh }
+write_ext('{"dandiset": [], "asset": [{"name": "Viewer", "regex": "\\\\.tif$", "maxsize": null,'
+    . ' "endpoint": "https://viewer.example/?u=$asset_url$"}]}');
+$t->stop_api;
+$t->env->{DANDI_EXTERNAL_SERVICES_FILE} = $ext;
+$t->start_api;
+is_deeply($t->get('/api/external-services/')->{json}, { dandiset => [], asset => [ { name => 'Viewer', regex => '\\.tif$',
+    maxsize => undef, endpoint => 'https://viewer.example/?u=$asset_url$' } ] }, 'external_services_file: its lists');
+$t->stop_api;
+for my $bad ([ 'not JSON', '{', qr/external-services\.json/ ], [ 'no asset list', '{"dandiset": []}', qr/"asset" must be a list/ ],
+    [ 'a regex that does not compile', '{"dandiset": [], "asset": [{"name": "x", "regex": "(", "endpoint": "https://x.example/"}]}',
+      qr/"asset" entry 1: regex does not compile/ ],
+    [ 'a javascript: endpoint', '{"dandiset": [{"name": "x", "endpoint": "javascript:alert(1)"}], "asset": []}',
+      qr/"dandiset" entry 1: endpoint must be an http\(s\) URL template/ ],
+    [ 'a size that is no number', '{"dandiset": [], "asset": [{"name": "x", "regex": "a", "maxsize": "big", "endpoint": "https://x.example/"}]}',
+      qr/maxsize must be a number of bytes or null/ ]) {
+	my ($what, $json, $want) = @$bad;
+	write_ext($json);
+	my ($out, $err, $rc) = $t->run_cmd(DandiTest::build() . '/src/dandi-api', '-s', $t->dir . '/run/bad.sock', '-n', 1);
+	is($rc, 1, "dandi-api refuses to start with $what in external_services_file");
+	like($err, $want, '... saying what is wrong');
+}
+delete $t->env->{DANDI_EXTERNAL_SERVICES_FILE};
+$t->start_api;
+
 done_testing;
