@@ -62,9 +62,16 @@ export async function run({ base, browser, tap, shots }) {
   });
 
   await tap.test('log out revokes the token', async () => {
+    // Nothing the app sent while logging out may be cut off (ERR_ABORTED).
+    const failed = [];
+    const onFail = (r) => failed.push(`${r.method()} ${r.url()}: ${r.failure() && r.failure().errorText}`);
+    page.on('requestfailed', onFail);
     await page.locator('#user-menu').click();
     await page.locator('#logout').click();
     await page.locator('#login').waitFor();
+    await page.waitForLoadState('networkidle');
+    page.off('requestfailed', onFail);
+    assert(failed.length === 0, `requests cut off by the logout:\n${failed.join('\n')}`);
     const r = await fetch(`${base}/api/users/me/`, { headers: { Authorization: `Bearer ${bearer}` } });
     assertEq(r.status, 401, 'the revoked token is refused');
   });

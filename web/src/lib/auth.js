@@ -134,11 +134,14 @@ export async function logout() {
   const tok = readJson(TOKEN_KEY);
   if (tok && tok.access_token) {
     try {
-      await fetch(`${OAUTH_ROOT}revoke_token/`, {
+      const r = await fetch(`${OAUTH_ROOT}revoke_token/`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: tok.access_token, client_id: CLIENT_ID }).toString(),
       });
+      // The whole answer, not just its headers: a body left unread is cut
+      // off (ERR_ABORTED) when the app moves on.
+      await r.text();
     } catch { /* the token is dropped locally anyway */ }
   }
   for (const k of [TOKEN_KEY, PENDING_KEY, APIKEY_KEY]) localStorage.removeItem(k);
