@@ -83,6 +83,16 @@ main(void)
 	json_object_object_get_ex(props, "doi", &p);
 	json_object_object_get_ex(p, "pattern", &pat);
 	is_str(json_object_get_string(pat), "^10\\.82754/ember\\.\\d{6}/\\d+\\.\\d+\\.\\d+$", "DOI prefix in the doi pattern");
+	ok(!json_object_object_get_ex(p, "default", NULL), "with a DOI prefix the doi has no default");
+	struct json_object *req;
+	json_object_object_get_ex(pd, "required", &req);
+	is_str(json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN),
+	    "[\"assetsSummary\",\"citation\",\"contributor\",\"datePublished\",\"description\",\"doi\",\"id\","
+	    "\"identifier\",\"license\",\"manifestLocation\",\"name\",\"publishedBy\",\"schemaKey\",\"url\",\"version\"]",
+	    "... and is required, in pydantic's sorted place");
+	json_object_object_get_ex(props, "identifier", &p);
+	json_object_object_get_ex(p, "pattern", &pat);
+	is_str(json_object_get_string(pat), "^EMBER:\\d{6}$", "instance name in the identifier pattern");
 	json_object_put(pd);
 
 	struct dvalidator *v = dvalidator_new(&cfg);

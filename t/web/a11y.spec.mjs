@@ -65,6 +65,33 @@ export async function run({ base, token, browser, tap }) {
     ['metadata editor (owner)', `/dandiset/${id}/draft/metadata`],
   ];
 
+  await tap.test('a11y: star buttons are named by their visible count, the file browser has an h1, the search field a focus ring', async () => {
+    const ctx = await browser.newContext({ viewport: WIDTHS[0][1], baseURL: base });
+    const page = await ctx.newPage();
+    await page.goto(`/dandiset/${id}/draft`);
+    const star = page.locator('.header-card .star-btn');
+    await star.waitFor();
+    const count = (await star.locator('.star-count').textContent()).trim();
+    const name = await star.evaluate((b) => b.textContent.replace(/[★☆]/g, '').replace(/\s+/g, ' ').trim());
+    assert(name === `${count} ${count === '1' ? 'star' : 'stars'}`, `star button text "${name}" for count ${count}`);
+    assert(await page.getByRole('button', { name: `${count} ${count === '1' ? 'star' : 'stars'}`, exact: true }).count() >= 1, 'found by that accessible name');
+    assert(!(await star.getAttribute('aria-label')), 'no aria-label over the visible text');
+    await page.goto(`/dandiset/${id}/draft/files?location=`);
+    await page.locator('table.files').waitFor();
+    assert(await page.locator('h1').count() === 1, 'the file browser has one h1');
+    await page.goto('/dandiset');
+    const input = page.getByRole('combobox', { name: 'Search dandisets' }).first();
+    await input.waitFor();
+    const before = await page.locator('.search').first().evaluate((e) => getComputedStyle(e).outlineStyle);
+    await input.focus();
+    const ring = await page.locator('.search').first().evaluate((e) => {
+      const c = getComputedStyle(e);
+      return { style: c.outlineStyle, width: parseFloat(c.outlineWidth), color: c.outlineColor };
+    });
+    assert(before === 'none' && ring.style === 'solid' && ring.width >= 2, `focus ring ${JSON.stringify(ring)} (unfocused: ${before})`);
+    await ctx.close();
+  });
+
   for (const [wname, viewport] of WIDTHS) {
     for (const [who, list] of [['signed out', pages], ['signed in', signedIn]]) {
       const ctx = await browser.newContext({ viewport, baseURL: base, isMobile: wname === 'phone', hasTouch: wname === 'phone' });
