@@ -27,7 +27,7 @@ enum { UR_ID, UR_NCOLS };	/* unread: a row when the user exists */
 extern const struct db_sql	admin_user_review;
 extern const struct db_sql *const	admin_users_sql[];
 
-/* OAuth clients (oauth-client add|list|remove; sql/007, sql/023). */
+/* OAuth clients (oauth-client add|list|remove; sql/007, sql/022). */
 extern const struct db_sql	admin_oauth_client_insert;
 enum { OL_ID, OL_NAME, OL_CONFIDENTIAL, OL_URIS, OL_CREATED, OL_NCOLS };
 extern const struct db_sql	admin_oauth_client_list;

@@ -17,7 +17,7 @@
 #define CODE_SECONDS	"60"
 #define TOKEN_SECONDS	36000	/* django-oauth-toolkit's default: 10 hours */
 
-/* A row when registered; a confidential client's secret hash (sql/023). */
+/* A row when registered; a confidential client's secret hash (sql/022). */
 enum { OC_ID, OC_CONFIDENTIAL, OC_SECRET, OC_NCOLS };
 static const struct db_sql oauth_client = { "oauth_client", OC_NCOLS,
 	"SELECT client_id, confidential, coalesce(secret_sha256, '') FROM oauth_clients WHERE client_id = $1" };
