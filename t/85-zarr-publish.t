@@ -168,6 +168,27 @@ my $l1 = listing($za, "version=$v1");
 is_deeply([ map { $_->{Key} } @$l1 ], [ sort keys %A ], 'published listing: every key, byte order');
 my %vid1 = map { $_->{Key} => $_->{VersionId} } @$l1;
 
+# The sizes of a.zarr's asset that the asset list, the paths view and the
+# asset info give for version $v: the list in its default order (the
+# dandi client's walk), by path and filtered by path.
+sub zarr_sizes {
+	my ($v) = @_;
+	my $A = "/api/dandisets/$ds/versions/$v/assets";
+	my @s;
+	for my $q ('', '?order=path', '?path=a.zarr') {
+		my $r = $t->get("$A/$q");
+		die "$A/$q: $r->{status}" unless $r->{status} == 200;
+		push @s, map { $_->{size} } grep { $_->{path} eq 'a.zarr' } @{ $r->{json}{results} };
+	}
+	my $r = $t->get("$A/paths/");
+	push @s, map { $_->{aggregate_size} } grep { $_->{path} eq 'a.zarr' } @{ $r->{json}{results} };
+	push @s, $t->get("$A/$asset{'a.zarr'}/info/")->{json}{size};
+	return \@s;
+}
+# Read once before the draft changes: the lists' pages are in the page cache.
+is_deeply(zarr_sizes($v1), [ ($total->(\%A)) x 5 ], 'published list, paths and info: the snapshot size');
+is_deeply(zarr_sizes('draft'), [ ($total->(\%A)) x 5 ], '... the draft\'s the same for now');
+
 # --- the draft zarr changes ----------------------------------------------------
 my %A2 = %A;
 $A2{M} = 'modified M';
@@ -217,6 +238,12 @@ is($r->{json}{results}[0]{resource}{size}, $total->(\%A2), '... the draft one th
 $r = $t->get("/api/dandisets/$ds/versions/$v1/assets/$asset{'a.zarr'}/");
 is_deeply([ $r->{json}{digest}{'dandi:dandi-zarr-checksum'}, $r->{json}{contentSize} ], [ zarr_checksum(\%A), $total->(\%A) ],
     'the published asset keeps the original checksum and size');
+is_deeply(zarr_sizes($v1), [ ($total->(\%A)) x 5 ],
+    'the draft zarr changed: the published list, paths and info still give the snapshot size');
+is_deeply(zarr_sizes('draft'), [ ($total->(\%A2)) x 5 ], '... the draft\'s the live size (no stale cached page)');
+is($t->get("/api/assets/$asset{'a.zarr'}/info/")->{json}{size}, $total->(\%A),
+    '/api/assets/{id}/info/ of the published asset: the snapshot size, as its metadata\'s contentSize');
+is($t->get("/api/assets/$asset{'a.zarr'}/")->{json}{contentSize}, $total->(\%A), '... which says the same');
 
 # --- the manifest: an external reader needs nothing but S3 ----------------------
 my $res = $http->get("$bucket_url/dandisets/$ds/$v1/zarr/$za.json");

@@ -445,6 +445,15 @@ enum {
 	ASSET_JSON_CREATED, ASSET_JSON_MODIFIED, ASSET_JSON_NCOLS
 };
 void	asset_json(struct buf *, PGresult *, int row, int col, int md_col);
+/* The zarr of asset a (as "z", for ASSET_JSON_COLUMNS) as version v sees
+ * it: a published version's zarr is its snapshot (sql/020), so its size
+ * is the snapshot's whatever the draft zarr has become since; the draft
+ * (no snapshot) sees the live zarr. Use it instead of LEFT JOIN zarrs z
+ * wherever a version's assets are read. */
+#define ZARR_IN_VERSION_JOIN(v) \
+	" LEFT JOIN LATERAL (SELECT zz.zarr_id, zz.dandiset_id, coalesce(s.size, zz.size) AS size" \
+	"   FROM zarrs zz LEFT JOIN version_zarr_snapshots vzs ON vzs.version_id = " v " AND vzs.zarr_id = zz.id" \
+	"   LEFT JOIN zarr_snapshots s ON s.id = vzs.snapshot_id WHERE zz.id = a.zarr_id) z ON true"
 /* A node of the folder tree (asset_paths p) with its live totals: stored
  * plus the pending deltas writers appended (sql/016_folder_deltas.sql),
  * joined as "pd". A folder whose live total is 0 files is gone: readers

@@ -70,7 +70,8 @@ static const struct db_sql asset_list = { "asset_list", AL_NCOLS,
 	"     a.created, a.id"
 	"   LIMIT $10::bigint OFFSET $11::bigint) a) page"
 	" JOIN assets a ON a.id = page.id"
-	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id"
+	ZARR_IN_VERSION_JOIN("$1::bigint")
 	" ORDER BY page.n" };
 
 /* The default order without filters, the dandi client's walk over a
@@ -86,7 +87,8 @@ static const struct db_sql asset_list_created = { "asset_list_created", AL_NCOLS
 	"       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) > ($7, $8::bigint))"
 	"       ORDER BY asset_created, asset_id LIMIT $5::bigint OFFSET $6::bigint) page"
 	" JOIN assets a ON a.id = page.asset_id"
-	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id"
+	ZARR_IN_VERSION_JOIN("$1::bigint")
 	" ORDER BY page.asset_created, page.asset_id" };
 
 static const struct db_sql asset_list_created_desc = { "asset_list_created_desc", AL_NCOLS,
@@ -96,7 +98,8 @@ static const struct db_sql asset_list_created_desc = { "asset_list_created_desc"
 	"       AND ($7::timestamptz IS NULL OR (asset_created, asset_id) < ($7, $8::bigint))"
 	"       ORDER BY asset_created DESC, asset_id DESC LIMIT $5::bigint OFFSET $6::bigint) page"
 	" JOIN assets a ON a.id = page.asset_id"
-	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id"
+	ZARR_IN_VERSION_JOIN("$1::bigint")
 	" ORDER BY page.asset_created DESC, page.asset_id DESC" };
 
 enum { CNT_COUNT, CNT_NCOLS };
@@ -145,7 +148,7 @@ static const struct db_sql asset_in_version = { "asset_in_version", AIV_NCOLS,
 	" json_build_object('status', a.status, 'validation_errors', a.validation_errors),"
 	" " ASSET_JSON_COLUMNS
 	" FROM asset_versions av JOIN assets a ON a.id = av.asset_id"
-	" LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" LEFT JOIN blobs b ON b.id = a.blob_id" ZARR_IN_VERSION_JOIN("$1::bigint")
 	" WHERE av.version_id = $1::bigint AND a.asset_id = $2::uuid" };
 
 /* A blob the user ($2) may not use is not found: the same answer as an

@@ -87,7 +87,16 @@ static const struct db_sql perm_asset = { "perm_asset", PA_NCOLS,
 	" coalesce(a.metadata->>'encodingFormat', 'application/octet-stream'), a.zarr_id IS NOT NULL,"
 	" CASE WHEN $4::boolean AND (NOT x.embargoed OR x.owner) THEN dandi_asset_metadata(a, $5, $6) END,"
 	" " ASSET_JSON_COLUMNS
-	" FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id"
+	" FROM assets a LEFT JOIN blobs b ON b.id = a.blob_id"
+	/* A published zarr asset's size is its snapshot's, as its metadata's
+	 * contentSize (dandi_asset_metadata): the asset row is the draft's
+	 * too until it is replaced, and a row is only published again with
+	 * an unchanged zarr (same checksum: the same snapshot). */
+	" LEFT JOIN LATERAL (SELECT zz.zarr_id, zz.dandiset_id, coalesce((SELECT s.size"
+	"     FROM asset_versions av JOIN version_zarr_snapshots vzs ON vzs.version_id = av.version_id"
+	"       AND vzs.zarr_id = zz.id JOIN zarr_snapshots s ON s.id = vzs.snapshot_id"
+	"     WHERE a.published AND av.asset_id = a.id ORDER BY av.version_id DESC LIMIT 1), zz.size) AS size"
+	"   FROM zarrs zz WHERE zz.id = a.zarr_id) z ON true"
 	" CROSS JOIN LATERAL (SELECT coalesce(b.embargoed, (SELECT d.embargo_status <> 'OPEN'"
 	"     FROM dandisets d WHERE d.id = z.dandiset_id), false) AS embargoed,"
 	"   $3::boolean OR EXISTS (SELECT FROM asset_versions av JOIN versions v ON v.id = av.version_id"

@@ -45,9 +45,7 @@ static const struct db_sql webdav_atpath_page = { "webdav_atpath_page", WD_NCOLS
 	" JOIN asset_paths p ON p.id = page.id LEFT JOIN assets a ON a.id = p.asset_id"
 	" LEFT JOIN blobs b ON b.id = a.blob_id"
 	/* A zarr of a published version: the size of its snapshot. */
-	" LEFT JOIN LATERAL (SELECT zz.zarr_id, coalesce(s.size, zz.size) AS size FROM zarrs zz"
-	"   LEFT JOIN version_zarr_snapshots vzs ON vzs.version_id = $1::bigint AND vzs.zarr_id = zz.id"
-	"   LEFT JOIN zarr_snapshots s ON s.id = vzs.snapshot_id WHERE zz.id = a.zarr_id) z ON true"
+	ZARR_IN_VERSION_JOIN("$1::bigint")
 	" ORDER BY p.path" };
 
 const struct db_sql *const webdav_sql[] = {
