@@ -177,6 +177,34 @@ sub check_diff {
 check_diff($v1, $v2, \%meta12, \@assets12, \%sum12, "$v1 -> $v2");
 check_diff($v2, $v1, reverse_meta(\%meta12), \@assets21, \%sum21, "$v2 -> $v1");
 
+# --- the counts kept ------------------------------------------------------------------
+# Two published versions never change: the first page's counts are counted
+# once per direction, then kept (version_diff_counts), the same answer.
+sub counts {
+	my ($from, $to, $what) = @_;
+	my $r = $t->get("$D/versions/$from/diff/$to/");
+	is($r->{status}, 200, "$what: 200") or diag($r->{body});
+	return ($r->{headers}{'x-dandi-diff-counts'} // '', $r->{json}{summary}, $r->{json}{count}, $r->{json});
+}
+for my $p ([ $v1, $v2, \%sum12 ], [ $v2, $v1, \%sum21 ]) {
+	my ($from, $to, $sum) = @$p;
+	my ($how, $s, $n, $j) = counts($from, $to, "$from -> $to again");
+	is($how, 'kept', "$from -> $to again: the counts kept");
+	is_deeply([ $s, $n ], [ $sum, 5 ], "$from -> $to again: the same counts");
+	is_deeply($j->{results}, $from eq $v1 ? \@assets12 : \@assets21, "$from -> $to again: the same changes");
+}
+# Without the counts (?count=false): the same changes, summary and count
+# null, nothing counted; a malformed value is refused.
+{
+	my $r = $t->get("$D/versions/$v1/diff/$v2/?count=false");
+	is_deeply([ @{ $r->{json} }{qw(summary count results)} ], [ undef, undef, \@assets12 ], 'count=false: no counts');
+	ok(!exists $r->{headers}{'x-dandi-diff-counts'}, 'count=false: nothing counted or read');
+	$r = $t->get("$D/versions/$v1/diff/$v2/?count=true");
+	is_deeply([ @{ $r->{json} }{qw(summary count)} ], [ \%sum12, 5 ], 'count=true: the counts');
+	$r = $t->get("$D/versions/$v1/diff/$v2/?count=maybe");
+	is_deeply([ $r->{status}, $r->{json} ], [ 400, { count => ['Must be a valid boolean.'] } ], 'count=maybe: 400');
+}
+
 # --- pages -------------------------------------------------------------------
 # By next links (cursor), one and two changes a page: every change once, in
 # order; the counts on the first page only; twice the same.
@@ -309,6 +337,51 @@ $r = $t->get("$D/versions/draft/diff/$c1/");
 is_deeply([ map { [ $_->{type}, $_->{path}, $_->{old} && $_->{old}{path} ] } @{ $r->{json}{results} } ],
     [ [ 'renamed', 'c/1.nwb', 'd/1.nwb' ], [ 'renamed', 'c/2.nwb', 'd/2.nwb' ], [ 'removed', 'd/3.nwb', 'd/3.nwb' ] ],
     'copies, the other way: the same pairs');
+
+# The draft's counts: never kept while its writes wait for the fold (every
+# write leaves folder deltas), kept once folded, counted again after any
+# write, which the next answer shows: a file added, a file's metadata
+# edited in place (same path, same bytes), a file removed.
+{
+	my $fold = sub { $t->psql("SELECT dandi_asset_paths_fold(id) FROM versions WHERE dandiset_id = $id2 AND version = 'draft'") };
+	my @sum = ({ added => 1, removed => 0, modified => 0, renamed => 2 }, 3);
+	my ($how, $s, $n) = counts($c1, 'draft', 'draft, writes not folded');
+	is_deeply([ $how, $s, $n ], [ 'counted', @sum ], 'draft, writes not folded: counted');
+	($how, $s, $n) = counts($c1, 'draft', 'draft, writes not folded, again');
+	is_deeply([ $how, $s, $n ], [ 'counted', @sum ], 'draft, writes not folded, again: counted again');
+	$fold->();
+	($how, $s, $n) = counts($c1, 'draft', 'draft folded');
+	is_deeply([ $how, $s, $n ], [ 'counted', @sum ], 'draft folded: counted');
+	($how, $s, $n) = counts($c1, 'draft', 'draft folded, again');
+	is_deeply([ $how, $s, $n ], [ 'kept', @sum ], 'draft folded, again: kept');
+	my $later = add('e.nwb', blob(5));
+	@sum = ({ added => 2, removed => 0, modified => 0, renamed => 2 }, 4);
+	for my $folded (0, 1) {
+		$fold->() if $folded;
+		($how, $s, $n) = counts($c1, 'draft', "a file added (folded: $folded)");
+		is_deeply([ $how, $s, $n ], [ 'counted', @sum ], "a file added (folded: $folded): the new counts");
+	}
+	is((counts($c1, 'draft', 'a file added, again'))[0], 'kept', 'a file added, again: kept');
+	my ($base) = grep { $_->{path} eq 'base.nwb' } @{ $t->get("$D/versions/draft/assets/?path=base.nwb")->{json}{results} };
+	replace($base, 'base.nwb', $base->{blob}, description => 'edited');
+	@sum = ({ added => 2, removed => 0, modified => 1, renamed => 2 }, 5);
+	for my $folded (0, 1) {
+		$fold->() if $folded;
+		($how, $s, $n) = counts($c1, 'draft', "metadata edited (folded: $folded)");
+		is_deeply([ $how, $s, $n ], [ 'counted', @sum ], "metadata edited (folded: $folded): the new counts");
+	}
+	is((counts($c1, 'draft', 'metadata edited, again'))[0], 'kept', 'metadata edited, again: kept');
+	is($t->delete("$D/versions/draft/assets/$later->{asset_id}/", token => $alice)->{status}, 204, 'e.nwb removed');
+	@sum = ({ added => 1, removed => 0, modified => 1, renamed => 2 }, 4);
+	($how, $s, $n) = counts($c1, 'draft', 'a file removed');
+	is_deeply([ $how, $s, $n ], [ 'counted', @sum ], 'a file removed: the new counts');
+	# The other direction is kept apart.
+	$fold->();
+	($how, $s, $n) = counts('draft', $c1, 'draft -> published');
+	is_deeply([ $how, $s, $n ], [ 'counted', { added => 0, removed => 1, modified => 1, renamed => 2 }, 4 ],
+	    'draft -> published: its own counts');
+	is((counts('draft', $c1, 'draft -> published, again'))[0], 'kept', 'draft -> published, again: kept');
+}
 
 # --- the read rule ------------------------------------------------------------------
 my $emb = $t->post('/api/dandisets/?embargo=true', { name => 'Hidden', metadata => $md1 }, token => $alice)->{json}{identifier};

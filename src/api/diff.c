@@ -12,7 +12,11 @@
  * a whole version; the next link carries
  * the page's last path as its cursor. The counts (summary, count) are
  * one pass over both versions, on the first page only (as the asset
- * list's count).
+ * list's count), kept under both versions' list states
+ * (dandi_diff_counts, sql/021_diff_counts.sql): a repeated first page
+ * probes for them, a write to the draft makes the next one count again.
+ * ?count=false leaves them out (null) for a client that shows the
+ * changes first.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,9 +36,12 @@ enum { DW_HI, DW_PATH, DW_ENTRY, DW_NCOLS };
 static const struct db_sql diff_window = { "diff_window", DW_NCOLS,
 	"SELECT hi, path, entry FROM dandi_diff_window($1::bigint, $2::bigint, $3, $4::bigint, $5::bigint)" };
 
-enum { DS_ADDED, DS_REMOVED, DS_MODIFIED, DS_RENAMED, DS_NCOLS };
+enum { DS_ADDED, DS_REMOVED, DS_MODIFIED, DS_RENAMED, DS_NCOUNTS, DS_KEPT = DS_NCOUNTS, DS_NCOLS };
 static const struct db_sql diff_summary = { "diff_summary", DS_NCOLS,
-	"SELECT added, removed, modified, renamed FROM dandi_diff_summary($1::bigint, $2::bigint)" };
+	"SELECT added, removed, modified, renamed, kept FROM dandi_diff_counts($1::bigint, $2::bigint)" };
+
+/* Whether the counts were kept ones ("kept") or counted ("counted"). */
+#define COUNTS_HEADER	"X-Dandi-Diff-Counts"
 
 const struct db_sql *const diff_sql[] = { &diff_versions, &diff_window, &diff_summary, NULL };
 
@@ -353,6 +360,10 @@ versions_diff(struct request *req)
 	/* A cursor is a path the previous page ended at. */
 	if (cursor != NULL && (*cursor == '\0' || strlen(cursor) > 512))
 		return resp_field_error(req, "cursor", "Invalid cursor.");
+	const char *cq = query_get(req, "count");
+	bool counts = true;
+	if (cq != NULL && *cq != '\0' && !parse_bool(cq, &counts))
+		return resp_field_error(req, "count", "Must be a valid boolean.");
 	const char *pv[3] = { req->version->id, req->dandiset->id, req->params[2] };
 	if ((r = req_query(req, &diff_versions, 3, pv)) == NULL)
 		return 0;
@@ -408,7 +419,7 @@ versions_diff(struct request *req)
 			window *= 2;
 	}
 
-	bool first = cursor == NULL && pg.page == 1;
+	bool first = counts && cursor == NULL && pg.page == 1;
 	int64_t total = -1;
 	buf_puts(&head, ",\"summary\":");
 	if (first && same)
@@ -419,9 +430,10 @@ versions_diff(struct request *req)
 			buf_free(&head);
 			return 0;
 		}
-		int64_t n[DS_NCOLS];
+		int64_t n[DS_NCOUNTS];
 		total = 0;
-		for (int c = 0; c < DS_NCOLS; c++) {
+		resp_header(req, COUNTS_HEADER, PQgetvalue(r, 0, DS_KEPT)[0] == 't' ? "kept" : "counted");
+		for (int c = 0; c < DS_NCOUNTS; c++) {
 			parse_int64(PQgetvalue(r, 0, c), &n[c]);
 			total += n[c];
 		}
