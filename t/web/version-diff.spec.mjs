@@ -76,12 +76,32 @@ export async function run({ base, token, browser, tap, shots }) {
     await changes.waitFor();
     assertEq((await changes.locator('h2').textContent()).trim(), `Changes since the last release (${v.two})`, 'title');
     await changes.locator('table.file-changes').waitFor();
+    await changes.locator('ul.change-counts').waitFor();
     assertEq(await count('added'), '30 added', 'added');
     assertEq(await count('removed'), '0 removed', 'removed');
     assertEq(await changes.locator('tbody tr').count(), 25, 'a page of 25 files');
     assertEq(await changes.locator('tbody tr[data-type="added"] td.path').first().textContent().then((x) => x.trim()), 'more/m00.nwb', 'the first, in path order');
     assertEq(await page.getByTestId('newer-version').count(), 0, 'no newer-version banner on the draft');
     await snap(page, 'draft');
+  });
+
+  await tap.test('version diff: the files show before the counts come', async () => {
+    // The counts' request (the one without count=false) held back: the
+    // page's files show, the counts say they are coming, then arrive.
+    const held = [];
+    const isCounts = (u) => u.pathname.includes('/diff/') && !u.searchParams.has('count');
+    await page.route(isCounts, (route) => { held.push(route); });
+    await page.goto(`/dandiset/${id}/draft`);
+    await changes.locator('table.file-changes').waitFor();
+    assertEq(await changes.locator('tbody tr').count(), 25, 'a page of 25 files without the counts');
+    await changes.getByTestId('counting').waitFor();
+    assertEq(await changes.locator('ul.change-counts').count(), 0, 'no counts yet');
+    assertEq(held.length, 1, 'the counts asked for once');
+    for (const r of held) await r.continue();
+    await page.unroute(isCounts);
+    await changes.locator('ul.change-counts').waitFor();
+    assertEq(await count('added'), '30 added', 'then the counts');
+    assertEq(await changes.getByTestId('counting').count(), 0, 'no longer counting');
   });
 
   await tap.test('version diff: the pager shows the rest', async () => {
@@ -114,6 +134,7 @@ export async function run({ base, token, browser, tap, shots }) {
     await page.waitForURL(/changes_from=/);
     await changes.locator('table.file-changes').waitFor();
     assertEq((await changes.locator('h2').textContent()).trim(), `Changes since ${v.one}`, 'title');
+    await changes.locator('ul.change-counts').waitFor();
     assertEq(await count('added'), '1 added', 'added');
     assertEq(await count('removed'), '1 removed', 'removed');
     assertEq(await count('renamed'), '1 renamed', 'renamed');
