@@ -381,6 +381,20 @@ is_deeply([ map { [ $_->{type}, $_->{path}, $_->{old} && $_->{old}{path} ] } @{ 
 	is_deeply([ $how, $s, $n ], [ 'counted', { added => 0, removed => 1, modified => 1, renamed => 2 }, 4 ],
 	    'draft -> published: its own counts');
 	is((counts('draft', $c1, 'draft -> published, again'))[0], 'kept', 'draft -> published, again: kept');
+	# The draft's row locked for a write (as by publish or a metadata
+	# save): the counts are counted and answered, not waited to be kept
+	# (a new pair's row checks its versions' keys; a kept pair's update
+	# does not, and is kept).
+	$t->psql("DELETE FROM version_diff_counts");
+	my $dbh = $t->db_connect;
+	$dbh->begin_work;
+	$dbh->do("SELECT 1 FROM versions WHERE dandiset_id = $id2 AND version = 'draft' FOR UPDATE");
+	($how, $s, $n) = counts($c1, 'draft', 'draft locked');
+	is_deeply([ $how, $s, $n ], [ 'counted', @sum ], 'draft locked: counted, answered');
+	$dbh->rollback;
+	is((counts($c1, 'draft', 'draft unlocked'))[0], 'counted', 'draft unlocked: nothing was kept');
+	is((counts($c1, 'draft', 'draft unlocked, again'))[0], 'kept', 'draft unlocked, again: kept');
+	$dbh->disconnect;
 }
 
 # --- the read rule ------------------------------------------------------------------
