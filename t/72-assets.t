@@ -12,7 +12,9 @@ use POSIX ();
 use DandiTest;
 use Shape qw(okeys);
 
-my $t = DandiTest->new(s3 => 0, workers => 2);
+# Group commit on (off by default): the asset tests run through it, and
+# the rest of the suite without it.
+my $t = DandiTest->new(s3 => 0, workers => 2, env => { DANDI_WRITE_BATCH => 16 });
 my $API = $t->api_url;
 my $alice = $t->user('alice', first => 'Alice', last => 'Smith');
 my $bob = $t->user('bob');

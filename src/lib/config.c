@@ -30,7 +30,7 @@ static const struct ckey keys[] = {
 	S(socket_group, ""),
 	S(page_cache_dir, ""),
 	{ "workers", C_INT, offsetof(struct config, workers), "4" },
-	{ "write_batch", C_INT, offsetof(struct config, write_batch), "16" },
+	{ "write_batch", C_INT, offsetof(struct config, write_batch), "0" },
 	{ "write_batch_wait_us", C_INT, offsetof(struct config, write_batch_wait_us), "1000" },
 	S(api_url, "http://127.0.0.1:8080"),
 	S(web_url, "http://127.0.0.1:8080"),
