@@ -239,6 +239,9 @@ struct page {
 	int64_t	offset;
 	const char *next_cursor;	/* set by a handler: goes in the next link */
 };
+/* Appends "count":..,"next":..,"previous":.. (no braces) for a page
+ * written by hand: next carries p->next_cursor when set. */
+void	page_write_links(struct request *, const struct page *, int64_t total, bool has_next);
 /* Parses page/page_size (DRF rules). -1 with 404 set on an invalid page. */
 int	page_parse(struct request *, struct page *);
 /* Writes {"count","next","previous","results"} from rows whose column col

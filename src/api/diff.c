@@ -454,25 +454,10 @@ versions_diff(struct request *req)
 	b->len = 0;
 	buf_append(b, head.data, head.len);
 	buf_free(&head);
-	if (total >= 0)
-		buf_printf(b, ",\"count\":%lld,\"next\":", (long long)total);
-	else
-		buf_puts(b, ",\"count\":null,\"next\":");
-	static const char *const keys[2] = { "page", "cursor" };
-	char num[24];
-	if (more) {
-		snprintf(num, sizeof(num), "%lld", (long long)pg.page + 1);
-		const char *const vals[2] = { num, ch[rows - 1].path };
-		buf_json_string(b, req_url_withn(req, 2, keys, vals));
-	} else
-		buf_puts(b, "null");
-	buf_puts(b, ",\"previous\":");
-	if (pg.page > 1) {
-		snprintf(num, sizeof(num), "%lld", (long long)pg.page - 1);
-		const char *const vals[2] = { pg.page == 2 ? NULL : num, NULL };
-		buf_json_string(b, req_url_withn(req, 2, keys, vals));
-	} else
-		buf_puts(b, "null");
+	/* The next page starts after this one's last path. */
+	pg.next_cursor = more ? ch[rows - 1].path : NULL;
+	buf_append(b, ",", 1);
+	page_write_links(req, &pg, total, more);
 	buf_puts(b, ",\"results\":[");
 	for (int i = 0; i < rows; i++) {
 		if (i > 0)

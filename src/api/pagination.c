@@ -55,6 +55,36 @@ page_respond_rows(struct request *req, const struct page *p, PGresult *r, int co
 	return page_respond_each(req, p, r, rows, total, has_next, page_row_column, &col);
 }
 
+/* "count", "next" and "previous" of a page, appended to req->out. A
+ * cursor (where the next page starts) rides along in the next link of the
+ * lists that have one; other links never carry one. DRF drops the page
+ * parameter for the link to page 1. */
+void
+page_write_links(struct request *req, const struct page *p, int64_t total, bool has_next)
+{
+	struct buf	*b = &req->out;
+	static const char *const keys[2] = { "page", "cursor" };
+	char		 num[24];
+
+	if (total >= 0)
+		buf_printf(b, "\"count\":%lld,\"next\":", (long long)total);
+	else
+		buf_puts(b, "\"count\":null,\"next\":");
+	if (has_next) {
+		snprintf(num, sizeof(num), "%lld", (long long)p->page + 1);
+		const char *const vals[2] = { num, p->next_cursor };
+		buf_json_string(b, req_url_withn(req, 2, keys, vals));
+	} else
+		buf_puts(b, "null");
+	buf_puts(b, ",\"previous\":");
+	if (p->page > 1) {
+		snprintf(num, sizeof(num), "%lld", (long long)p->page - 1);
+		const char *const vals[2] = { p->page == 2 ? NULL : num, NULL };
+		buf_json_string(b, req_url_withn(req, 2, keys, vals));
+	} else
+		buf_puts(b, "null");
+}
+
 int
 page_respond_each(struct request *req, const struct page *p, PGresult *r, int rows,
     int64_t total, bool has_next, page_row_fn write_row, void *ctx)
@@ -67,28 +97,8 @@ page_respond_each(struct request *req, const struct page *p, PGresult *r, int ro
 	req->status = 200;
 	req->content_type_out = "application/json";
 	b->len = 0;
-	if (total >= 0)
-		buf_printf(b, "{\"count\":%lld,\"next\":", (long long)total);
-	else
-		buf_puts(b, "{\"count\":null,\"next\":");
-	/* A cursor (where the next page starts) rides along in the next link
-	 * of the lists that have one; other links never carry one. */
-	static const char *const keys[2] = { "page", "cursor" };
-	char num[24];
-	if (has_next) {
-		snprintf(num, sizeof(num), "%lld", (long long)p->page + 1);
-		const char *const vals[2] = { num, p->next_cursor };
-		buf_json_string(b, req_url_withn(req, 2, keys, vals));
-	} else
-		buf_puts(b, "null");
-	buf_puts(b, ",\"previous\":");
-	/* DRF drops the page parameter for the link to page 1. */
-	if (p->page > 1) {
-		snprintf(num, sizeof(num), "%lld", (long long)p->page - 1);
-		const char *const vals[2] = { p->page == 2 ? NULL : num, NULL };
-		buf_json_string(b, req_url_withn(req, 2, keys, vals));
-	} else
-		buf_puts(b, "null");
+	buf_append(b, "{", 1);
+	page_write_links(req, p, total, has_next);
 	buf_puts(b, ",\"results\":[");
 	for (int i = 0; i < rows; i++) {
 		if (i > 0)
