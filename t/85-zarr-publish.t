@@ -278,6 +278,14 @@ is($r->{status}, 409, 'the changed zarr\'s published asset still claims the old 
 $r = $t->put("/api/dandisets/$ds/versions/draft/assets/$asset{'a.zarr'}/", { zarr_id => $za,
     metadata => { schemaKey => 'Asset', path => 'a.zarr' } }, token => $owner);
 is($r->{status}, 200, 'the asset updated, as dandi upload does');
+# What changed from the published version to the draft: the old side is
+# the snapshot (not the live zarr it was taken of), the new one the live.
+$r = $t->get("/api/dandisets/$ds/versions/$v1/diff/draft/");
+my ($dz) = grep { $_->{path} eq 'a.zarr' } @{ $r->{json}{results} // [] };
+is_deeply([ $dz->{type}, [ grep { $_ eq 'content' } @{ $dz->{changed} // [] } ], $dz->{old}{size}, $dz->{old}{digest}{'dandi:dandi-zarr-checksum'},
+    $dz->{new}{size}, $dz->{new}{digest}{'dandi:dandi-zarr-checksum'} ],
+    [ 'modified', ['content'], $total->(\%A), zarr_checksum(\%A), $total->(\%A2), zarr_checksum(\%A2) ],
+    "diff $v1 -> draft: a.zarr's content modified, the published side with the snapshot's size and checksum");
 $t->jobs('validate');
 is(draft_status($ds), 'Valid', 'draft Valid again');
 is(publish($ds)->{status}, 202, 'second publish: 202');

@@ -29,19 +29,34 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
     OFFSET (SELECT count(*) FROM gone WHERE gone.path < a.path) LIMIT 1
 $$;
 
--- One side of a changed file: {asset_id, path, size, blob, zarr, digest}
--- (digest as in the asset's metadata: dandi-etag and, once computed,
--- sha2-256; a zarr's checksum), NULL for no asset.
-CREATE OR REPLACE FUNCTION dandi_diff_asset(a assets) RETURNS json
+-- A zarr as version vid has it: the snapshot taken when vid was published
+-- (sql/020_zarr_snapshots.sql), or the live zarr (the draft, or a version
+-- published before snapshots): (size, checksum).
+CREATE OR REPLACE FUNCTION dandi_diff_zarr(vid bigint, zid bigint, OUT size bigint, OUT checksum text)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(s.size, z.size), coalesce(s.checksum, z.checksum)::text
+    FROM zarrs z
+    LEFT JOIN version_zarr_snapshots vzs ON vzs.version_id = vid AND vzs.zarr_id = z.id
+    LEFT JOIN zarr_snapshots s ON s.id = vzs.snapshot_id
+    WHERE z.id = zid
+$$;
+
+-- (Before snapshots it took no version.)
+DROP FUNCTION IF EXISTS dandi_diff_asset(assets);
+-- One side of a changed file in version vid: {asset_id, path, size, blob,
+-- zarr, digest} (digest as in the asset's metadata: dandi-etag and, once
+-- computed, sha2-256; a zarr's checksum as of vid), NULL for no asset.
+CREATE OR REPLACE FUNCTION dandi_diff_asset(a assets, vid bigint) RETURNS json
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN a.id IS NULL THEN NULL ELSE (
         SELECT json_build_object('asset_id', a.asset_id, 'path', a.path,
-            'size', coalesce(b.size, z.size), 'blob', b.blob_id, 'zarr', z.zarr_id,
+            'size', coalesce(b.size, zv.size), 'blob', b.blob_id, 'zarr', z.zarr_id,
             'digest', CASE WHEN b.id IS NOT NULL THEN
                     jsonb_strip_nulls(jsonb_build_object('dandi:dandi-etag', b.etag, 'dandi:sha2-256', b.sha256))
-                ELSE jsonb_build_object('dandi:dandi-zarr-checksum', z.checksum) END)
+                ELSE jsonb_build_object('dandi:dandi-zarr-checksum', zv.checksum) END)
         FROM (SELECT 1) one
-        LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id) END
+        LEFT JOIN blobs b ON b.id = a.blob_id LEFT JOIN zarrs z ON z.id = a.zarr_id
+        LEFT JOIN LATERAL dandi_diff_zarr(vid, a.zarr_id) zv ON a.zarr_id IS NOT NULL) END
 $$;
 
 -- An asset's metadata without what the server writes into it (the
@@ -87,10 +102,12 @@ LANGUAGE sql STABLE SET jit = off AS $$
             'type', CASE WHEN d.old_id IS NULL THEN CASE WHEN mv.moved_from IS NULL THEN 'added' ELSE 'renamed' END
                          WHEN d.new_id IS NULL THEN 'removed' ELSE 'modified' END,
             'path', d.path,
-            'old', CASE WHEN d.old_id IS NOT NULL THEN dandi_diff_asset(o) ELSE dandi_diff_asset(m) END,
-            'new', dandi_diff_asset(nw),
+            'old', CASE WHEN d.old_id IS NOT NULL THEN dandi_diff_asset(o, va) ELSE dandi_diff_asset(m, va) END,
+            'new', dandi_diff_asset(nw, vb),
             'changed', CASE WHEN d.old_id IS NOT NULL AND d.new_id IS NOT NULL THEN to_json(array_remove(ARRAY[
                     CASE WHEN o.blob_id IS DISTINCT FROM nw.blob_id OR o.zarr_id IS DISTINCT FROM nw.zarr_id
+                              OR (o.zarr_id IS NOT NULL AND (dandi_diff_zarr(va, o.zarr_id)).checksum
+                                  IS DISTINCT FROM (dandi_diff_zarr(vb, nw.zarr_id)).checksum)
                          THEN 'content' END,
                     CASE WHEN dandi_diff_user_metadata(o.metadata) <> dandi_diff_user_metadata(nw.metadata)
                          THEN 'metadata' END], NULL)) END) AS entry
