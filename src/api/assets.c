@@ -967,6 +967,30 @@ asset_batch_lead(struct request *req, const struct gc_batch *batch)
 	}
 }
 
+/* Answers a write that dandi_asset_write or dandi_asset_batch_item
+ * refused (result r; b NULL: a DELETE): 1 when it did, 0 when r is no
+ * refusal. */
+static int
+asset_refusal(struct request *req, const struct asset_body *b, const char *r)
+{
+	if (strcmp(r, "missing") == 0 || strcmp(r, "notfound") == 0)
+		resp_detail(req, 404, "Not found.");
+	else if (strcmp(r, "forbidden") == 0)
+		resp_empty(req, 403);
+	else if (strcmp(r, "unembargoing") == 0)
+		perm_not_unembargoing(req, "UNEMBARGOING");
+	else if (strcmp(r, "zarr") == 0)
+		resp_string(req, 400, "The zarr archive belongs to a different dandiset");
+	else if (strcmp(r, "exists") == 0)
+		resp_string(req, 409, "An asset with that path already exists");
+	else if (r[0] == '[' && b != NULL)
+		resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
+		    b->path, py_list_repr(req, r));
+	else
+		return 0;
+	return 1;
+}
+
 /* Answers the write from its item's answer, as asset_write_one and
  * assets_delete answer their own (b NULL: a DELETE). */
 static int
@@ -980,16 +1004,8 @@ asset_item_respond(struct request *req, const struct asset_body *b, const struct
 	}
 	if (a->failed != 0)
 		return resp_detail(req, 500, "Internal server error.");
-	if (strcmp(r, "missing") == 0 || strcmp(r, "notfound") == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (strcmp(r, "forbidden") == 0)
-		return resp_empty(req, 403);
-	if (strcmp(r, "unembargoing") == 0)
-		return perm_not_unembargoing(req, "UNEMBARGOING"), 0;
-	if (strcmp(r, "zarr") == 0)
-		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
-	if (strcmp(r, "exists") == 0)
-		return resp_string(req, 409, "An asset with that path already exists");
+	if (asset_refusal(req, b, r))
+		return 0;
 	if (strcmp(r, "deleted") == 0) {
 		asset_fold_sometimes(req);
 		return resp_empty(req, 204);
@@ -1009,9 +1025,6 @@ asset_item_respond(struct request *req, const struct asset_body *b, const struct
 		buf_append(&req->out, a->body, a->body_len);
 		return 0;
 	}
-	if (r[0] == '[' && b != NULL)
-		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
-		    b->path, py_list_repr(req, r));
 	log_error("asset write: %s", strncmp(r, "error:", 6) == 0 ? r + 6 : r);
 	return resp_detail(req, 500, "Internal server error.");
 }
@@ -1086,21 +1099,18 @@ asset_write_one(struct request *req, const struct asset_body *b, const char *old
 		return 0;
 	const char *result = PQgetvalue(r, 0, AW_RESULT);
 	const char *id = arena_strdup(&req->arena, PQgetvalue(r, 0, AW_ASSET));
-	if (strcmp(result, "missing") == 0)
-		return resp_detail(req, 404, "Not found.");
-	if (strcmp(result, "zarr") == 0)
-		return resp_string(req, 400, "The zarr archive belongs to a different dandiset");
-	if (strcmp(result, "exists") == 0)
-		return resp_string(req, 409, "An asset with that path already exists");
+	if (asset_refusal(req, b, result))
+		return 0;
 	if (strcmp(result, "unchanged") == 0) {
 		const char *p3[3] = { id, req->cfg->api_url, assets_s3_base(req) };
 		if ((r = req_query(req, &asset_after_write, 3, p3)) == NULL)
 			return 0;
 		return asset_json_respond(req, r, AAW_ASSET, AAW_METADATA);
 	}
-	if (strcmp(result, "added") != 0)
-		return resp_string(req, 409, "Path of new asset \"%s\" conflicts with existing assets: %s",
-		    b->path, py_list_repr(req, result));
+	if (strcmp(result, "added") != 0) {
+		log_error("asset write: %s", result);
+		return resp_detail(req, 500, "Internal server error.");
+	}
 	if (blob_emb) {
 		const char *un[2] = { blob_id, req->params[0] };
 		if (req_query(req, &asset_blob_unembargo, 2, un) == NULL)
