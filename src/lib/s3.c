@@ -1337,51 +1337,6 @@ s3_get_tagging_version(struct s3 *s, const char *key, const char *version_id)
 }
 
 int
-s3_list(struct s3 *s, const char *prefix,
-    int (*cb)(void *ctx, const char *key, int64_t size, const char *etag), void *ctx)
-{
-	char	*token = NULL;
-	int	 rc = S3_OK;
-
-	for (;;) {
-		struct response r;
-		struct s3_param p[3] = { { "list-type", "2" }, { "prefix", prefix }, { "continuation-token", token } };
-
-		response_init(&r);
-		rc = status_of(request(s, "GET", "", p, token ? 3 : 2, NULL, 0, NULL, 0, &r));
-		if (rc != S3_OK) {
-			response_free(&r);
-			break;
-		}
-		buf_append(&r.body, "", 1);
-		const char *at = r.body.data;
-		char *contents;
-		bool stop = false;
-		while (!stop && (contents = xml_find(r.body.data, "Contents", &at, false)) != NULL) {
-			char *k = xml_text(contents, "Key", NULL), *sz = xml_text(contents, "Size", NULL);
-			char *e = unquote(xml_text(contents, "ETag", NULL));
-			if (k != NULL && cb(ctx, k, sz ? strtoll(sz, NULL, 10) : 0, e ? e : "") != 0)
-				stop = true;
-			free(k);
-			free(sz);
-			free(e);
-			free(contents);
-		}
-		char *trunc = xml_text(r.body.data, "IsTruncated", NULL);
-		free(token);
-		token = NULL;
-		if (!stop && trunc != NULL && strcmp(trunc, "true") == 0)
-			token = xml_text(r.body.data, "NextContinuationToken", NULL);
-		free(trunc);
-		response_free(&r);
-		if (stop || token == NULL)
-			break;
-	}
-	free(token);
-	return rc;
-}
-
-int
 s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const char *token,
     int max_keys, int (*cb)(void *ctx, const struct s3_listed *), void *ctx,
     bool *truncated, char **next_token)

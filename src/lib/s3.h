@@ -172,11 +172,6 @@ int	s3_put_tagging(struct s3 *, const char *key, const char *tagging);
  * call failed (see s->err). */
 char	*s3_get_tagging(struct s3 *, const char *key);
 
-/* ListObjectsV2 under prefix; cb gets each key, size and etag; return -1
- * from cb to stop. Follows continuation tokens. */
-int	s3_list(struct s3 *, const char *prefix,
-	    int (*cb)(void *ctx, const char *key, int64_t size, const char *etag), void *ctx);
-
 /* One object of a listing page (strings valid during the callback). */
 struct s3_listed {
 	const char	*key;		/* decoded */

@@ -34,11 +34,30 @@ to_stdout(void *ctx, const char *data, size_t len)
 }
 
 static int
-print_entry(void *ctx, const char *key, int64_t size, const char *etag)
+print_entry(void *ctx, const struct s3_listed *o)
 {
 	(void)ctx;
-	printf("%s\t%lld\t%s\n", key, (long long)size, etag);
+	printf("%s\t%lld\t%s\n", o->key, (long long)o->size, o->etag);
 	return 0;
+}
+
+/* Every key under prefix, page after page. */
+static int
+list_all(struct s3 *s, const char *prefix)
+{
+	char	*token = NULL;
+	bool	 more = true;
+	int	 rc = S3_OK;
+
+	while (more && rc == S3_OK) {
+		char *next = NULL;
+		rc = s3_list_page(s, prefix, NULL, token, -1, print_entry, NULL, &more, &next);
+		free(token);
+		token = next;
+		more = more && token != NULL;
+	}
+	free(token);
+	return rc;
 }
 
 static int
@@ -129,7 +148,7 @@ main(int argc, char **argv)
 	} else if (strcmp(cmd, "copy") == 0 && argc == 4) {
 		rc = s3_copy(&s, key, argv[3]);
 	} else if (strcmp(cmd, "list") == 0) {
-		rc = s3_list(&s, key, print_entry, NULL);
+		rc = list_all(&s, key);
 	} else if (strcmp(cmd, "tags") == 0) {
 		char *t = s3_get_tagging(&s, key);
 		if (t != NULL)
