@@ -25,16 +25,7 @@ my $admin = $t->admin_token;
 sub one { my @r = $t->psql($_[0]); return $r[0][0] }
 # Today (UTC, as the API and the job count) plus n days.
 sub day { one("SELECT ((now() AT TIME ZONE 'UTC')::date + ($_[0])::int)::text") }
-my $tool = DandiTest::build() . '/t/unit/s3-tool';
-sub tags {
-	my ($key) = @_;
-	my $pid = open(my $fh, '-|') // die;
-	if ($pid == 0) { %ENV = (%ENV, %{ $t->env }); exec($tool, 'tags', $key) or POSIX::_exit(127) }
-	my $out = do { local $/; <$fh> } // '';
-	close $fh;
-	chomp $out;
-	return $out;
-}
+sub tags { $t->s3_tags($_[0]) }
 sub create {
 	my ($name, $query, $token) = @_;
 	my $r = $t->post("/api/dandisets/?embargo=true$query", { name => $name, metadata => {} }, token => $token // $olive);

@@ -21,16 +21,7 @@ $t->env->{DANDI_MAIL_SPOOL} = $spool;
 my $owner = $t->user('olive', first => 'Olive', last => 'Owner', email => 'olive@example.org');
 my $bob = $t->user('bob', first => 'Bob', last => 'B', email => 'bob@example.org');
 sub one { my @r = $t->psql($_[0]); return $r[0][0] }
-my $tool = DandiTest::build() . '/t/unit/s3-tool';
-sub tags {
-	my ($key) = @_;
-	my $pid = open(my $fh, '-|') // die;
-	if ($pid == 0) { %ENV = (%ENV, %{ $t->env }); exec($tool, 'tags', $key) or POSIX::_exit(127) }
-	my $out = do { local $/; <$fh> } // '';
-	close $fh;
-	chomp $out;
-	return $out;
-}
+sub tags { $t->s3_tags($_[0]) }
 sub spooled { opendir(my $d, $spool) or return (); map { local $/; open my $f, '<', "$spool/$_"; scalar <$f> }
 	sort grep { /\.eml$/ } readdir $d }
 

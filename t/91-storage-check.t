@@ -159,7 +159,7 @@ my $ekey = one("SELECT blob FROM blobs WHERE blob_id = '$eblob'");
 my $ezarr = '0ddddddd-0000-4000-8000-000000000004';
 $t->psql("INSERT INTO zarrs (dandiset_id, zarr_id, name, file_count, size) VALUES (${\ int($eds)}, '$ezarr', 'e.zarr', 1, 2)");
 put_object("zarr/$ezarr/.zattrs", '{}');	# put without a tag, as a copy would
-my $tags = sub { (($t->run_cmd($tool, 'tags', $_[0]))[0] // '') =~ s/\s+$//r };
+my $tags = sub { $t->s3_tags($_[0]) };
 is($tags->($ekey), 'embargoed=true', 'the embargoed upload is tagged');
 ($out, $err, $rc) = $t->run_cmd($jobs, 'embargo-tags', '--check');
 is_deeply(lines($out)->{untagged}, { "zarr/$ezarr/.zattrs" => 'embargoed, readable by the bucket\'s public-read policy' },

@@ -149,6 +149,14 @@ sub run_cmd {
 	return ($out, $err, $rc);
 }
 
+# An S3 object's tags as t/unit/s3-tool prints them ("k=v&k2=v2"; '' for
+# none or when the call fails), read with this test's credentials.
+sub s3_tags {
+	my ($self, $key) = @_;
+	my ($out) = $self->run_cmd(build() . '/t/unit/s3-tool', 'tags', $key);
+	return $out =~ s/\s+\z//r;
+}
+
 # The shared S3 service of a suite run (DANDI_TEST_S3): started by whoever
 # comes first, under a lock, and left running for the next file; run-tests
 # stops it by PID at the end. Returns nothing; dies when it cannot start.
