@@ -268,9 +268,11 @@ sub new {
 	} elsif ($o{s3}) {
 		my ($rgw, $mon, $osd) = (free_port(), free_port(), free_port());
 		$self->{own_s3} = 1;
-		# memstore_bytes: the osd's room (s3-ctl's default, 3G, holds
-		# about 700,000 small objects of a versioned bucket).
-		$self->_capture("$ROOT/contrib/dev/s3-ctl", 'start', "$dir/s3", '--store', 'memstore',
+		# s3_store: memstore (the default: in the osd's memory, about
+		# 34 KB of it a small object of a versioned bucket) or bluestore
+		# (a sparse file, S3_CTL_BLUESTORE_BYTES; for more objects than
+		# the memory holds); memstore_bytes: memstore's room.
+		$self->_capture("$ROOT/contrib/dev/s3-ctl", 'start', "$dir/s3", '--store', $o{s3_store} // 'memstore',
 		    ($o{memstore_bytes} ? ('--memstore-bytes', $o{memstore_bytes}) : ()),
 		    '--rgw-port', $rgw, '--mon-port', $mon, '--osd-ports', "$osd-" . ($osd + 15));
 		$self->_read_s3_credentials("$dir/s3/credentials");
