@@ -1336,6 +1336,28 @@ s3_get_tagging_version(struct s3 *s, const char *key, const char *version_id)
 	return res;
 }
 
+/* A bucket listing's GET: the parameters p[0..n) and max-keys when it is
+ * not negative (p has room for it). S3_OK with r's body NUL-terminated,
+ * or the error with r freed. */
+static int
+list_request(struct s3 *s, struct s3_param *p, size_t n, int max_keys, struct response *r)
+{
+	char	mk[24];
+	int	rc;
+
+	if (max_keys >= 0) {
+		snprintf(mk, sizeof(mk), "%d", max_keys);
+		p[n++] = (struct s3_param){ "max-keys", mk };
+	}
+	response_init(r);
+	if ((rc = status_of(request(s, "GET", "", p, n, NULL, 0, NULL, 0, r))) != S3_OK) {
+		response_free(r);
+		return rc;
+	}
+	buf_append(&r->body, "", 1);
+	return S3_OK;
+}
+
 int
 s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const char *token,
     int max_keys, int (*cb)(void *ctx, const struct s3_listed *), void *ctx,
@@ -1344,7 +1366,6 @@ s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const ch
 	struct response	 r;
 	struct s3_param	 p[6];
 	size_t		 n = 0;
-	char		 mk[24];
 	int		 rc;
 
 	*truncated = false;
@@ -1358,17 +1379,8 @@ s3_list_page(struct s3 *s, const char *prefix, const char *start_after, const ch
 		p[n++] = (struct s3_param){ "start-after", start_after };
 	if (token != NULL && *token)
 		p[n++] = (struct s3_param){ "continuation-token", token };
-	if (max_keys >= 0) {
-		snprintf(mk, sizeof(mk), "%d", max_keys);
-		p[n++] = (struct s3_param){ "max-keys", mk };
-	}
-	response_init(&r);
-	rc = status_of(request(s, "GET", "", p, n, NULL, 0, NULL, 0, &r));
-	if (rc != S3_OK) {
-		response_free(&r);
+	if ((rc = list_request(s, p, n, max_keys, &r)) != S3_OK)
 		return rc;
-	}
-	buf_append(&r.body, "", 1);
 	const char *at = r.body.data;
 	char *contents;
 	bool stop = false;
@@ -1406,7 +1418,6 @@ s3_list_versions_page(struct s3 *s, const char *prefix, const char *key_marker, 
 	struct response	 r;
 	struct s3_param	 p[6];
 	size_t		 n = 0;
-	char		 mk[24];
 	int		 rc;
 
 	*truncated = false;
@@ -1419,17 +1430,8 @@ s3_list_versions_page(struct s3 *s, const char *prefix, const char *key_marker, 
 		if (version_marker != NULL && *version_marker)
 			p[n++] = (struct s3_param){ "version-id-marker", version_marker };
 	}
-	if (max_keys >= 0) {
-		snprintf(mk, sizeof(mk), "%d", max_keys);
-		p[n++] = (struct s3_param){ "max-keys", mk };
-	}
-	response_init(&r);
-	rc = status_of(request(s, "GET", "", p, n, NULL, 0, NULL, 0, &r));
-	if (rc != S3_OK) {
-		response_free(&r);
+	if ((rc = list_request(s, p, n, max_keys, &r)) != S3_OK)
 		return rc;
-	}
-	buf_append(&r.body, "", 1);
 	/* <Version> and <DeleteMarker> elements interleave in key order. */
 	const char *at = r.body.data;
 	bool stop = false;
