@@ -800,16 +800,25 @@ s3_copy(struct s3 *s, const char *src_key, const char *dst_key)
 	return rc;
 }
 
-int
-s3_delete(struct s3 *s, const char *key)
+/* A DELETE of key with at most one query parameter (name NULL: none): the
+ * object, one version of it, or a multipart upload. */
+static int
+delete_request(struct s3 *s, const char *key, const char *name, const char *value)
 {
 	struct response r;
+	struct s3_param p[1] = { { name, value } };
 	int rc;
 
 	response_init(&r);
-	rc = status_of(request(s, "DELETE", key, NULL, 0, NULL, 0, NULL, 0, &r));
+	rc = status_of(request(s, "DELETE", key, p, name != NULL ? 1 : 0, NULL, 0, NULL, 0, &r));
 	response_free(&r);
 	return rc;
+}
+
+int
+s3_delete(struct s3 *s, const char *key)
+{
+	return delete_request(s, key, NULL, NULL);
 }
 
 int
@@ -1133,14 +1142,7 @@ s3_complete_multipart(struct s3 *s, const char *key, const char *upload_id,
 int
 s3_abort_multipart(struct s3 *s, const char *key, const char *upload_id)
 {
-	struct response r;
-	struct s3_param p[1] = { { "uploadId", upload_id } };
-	int rc;
-
-	response_init(&r);
-	rc = status_of(request(s, "DELETE", key, p, 1, NULL, 0, NULL, 0, &r));
-	response_free(&r);
-	return rc;
+	return delete_request(s, key, "uploadId", upload_id);
 }
 
 int
@@ -1504,12 +1506,5 @@ s3_get_versioning(struct s3 *s)
 int
 s3_delete_version(struct s3 *s, const char *key, const char *version_id)
 {
-	struct response r;
-	struct s3_param p[1] = { { "versionId", version_id } };
-	int rc;
-
-	response_init(&r);
-	rc = status_of(request(s, "DELETE", key, p, 1, NULL, 0, NULL, 0, &r));
-	response_free(&r);
-	return rc;
+	return delete_request(s, key, "versionId", version_id);
 }
