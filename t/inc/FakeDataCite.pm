@@ -19,35 +19,22 @@ package FakeDataCite;
 #   $f->hold('POST'); ...; $f->wait_request('POST') or die; ...; $f->release('POST');
 use strict;
 use warnings;
+use parent 'FakeHTTP';
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use JSON::PP;
 use MIME::Base64 qw(decode_base64);
-use POSIX ();
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
 sub start {
 	my ($class, %o) = @_;
 	my $dir = tempdir('fake-datacite-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
-	    Listen => 16, ReuseAddr => 1) or die "fake DataCite: listen: $!";
-	my $self = bless { dir => $dir, port => $listen->sockport, owner => $$, %o }, $class;
+	my $self = bless { dir => $dir, owner => $$, %o }, $class;
 	_write("$dir/dois.json", {});
 	_write("$dir/fail.json", []);
 	_write("$dir/delay.json", {});
-	open(my $fh, '>', "$dir/requests.jsonl") or die;
-	close $fh;
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		open(STDOUT, '>>', "$dir/server.log");
-		open(STDERR, '>&', \*STDOUT);
-		$self->_serve($listen);
-		POSIX::_exit(0);
-	}
-	close $listen;
-	$self->{pid} = $pid;
-	return $self;
+	$self->clear_requests;
+	return $self->serve('fake DataCite', 10);
 }
 
 sub url { "http://127.0.0.1:$_[0]{port}" }
@@ -102,16 +89,6 @@ sub wait_request {
 
 sub dois { _read("$_[0]{dir}/dois.json") }
 
-sub stop {
-	my ($self) = @_;
-	return if $$ != $self->{owner} || !$self->{pid};
-	kill 'TERM', $self->{pid};
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-}
-
-sub DESTROY { $_[0]->stop }
-
 sub _read {
 	my ($path) = @_;
 	open(my $fh, '<', $path) or die "$path: $!";
@@ -126,38 +103,13 @@ sub _write {
 	rename "$path.tmp", $path or die "$path: $!";
 }
 
-# One request per connection (Connection: close), one at a time.
-sub _serve {
-	my ($self, $listen) = @_;
-	while (my $c = $listen->accept) {
-		local $SIG{ALRM} = sub { die "timeout\n" };
-		alarm 10;
-		eval { $self->_one($c) };
-		print "error: $@" if $@;
-		alarm 0;
-		close $c;
-	}
-}
-
-sub _one {
-	my ($self, $c) = @_;
-	my $head = '';
-	while ($head !~ /\r\n\r\n/) {
-		my $n = sysread($c, my $chunk, 4096) or return;
-		$head .= $chunk;
-	}
-	my ($h, $body) = split /\r\n\r\n/, $head, 2;
-	my ($line, @lines) = split /\r\n/, $h;
-	my ($method, $path) = split ' ', $line;
-	my %hdr = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () } @lines;
-	my $len = $hdr{'content-length'} // 0;
-	while (length $body < $len) {
-		my $n = sysread($c, my $chunk, $len - length $body) or last;
-		$body .= $chunk;
-	}
+# Records the request, waits when told to, then answers it (_dois).
+sub _answer {
+	my ($self, $req) = @_;
+	my ($method, $hdr) = ($req->{method}, $req->{headers});
 	open(my $log, '>>', "$self->{dir}/requests.jsonl") or die;
-	print $log $JSON->encode({ method => $method, path => $path, authorization => $hdr{authorization},
-	    content_type => $hdr{'content-type'}, accept => $hdr{accept}, body => $body }), "\n";
+	print $log $JSON->encode({ method => $method, path => $req->{path}, authorization => $hdr->{authorization},
+	    content_type => $hdr->{'content-type'}, accept => $hdr->{accept}, body => $req->{body} }), "\n";
 	close $log;
 	my $delays = _read("$self->{dir}/delay.json");
 	if (my $secs = delete $delays->{$method}) {
@@ -174,13 +126,11 @@ sub _one {
 			select(undef, undef, undef, $secs);
 		}
 	}
-	my ($status, $out) = $self->_answer($method, $path, \%hdr, $body);
-	my $text = ref $out ? $JSON->encode($out) : $out // '';
-	print $c "HTTP/1.1 $status X\r\nContent-Type: application/vnd.api+json\r\n"
-	    . "Content-Length: " . length($text) . "\r\nConnection: close\r\n\r\n$text";
+	my ($status, $out) = $self->_dois($method, $req->{path}, $hdr, $req->{body});
+	return ($status, 'application/vnd.api+json', ref $out ? $JSON->encode($out) : $out);
 }
 
-sub _answer {
+sub _dois {
 	my ($self, $method, $path, $hdr, $body) = @_;
 	my $dir = $self->{dir};
 	my $fails = _read("$dir/fail.json");

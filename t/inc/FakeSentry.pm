@@ -12,41 +12,20 @@ package FakeSentry;
 #   $s->delay(5);  $s->status(429);  $s->clear;  $s->stop;
 use strict;
 use warnings;
+use parent 'FakeHTTP';
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use JSON::PP;
-use POSIX ();
 use Time::HiRes ();
 
 my $JSON = JSON::PP->new->utf8->canonical;
 
 sub start {
 	my ($class) = @_;
-	my $dir = tempdir('fake-sentry-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp',
-	    Listen => 16, ReuseAddr => 1) or die "fake Sentry: listen: $!";
-	my $self = bless { dir => $dir, port => $listen->sockport, owner => $$ }, $class;
+	my $self = bless { dir => tempdir('fake-sentry-XXXXXX', TMPDIR => 1, CLEANUP => 1), owner => $$ }, $class;
 	$self->clear;
-	my $pid = fork // die "fork: $!";
-	if ($pid == 0) {
-		open(STDOUT, '>>', "$dir/server.log");
-		open(STDERR, '>&', \*STDOUT);
-		while (my $c = $listen->accept) {
-			local $SIG{ALRM} = sub { die "timeout\n" };
-			alarm 30;
-			eval { $self->_one($c) };
-			print "error: $@" if $@;
-			alarm 0;
-			close $c;
-		}
-		POSIX::_exit(0);
-	}
-	close $listen;
-	$self->{pid} = $pid;
-	return $self;
+	return $self->serve('fake Sentry', 30);
 }
 
-sub port { $_[0]{port} }
 sub dsn { my ($self, $key, $project) = @_; "http://$key\@127.0.0.1:$self->{port}/$project" }
 
 sub clear {
@@ -102,16 +81,6 @@ sub wait_events {
 	return $self->events;
 }
 
-sub stop {
-	my ($self) = @_;
-	return if $$ != $self->{owner} || !$self->{pid};
-	kill 'TERM', $self->{pid};
-	waitpid($self->{pid}, 0);
-	delete $self->{pid};
-}
-
-sub DESTROY { $_[0]->stop }
-
 # An envelope: a header line, then per item a header line and its payload
 # (length bytes when the header gives a length, else up to the newline).
 sub _envelope {
@@ -135,34 +104,18 @@ sub _envelope {
 	return $env;
 }
 
-sub _one {
-	my ($self, $c) = @_;
-	my $head = '';
-	while ($head !~ /\r\n\r\n/) {
-		sysread($c, my $chunk, 4096) or return;
-		$head .= $chunk;
-	}
-	my ($h, $body) = split /\r\n\r\n/, $head, 2;
-	my ($line, @lines) = split /\r\n/, $h;
-	my ($method, $path) = split ' ', $line;
-	my %hdr = map { /^([^:]+):\s*(.*)$/ ? (lc $1 => $2) : () } @lines;
-	my $len = $hdr{'content-length'} // 0;
-	while (length $body < $len) {
-		sysread($c, my $chunk, $len - length $body) or last;
-		$body .= $chunk;
-	}
-	my $env = _envelope($body);
+sub _answer {
+	my ($self, $req) = @_;
+	my $env = _envelope($req->{body});
 	open(my $log, '>>', "$self->{dir}/requests.jsonl") or die;
-	print $log $JSON->encode({ method => $method, path => $path, auth => $hdr{'x-sentry-auth'},
-	    content_type => $hdr{'content-type'}, body => $body, envelope => $env }), "\n";
+	print $log $JSON->encode({ method => $req->{method}, path => $req->{path}, auth => $req->{headers}{'x-sentry-auth'},
+	    content_type => $req->{headers}{'content-type'}, body => $req->{body}, envelope => $env }), "\n";
 	close $log;
 	if (my $d = $self->_get('delay')) {
 		Time::HiRes::sleep($d);
 	}
-	my $status = $self->_get('status') // 200;
-	my $text = $JSON->encode({ id => ($env->{header} && $env->{header}{event_id}) // '' });
-	print $c "HTTP/1.1 $status X\r\nContent-Type: application/json\r\nContent-Length: "
-	    . length($text) . "\r\nConnection: close\r\n\r\n$text";
+	return ($self->_get('status') // 200, 'application/json',
+	    $JSON->encode({ id => ($env->{header} && $env->{header}{event_id}) // '' }));
 }
 
 1;
