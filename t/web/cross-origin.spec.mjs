@@ -8,7 +8,7 @@
 // token, browser, tap, shots }; skipped without webOrigin (DANDI_WEB_ORIGIN).
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Api, assert, assertEq, dandiEtag, screenshot } from './lib.mjs';
+import { Api, assert, assertEq, dandiEtag, screenshot, signUp } from './lib.mjs';
 
 export async function run({ base, webOrigin, token, browser, tap, shots }) {
   if (!webOrigin) {
@@ -56,23 +56,8 @@ export async function run({ base, webOrigin, token, browser, tap, shots }) {
   });
 
   await tap.test('second origin: sign in through OAuth + PKCE on the API\'s pages, back with a Bearer token', async () => {
-    await page.goto('/dandiset');
-    await page.locator('#login').click();
-    await page.locator('#login-oauth').click();
-    await page.waitForURL((u) => u.origin === base && u.pathname === '/accounts/login/');
-    await page.locator('#signup-link').click();
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('E-mail').fill(`${user}@example.edu`);
-    await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
-    await page.getByLabel('Password again').fill('a long enough password');
-    await page.locator('#sign-up').click();
-    await page.waitForURL(/\/api\/users\/questionnaire-form\//);
-    await page.getByLabel('First Name').fill('Cross');
-    await page.getByLabel('Last Name').fill('Origin');
-    await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
-    await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
-    await page.getByLabel('How do you plan to use DANDI?').fill('Browser tests');
-    await page.locator('#questionnaire-submit').click();
+    await signUp(page, { user, first: 'Cross', last: 'Origin',
+      loginUrl: (u) => u.origin === base && u.pathname === '/accounts/login/' });
     // Back on the second origin where the login started.
     await page.waitForURL((u) => u.origin === webOrigin && u.pathname === '/dandiset' && !u.searchParams.has('code'));
     await page.locator('#user-menu').waitFor();

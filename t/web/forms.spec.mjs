@@ -14,7 +14,7 @@ import { join, dirname } from 'node:path';
 import { execSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Api, uploadAsset, assert, assertEq, screenshot } from './lib.mjs';
+import { Api, uploadAsset, assert, assertEq, screenshot, signUp } from './lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -47,23 +47,7 @@ export async function run({ base, token, browser, tap, shots }) {
   const check = async (scope, label) => { await scope.getByLabel(label, { exact: true }).check(); };
 
   await tap.test('forms: a new user signs up and registers a dandiset', async () => {
-    await page.goto('/dandiset');
-    await page.locator('#login').click();
-    await page.locator('#login-oauth').click();
-    await page.waitForURL(/\/accounts\/login\//);
-    await page.locator('#signup-link').click();
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('E-mail').fill(`${user}@example.edu`);
-    await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
-    await page.getByLabel('Password again').fill('a long enough password');
-    await page.locator('#sign-up').click();
-    await page.waitForURL(/\/api\/users\/questionnaire-form\//);
-    await page.getByLabel('First Name').fill('Form');
-    await page.getByLabel('Last Name').fill('Filler');
-    await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
-    await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
-    await page.getByLabel('How do you plan to use DANDI?').fill('Browser tests of the forms');
-    await page.locator('#questionnaire-submit').click();
+    await signUp(page, { user, first: 'Form', last: 'Filler', use: 'Browser tests of the forms' });
     await page.waitForURL((u) => u.pathname === '/dandiset' && !u.searchParams.has('code'));
     await page.locator('#user-menu').waitFor();
     await page.goto('/dandiset/create');

@@ -120,3 +120,31 @@ export async function screenshot(page, path, opts = {}) {
     console.log(`# screenshot ${path} not taken: ${String(e && e.message || e).split('\n')[0]}`);
   }
 }
+
+// A new user through the app's login button: the OAuth server's sign-in
+// page (loginUrl: what its URL must match), its sign-up form, then the
+// questionnaire (first and last name, how DANDI will be used); the caller
+// waits for the way back. onLogin and onQuestionnaire run on those pages
+// (screenshots).
+export async function signUp(page, { user, first, last, use = 'Browser tests', loginUrl = /\/accounts\/login\//,
+  onLogin = async () => {}, onQuestionnaire = async () => {} }) {
+  await page.goto('/dandiset');
+  await page.locator('#login').click();
+  await page.locator('#login-oauth').click();
+  await page.waitForURL(loginUrl);
+  await onLogin();
+  await page.locator('#signup-link').click();
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('E-mail').fill(`${user}@example.edu`);
+  await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
+  await page.getByLabel('Password again').fill('a long enough password');
+  await page.locator('#sign-up').click();
+  await page.waitForURL(/\/api\/users\/questionnaire-form\//);
+  await page.getByLabel('First Name').fill(first);
+  await page.getByLabel('Last Name').fill(last);
+  await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
+  await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
+  await page.getByLabel('How do you plan to use DANDI?').fill(use);
+  await onQuestionnaire();
+  await page.locator('#questionnaire-submit').click();
+}

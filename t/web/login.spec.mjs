@@ -4,7 +4,7 @@
 // app trades for a Bearer token; logging out revokes that token.
 // Called by t/web/run with { base, token, browser, tap, shots }.
 import { join } from 'node:path';
-import { assert, assertEq, screenshot } from './lib.mjs';
+import { assert, assertEq, screenshot, signUp } from './lib.mjs';
 
 export async function run({ base, browser, tap, shots }) {
   const user = `web${Date.now().toString(36)}`;
@@ -17,25 +17,10 @@ export async function run({ base, browser, tap, shots }) {
   });
 
   await tap.test('sign in through OAuth + PKCE: sign up, questionnaire, back in the app with a Bearer token', async () => {
-    await page.goto('/dandiset');
-    await page.locator('#login').click();
-    await page.locator('#login-oauth').click();
-    await page.waitForURL(/\/accounts\/login\/\?next=%2Foauth%2Fauthorize%2F/);
-    await screenshot(page, join(shots, 'login-server-page.png'), { fullPage: true });
-    await page.locator('#signup-link').click();
-    await page.getByLabel('Username').fill(user);
-    await page.getByLabel('E-mail').fill(`${user}@example.edu`);
-    await page.getByLabel('Password (at least 8 characters)').fill('a long enough password');
-    await page.getByLabel('Password again').fill('a long enough password');
-    await page.locator('#sign-up').click();
-    await page.waitForURL(/\/api\/users\/questionnaire-form\//);
-    await page.getByLabel('First Name').fill('Webb');
-    await page.getByLabel('Last Name').fill('Tester');
-    await page.getByLabel('What affiliation(s) do you have?').fill('Test University');
-    await page.getByLabel('Lab/project website').fill('https://lab.example.edu');
-    await page.getByLabel('How do you plan to use DANDI?').fill('Browser tests');
-    await screenshot(page, join(shots, 'login-questionnaire.png'), { fullPage: true });
-    await page.locator('#questionnaire-submit').click();
+    await signUp(page, { user, first: 'Webb', last: 'Tester',
+      loginUrl: /\/accounts\/login\/\?next=%2Foauth%2Fauthorize%2F/,
+      onLogin: () => screenshot(page, join(shots, 'login-server-page.png'), { fullPage: true }),
+      onQuestionnaire: () => screenshot(page, join(shots, 'login-questionnaire.png'), { fullPage: true }) });
     // Back in the app where the login started, signed in.
     await page.waitForURL((u) => u.pathname === '/dandiset' && !u.searchParams.has('code'));
     await page.locator('#user-menu').waitFor();
