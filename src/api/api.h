@@ -93,6 +93,8 @@ enum route_target {
 	T_VERSION,		/* T_DANDISET, then its version: 404 */
 	T_ASSETS_VERSION,	/* the version of a nested asset route: 404 (whatever
 				 * its dandiset), then the read rule */
+	T_ASSETS_LIST,		/* T_ASSETS_VERSION; a published version found
+				 * lately is remembered (perm.c, published_memo_seconds) */
 	T_VERSION_WRITE,	/* T_GUARDIAN, the version (404) locked for update,
 				 * then 400 during unembargo; needs TXN */
 	T_DRAFT_WRITE,		/* T_VERSION_WRITE, then 405 unless it is the draft */

@@ -16,8 +16,10 @@
  * In SQL the owner rule is dandi_owned() (sql/), the read rule
  * SQL_READABLE (api.h).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 
@@ -311,6 +313,104 @@ perm_assets_version(struct request *req, const char *id, const char *version)
 	return perm_read(req, req->dandiset);
 }
 
+/*
+ * Published versions remembered for their asset lists. A published
+ * version's list never changes and anyone may read it: an embargoed
+ * dandiset cannot be published, an open one never closes, and one with a
+ * published version cannot be deleted. So a worker that has found one
+ * keeps it for published_memo_seconds, and the pages of the clients' walk
+ * of it are answered without the look-up (with a page cache hit: without
+ * the database). What the look-up would say differently is only a
+ * superuser's deletion of that version: seen by every worker once its
+ * memory has aged out. Direct-mapped by dandiset and version; a worker
+ * serves one request at a time.
+ */
+#define PUBLISHED_SLOTS	64
+static struct published {
+	char	 dandiset[24], version[32], id[24], list_gen[24];
+	double	 until;		/* CLOCK_MONOTONIC seconds */
+} published[PUBLISHED_SLOTS];
+
+static double
+monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static struct published *
+published_slot(const char *id, const char *version)
+{
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	for (const char *p = id; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = version; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &published[h % PUBLISHED_SLOTS];
+}
+
+/* Fills req->version and req->dandiset from memory: true when this
+ * published version is remembered and fresh. */
+static bool
+published_recall(struct request *req, const char *id, const char *version)
+{
+	struct published *m = published_slot(id, version);
+
+	if (req->cfg->published_memo_seconds <= 0 || strcmp(version, "draft") == 0 ||
+	    strcmp(m->dandiset, id) != 0 || strcmp(m->version, version) != 0 || monotonic_seconds() >= m->until)
+		return false;
+	struct version *v = arena_alloc(&req->arena, sizeof(*v));
+	v->id = arena_strdup(&req->arena, m->id);
+	v->version = arena_strdup(&req->arena, m->version);
+	v->draft = false;
+	v->list_gen = arena_strdup(&req->arena, m->list_gen);
+	struct dandiset *d = arena_alloc(&req->arena, sizeof(*d));
+	memset(d, 0, sizeof(*d));
+	d->id = arena_strdup(&req->arena, id);
+	d->embargo_status = "OPEN";
+	req->version = v;
+	req->dandiset = d;
+	return true;
+}
+
+/* Remembers the version just found when it is published, open and its
+ * list settled (which a published version's always is). */
+static void
+published_remember(const struct request *req, const char *id, const char *version)
+{
+	const struct version *v = req->version;
+	struct published *m = published_slot(id, version);
+
+	if (req->cfg->published_memo_seconds <= 0 || v->draft || v->list_gen == NULL ||
+	    strcmp(req->dandiset->embargo_status, "OPEN") != 0 || strlen(id) >= sizeof(m->dandiset) ||
+	    strlen(version) >= sizeof(m->version) || strlen(v->id) >= sizeof(m->id) ||
+	    strlen(v->list_gen) >= sizeof(m->list_gen))
+		return;
+	strcpy(m->dandiset, id);
+	strcpy(m->version, version);
+	strcpy(m->id, v->id);
+	strcpy(m->list_gen, v->list_gen);
+	m->until = monotonic_seconds() + req->cfg->published_memo_seconds;
+}
+
+/* T_ASSETS_LIST */
+static int
+assets_list_target(struct request *req)
+{
+	const char *id = req->params[0], *version = req->params[1];
+
+	if (published_recall(req, id, version))
+		return 0;
+	if (perm_assets_version(req, id, version) != 0)
+		return -1;
+	published_remember(req, id, version);
+	return 0;
+}
+
 int
 perm_not_unembargoing(struct request *req, const char *embargo_status)
 {
@@ -428,6 +528,8 @@ perm_target(struct request *req, const struct route *route)
 		return dandiset_target(req, req->params[1], false);
 	case T_ASSETS_VERSION:
 		return perm_assets_version(req, req->params[0], req->params[1]);
+	case T_ASSETS_LIST:
+		return assets_list_target(req);
 	case T_VERSION_WRITE:
 		return version_write(req, read_first, shared);
 	case T_DRAFT_WRITE:

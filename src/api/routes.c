@@ -125,7 +125,7 @@ const struct route api_routes[] = {
 	 * rule (the target checks a; b is of the same dandiset). */
 	{ "GET",    DANDISET_PATH "/versions/" VERSION_RE "/diff/" VERSION_RE "/", versions_diff, ANYONE, T_VERSION },
 
-	{ "GET",    ASSETS_PATH "/",			assets_list,		ANYONE,	T_ASSETS_VERSION },
+	{ "GET",    ASSETS_PATH "/",			assets_list,		ANYONE,	T_ASSETS_LIST },
 	{ "POST",   ASSETS_PATH "/",			assets_create,		APPROVED | TXN | SHARED, T_VERSION_WRITE },
 	{ "GET",    ASSETS_PATH "/paths/",		assets_paths,		ANYONE,	T_ASSETS_VERSION },
 	{ "GET",    ASSETS_PATH "/" UUID_RE "/",	assets_get,		ANYONE,	T_ASSETS_VERSION },

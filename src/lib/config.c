@@ -29,6 +29,7 @@ static const struct ckey keys[] = {
 	S(socket, "/run/dandi/api.sock"),
 	S(socket_group, ""),
 	S(page_cache_dir, ""),
+	{ "published_memo_seconds", C_INT, offsetof(struct config, published_memo_seconds), "2" },
 	{ "workers", C_INT, offsetof(struct config, workers), "4" },
 	{ "write_batch", C_INT, offsetof(struct config, write_batch), "0" },
 	{ "write_batch_wait_us", C_INT, offsetof(struct config, write_batch_wait_us), "1000" },
@@ -241,6 +242,10 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 	if (strcmp(c->request_log, "all") != 0 && strcmp(c->request_log, "errors") != 0 &&
 	    strcmp(c->request_log, "off") != 0) {
 		snprintf(err, errlen, "request_log must be all, errors or off, not '%s'", c->request_log);
+		return -1;
+	}
+	if (c->published_memo_seconds > 3600) {
+		snprintf(err, errlen, "published_memo_seconds must be 0..3600");
 		return -1;
 	}
 	if (c->write_batch > 64 || c->write_batch_wait_us > 100000) {

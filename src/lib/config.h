@@ -10,6 +10,8 @@ struct config {
 	char	*socket;		/* FastCGI unix socket */
 	char	*socket_group;		/* the socket's group (nginx's); "" = the process's */
 	char	*page_cache_dir;	/* asset-list pages nginx serves (src/api/pagecache.c); "" = off */
+	int	 published_memo_seconds;	/* how long a worker trusts a published version
+						 * it found for its asset list (perm.c); 0 = never */
 	int	 workers;
 	/* Group commit of asset writes (groupcommit.h): up to write_batch
 	 * writes a transaction (0 or 1: each its own, as before), the first
