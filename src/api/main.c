@@ -251,15 +251,6 @@ request_drained(FCGX_Request *rq)
 	return FCGX_GetChar(rq->in) == EOF && FCGX_GetError(rq->in) == 0;
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Whether the request gets dandi-api's own access line (request_log):
  * nginx logs every request, so by default only what nginx cannot tell
  * apart (which 5xx, who, how slow inside the app) costs a write. */
@@ -301,7 +292,7 @@ worker_main(int sock, const struct config *cfg)
 	sigaddset(&term, SIGINT);
 	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
 		struct request req;
-		double t0 = now_seconds();
+		double t0 = mono_seconds();
 
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		metrics_request_begin();
@@ -310,7 +301,7 @@ worker_main(int sock, const struct config *cfg)
 			server_handle(srv, &req);
 		server_finish(srv, &req);
 		write_response(&rq, &req, &head);
-		double secs = now_seconds() - t0;
+		double secs = mono_seconds() - t0;
 		metrics_request_end(req.route_row != NULL ? req.route_row - api_routes : -1, req.method, req.status, secs);
 		if (request_logged(cfg, req.status, secs))
 			log_access(req.method, req.uri, req.status, (long long)req.out.len,

@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 
@@ -331,15 +330,6 @@ static struct published {
 	double	 until;		/* CLOCK_MONOTONIC seconds */
 } published[PUBLISHED_SLOTS];
 
-static double
-monotonic_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static struct published *
 published_slot(const char *id, const char *version)
 {
@@ -361,7 +351,7 @@ published_recall(struct request *req, const char *id, const char *version)
 	struct published *m = published_slot(id, version);
 
 	if (req->cfg->published_memo_seconds <= 0 || strcmp(version, "draft") == 0 ||
-	    strcmp(m->dandiset, id) != 0 || strcmp(m->version, version) != 0 || monotonic_seconds() >= m->until)
+	    strcmp(m->dandiset, id) != 0 || strcmp(m->version, version) != 0 || mono_seconds() >= m->until)
 		return false;
 	struct version *v = arena_alloc(&req->arena, sizeof(*v));
 	v->id = arena_strdup(&req->arena, m->id);
@@ -394,7 +384,7 @@ published_remember(const struct request *req, const char *id, const char *versio
 	strcpy(m->version, version);
 	strcpy(m->id, v->id);
 	strcpy(m->list_gen, v->list_gen);
-	m->until = monotonic_seconds() + req->cfg->published_memo_seconds;
+	m->until = mono_seconds() + req->cfg->published_memo_seconds;
 }
 
 /* T_ASSETS_LIST */

@@ -613,13 +613,10 @@ request(struct s3 *s, const char *method, const char *key, const struct s3_param
 		r->has_range = r->exact_checked = false;
 		r->length = 0;
 		r->exact_err[0] = '\0';
-		struct timespec t0, t1;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		double t0 = mono_seconds();
 		CURLcode cc = curl_easy_perform(c);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
 		status = r->status;
-		metrics_s3_request(method, (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9,
-		    cc != CURLE_OK || status >= 500);
+		metrics_s3_request(method, mono_seconds() - t0, cc != CURLE_OK || status >= 500);
 		curl_slist_free_all(hl);
 		buf_free(&url);
 		buf_free(&creq);

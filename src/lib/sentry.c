@@ -53,15 +53,6 @@ sprintf_new(const char *fmt, ...)
 	return out;
 }
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int
 sentry_dsn_parse(const char *dsn, char *url, size_t urllen, char *key, size_t keylen)
 {
@@ -119,7 +110,7 @@ sentry_new(const struct config *cfg, const char *program, char *err, size_t errl
 		s->server_name[0] = '\0';
 	s->server_name[sizeof(s->server_name) - 1] = '\0';
 	s->tokens = SENTRY_BURST;
-	s->last_refill = now_mono();
+	s->last_refill = mono_seconds();
 	return s;
 }
 
@@ -214,7 +205,7 @@ sentry_envelope(struct sentry *s, const struct sentry_event *ev, char event_id[3
 static bool
 sentry_allowed(struct sentry *s)
 {
-	double now = now_mono();
+	double now = mono_seconds();
 
 	if (now < s->paused_until)
 		return false;
@@ -256,7 +247,7 @@ sentry_capture(struct sentry *s, const struct sentry_event *ev)
 			log_warn("error report %s not sent: %s", event_id, err);
 		else
 			log_warn("error report %s refused: HTTP %ld", event_id, status);
-		s->paused_until = now_mono() + SENTRY_PAUSE_SECS;
+		s->paused_until = mono_seconds() + SENTRY_PAUSE_SECS;
 		return -1;
 	}
 	log_info("error report %s sent", event_id);

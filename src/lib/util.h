@@ -59,5 +59,7 @@ bool	 ts_iso(const char *s, char out[32]);
 bool	 date_valid(const char *s);
 /* The day after YYYY-MM-DD day, into out. */
 void	 date_next(const char *day, char out[11]);
+/* Seconds on CLOCK_MONOTONIC: for durations and deadlines. */
+double	 mono_seconds(void);
 
 #endif
