@@ -25,6 +25,7 @@
 #include "extsvc.h"
 #include "groupcommit.h"
 #include "metrics.h"
+#include "runslots.h"
 
 #define MAX_WORKERS 256
 
@@ -290,11 +291,16 @@ worker_main(int sock, const struct config *cfg)
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
-	while (!stopping && FCGX_Accept_r(&rq) >= 0) {
+	for (;;) {
+		/* A run slot first (runslots.h): kept from request to request. */
+		runslots_take(&stopping);
+		if (stopping || FCGX_Accept_r(&rq) < 0)
+			break;
 		struct request req;
 		double t0 = mono_seconds();
 
 		sigprocmask(SIG_BLOCK, &term, NULL);
+		runslots_busy();
 		metrics_request_begin();
 		request_init(&req, cfg, server_db(srv));
 		if (read_request(&rq, &req, cfg) == 0)
@@ -314,8 +320,10 @@ worker_main(int sock, const struct config *cfg)
 		server_report(srv, &req);
 		request_finish(&req);
 		log_context(NULL, NULL);
+		runslots_idle();
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
+	runslots_release();
 	buf_free(&head);
 	server_free(srv);
 	return 0;
@@ -467,6 +475,21 @@ pool_drained(struct pool *p, pid_t pid)
 	return false;
 }
 
+/* How many workers run at once (running_workers, runslots.h): 0 asks for
+ * the cores when PostgreSQL shares them (a unix socket or a loopback host),
+ * else none; a limit at or over the pool's size is none. */
+static int
+run_limit(const struct config *cfg)
+{
+	int n = cfg->running_workers;
+
+	if (n == 0 && db_conninfo_local(cfg->db)) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cores > 0 ? (int)cores : 0;
+	}
+	return n >= cfg->workers ? 0 : n;
+}
+
 /* SIGHUP: a new generation of workers with the configuration read again
  * (the log file opened again too: after logrotate), then the old ones are
  * told to stop; each finishes the request it serves. The listening socket
@@ -519,10 +542,11 @@ pool_reload(struct pool *p, struct config *cfg, const char *path, int explicit_c
 		kill(p->draining[i], SIGTERM);
 	p->drain_until = time(NULL) + DRAIN_SECONDS;
 	metrics_set_workers(p->n);
+	runslots_set_limit(run_limit(&next));
 	config_free(cfg);
 	*cfg = next;
-	log_info("reload: %d workers started with the configuration read again; %d finishing their requests",
-	    p->n, p->ndraining);
+	log_info("reload: %d workers started with the configuration read again; %d finishing their requests;"
+	    " %d running at once (0: all)", p->n, p->ndraining, runslots_limit());
 }
 
 static void
@@ -628,10 +652,17 @@ main(int argc, char **argv)
 		fprintf(stderr, "dandi-api: %s\n", err);
 		return 1;
 	}
+	/* The run slots (runslots.h), shared by the generations of a reload. */
+	if (runslots_open(err, sizeof(err)) != 0) {
+		fprintf(stderr, "dandi-api: %s\n", err);
+		return 1;
+	}
+	runslots_set_limit(run_limit(&cfg));
 	metrics_set_workers(pool.n);
 	for (int i = 0; i < pool.n; i++)
 		pool.pids[i] = spawn_worker(sock, &cfg, pool.base + i);
-	log_info("listening on %s with %d workers", cfg.socket, cfg.workers);
+	log_info("listening on %s with %d workers, %d running at once (0: all)", cfg.socket, cfg.workers,
+	    runslots_limit());
 
 	time_t last_spawn = 0;
 	while (!stopping) {
@@ -658,6 +689,7 @@ main(int argc, char **argv)
 			}
 			continue;
 		}
+		runslots_reap(pid);	/* a slot of a worker that died holding it */
 		if (pool_drained(&pool, pid))
 			continue;
 		for (int i = 0; i < pool.n; i++) {
@@ -695,6 +727,7 @@ main(int argc, char **argv)
 	sentry_free(sentry);
 	metrics_close();
 	gc_close();
+	runslots_close();
 	config_free(&cfg);
 	return 0;
 }

@@ -31,6 +31,7 @@ static const struct ckey keys[] = {
 	S(page_cache_dir, ""),
 	{ "published_memo_seconds", C_INT, offsetof(struct config, published_memo_seconds), "2" },
 	{ "workers", C_INT, offsetof(struct config, workers), "4" },
+	{ "running_workers", C_INT, offsetof(struct config, running_workers), "0" },
 	{ "write_batch", C_INT, offsetof(struct config, write_batch), "0" },
 	{ "write_batch_wait_us", C_INT, offsetof(struct config, write_batch_wait_us), "1000" },
 	S(api_url, "http://127.0.0.1:8080"),
@@ -242,6 +243,10 @@ config_load(struct config *c, const char *path, int explicit_path, char *err, si
 	if (strcmp(c->request_log, "all") != 0 && strcmp(c->request_log, "errors") != 0 &&
 	    strcmp(c->request_log, "off") != 0) {
 		snprintf(err, errlen, "request_log must be all, errors or off, not '%s'", c->request_log);
+		return -1;
+	}
+	if (c->running_workers < 0 || c->running_workers > 256) {
+		snprintf(err, errlen, "running_workers must be 0..256");
 		return -1;
 	}
 	if (c->published_memo_seconds > 3600) {

@@ -13,6 +13,8 @@ struct config {
 	int	 published_memo_seconds;	/* how long a worker trusts a published version
 						 * it found for its asset list (perm.c); 0 = never */
 	int	 workers;
+	int	 running_workers;	/* run slots (runslots.h); 0 = the cores when
+					 * PostgreSQL is on this host, else no limit */
 	/* Group commit of asset writes (groupcommit.h): up to write_batch
 	 * writes a transaction (0 or 1: each its own, as before), the first
 	 * waiting up to write_batch_wait_us for writers in flight */

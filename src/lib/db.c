@@ -285,3 +285,48 @@ db_command(struct db *db, const char *sql, char *err, size_t errlen)
 	PQclear(r);
 	return s;
 }
+
+/* One host of a conninfo's list on this machine: a socket directory, or
+ * a loopback name or address. */
+static bool
+host_local(const char *h, size_t n)
+{
+	static const char *const loopback[] = { "localhost", "127.0.0.1", "::1" };
+
+	if (n == 0 || h[0] == '/' || h[0] == '@')	/* '@': an abstract socket */
+		return true;
+	for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+		if (strlen(loopback[i]) == n && strncmp(h, loopback[i], n) == 0)
+			return true;
+	return n > 4 && strncmp(h, "127.", 4) == 0;
+}
+
+bool
+db_conninfo_local(const char *conninfo)
+{
+	PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+	const char *host = NULL, *hostaddr = NULL;
+	bool local = true;
+
+	if (opts == NULL)
+		return false;
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "hostaddr") == 0)
+			hostaddr = o->val;
+	}
+	/* libpq's own defaults: PGHOSTADDR, PGHOST, else the socket. */
+	const char *h = hostaddr != NULL && hostaddr[0] ? hostaddr : getenv("PGHOSTADDR");
+	if (h == NULL || h[0] == '\0')
+		h = host != NULL && host[0] ? host : getenv("PGHOST");
+	for (const char *p = h != NULL ? h : ""; local; p++) {
+		size_t n = strcspn(p, ",");
+		local = host_local(p, n);
+		p += n;
+		if (*p == '\0')
+			break;
+	}
+	PQconninfoFree(opts);
+	return local;
+}

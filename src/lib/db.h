@@ -70,5 +70,8 @@ enum db_status	db_commit(struct db *);
 void		db_rollback(struct db *);
 /* Simple (unprepared) command without parameters, for admin tools. */
 enum db_status	db_command(struct db *, const char *sql, char *err, size_t errlen);
+/* Does conninfo reach a PostgreSQL on this machine (a unix socket, a
+ * loopback host)? As libpq reads it, PGHOST and PGHOSTADDR included. */
+bool		db_conninfo_local(const char *conninfo);
 
 #endif

@@ -13,17 +13,17 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "futex.h"
 #include "groupcommit.h"
+#include "runslots.h"
 
 enum { S_FREE, S_QUEUED, S_TAKEN, S_DONE, S_LEAD };
 
@@ -129,16 +129,7 @@ unlock(void)
 static void
 futex_wake(uint32_t *w)
 {
-	syscall(SYS_futex, w, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-}
-
-/* Sleeps while *w == val, at most us microseconds (or a signal). */
-static void
-futex_wait(uint32_t *w, uint32_t val, long us)
-{
-	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
-
-	syscall(SYS_futex, w, FUTEX_WAIT, val, &ts, NULL, 0);
+	futex_wake_n(w, INT_MAX);
 }
 
 static uint32_t
@@ -306,6 +297,7 @@ collect(int max, int wait_us, struct gc_batch *b)
 		}
 		uint32_t seen = load(&region->arrivals);
 		unlock();
+		runslots_release();	/* waiting, not running */
 		futex_wait(&region->arrivals, seen, left);
 	}
 }
@@ -357,6 +349,7 @@ gc_submit(const char *item, size_t len, int max, int wait_us, struct gc_batch *b
 			return GC_DONE;
 		if (st == S_LEAD)
 			return collect(max, wait_us, b);
+		runslots_release();
 		futex_wait(&self->state, st, GC_POLL_MS * 1000L);
 		if (load(&self->state) != st)
 			continue;

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include "httpc.h"
+#include "runslots.h"
 
 #define HTTPC_MAX_BODY	(1024 * 1024)
 
@@ -67,6 +68,7 @@ httpc_request_opts(const char *method, const char *url, const char *const *heade
 	}
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	runslots_release();	/* waiting on the network: another worker may run */
 	rc = curl_easy_perform(c);
 	if (rc == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "mail.h"
+#include "runslots.h"
 
 int
 mail_address_ok(const char *s)
@@ -153,6 +154,7 @@ deliver_smtp(const struct config *cfg, const struct mail *m, struct buf *msg, ch
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (strncmp(cfg->smtp_url, "smtps:", 6) != 0)
 		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	runslots_release();	/* waiting on the network: another worker may run */
 	CURLcode rc = curl_easy_perform(c);
 	if (rc != CURLE_OK)
 		snprintf(err, errlen, "smtp: %s", curl_easy_strerror(rc));

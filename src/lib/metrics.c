@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "runslots.h"
 #include "router.h"
 
 /* Prometheus's default buckets, in seconds; the last bucket is +Inf. */
@@ -452,6 +453,15 @@ metrics_render(struct buf *b, const struct route *routes, size_t nroutes)
 	help(b, "dandi_api_worker_restarts_total", "counter",
 	    "Workers that exited and were restarted by the supervisor.");
 	buf_printf(b, "dandi_api_worker_restarts_total %llu\n", (unsigned long long)LOAD(&region->restarts));
+	help(b, "dandi_api_run_slots", "gauge",
+	    "Workers that may run requests at once (running_workers; 0: no limit).");
+	buf_printf(b, "dandi_api_run_slots %d\n", runslots_limit());
+	help(b, "dandi_api_run_slot_waits_total", "counter",
+	    "Times a worker waited for a run slot before accepting a request.");
+	buf_printf(b, "dandi_api_run_slot_waits_total %llu\n", runslots_waits());
+	help(b, "dandi_api_run_slot_lent_total", "counter",
+	    "Requests run on the slot of a worker stuck in one request for 20 ms or more.");
+	buf_printf(b, "dandi_api_run_slot_lent_total %llu\n", runslots_lent());
 	help(b, "dandi_api_start_time_seconds", "gauge", "When the dandi-api supervisor started (Unix time).");
 	buf_printf(b, "dandi_api_start_time_seconds %.3f\n", region->started);
 

@@ -20,6 +20,7 @@
 #include <openssl/hmac.h>
 
 #include "metrics.h"
+#include "runslots.h"
 #include "s3.h"
 #include "util.h"
 
@@ -614,6 +615,7 @@ request(struct s3 *s, const char *method, const char *key, const struct s3_param
 		r->length = 0;
 		r->exact_err[0] = '\0';
 		double t0 = mono_seconds();
+		runslots_release();	/* waiting on the network: another worker may run */
 		CURLcode cc = curl_easy_perform(c);
 		status = r->status;
 		metrics_s3_request(method, mono_seconds() - t0, cc != CURLE_OK || status >= 500);
