@@ -11,6 +11,7 @@ use warnings;
 use Digest::SHA qw(sha256_hex);
 use Exporter 'import';
 use File::Path qw(make_path);
+use Fcntl qw(:flock);
 use File::Temp qw(tempdir);
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep);
@@ -123,12 +124,18 @@ sub tree_deb {
 	    . " | tar --null -T - --sort=name --mtime=\@0"
 	    . " --owner=0 --group=0 --numeric-owner -cf - | sha256sum");
 	my $id = 'tree-' . substr($sum, 0, 16);
+	# t/11 and t/13 run at once in the suite: one builds, the other waits
+	# for it and takes its package (two builds would each replace the
+	# cache entry, and a package copied once would differ the next time).
+	make_path($CACHE);
+	open(my $lock, '>>', "$CACHE/deb-tree.lock") or die "$CACHE/deb-tree.lock: $!";
+	flock($lock, LOCK_EX) or die "flock: $!";
 	my ($hit) = glob("$CACHE/deb-$id/*.deb");
 	return $hit if $hit;
 	my ($v) = sh("cat '$repo/debian/changelog'") =~ /^dandi-archive-c \(([^)]+)\)/;
 	my $deb = $s->build_deb($s->source_tree($repo, undef, 'tree'), cache_id => $id, version => "$v+test");
 	sh("rm -rf '$_'") for grep { !m{/deb-\Q$id\E$} } glob("$CACHE/deb-tree-*");
-	return $deb;
+	return $deb;	# (the lock goes with $lock)
 }
 
 sub in_root {
