@@ -25,17 +25,7 @@ sub write_conf {
 	print $fh @_;
 	close $fh;
 }
-# The children of a process, from /proc/*/stat (no program run a call).
-sub workers_of {
-	my ($sup) = @_;
-	my @kids;
-	for my $f (glob '/proc/[0-9]*/stat') {
-		open(my $fh, '<', $f) or next;
-		my $s = <$fh> // next;
-		push @kids, $1 if $s =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $sup;
-	}
-	return sort { $a <=> $b } @kids;
-}
+sub workers_of { DandiTest::children_of(@_) }
 sub nworkers { my @w = workers_of(@_); return scalar @w }
 # A browser's preflight for a write: allowed only for the configured
 # origins (reads are open to any origin), and answered without the

@@ -214,15 +214,7 @@ is(val(scrape(), 'dandi_job_command_runs_total', command => 'validate', host => 
 
 # --- a worker killed ---------------------------------------------------------------
 
-sub workers {
-	my @pids;
-	for my $stat (glob '/proc/[0-9]*/stat') {
-		open(my $fh, '<', $stat) or next;
-		my $l = <$fh> // next;
-		push @pids, $1 if $l =~ /^(\d+) \(.*\) \S+ (\d+) / && $2 == $t->api_pid;
-	}
-	return @pids;
-}
+sub workers { DandiTest::children_of($t->api_pid) }
 my $before = scrape();
 my @w = workers();
 is(scalar(@w), 2, 'two workers running');

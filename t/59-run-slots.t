@@ -115,17 +115,7 @@ waitpid($held, 0);
 is(answered('held'), 200, 'and is answered once the lock is gone');
 
 # --- workers killed while idle holding the slot: freed by the supervisor ----
-sub workers_of {
-	my ($sup) = @_;
-	my @kids;
-	for my $f (glob '/proc/[0-9]*/stat') {
-		open(my $fh, '<', $f) or next;
-		my $s = <$fh> // next;
-		push @kids, $1 if $s =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $sup;
-	}
-	return @kids;
-}
-my @workers = workers_of($t->api_pid);
+my @workers = DandiTest::children_of($t->api_pid);
 is(scalar @workers, 2, 'two workers');
 kill 'KILL', @workers;
 # (nginx answers 503 while no worker is there; a slot never freed would

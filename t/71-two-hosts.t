@@ -75,8 +75,7 @@ my @load = map { load($_, 6, "$dir/load-$_") } qw(read read write);
 sleep 2;
 # The first pool dies: its supervisor and every worker, at once.
 my $sup_a = $t->api_pid;
-my @victims = ($sup_a, grep { my $s = `cat /proc/$_/stat 2>/dev/null`; $s =~ /^\d+ \(.*?\) \S (\d+) /s && $1 == $sup_a }
-    map { m{^/proc/(\d+)/} ? $1 : () } glob '/proc/[0-9]*/stat');
+my @victims = ($sup_a, DandiTest::children_of($sup_a));
 is(scalar @victims, 3, 'the first pool: a supervisor and two workers');
 kill 'KILL', @victims;
 waitpid($sup_a, 0);

@@ -520,16 +520,24 @@ sub _alive {
 	return $stat =~ /^\d+ \(.*\) (\S)/s && $1 ne 'Z' ? 1 : 0;
 }
 
-# What the test forked and left running (a fake server, when the test
-# died before stopping it) would outlive it and keep the test's output
-# open, so the harness running it would wait forever: TERM, then KILL.
-sub _stop_children {
+# The processes whose parent is pid (a pool's workers: children_of
+# ($t->api_pid)), from /proc/*/stat: no program run.
+sub children_of {
+	my ($pid) = @_;
 	my @kids;
 	for my $stat (glob '/proc/[0-9]*/stat') {
 		open(my $fh, '<', $stat) or next;
 		my $line = <$fh> // next;
-		push @kids, $1 if $line =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $$;
+		push @kids, $1 if $line =~ /^(\d+) \(.*\) \S (\d+) /s && $2 == $pid;
 	}
+	return sort { $a <=> $b } @kids;
+}
+
+# What the test forked and left running (a fake server, when the test
+# died before stopping it) would outlive it and keep the test's output
+# open, so the harness running it would wait forever: TERM, then KILL.
+sub _stop_children {
+	my @kids = children_of($$);
 	# Our own short-lived commands (open '-|', system) have been waited for.
 	@kids = grep { kill 'TERM', $_ } @kids or return;
 	for (1 .. 250) {

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static int tap_n, tap_failed;
 
@@ -34,6 +35,16 @@ static int tap_n, tap_failed;
 	if (g_ != w_)							\
 		printf("#   got: %lld\n#   expected: %lld\n", g_, w_);	\
 } while (0)
+
+/* CLOCK_MONOTONIC seconds, for tests that time waits. */
+static inline double
+tap_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static inline int
 done_testing(void)

@@ -15,15 +15,6 @@
 #include "runslots.h"
 #include "tap.h"
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 pause_ms(int ms)
 {
@@ -41,9 +32,9 @@ worker(int fd, int hold_ms, bool busy)
 
 	if (pid != 0)
 		return pid;
-	double t0 = now();
+	double t0 = tap_now();
 	runslots_take(NULL);
-	int waited = (int)((now() - t0) * 1000);
+	int waited = (int)((tap_now() - t0) * 1000);
 	if (write(fd, &waited, sizeof(waited)) != sizeof(waited))
 		_exit(1);
 	if (busy)
@@ -68,9 +59,9 @@ static int
 report(int fd, int ms)
 {
 	int waited = -1;
-	double until = now() + ms / 1000.0;
+	double until = tap_now() + ms / 1000.0;
 
-	while (now() < until) {
+	while (tap_now() < until) {
 		struct timeval tv = { 0, 10000 };
 		fd_set r;
 		FD_ZERO(&r);
@@ -99,12 +90,12 @@ main(void)
 
 	setvbuf(stdout, NULL, _IONBF, 0);	/* forked children print nothing twice */
 	/* Outside a pool: every call returns at once. */
-	t0 = now();
+	t0 = tap_now();
 	runslots_take(NULL);
 	runslots_busy();
 	runslots_idle();
 	runslots_release();
-	ok(now() - t0 < 0.5 && runslots_limit() == 0, "no region: nothing to wait for");
+	ok(tap_now() - t0 < 0.5 && runslots_limit() == 0, "no region: nothing to wait for");
 
 	ok(runslots_open(err, sizeof(err)) == 0, "the region is mapped");
 	if (pipe(p) != 0)
@@ -180,9 +171,9 @@ main(void)
 	if (upper == 0) {
 		runslots_take(NULL);	/* slot 1 */
 		runslots_set_limit(1);
-		double t = now();
+		double t = tap_now();
 		runslots_take(NULL);	/* above the limit: waits for slot 0 */
-		_exit(now() - t >= 0.3 ? 0 : 1);
+		_exit(tap_now() - t >= 0.3 ? 0 : 1);
 	}
 	int status = -1;
 	waitpid(upper, &status, 0);
@@ -195,9 +186,9 @@ main(void)
 	worker(p[1], 500, false);
 	report(p[0], 1000);
 	static volatile sig_atomic_t stop = 1;
-	t0 = now();
+	t0 = tap_now();
 	runslots_take(&stop);
-	ok(now() - t0 < 0.5, "a stopping worker does not wait");
+	ok(tap_now() - t0 < 0.5, "a stopping worker does not wait");
 	reap_all();
 	runslots_close();
 
