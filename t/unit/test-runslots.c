@@ -54,6 +54,21 @@ at_once(int waited)
 	return waited >= 0 && waited < AT_ONCE;
 }
 
+/* A worker that takes a slot (or a loan) and exits without giving it
+ * back, as one killed would; returned once it has exited. */
+static pid_t
+dies_after_take(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		runslots_take(NULL);
+		_exit(0);
+	}
+	waitpid(pid, NULL, 0);
+	return pid;
+}
+
 /* The next report of a worker, or -1 when none comes within ms. */
 static int
 report(int fd, int ms)
@@ -136,12 +151,7 @@ main(void)
 	/* A borrower that dies: the reaper gives the slot back to lend. */
 	worker(p[1], 4000, true);
 	report(p[0], 1000);
-	pid_t dead_borrower = fork();
-	if (dead_borrower == 0) {
-		runslots_take(NULL);
-		_exit(0);
-	}
-	waitpid(dead_borrower, NULL, 0);
+	pid_t dead_borrower = dies_after_take();
 	worker(p[1], 0, false);
 	is_int(report(p[0], 150), -1, "a dead borrower's loan is not over by itself");
 	runslots_reap(dead_borrower);
@@ -150,12 +160,7 @@ main(void)
 	reap_all();
 
 	/* A holder that dies without releasing: the reaper frees its slot. */
-	pid_t dead = fork();
-	if (dead == 0) {
-		runslots_take(NULL);
-		_exit(0);
-	}
-	waitpid(dead, NULL, 0);
+	pid_t dead = dies_after_take();
 	worker(p[1], 0, false);
 	is_int(report(p[0], 150), -1, "a dead holder's slot is not free by itself");
 	runslots_reap(dead);
