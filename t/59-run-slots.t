@@ -143,7 +143,7 @@ is(metric('dandi_api_run_slots'), $cores < 4 ? $cores : 0,
     "default, PostgreSQL on its socket here: the cores ($cores), or no limit when they are at least the pool");
 restart(4, DANDI_RUNNING_WORKERS => 4);
 is(metric('dandi_api_run_slots'), 0, 'running_workers = workers: no limit');
-restart(4, DANDI_RUNNING_WORKERS => 2, DANDI_DB => $t->env->{DANDI_DB});
+restart(4, DANDI_RUNNING_WORKERS => 2);
 is(metric('dandi_api_run_slots'), 2, 'running_workers = 2 of 4');
 
 my $out = `DANDI_RUNNING_WORKERS=257 ${\ DandiTest::build() }/src/dandi-api -s ${\ $t->dir }/x.sock 2>&1`;
