@@ -28,8 +28,8 @@
 #include <time.h>
 
 #include "metrics.h"
-#include "runslots.h"
 #include "router.h"
+#include "runslots.h"
 
 /* Prometheus's default buckets, in seconds; the last bucket is +Inf. */
 static const double	bucket_le[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
