@@ -126,12 +126,6 @@ unlock(void)
 	pthread_mutex_unlock(&region->mu);
 }
 
-static void
-futex_wake(uint32_t *w)
-{
-	futex_wake_n(w, INT_MAX);
-}
-
 static uint32_t
 load(const uint32_t *w)
 {
@@ -202,7 +196,7 @@ arrivals_bump(void)
 {
 	__atomic_add_fetch(&region->arrivals, 1, __ATOMIC_RELEASE);
 	if (__atomic_load_n(&region->collector, __ATOMIC_ACQUIRE) != 0)
-		futex_wake(&region->arrivals);
+		futex_wake_n(&region->arrivals, INT_MAX);
 }
 
 void
@@ -259,7 +253,7 @@ take(int max, struct gc_batch *b)
 	if (next != NULL) {
 		region->collector = next->owner;
 		store(&next->state, S_LEAD);
-		futex_wake(&next->state);
+		futex_wake_n(&next->state, INT_MAX);
 	}
 	region->batches++;
 	region->items += (uint64_t)b->n;
@@ -391,7 +385,7 @@ gc_post(const struct gc_batch *b, int k, const struct gc_answer *a)
 	if (s->ticket == b->ticket[k] && load(&s->state) == S_TAKEN) {
 		memcpy(&s->answer, a, n);
 		store(&s->state, S_DONE);
-		futex_wake(&s->state);
+		futex_wake_n(&s->state, INT_MAX);
 	}
 	unlock();
 	if (k == b->n - 1)

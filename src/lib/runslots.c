@@ -10,6 +10,7 @@
  * sent while someone waits.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,10 +38,25 @@ struct runslots_region {
 static struct runslots_region	*region;
 static int			 mine = -1;	/* the slot held, -1: none */
 static int			 borrowed = -1;	/* the slot lent to this worker, -1: none */
+static int32_t			 self;		/* getpid(), asked once a process: a system call */
 
 #define LOAD(p)		__atomic_load_n((p), __ATOMIC_SEQ_CST)
 #define STORE(p, v)	__atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 #define ADD(p, n)	__atomic_add_fetch((p), (n), __ATOMIC_SEQ_CST)
+
+static void
+forked(void)
+{
+	self = 0;
+}
+
+static int32_t
+me_pid(void)
+{
+	if (self == 0)
+		self = (int32_t)getpid();
+	return self;
+}
 
 int
 runslots_open(char *err, size_t errlen)
@@ -52,6 +68,10 @@ runslots_open(char *err, size_t errlen)
 		return -1;
 	}
 	region = p;	/* zeroed: no limit, every slot free */
+	static bool registered;
+	if (!registered)
+		pthread_atfork(NULL, NULL, forked);	/* a worker is not its parent */
+	registered = true;
 	return 0;
 }
 
@@ -118,7 +138,7 @@ give_back(void)
 {
 	if (borrowed < 0)
 		return;
-	int32_t me = (int32_t)getpid();
+	int32_t me = me_pid();
 	__atomic_compare_exchange_n(&region->slot[borrowed].lent, &me, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	borrowed = -1;
 }
@@ -143,7 +163,7 @@ runslots_release(void)
 static bool
 take_free(uint32_t limit)
 {
-	int32_t me = (int32_t)getpid();
+	int32_t me = me_pid();
 
 	for (uint32_t k = 0; k < limit; k++) {
 		int32_t free_pid = 0;
@@ -171,7 +191,7 @@ borrow_stalled(uint32_t limit)
 		int32_t not_lent = 0;
 
 		if (since != 0 && now - since >= RUNSLOTS_STALL_MS && LOAD(&s->lent) == 0 &&
-		    __atomic_compare_exchange_n(&s->lent, &not_lent, (int32_t)getpid(), false, __ATOMIC_SEQ_CST,
+		    __atomic_compare_exchange_n(&s->lent, &not_lent, me_pid(), false, __ATOMIC_SEQ_CST,
 		    __ATOMIC_SEQ_CST)) {
 			borrowed = (int)k;
 			ADD(&region->lent, 1);
