@@ -4,7 +4,8 @@
 # reloads, a request in flight when the reload comes (held by a table lock)
 # is answered by its old worker, which then exits; the new workers serve
 # the new configuration (a CORS origin), the supervisor stays the same
-# process, and a configuration that does not load leaves the running one.
+# process, a configuration that does not load leaves the running one, and
+# under saturating load the old workers stop at once, between requests.
 use strict;
 use warnings;
 use lib 't/lib';
@@ -14,6 +15,7 @@ use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 use DandiTest;
 
+$ENV{DANDI_LIMIT_EXEMPT} = '127.0.0.1';	# wrk below: nginx's per-address limits would refuse it
 my $t = DandiTest->new(workers => 2);
 my $owner = $t->user('reloader');
 my $build = DandiTest::build();
@@ -138,6 +140,34 @@ sleep 1;
 is_deeply([ workers_of($sup) ], \@before, 'a bad configuration: the workers stay');
 like(log_text(), qr/reload: .*the running configuration stays/, '... and the log says why');
 is(allowed_origin('http://second.example'), 'http://second.example', '... serving the configuration they had');
+
+# --- a reload under saturating load --------------------------------------------------------
+# wrk keeps 32 connections on 2 workers, asking for pages of the dandiset
+# list (each takes a worker longer than nginx needs to pass on the next
+# request): a worker finishing a request always finds the next one
+# waiting. Its stop must not wait for a pause in the traffic, nor cost a
+# request.
+write_conf("cors_allowed_origins = http://third.example\nworkers = 2\n");
+my @old = workers_of($sup);
+my $wrk = fork // die;
+if (!$wrk) {
+	open(STDOUT, '>', "$dir/wrk.out");
+	open(STDERR, '>&', \*STDOUT);
+	exec('wrk', '-t2', '-c32', '-d4s', $t->api_url . '/api/dandisets/?page_size=50') or POSIX::_exit(127);
+}
+sleep 1;
+kill 'HUP', $sup;
+my $t1 = time;
+for (1 .. 300) { last if !grep { kill 0, $_ } @old; sleep 0.01 }
+my $gone = time - $t1;
+is(scalar(grep { kill 0, $_ } @old), 0, sprintf('saturated: the old workers are gone %.2f s after the reload', $gone));
+is(waitpid($wrk, WNOHANG), 0, '... while wrk still runs');
+waitpid($wrk, 0);
+is(allowed_origin('http://third.example'), 'http://third.example', '... and the new ones serve the configuration');
+my $out = do { local (@ARGV, $/) = ("$dir/wrk.out"); <> } // '';
+my ($total) = $out =~ /(\d+) requests in/;
+cmp_ok($total // 0, '>', 100, 'wrk made its requests') or diag $out;
+unlike($out, qr/Non-2xx|Socket errors/, '... every one answered 200') or diag $out;
 
 kill 'TERM', $sup;
 waitpid($sup, 0);

@@ -7,6 +7,7 @@
  * (or more machines) is all scaling takes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fcgiapp.h>
 #include <getopt.h>
 #include <grp.h>
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -268,6 +271,43 @@ request_logged(const struct config *cfg, int status, double seconds)
 	}
 }
 
+/* The next connection from nginx, or -1 when stopping. The worker keeps
+ * SIGTERM and SIGINT blocked but while it waits here (epoll_pwait opens
+ * them), so a stop or a reload interrupts the wait for a connection and
+ * never the reading of one just accepted: libfcgi would drop that one, and
+ * nginx answer its request 502. Under load a connection is always queued
+ * and the worker never waits: it looks at its pending signals instead. The
+ * listening socket is non-blocking (a connection two workers were woken
+ * for is taken by one; the other waits again) and EPOLLEXCLUSIVE wakes one
+ * idle worker a connection. Two system calls a request under load (there
+ * were four: libfcgi's accept and select, and unblocking and blocking the
+ * signals around each request). */
+static int
+next_connection(int sock, int ep, const sigset_t *open)
+{
+	while (!stopping) {
+		sigset_t pending;
+
+		if (sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
+			stopping = 1;	/* blocked, so not yet handled */
+		if (stopping)
+			break;
+		int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			return fd;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct epoll_event ev;
+
+			(void)epoll_pwait(ep, &ev, 1, -1, open);	/* -1 (EINTR): a signal */
+		} else if (errno != EINTR && errno != ECONNABORTED && errno != EPROTO) {
+			log_error("accepting a connection: %s", strerror(errno));
+			return -1;	/* the supervisor starts another worker */
+		}
+	}
+	return -1;
+}
+
 static int
 worker_main(int sock, const struct config *cfg)
 {
@@ -286,20 +326,42 @@ worker_main(int sock, const struct config *cfg)
 	FCGX_InitRequest(&rq, sock, FCGI_FAIL_ACCEPT_ON_INTR);
 	buf_init(&head);
 	/* A stop or a reload interrupts a worker waiting for a request and
-	 * never one serving a request: the signals wait until it is done. */
-	sigset_t term;
+	 * never one serving a request: the signals are blocked but while it
+	 * waits (next_connection). */
+	sigset_t term, open;
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	sigaddset(&term, SIGINT);
+	sigprocmask(SIG_BLOCK, &term, &open);
+	sigdelset(&open, SIGTERM);
+	sigdelset(&open, SIGINT);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event listening = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sock, &listening) != 0) {
+		log_error("worker start failed: epoll: %s", strerror(errno));
+		buf_free(&head);
+		server_free(srv);
+		return 1;
+	}
 	for (;;) {
 		/* A run slot first (runslots.h): kept from request to request. */
-		runslots_take(&stopping);
-		if (stopping || FCGX_Accept_r(&rq) < 0)
+		runslots_take(&stopping, &open);
+		if (stopping)
 			break;
+		int fd = next_connection(sock, ep, &open);
+		if (fd < 0)
+			break;
+		/* libfcgi reads the request from the connection given to it
+		 * (and accepts on its own only if that one fails: then it finds
+		 * none queued, or one to serve); keepConnection stops the
+		 * Finish it begins with from closing it. */
+		rq.ipcFd = fd;
+		rq.keepConnection = 1;
+		if (FCGX_Accept_r(&rq) < 0)
+			continue;	/* nginx went away before sending it */
 		struct request req;
 		double t0 = mono_seconds();
 
-		sigprocmask(SIG_BLOCK, &term, NULL);
 		runslots_busy();
 		metrics_request_begin();
 		request_init(&req, cfg, server_db(srv));
@@ -321,8 +383,8 @@ worker_main(int sock, const struct config *cfg)
 		request_finish(&req);
 		log_context(NULL, NULL);
 		runslots_idle();
-		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
+	close(ep);
 	runslots_release();
 	buf_free(&head);
 	server_free(srv);
@@ -613,6 +675,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "dandi-api: cannot listen on %s: %s\n", cfg.socket, strerror(errno));
 		return 1;
 	}
+	/* Workers accept without blocking (next_connection). */
+	if (fcntl(sock, F_SETFL, fcntl(sock, F_GETFL) | O_NONBLOCK) != 0) {
+		fprintf(stderr, "dandi-api: %s: %s\n", cfg.socket, strerror(errno));
+		unlink(tmp_socket);
+		return 1;
+	}
 	if (socket_set_group(tmp_socket, cfg.socket_group, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dandi-api: %s\n", err);
 		unlink(tmp_socket);
@@ -708,8 +776,8 @@ main(int argc, char **argv)
 		}
 	}
 
-	/* Idle workers block in accept(); SIGTERM interrupts it. Busy ones
-	 * finish their request first. */
+	/* Idle workers wait for a connection; SIGTERM interrupts the wait.
+	 * Busy ones finish their request first (next_connection). */
 	for (int i = 0; i < pool.n; i++)
 		if (pool.pids[i] > 0)
 			kill(pool.pids[i], SIGTERM);

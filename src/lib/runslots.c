@@ -202,8 +202,10 @@ borrow_stalled(uint32_t limit)
 }
 
 void
-runslots_take(const volatile sig_atomic_t *stop)
+runslots_take(const volatile sig_atomic_t *stop, const sigset_t *open)
 {
+	sigset_t saved;
+
 	bool counted = false;
 
 	if (region == NULL)
@@ -227,7 +229,13 @@ runslots_take(const volatile sig_atomic_t *stop)
 		/* Woken by a release; or after half the stall time, to look
 		 * for a stuck holder. */
 		ADD(&region->waiters, 1);
-		futex_wait(&region->gen, gen, RUNSLOTS_STALL_MS * 1000L / 2);
+		if (open != NULL)
+			pthread_sigmask(SIG_SETMASK, open, &saved);
+		/* A signal pending when the mask opened has run its handler. */
+		if (stop == NULL || !*stop)
+			futex_wait(&region->gen, gen, RUNSLOTS_STALL_MS * 1000L / 2);
+		if (open != NULL)
+			pthread_sigmask(SIG_SETMASK, &saved, NULL);
 		__atomic_sub_fetch(&region->waiters, 1, __ATOMIC_SEQ_CST);
 	}
 }

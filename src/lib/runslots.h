@@ -45,8 +45,9 @@ void	 runslots_reap(pid_t pid);
 
 /* Worker, before accepting: a slot, or a lent one, or none needed (no
  * limit). Waits while every slot is busy; returns early when *stop is
- * set (a signal). */
-void	 runslots_take(const volatile sig_atomic_t *stop);
+ * set (a signal). A worker that keeps its stop signals blocked passes
+ * the mask to wait with (them open); NULL: the mask as it is. */
+void	 runslots_take(const volatile sig_atomic_t *stop, const sigset_t *open);
 /* Worker: a request begins; it has ended. */
 void	 runslots_busy(void);
 void	 runslots_idle(void);

@@ -33,7 +33,7 @@ worker(int fd, int hold_ms, bool busy)
 	if (pid != 0)
 		return pid;
 	double t0 = tap_now();
-	runslots_take(NULL);
+	runslots_take(NULL, NULL);
 	int waited = (int)((tap_now() - t0) * 1000);
 	if (write(fd, &waited, sizeof(waited)) != sizeof(waited))
 		_exit(1);
@@ -62,7 +62,7 @@ dies_after_take(void)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		runslots_take(NULL);
+		runslots_take(NULL, NULL);
 		_exit(0);
 	}
 	waitpid(pid, NULL, 0);
@@ -106,7 +106,7 @@ main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);	/* forked children print nothing twice */
 	/* Outside a pool: every call returns at once. */
 	t0 = tap_now();
-	runslots_take(NULL);
+	runslots_take(NULL, NULL);
 	runslots_busy();
 	runslots_idle();
 	runslots_release();
@@ -174,10 +174,10 @@ main(void)
 	ok(at_once(report(p[0], 1000)), "slot 0 held");
 	pid_t upper = fork();
 	if (upper == 0) {
-		runslots_take(NULL);	/* slot 1 */
+		runslots_take(NULL, NULL);	/* slot 1 */
 		runslots_set_limit(1);
 		double t = tap_now();
-		runslots_take(NULL);	/* above the limit: waits for slot 0 */
+		runslots_take(NULL, NULL);	/* above the limit: waits for slot 0 */
 		_exit(tap_now() - t >= 0.3 ? 0 : 1);
 	}
 	int status = -1;
@@ -192,7 +192,7 @@ main(void)
 	report(p[0], 1000);
 	static volatile sig_atomic_t stop = 1;
 	t0 = tap_now();
-	runslots_take(&stop);
+	runslots_take(&stop, NULL);
 	ok(tap_now() - t0 < 0.5, "a stopping worker does not wait");
 	reap_all();
 	runslots_close();
