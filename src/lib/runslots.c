@@ -205,7 +205,6 @@ void
 runslots_take(const volatile sig_atomic_t *stop, const sigset_t *open)
 {
 	sigset_t saved;
-
 	bool counted = false;
 
 	if (region == NULL)

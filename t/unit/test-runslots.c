@@ -15,6 +15,15 @@
 #include "runslots.h"
 #include "tap.h"
 
+static volatile sig_atomic_t term_seen;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	term_seen = 1;
+}
+
 static void
 pause_ms(int ms)
 {
@@ -194,6 +203,30 @@ main(void)
 	t0 = tap_now();
 	runslots_take(&stop, NULL);
 	ok(tap_now() - t0 < 0.5, "a stopping worker does not wait");
+	reap_all();
+
+	/* A waiter that keeps SIGTERM blocked (a pool worker) sleeps with
+	 * it open: the signal's handler runs and the waiter leaves. */
+	worker(p[1], 3000, false);
+	report(p[0], 1000);
+	pid_t blocked = fork();
+	if (blocked == 0) {
+		struct sigaction sa = { .sa_handler = on_term };
+		sigset_t term, open;
+		sigaction(SIGTERM, &sa, NULL);
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_BLOCK, &term, &open);
+		sigdelset(&open, SIGTERM);
+		double t = tap_now();
+		runslots_take(&term_seen, &open);
+		_exit(term_seen && tap_now() - t < 2.0 ? 0 : 1);
+	}
+	usleep(200000);	/* waiting for the slot */
+	kill(blocked, SIGTERM);
+	status = -1;
+	waitpid(blocked, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a waiter with SIGTERM blocked leaves on it");
 	reap_all();
 	runslots_close();
 
