@@ -459,9 +459,10 @@ metrics_render(struct buf *b, const struct route *routes, size_t nroutes)
 	help(b, "dandi_api_run_slot_waits_total", "counter",
 	    "Times a worker waited for a run slot before accepting a request.");
 	buf_printf(b, "dandi_api_run_slot_waits_total %llu\n", runslots_waits());
-	buf_printf(b, "# HELP dandi_api_run_slot_lent_total Requests run on the slot of a worker stuck in one"
-	    " request for %d ms or more.\n", RUNSLOTS_STALL_MS);
-	buf_printf(b, "# TYPE dandi_api_run_slot_lent_total counter\n");
+	char lent_help[96];
+	snprintf(lent_help, sizeof(lent_help), "Requests run on the slot of a worker stuck in one request for %d ms or more.",
+	    RUNSLOTS_STALL_MS);
+	help(b, "dandi_api_run_slot_lent_total", "counter", lent_help);
 	buf_printf(b, "dandi_api_run_slot_lent_total %llu\n", runslots_lent());
 	help(b, "dandi_api_start_time_seconds", "gauge", "When the dandi-api supervisor started (Unix time).");
 	buf_printf(b, "dandi_api_start_time_seconds %.3f\n", region->started);
