@@ -153,7 +153,7 @@ my $wrk = fork // die;
 if (!$wrk) {
 	open(STDOUT, '>', "$dir/wrk.out");
 	open(STDERR, '>&', \*STDOUT);
-	exec('wrk', '-t2', '-c32', '-d4s', $t->api_url . '/api/dandisets/?page_size=50') or POSIX::_exit(127);
+	exec('wrk', '-t2', '-c32', '-d4s', '--timeout', '30s', $t->api_url . '/api/dandisets/?page_size=50') or POSIX::_exit(127);
 }
 sleep 1;
 kill 'HUP', $sup;
