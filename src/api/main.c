@@ -285,13 +285,13 @@ request_logged(const struct config *cfg, int status, double seconds)
 static int
 next_connection(int sock, int ep, const sigset_t *open)
 {
-	while (!stopping) {
+	for (;;) {
 		sigset_t pending;
 
 		if (sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)))
 			stopping = 1;	/* blocked, so not yet handled */
 		if (stopping)
-			break;
+			return -1;
 		int fd = accept4(sock, NULL, NULL, SOCK_CLOEXEC);
 
 		if (fd >= 0)
@@ -305,7 +305,6 @@ next_connection(int sock, int ep, const sigset_t *open)
 			return -1;	/* the supervisor starts another worker */
 		}
 	}
-	return -1;
 }
 
 static int
