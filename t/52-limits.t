@@ -163,8 +163,10 @@ cmp_ok($during->{200}, '>=', 10, "127.0.0.2's calls ($during->{200}) went throug
 # Faster than the rate: while wrk keeps the address's bucket full (4
 # connections, far above 100 requests/s, well below 32 at once), twenty
 # requests written on twenty connections before any answer is read. The
-# bucket drains at the rate whatever the machine's load, so nearly all of
-# them are refused with nginx's JSON 429.
+# bucket drains at the rate whatever the machine's load: of the twenty, at
+# most what 100 requests/s allows in the time they took gets through (wrk
+# competes for the same), the others are refused with nginx's JSON 429. (A
+# fixed count, 15 refused, failed on a loaded machine that took longer.)
 sub at_once {
 	my ($n, $path, %h) = @_;
 	my $head = join '', map { "$_: $h{$_}\r\n" } sort keys %h;
@@ -190,13 +192,18 @@ if (!$wrk2) {
 # machine has; wait until the address is refused, not for a fixed time.
 my $until = time + 50;
 sleep 0.05 until $t->get('/api/info/')->{status} == 429 || time > $until;
+my $t0 = time;
 my @burst = at_once(20, '/api/info/', Origin => $url);
+my $took = time - $t0;
 kill 'TERM', $wrk2;
 waitpid($wrk2, 0);
 my %burst;
 $burst{ $_->{status} }++ for @burst;
-note('20 requests at once from the flooding address: ' . encode_json(\%burst));
-cmp_ok($burst{429} // 0, '>=', 15, 'flooding address, faster than the rate: 429');
+note(sprintf('20 requests at once from the flooding address, %.0f ms: %s', $took * 1000, encode_json(\%burst)));
+is_deeply([ grep { $_ != 200 && $_ != 429 } keys %burst ], [], 'flooding address: 200 or 429, nothing else');
+my $rate_allows = 1 + int(100 * $took);
+cmp_ok($burst{200} // 0, '<=', $rate_allows, "flooding address, faster than the rate: at most the rate's $rate_allows served");
+cmp_ok($burst{429} // 0, '>', 0, '... the others 429');
 my ($r) = grep { $_->{status} == 429 } @burst;
 $r //= { headers => {} };
 like($r->{headers}{'content-type'} // '', qr{^application/json}, '429: JSON');
